@@ -20,7 +20,7 @@ export const maxMessageBytes = 4 * 1024 * 1024;
 
 export const deliverDefaults = {
   /** Responses a Deliver session may have unacknowledged at once, unless the SeekInfo asks for fewer. */
-  windowMessages: 64,
+  windowMessages: 16,
   /** Upper bound of the window a client may ask for. */
   maxWindowMessages: 1024,
   /** A Deliver response carries consecutive blocks up to this many bytes (at least one block). */
@@ -29,6 +29,8 @@ export const deliverDefaults = {
   sessionIdleTimeoutMs: 30_000,
   /** Open Deliver sessions the orderer keeps at most, all channels together. */
   maxSessions: 1024,
+  /** A session waiting for new blocks sends an empty response this often, so clients can tell it is alive. */
+  heartbeatMs: 5_000,
 } as const;
 
 export const deliverClientDefaults = {
@@ -39,10 +41,12 @@ export const deliverClientDefaults = {
   wrongStatusThreshold: 10,
   /** The client acknowledges at least this often, which also tells the orderer it is alive. */
   keepaliveMs: 5_000,
-  /** No response at all for this long on an open stream: reconnect. */
-  streamStallTimeoutMs: 60_000,
-  /** Window asked for in SeekInfo. */
-  windowMessages: 64,
+  /** No response at all (not even a heartbeat) for this long on an open stream: reconnect. */
+  streamStallTimeoutMs: 20_000,
+  /** Window asked for in SeekInfo: with maxResponseBytes this bounds what is in flight to a board. */
+  windowMessages: 16,
+  /** An endpoint that is not up this long after asking is given up for the next one. */
+  connectTimeoutMs: 10_000,
 } as const;
 
 export const peerDefaults = {

@@ -14,6 +14,12 @@ export interface BlockLedger {
   height(): number;
   /** Hash of the last block (32 bytes), or 32 zero bytes when empty. Do not keep: may be reused. */
   lastHash(): Uint8Array;
+  /**
+   * Number of the newest configuration block (header flag FLAG_CONFIG) in the ledger, kept in the same
+   * transaction as the blocks so a restarted orderer or board knows its channel config without a scan.
+   * 0 for a ledger holding only the genesis block; -1 when empty.
+   */
+  lastConfigNumber(): number;
   /** A copy of block n, or undefined. */
   getBlock(n: number): Uint8Array | undefined;
   /** Block number for a block hash, or undefined. */
@@ -21,8 +27,10 @@ export interface BlockLedger {
   /**
    * Appends blocks[start .. start+count) in one durable transaction. Each block must have
    * number == height and previousHash == lastHash (checked inside the transaction); otherwise throws
-   * LedgerAppendError and writes nothing. Block bytes are assumed already verified for signatures.
+   * LedgerAppendError and writes nothing. `hashes[i]`, when given, is the SHA-256 of blocks[i]'s header
+   * (already computed by the verifier, so the hot path does not hash twice); otherwise the ledger hashes.
+   * Signatures are the caller's business (verified before append).
    */
-  append(blocks: ArrayLike<Uint8Array>, start: number, count: number): void;
+  append(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): void;
   close(): Promise<void>;
 }

@@ -1,0 +1,97 @@
+// `edgepeer init`: writes a development network (see src/network/createNetwork.ts).
+import type { Command } from 'commander';
+import {
+  DEFAULT_MQTT_URL, INIT_MAX_BOARDS_PER_ORG, INIT_MAX_ORGS, NetworkOptionsError, type NetworkSummary, createNetwork,
+} from '../../network/createNetwork.js';
+import type { BatchConfig } from '../../protocol/channelConfig.js';
+import { defaultBatch } from '../../config/constants.js';
+
+/** Exit code for a command line that cannot be carried out as written. */
+export const EXIT_USAGE = 2;
+/** Not 'commander.error', which main.ts reads as a runtime failure that keeps the exit code it was given. */
+const USAGE_ERROR_CODE = 'commander.invalidArgument';
+
+interface RawInitOptions {
+  dir: string;
+  channel: string[];
+  orgs: string;
+  boardsPerOrg: string;
+  mqtt?: string;
+  maxMessageCount?: string;
+  preferredMaxBytes?: string;
+  absoluteMaxBytes?: string;
+  batchTimeoutMs?: string;
+  json?: boolean;
+  force?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** A whole decimal number; anything else (1.5, 1e3, -1, 0x10, '') is refused rather than guessed at. */
+function parseWholeNumber(value: string, flag: string): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new NetworkOptionsError(`${flag}: '${value}' is not a whole number`);
+  return n;
+}
+
+function batchFrom(o: RawInitOptions): Partial<BatchConfig> {
+  const batch: Partial<BatchConfig> = {};
+  if (o.maxMessageCount !== undefined) batch.maxMessageCount = parseWholeNumber(o.maxMessageCount, '--max-message-count');
+  if (o.preferredMaxBytes !== undefined) batch.preferredMaxBytes = parseWholeNumber(o.preferredMaxBytes, '--preferred-max-bytes');
+  if (o.absoluteMaxBytes !== undefined) batch.absoluteMaxBytes = parseWholeNumber(o.absoluteMaxBytes, '--absolute-max-bytes');
+  if (o.batchTimeoutMs !== undefined) batch.batchTimeoutMs = parseWholeNumber(o.batchTimeoutMs, '--batch-timeout-ms');
+  return batch;
+}
+
+export function formatSummary(s: NetworkSummary): string {
+  const clients = s.clients.map((c) => c.id).join(', ');
+  const lines = [
+    `development network written to ${s.dir}`,
+    `  channels: ${s.channels.join(', ')} (boards are configured for '${s.channel}')`,
+    `  orderer:  ${s.orderer.id} of '${s.orderer.org}', MQTT ${s.orderer.mqtt}`,
+    `  orgs:     ${s.orgs.join(', ')}`,
+    `  boards:   ${s.boards.length} (${s.boards.map((b) => b.id).join(', ')})`,
+    `  clients:  ${clients}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('write a development network: org roots, certificates, one genesis block per channel, board configs')
+    .requiredOption('--dir <dir>', 'folder to write the network into')
+    .requiredOption('--channel <name>', 'channel to create (repeat for more; boards use the first)', collect)
+    .requiredOption('--orgs <n>', `peer organisations (1-${INIT_MAX_ORGS})`)
+    .requiredOption('--boards-per-org <m>', `boards in each organisation (1-${INIT_MAX_BOARDS_PER_ORG})`)
+    .option('--mqtt <url>', `orderer MQTT endpoint written into the board configs (default ${DEFAULT_MQTT_URL})`)
+    .option('--max-message-count <n>', `envelopes per block at most (default ${defaultBatch.maxMessageCount})`)
+    .option('--preferred-max-bytes <n>', `block size the orderer aims for (default ${defaultBatch.preferredMaxBytes})`)
+    .option('--absolute-max-bytes <n>', `largest block in bytes (default ${defaultBatch.absoluteMaxBytes})`)
+    .option('--batch-timeout-ms <n>', `cut a block after this long (default ${defaultBatch.batchTimeoutMs})`)
+    .option('--json', 'print the network summary as one JSON object')
+    .option('--force', 'replace a network already in --dir')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const o = cmd.opts<RawInitOptions>();
+      let summary: NetworkSummary;
+      try {
+        summary = await createNetwork({
+          dir: o.dir,
+          channels: o.channel,
+          orgs: parseWholeNumber(o.orgs, '--orgs'),
+          boardsPerOrg: parseWholeNumber(o.boardsPerOrg, '--boards-per-org'),
+          ...(o.mqtt !== undefined ? { mqttUrl: o.mqtt } : {}),
+          batch: batchFrom(o),
+          force: o.force === true,
+        });
+      } catch (err) {
+        // A usage error goes through commander (exit code 2, like its own argument errors); any other
+        // failure (an existing network, the disk) propagates to the caller, which reports it with exit code 1.
+        if (err instanceof NetworkOptionsError) cmd.error(`error: ${err.message}`, { exitCode: EXIT_USAGE, code: USAGE_ERROR_CODE });
+        throw err;
+      }
+      // Through commander's output, so that whoever embeds the command can capture it.
+      const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+      out(o.json === true ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+    });
+}

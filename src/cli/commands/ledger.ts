@@ -1,0 +1,103 @@
+// `edgepeer ledger info|verify`: look at a channel's stored chain without starting a node. Opens the
+// ledger read-only, so it is safe beside a running orderer or peer.
+import type { Command } from 'commander';
+import { toHex } from '../../crypto/hash.js';
+import { findLedgers, ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
+import { verifyChain } from '../../ledger/verifyChain.js';
+
+export interface LedgerInfo {
+  channel: string;
+  path: string;
+  height: number;
+  /** Hex; 64 zeros for an empty ledger. */
+  lastHash: string;
+  lastConfigNumber: number;
+}
+
+export type LedgerVerifyResult =
+  | { ok: true; channel: string; height: number; lastHash: string }
+  | { ok: false; channel: string; height: number; badBlock: number; reason: string };
+
+interface LedgerCommandOptions {
+  data: string;
+  channel?: string;
+  json?: boolean;
+}
+
+/** The channel to act on: the one named, or the only ledger in the directory. */
+export function resolveLedgerChannel(dataDir: string, channel?: string): string {
+  const found = findLedgers(dataDir);
+  if (channel !== undefined) {
+    if (!found.includes(channel)) {
+      throw new Error(`no ledger for channel '${channel}' in ${dataDir}${found.length > 0 ? ` (found: ${found.join(', ')})` : ''}`);
+    }
+    return channel;
+  }
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) throw new Error(`no ledger in ${dataDir}`);
+  throw new Error(`${dataDir} holds ledgers of several channels (${found.join(', ')}): choose one with --channel`);
+}
+
+export async function ledgerInfo(dataDir: string, channel?: string): Promise<LedgerInfo> {
+  const name = resolveLedgerChannel(dataDir, channel);
+  const path = ledgerPath(dataDir, name);
+  const ledger = openLedger(path, { channel: name, readOnly: true });
+  try {
+    return { channel: name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber() };
+  } finally {
+    await ledger.close();
+  }
+}
+
+export async function ledgerVerify(dataDir: string, channel?: string): Promise<LedgerVerifyResult> {
+  const name = resolveLedgerChannel(dataDir, channel);
+  const ledger = openLedger(ledgerPath(dataDir, name), { channel: name, readOnly: true });
+  try {
+    const v = verifyChain(ledger);
+    return v.ok
+      ? { ok: true, channel: name, height: v.height, lastHash: toHex(v.lastHash) }
+      : { ok: false, channel: name, height: v.height, badBlock: v.badBlock, reason: v.reason };
+  } finally {
+    await ledger.close();
+  }
+}
+
+function writer(cmd: Command): (s: string) => void {
+  return cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+}
+
+export function registerLedger(program: Command): void {
+  const ledger = program.command('ledger').description("inspect a channel's stored block chain");
+
+  ledger
+    .command('info')
+    .description('print the channel, height and last block hash of a ledger')
+    .requiredOption('--data <dir>', 'data directory holding ledger-<channel>.mdb files')
+    .option('--channel <name>', 'channel (needed when the directory holds several ledgers)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: LedgerCommandOptions, cmd: Command) => {
+      const info = await ledgerInfo(opts.data, opts.channel);
+      const out = writer(cmd);
+      if (opts.json) {
+        out(`${JSON.stringify(info)}\n`);
+      } else {
+        out(`channel     ${info.channel}\nheight      ${info.height}\nlast hash   ${info.lastHash}\n`
+          + `last config ${info.lastConfigNumber}\npath        ${info.path}\n`);
+      }
+    });
+
+  ledger
+    .command('verify')
+    .description('re-check the whole chain: layout, hash links, data hashes and orderer signatures')
+    .requiredOption('--data <dir>', 'data directory holding ledger-<channel>.mdb files')
+    .option('--channel <name>', 'channel (needed when the directory holds several ledgers)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: LedgerCommandOptions, cmd: Command) => {
+      const result = await ledgerVerify(opts.data, opts.channel);
+      const out = writer(cmd);
+      if (opts.json) out(`${JSON.stringify(result)}\n`);
+      else if (result.ok) out(`OK channel ${result.channel}: ${result.height} blocks verified, last hash ${result.lastHash}\n`);
+      else out(`FAILED channel ${result.channel}: block ${result.badBlock} of ${result.height}: ${result.reason}\n`);
+      if (!result.ok) process.exitCode = 1;
+    });
+}

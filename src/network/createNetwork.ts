@@ -1,0 +1,272 @@
+// `edgepeer init`: a development network in one folder (org roots, member certificates, one genesis block
+// per channel, one board.json per board), as Fabric's cryptogen and configtxgen make one. The layout is
+// documented in src/config/network.ts.
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ZERO_HASH, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
+import { certificateValidityMs, defaultBatch, maxMessageBytes, mqttDefaults } from '../config/constants.js';
+import type { BoardConfig, IdentityFiles, NetworkFile } from '../config/network.js';
+import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../crypto/certificate.js';
+import { type KeyPair, generateKeyPair, privateKeyToPem } from '../crypto/keys.js';
+import type { BatchConfig, ChannelConfig, Policy } from '../protocol/channelConfig.js';
+import type { Signer } from '../protocol/envelope.js';
+import {
+  CHANNEL_NAME_PATTERN, ORDERER_ADMIN_ID, ORDERER_NODE_ID, ORDERER_ORG, boardId, clientId, isValidChannelName, peerOrgName,
+} from './names.js';
+
+/** Upper bounds that catch a typo (`--orgs 1000000`) before it fills a disk with keys. */
+export const INIT_MAX_ORGS = 100;
+export const INIT_MAX_BOARDS_PER_ORG = 1000;
+export const INIT_MAX_CHANNELS = 100;
+/**
+ * Certificates start this long before "now" so that a board whose clock runs a little behind the machine
+ * that ran init still accepts them (Fabric's CA backdates by the same amount).
+ */
+export const CERTIFICATE_BACKDATE_MS = 5 * 60 * 1000;
+export const DEFAULT_MQTT_URL = `mqtt://${mqttDefaults.host}:${mqttDefaults.port}`;
+export const NETWORK_FILE_NAME = 'network.json';
+export const GENESIS_FILE_NAME = 'genesis.block';
+export const BOARD_CONFIG_FILE_NAME = 'board.json';
+export const BOARD_PROFILE = 'emulated';
+const PRIVATE_KEY_FILE_MODE = 0o600;
+
+export interface CreateNetworkOptions {
+  dir: string;
+  /** At least one; the first is the channel every board.json names. */
+  channels: string[];
+  /** Peer organisations (org1..orgN); the orderer organisation comes on top. */
+  orgs: number;
+  boardsPerOrg: number;
+  mqttUrl?: string;
+  batch?: Partial<BatchConfig>;
+  /** Clock for certificate validity (tests). */
+  nowMs?: number;
+  /** Replace a network already in `dir`. */
+  force?: boolean;
+}
+
+/** What `edgepeer init --json` prints. Paths are absolute. */
+export interface NetworkSummary {
+  dir: string;
+  channels: string[];
+  /** The channel the boards are configured for (the first one). */
+  channel: string;
+  orderer: { id: string; org: string; mqtt: string };
+  /** Peer organisations. */
+  orgs: string[];
+  boards: { id: string; org: string; config: string }[];
+  clients: { id: string; org: string }[];
+}
+
+/** The options cannot make a network (a usage error, not a failure of the machine). */
+export class NetworkOptionsError extends Error {
+  override readonly name = 'NetworkOptionsError';
+}
+
+/** `dir` already holds a network and `force` was not given. */
+export class NetworkExistsError extends Error {
+  override readonly name = 'NetworkExistsError';
+}
+
+function checkCount(value: number, what: string, max: number): void {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new NetworkOptionsError(`${what} must be a whole number from 1 to ${max}, got ${value}`);
+  }
+}
+
+function checkChannels(channels: readonly string[]): void {
+  if (channels.length === 0) throw new NetworkOptionsError('at least one channel is needed');
+  if (channels.length > INIT_MAX_CHANNELS) throw new NetworkOptionsError(`at most ${INIT_MAX_CHANNELS} channels`);
+  const seen = new Set<string>();
+  for (const c of channels) {
+    if (!isValidChannelName(c)) {
+      throw new NetworkOptionsError(`channel name '${c}' does not match ${CHANNEL_NAME_PATTERN.source}`);
+    }
+    if (seen.has(c)) throw new NetworkOptionsError(`channel '${c}' is named twice`);
+    seen.add(c);
+  }
+}
+
+function checkMqttUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new NetworkOptionsError(`MQTT URL '${url}' is not a URL`);
+  }
+  if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
+    throw new NetworkOptionsError(`MQTT URL '${url}' must start with mqtt:// or mqtts://`);
+  }
+  if (parsed.hostname === '') throw new NetworkOptionsError(`MQTT URL '${url}' has no host`);
+}
+
+/** Merges `partial` over the defaults and refuses what channelConfigFromWire or the links would refuse later. */
+export function batchConfigFrom(partial: Partial<BatchConfig> = {}): BatchConfig {
+  const batch: BatchConfig = { ...defaultBatch };
+  for (const key of Object.keys(batch) as (keyof BatchConfig)[]) {
+    const v = partial[key];
+    if (v !== undefined) batch[key] = v;
+    if (!Number.isSafeInteger(batch[key]) || batch[key] < 1) {
+      throw new NetworkOptionsError(`batch.${key} must be a whole number of at least 1, got ${batch[key]}`);
+    }
+  }
+  if (batch.preferredMaxBytes > batch.absoluteMaxBytes) {
+    throw new NetworkOptionsError(
+      `batch.preferredMaxBytes (${batch.preferredMaxBytes}) is above batch.absoluteMaxBytes (${batch.absoluteMaxBytes})`,
+    );
+  }
+  // A block must fit in one Deliver response.
+  if (batch.absoluteMaxBytes > maxMessageBytes) {
+    throw new NetworkOptionsError(`batch.absoluteMaxBytes (${batch.absoluteMaxBytes}) is above the message limit ${maxMessageBytes}`);
+  }
+  return batch;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Writes a private key; 'wx' makes sure the file is new, so the 0600 mode is the one it gets. */
+async function writePrivateKey(path: string, key: KeyPair): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, privateKeyToPem(key.privateKey), { mode: PRIVATE_KEY_FILE_MODE, flag: 'wx' });
+}
+
+async function writeRoot(dir: string, relDir: string, key: KeyPair): Promise<{ rootKey: string; rootPub: string }> {
+  const rootKey = join(relDir, 'root.key');
+  const rootPub = join(relDir, 'root.pub');
+  await writePrivateKey(join(dir, rootKey), key);
+  await writeFile(join(dir, rootPub), key.publicKeyRaw);
+  return { rootKey, rootPub };
+}
+
+interface Member {
+  files: IdentityFiles;
+  signer: Signer;
+}
+
+async function writeMember(
+  dir: string, relDir: string, id: string, org: string, role: Role, root: KeyPair, nowMs: number,
+): Promise<Member> {
+  const key = generateKeyPair();
+  const certificate = issueCertificate(
+    { id, org, role, publicKey: key.publicKeyRaw, notBefore: nowMs - CERTIFICATE_BACKDATE_MS, notAfter: nowMs + certificateValidityMs },
+    root.privateKey,
+  );
+  const files: IdentityFiles = { id, org, key: join(relDir, 'key.pem'), cert: join(relDir, 'cert.cbor') };
+  await writePrivateKey(join(dir, files.key), key);
+  await writeFile(join(dir, files.cert), encodeCertificate(certificate));
+  return { files, signer: { certificate, privateKey: key.privateKey } };
+}
+
+function genesisConfig(
+  channel: string, orderer: Certificate, roots: readonly { name: string; key: KeyPair }[], peerOrgs: readonly string[], batch: BatchConfig,
+): ChannelConfig {
+  const readers: Policy = { orgs: roots.map((r) => r.name), roles: ['peer', 'client', 'admin', 'orderer'] };
+  const writers: Policy = { orgs: [...peerOrgs], roles: ['client', 'peer', 'admin'] };
+  return {
+    channel,
+    sequence: 0,
+    orderer: { org: ORDERER_ORG, signers: [orderer], minSignatures: 1 },
+    orgs: roots.map((r) => ({ name: r.name, rootPublicKey: r.key.publicKeyRaw })),
+    readers,
+    writers,
+    admins: { orgs: [ORDERER_ORG], roles: ['admin'] },
+    batch: { ...batch },
+    revoked: [],
+  };
+}
+
+/**
+ * Writes a new development network into `opts.dir`. network.json is written last, so its presence means
+ * the network is complete. With `force`, the folders a previous init wrote (channels, orderer, orgs) are
+ * removed first; anything else in `dir` is left alone.
+ */
+export async function createNetwork(opts: CreateNetworkOptions): Promise<NetworkSummary> {
+  checkChannels(opts.channels);
+  checkCount(opts.orgs, 'orgs', INIT_MAX_ORGS);
+  checkCount(opts.boardsPerOrg, 'boardsPerOrg', INIT_MAX_BOARDS_PER_ORG);
+  const mqttUrl = opts.mqttUrl ?? DEFAULT_MQTT_URL;
+  checkMqttUrl(mqttUrl);
+  const batch = batchConfigFrom(opts.batch);
+  const nowMs = opts.nowMs ?? Date.now();
+  const dir = resolve(opts.dir);
+
+  const networkPath = join(dir, NETWORK_FILE_NAME);
+  if (await exists(networkPath)) {
+    if (!opts.force) throw new NetworkExistsError(`${networkPath} already exists: pass force (--force) to replace that network`);
+    await rm(networkPath, { force: true });
+    for (const sub of ['channels', 'orderer', 'orgs']) await rm(join(dir, sub), { recursive: true, force: true });
+  }
+  await mkdir(dir, { recursive: true });
+
+  const ordererRoot = generateKeyPair();
+  const roots: { name: string; key: KeyPair; files: { rootKey: string; rootPub: string } }[] = [
+    { name: ORDERER_ORG, key: ordererRoot, files: await writeRoot(dir, 'orderer', ordererRoot) },
+  ];
+  const orderer = await writeMember(dir, join('orderer', ORDERER_NODE_ID), ORDERER_NODE_ID, ORDERER_ORG, 'orderer', ordererRoot, nowMs);
+  const admin = await writeMember(dir, join('orderer', 'admin'), ORDERER_ADMIN_ID, ORDERER_ORG, 'admin', ordererRoot, nowMs);
+
+  const firstChannel = opts.channels[0]!;
+  const peerOrgs: string[] = [];
+  const boards: NetworkFile['boards'] = [];
+  const clients: IdentityFiles[] = [];
+  for (let i = 1; i <= opts.orgs; i++) {
+    const org = peerOrgName(i);
+    const orgDir = join('orgs', org);
+    const root = generateKeyPair();
+    roots.push({ name: org, key: root, files: await writeRoot(dir, orgDir, root) });
+    peerOrgs.push(org);
+    for (let j = 1; j <= opts.boardsPerOrg; j++) {
+      const id = boardId(org, j);
+      const boardDir = join(orgDir, 'boards', id);
+      await writeMember(dir, boardDir, id, org, 'peer', root, nowMs);
+      const config: BoardConfig = {
+        id, org, channel: firstChannel, key: 'key.pem', cert: 'cert.cbor', profile: BOARD_PROFILE, orderers: [mqttUrl],
+      };
+      const configPath = join(boardDir, BOARD_CONFIG_FILE_NAME);
+      await writeFile(join(dir, configPath), `${JSON.stringify(config, null, 2)}\n`);
+      boards.push({ id, org, config: configPath });
+    }
+    clients.push((await writeMember(dir, join(orgDir, 'client'), clientId(org), org, 'client', root, nowMs)).files);
+  }
+
+  for (const channel of opts.channels) {
+    const config = genesisConfig(channel, orderer.signer.certificate, roots, peerOrgs, batch);
+    const envelope = signConfigEnvelope(config, admin.signer);
+    const block = makeConfigBlock(0, ZERO_HASH, envelope, [{ index: 0, key: orderer.signer.privateKey }]);
+    const channelDir = join(dir, 'channels', channel);
+    await mkdir(channelDir, { recursive: true });
+    await writeFile(join(channelDir, GENESIS_FILE_NAME), block.bytes);
+  }
+
+  const network: NetworkFile = {
+    version: 1,
+    channels: [...opts.channels],
+    ordererOrg: ORDERER_ORG,
+    orderer: orderer.files,
+    ordererAdmin: admin.files,
+    // Every organisation with a root, the orderer's first, in the order of the genesis config.
+    orgs: roots.map((r) => ({ name: r.name, ...r.files })),
+    boards,
+    clients,
+    mqtt: { url: mqttUrl },
+  };
+  await writeFile(networkPath, `${JSON.stringify(network, null, 2)}\n`);
+
+  return {
+    dir,
+    channels: [...opts.channels],
+    channel: firstChannel,
+    orderer: { id: ORDERER_NODE_ID, org: ORDERER_ORG, mqtt: mqttUrl },
+    orgs: peerOrgs,
+    boards: boards.map((b) => ({ id: b.id, org: b.org, config: join(dir, b.config) })),
+    clients: clients.map((c) => ({ id: c.id, org: c.org })),
+  };
+}

@@ -1,0 +1,86 @@
+// Prometheus metrics. Each process (and each test) makes its own Registry instead of using prom-client's
+// global one, so several orderers and peers can live in one test process without name clashes.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type { Counter, Gauge, Registry } from 'prom-client';
+export { type MetricsServer, startMetricsServer } from './metricsServer.js';
+
+export type MetricsRole = 'orderer' | 'peer';
+
+/** Metrics every role has: each one keeps a ledger and talks over links. */
+export interface CommonMetrics {
+  readonly registry: Registry;
+  /** Blocks in the channel's ledger (the next block number). */
+  readonly ledgerHeight: Gauge<'channel'>;
+  readonly blocksCommitted: Counter<'channel'>;
+  /** `reason` is a short fixed word (bad_signature, bad_hash_chain, malformed, too_large, ...), never free text. */
+  readonly blocksRejected: Counter<'channel' | 'reason'>;
+  readonly linkMessagesDropped: Counter<'reason'>;
+}
+
+export interface OrdererMetrics extends CommonMetrics {
+  readonly role: 'orderer';
+  readonly deliverStreamsOpen: Gauge;
+  /** `status` is the status name (SUCCESS, FORBIDDEN, ...), as statusName() gives it. */
+  readonly deliverRequests: Counter<'status'>;
+  readonly broadcastRequests: Counter<'status'>;
+  readonly blocksCut: Counter<'channel'>;
+}
+
+export interface PeerMetrics extends CommonMetrics {
+  readonly role: 'peer';
+  /** 1 while the link to that orderer endpoint is up, 0 otherwise. */
+  readonly ordererLinkUp: Gauge<'endpoint'>;
+}
+
+function commonMetrics(registry: Registry): CommonMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    ledgerHeight: new Gauge({
+      name: 'edgepeer_ledger_height', help: 'Blocks in the ledger of the channel', labelNames: ['channel'], registers,
+    }),
+    blocksCommitted: new Counter({
+      name: 'edgepeer_blocks_committed_total', help: 'Blocks committed to the ledger', labelNames: ['channel'], registers,
+    }),
+    blocksRejected: new Counter({
+      name: 'edgepeer_blocks_rejected_total', help: 'Blocks refused by validation, by reason', labelNames: ['channel', 'reason'], registers,
+    }),
+    linkMessagesDropped: new Counter({
+      name: 'edgepeer_link_messages_dropped_total', help: 'Link messages dropped before handling, by reason', labelNames: ['reason'], registers,
+    }),
+  };
+}
+
+export function createMetrics(role: 'orderer'): OrdererMetrics;
+export function createMetrics(role: 'peer'): PeerMetrics;
+export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics;
+export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const common = commonMetrics(registry);
+  if (role === 'peer') {
+    return {
+      ...common,
+      role,
+      ordererLinkUp: new Gauge({
+        name: 'edgepeer_orderer_link_up', help: 'Whether the link to the orderer endpoint is up (1) or not (0)', labelNames: ['endpoint'], registers,
+      }),
+    };
+  }
+  return {
+    ...common,
+    role,
+    deliverStreamsOpen: new Gauge({ name: 'edgepeer_deliver_streams_open', help: 'Open Deliver sessions', registers }),
+    deliverRequests: new Counter({
+      name: 'edgepeer_deliver_requests_total', help: 'Deliver requests answered, by final status', labelNames: ['status'], registers,
+    }),
+    broadcastRequests: new Counter({
+      name: 'edgepeer_broadcast_requests_total', help: 'Broadcast requests answered, by status', labelNames: ['status'], registers,
+    }),
+    blocksCut: new Counter({
+      name: 'edgepeer_blocks_cut_total', help: 'Blocks cut by the orderer', labelNames: ['channel'], registers,
+    }),
+  };
+}

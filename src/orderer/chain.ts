@@ -1,0 +1,154 @@
+// One channel on the orderer: its ledger, its current configuration, the block cutter and batch timer,
+// and the signal Deliver sessions wait on for new blocks.
+import type { Clock, TimerHandle } from '../config/clock.js';
+import { ChannelState } from '../channel/channelState.js';
+import { type BlockSigner, configFromBlock, makeBlock, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
+import { sha256, toHex } from '../crypto/hash.js';
+import type { BlockLedger } from '../ledger/ledger.js';
+import { headerBytes } from '../protocol/block.js';
+import type { ChannelConfig } from '../protocol/channelConfig.js';
+import type { Signer } from '../protocol/envelope.js';
+import { BlockCutter } from './blockCutter.js';
+
+export interface ChainOptions {
+  ledger: BlockLedger;
+  genesis: Uint8Array;
+  /** The orderer node's identity; must be one of the channel's block signers. */
+  signer: Signer;
+  clock: Clock;
+  onBlockCut?: (channel: string, number: number, envelopes: number, isConfig: boolean) => void;
+}
+
+type HeightWaiter = { above: number; resolve: () => void };
+
+export class Chain {
+  private stateValue: ChannelState;
+  private blockSigner: BlockSigner;
+  private readonly cutter: BlockCutter;
+  private batchTimer: TimerHandle | null = null;
+  private waiters: HeightWaiter[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: ChainOptions) {
+    const { ledger, genesis } = opts;
+    if (ledger.height() === 0) {
+      ledger.append([genesis], null, 0, 1);
+    } else {
+      const stored = ledger.getBlock(0);
+      if (!stored || toHex(sha256(headerBytes(stored))) !== toHex(sha256(headerBytes(genesis)))) {
+        throw new Error(`channel ${ledger.channel}: the ledger's block 0 is not this network's genesis block`);
+      }
+    }
+    const configBlock = ledger.getBlock(ledger.lastConfigNumber());
+    if (!configBlock) throw new Error(`channel ${ledger.channel}: configuration block missing from the ledger`);
+    this.stateValue = new ChannelState(configFromBlock(configBlock), opts.clock.now());
+    this.blockSigner = this.findSigner(this.stateValue);
+    this.cutter = new BlockCutter(this.stateValue.config.batch);
+  }
+
+  get channel(): string {
+    return this.opts.ledger.channel;
+  }
+
+  get state(): ChannelState {
+    return this.stateValue;
+  }
+
+  get ledger(): BlockLedger {
+    return this.opts.ledger;
+  }
+
+  height(): number {
+    return this.opts.ledger.height();
+  }
+
+  /** Envelopes accepted but not cut into a block yet. */
+  get pendingCount(): number {
+    return this.cutter.pendingCount;
+  }
+
+  private findSigner(state: ChannelState): BlockSigner {
+    const fp = this.opts.signer.certificate.fingerprint;
+    const index = state.config.orderer.signers.findIndex((c) => c.fingerprint === fp);
+    if (index < 0) {
+      throw new Error(`orderer ${this.opts.signer.certificate.id} is not a block signer of channel ${state.channel}`);
+    }
+    return { index, key: this.opts.signer.privateKey };
+  }
+
+  /** Orders one transaction envelope (already checked by the Broadcast handler). */
+  order(envelope: Uint8Array): void {
+    if (this.closed) throw new Error(`channel ${this.channel} is closed`);
+    for (const batch of this.cutter.ordered(envelope)) this.writeBlock(batch);
+    if (this.cutter.pendingCount === 0) this.stopTimer();
+    else if (this.batchTimer === null) {
+      this.batchTimer = this.opts.clock.setTimeout(() => {
+        this.batchTimer = null;
+        const batch = this.cutter.cut();
+        if (batch.length > 0) this.writeBlock(batch);
+      }, this.stateValue.config.batch.batchTimeoutMs);
+    }
+  }
+
+  /**
+   * Applies a validated configuration (sequence = current + 1): what is pending is cut first, then the
+   * configuration block on its own, so every later block is read under the new configuration.
+   */
+  applyConfig(config: ChannelConfig): void {
+    const next = new ChannelState(config, this.opts.clock.now());
+    const pending = this.cutter.cut();
+    this.stopTimer();
+    if (pending.length > 0) this.writeBlock(pending);
+    const envelope = signConfigEnvelope(config, this.opts.signer);
+    const ledger = this.opts.ledger;
+    const block = makeConfigBlock(ledger.height(), ledger.lastHash(), envelope, [this.blockSigner]);
+    ledger.append([block.bytes], [block.hash], 0, 1);
+    this.stateValue = next;
+    this.blockSigner = this.findSigner(next);
+    this.cutter.setBatchConfig(config.batch);
+    this.opts.onBlockCut?.(this.channel, ledger.height() - 1, 1, true);
+    this.wake();
+  }
+
+  private writeBlock(envelopes: Uint8Array[]): void {
+    const ledger = this.opts.ledger;
+    const block = makeBlock(ledger.height(), ledger.lastHash(), envelopes, 0, [this.blockSigner]);
+    ledger.append([block.bytes], [block.hash], 0, 1);
+    this.opts.onBlockCut?.(this.channel, ledger.height() - 1, envelopes.length, false);
+    this.wake();
+  }
+
+  private stopTimer(): void {
+    if (this.batchTimer !== null) {
+      this.opts.clock.clearTimeout(this.batchTimer);
+      this.batchTimer = null;
+    }
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const h = this.height();
+    const still: HeightWaiter[] = [];
+    for (const w of this.waiters) (w.above < h ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  /** Resolves once the chain holds block `number` (height > number), or when the chain closes. */
+  waitForBlock(number: number): Promise<void> {
+    if (number < this.height() || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ above: number, resolve }));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopTimer();
+    const pending = this.cutter.cut();
+    if (pending.length > 0) this.writeBlock(pending);
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

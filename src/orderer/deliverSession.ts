@@ -1,0 +1,166 @@
+// One Deliver stream (reference §2 step 6–9), with credit-based flow control: at most `window`
+// responses unacknowledged, each carrying consecutive blocks up to `maxResponseBytes`.
+import type { Clock, TimerHandle } from '../config/clock.js';
+import type { Certificate } from '../crypto/certificate.js';
+import { encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js';
+import { SeekBehavior, type SeekBehaviorCode } from '../protocol/seek.js';
+import { Status, type StatusCode } from '../protocol/status.js';
+import type { ServerLink } from '../transport/link.js';
+import type { Chain } from './chain.js';
+import { SessionAccess } from './sessionAccess.js';
+
+export type SessionState = 'waitingForBlock' | 'waitingForCredit' | 'sending' | 'done';
+
+export interface DeliverSessionParams {
+  id: string;
+  chain: Chain;
+  link: ServerLink;
+  replyTo: string;
+  creator: Certificate;
+  start: number;
+  stop: number;
+  behavior: SeekBehaviorCode;
+  windowMessages: number;
+  maxResponseBytes: number;
+  /** While waiting for blocks, an empty response this often tells the client the stream is alive. */
+  heartbeatMs: number;
+  clock: Clock;
+}
+
+/** How a session ended: the final status sent (null when none could be or should be sent) and why. */
+export interface SessionEnd {
+  status: StatusCode | null;
+  reason: string;
+  blocksSent: number;
+}
+
+export class DeliverSession {
+  private stateValue: SessionState = 'sending';
+  private sentSeq = 0;
+  private ackedSeq = 0;
+  private blocksSent = 0;
+  private cancelReason: string | null = null;
+  private wakeUp: (() => void) | null = null;
+  private readonly cancelled: Promise<void>;
+  private resolveCancelled!: () => void;
+  private readonly access: SessionAccess;
+  /** The pending wait for block `blockWaitFor`, reused across heartbeats so waits do not pile up. */
+  private blockWait: Promise<'block'> | null = null;
+  private blockWaitFor = -1;
+  lastHeardMs: number;
+
+  constructor(private readonly p: DeliverSessionParams) {
+    this.cancelled = new Promise((r) => (this.resolveCancelled = r));
+    this.access = new SessionAccess(p.chain, p.creator, p.clock);
+    this.lastHeardMs = p.clock.now();
+  }
+
+  get id(): string {
+    return this.p.id;
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get creatorId(): string {
+    return this.p.creator.id;
+  }
+
+  /** Every response up to `seq` has been taken by the client. Also proves the client is alive. */
+  ack(seq: number): void {
+    this.lastHeardMs = this.p.clock.now();
+    if (seq > this.ackedSeq) this.ackedSeq = Math.min(seq, this.sentSeq);
+    this.poke();
+  }
+
+  cancel(reason: string): void {
+    if (this.cancelReason !== null) return;
+    this.cancelReason = reason;
+    this.resolveCancelled();
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  private transition(next: SessionState): void {
+    this.stateValue = next;
+  }
+
+  async run(): Promise<SessionEnd> {
+    try {
+      return await this.loop();
+    } catch (err) {
+      return this.end(null, `link failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async loop(): Promise<SessionEnd> {
+    const { chain, stop } = this.p;
+    let next = this.p.start;
+    for (;;) {
+      if (this.cancelReason !== null) return this.end(null, this.cancelReason);
+      if (chain.isClosed) return this.finish(Status.SERVICE_UNAVAILABLE, 'channel closed');
+      const height = chain.height();
+      if (next >= height) {
+        if (this.p.behavior === SeekBehavior.FAIL_IF_NOT_READY) {
+          return this.finish(Status.NOT_FOUND, `block ${next} is not cut yet (height ${height})`);
+        }
+        this.transition('waitingForBlock');
+        if (this.blockWaitFor !== next || this.blockWait === null) {
+          this.blockWaitFor = next;
+          this.blockWait = chain.waitForBlock(next).then(() => 'block' as const);
+        }
+        let timer: TimerHandle | null = null;
+        const heartbeat = new Promise<'heartbeat'>((resolve) => {
+          timer = this.p.clock.setTimeout(() => resolve('heartbeat'), this.p.heartbeatMs);
+        });
+        const woke = await Promise.race([this.blockWait, this.cancelled.then(() => 'cancel' as const), heartbeat]);
+        if (timer !== null) this.p.clock.clearTimeout(timer);
+        if (woke === 'heartbeat') {
+          this.sentSeq++;
+          await this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, this.sentSeq, []));
+        }
+        continue;
+      }
+      const denied = this.access.check();
+      if (denied !== null) return this.finish(Status.FORBIDDEN, denied);
+      if (this.sentSeq - this.ackedSeq >= this.p.windowMessages) {
+        this.transition('waitingForCredit');
+        await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        continue;
+      }
+      this.transition('sending');
+      const last = Math.min(stop, height - 1);
+      const blocks: Uint8Array[] = [];
+      let bytes = 0;
+      while (next <= last) {
+        const block = chain.ledger.getBlock(next);
+        if (!block) return this.finish(Status.INTERNAL_SERVER_ERROR, `block ${next} missing from the ledger`);
+        if (blocks.length > 0 && bytes + block.length > this.p.maxResponseBytes) break;
+        blocks.push(block);
+        bytes += block.length;
+        next++;
+      }
+      this.sentSeq++;
+      await this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, this.sentSeq, blocks));
+      this.blocksSent += blocks.length;
+      if (next > stop) return this.finish(Status.SUCCESS, 'stop block sent');
+    }
+  }
+
+  private async finish(status: StatusCode, reason: string): Promise<SessionEnd> {
+    this.sentSeq++;
+    await this.p.link.reply(this.p.replyTo, encodeDeliverStatus(this.p.id, this.sentSeq, status));
+    return this.end(status, reason);
+  }
+
+  private end(status: StatusCode | null, reason: string): SessionEnd {
+    this.transition('done');
+    return { status, reason, blocksSent: this.blocksSent };
+  }
+}

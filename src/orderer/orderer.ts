@@ -1,0 +1,103 @@
+// The orderer: one Chain per channel, the Deliver and Broadcast services, and the links they listen on.
+import { type Clock, systemClock } from '../config/clock.js';
+import { deliverDefaults, requestTimeWindowMs } from '../config/constants.js';
+import { openLedger, ledgerPath } from '../ledger/lmdbLedger.js';
+import type { Logger } from '../observability/logger.js';
+import type { OrdererMetrics } from '../observability/metrics.js';
+import type { Signer } from '../protocol/envelope.js';
+import type { IncomingRequest, ServerLink } from '../transport/link.js';
+import { BroadcastService } from './broadcastService.js';
+import { Chain } from './chain.js';
+import { type DeliverLimits, DeliverService } from './deliverService.js';
+
+export interface OrdererOptions {
+  dataDir: string;
+  channels: { channel: string; genesis: Uint8Array }[];
+  signer: Signer;
+  log: Logger;
+  clock?: Clock;
+  metrics?: OrdererMetrics;
+  limits?: Partial<DeliverLimits>;
+}
+
+export class Orderer {
+  readonly chains = new Map<string, Chain>();
+  private readonly links: ServerLink[] = [];
+  private readonly deliver: DeliverService;
+  private readonly broadcast: BroadcastService;
+  private readonly clock: Clock;
+
+  constructor(private readonly o: OrdererOptions) {
+    this.clock = o.clock ?? systemClock;
+    const m = o.metrics;
+    for (const { channel, genesis } of o.channels) {
+      const ledger = openLedger(ledgerPath(o.dataDir, channel), { channel });
+      const chain = new Chain({
+        ledger,
+        genesis,
+        signer: o.signer,
+        clock: this.clock,
+        onBlockCut: (ch, number, envelopes, isConfig) => {
+          m?.blocksCut.inc({ channel: ch });
+          m?.blocksCommitted.inc({ channel: ch });
+          m?.ledgerHeight.set({ channel: ch }, number + 1);
+          o.log.debug({ channel: ch, block: number, envelopes, config: isConfig }, 'block cut');
+        },
+      });
+      m?.ledgerHeight.set({ channel }, chain.height());
+      this.chains.set(channel, chain);
+    }
+    const limits: DeliverLimits = { ...deliverDefaults, requestTimeWindowMs, ...o.limits };
+    this.deliver = new DeliverService({
+      chains: this.chains,
+      clock: this.clock,
+      log: o.log,
+      limits,
+      observer: m && {
+        request: (status) => m.deliverRequests.inc({ status }),
+        streamsOpen: (n) => m.deliverStreamsOpen.set(n),
+        dropped: (reason) => m.linkMessagesDropped.inc({ reason }),
+      },
+    });
+    this.broadcast = new BroadcastService({
+      chains: this.chains,
+      clock: this.clock,
+      log: o.log,
+      requestTimeWindowMs: limits.requestTimeWindowMs,
+      observer: m && {
+        request: (status) => m.broadcastRequests.inc({ status }),
+        dropped: (reason) => m.linkMessagesDropped.inc({ reason }),
+      },
+    });
+  }
+
+  chain(channel: string): Chain {
+    const c = this.chains.get(channel);
+    if (!c) throw new Error(`channel '${channel}' is not served by this orderer`);
+    return c;
+  }
+
+  get openDeliverSessions(): number {
+    return this.deliver.openSessions;
+  }
+
+  /** Starts serving requests arriving on `link`. */
+  async serve(link: ServerLink): Promise<void> {
+    this.links.push(link);
+    await link.start((req: IncomingRequest) => {
+      if (req.service === 'deliver') this.deliver.handle(link, req.channel, req.message);
+      else this.broadcast.handle(link, req.channel, req.message);
+    });
+    this.o.log.info({ link: link.name, channels: [...this.chains.keys()] }, 'orderer serving');
+  }
+
+  /** Ends sessions, closes links, cuts what is pending and closes the ledgers cleanly. */
+  async stop(): Promise<void> {
+    await this.deliver.close();
+    await Promise.allSettled(this.links.map((l) => l.close()));
+    for (const chain of this.chains.values()) {
+      chain.close();
+      await chain.ledger.close();
+    }
+  }
+}

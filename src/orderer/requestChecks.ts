@@ -1,0 +1,39 @@
+// The checks every signed request goes through before its service looks at it (reference §2 steps 1–3),
+// shared by Deliver and Broadcast.
+import type { Clock } from '../config/clock.js';
+import type { Envelope, MessageTypeCode } from '../protocol/envelope.js';
+import type { Policy } from '../protocol/channelConfig.js';
+import { Status, type StatusCode } from '../protocol/status.js';
+import type { Chain } from './chain.js';
+
+export type RequestVerdict = { ok: true; chain: Chain } | { ok: false; status: StatusCode; reason: string };
+
+export interface RequestCheckContext {
+  chains: ReadonlyMap<string, Chain>;
+  clock: Clock;
+  requestTimeWindowMs: number;
+}
+
+export function checkRequest(
+  ctx: RequestCheckContext,
+  topicChannel: string,
+  env: Envelope,
+  expectedTypes: readonly MessageTypeCode[],
+  policyOf: (chain: Chain) => Policy,
+): RequestVerdict {
+  const p = env.payload;
+  if (!expectedTypes.includes(p.type)) return { ok: false, status: Status.BAD_REQUEST, reason: `unexpected message type ${p.type}` };
+  if (p.channel !== topicChannel) {
+    return { ok: false, status: Status.BAD_REQUEST, reason: `payload channel '${p.channel}' differs from route channel '${topicChannel}'` };
+  }
+  const chain = ctx.chains.get(p.channel);
+  if (!chain) return { ok: false, status: Status.NOT_FOUND, reason: `channel '${p.channel}' is not served here` };
+  const skew = Math.abs(ctx.clock.now() - p.timestamp);
+  if (skew > ctx.requestTimeWindowMs) {
+    return { ok: false, status: Status.BAD_REQUEST, reason: `timestamp is ${Math.round(skew / 1000)} s away from the orderer's clock` };
+  }
+  if (!chain.state.envelopeSignatureValid(env)) return { ok: false, status: Status.FORBIDDEN, reason: 'envelope signature does not verify' };
+  const denied = chain.state.denyReason(p.creator, policyOf(chain), ctx.clock.now());
+  if (denied !== null) return { ok: false, status: Status.FORBIDDEN, reason: denied };
+  return { ok: true, chain };
+}

@@ -1,0 +1,333 @@
+// The board's deliver client (reference §3): one never-ending seek from the next block it needs,
+// sent again after every (re)connection, with Fabric's status handling, backoff and endpoint failover,
+// plus edgepeer's flow control (ACK a response once its blocks are taken) and stream heartbeats.
+import { randomBytes } from 'node:crypto';
+import type { Clock, TimerHandle } from '../config/clock.js';
+import type { Logger } from '../observability/logger.js';
+import { MessageType, type Signer, signEnvelope } from '../protocol/envelope.js';
+import {
+  type DeliverResponse, decodeDeliverResponse, encodeAckFrame, encodeCancelFrame, encodeSeekFrame,
+} from '../protocol/frames.js';
+import { MAX_BLOCK_NUMBER, SeekBehavior, seekInfoToWire, seekSpecified } from '../protocol/seek.js';
+import { Status, type StatusCode, statusName } from '../protocol/status.js';
+import type { ClientLink, LinkState } from '../transport/link.js';
+import { backoffDelayMs } from './backoff.js';
+
+export type DeliverClientState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
+
+export interface DeliverClientLimits {
+  retryBaseDelayMs: number;
+  maxRetryDelayMs: number;
+  wrongStatusThreshold: number;
+  keepaliveMs: number;
+  streamStallTimeoutMs: number;
+  windowMessages: number;
+  connectTimeoutMs: number;
+}
+
+/** Where verified blocks go. */
+export interface BlockSink {
+  /** Number of the next block the board needs (where a new seek starts). */
+  nextNumber(): number;
+  /**
+   * Offers blocks[from..]; returns how many were taken (verified and buffered, or already had), or -1
+   * when one was rejected (the stream is then restarted). Taking fewer than offered means the buffer
+   * is full: the client waits for `resume()`.
+   */
+  offer(blocks: Uint8Array[], from: number): number;
+}
+
+export interface DeliverClientEvents {
+  state?(state: DeliverClientState, detail: string): void;
+  linkUp?(endpoint: string, up: boolean): void;
+  status?(status: StatusCode): void;
+  /** The client stopped for good (wrongStatusThreshold exceeded); says why. */
+  gaveUp?(reason: string): void;
+}
+
+export interface DeliverClientOptions {
+  channel: string;
+  links: ClientLink[];
+  signer: Signer;
+  sink: BlockSink;
+  clock: Clock;
+  log: Logger;
+  limits: DeliverClientLimits;
+  events?: DeliverClientEvents;
+}
+
+type StreamEnd =
+  | { kind: 'status'; status: StatusCode }
+  | { kind: 'rejected' }
+  | { kind: 'link-down' }
+  | { kind: 'stalled' }
+  | { kind: 'stopped' };
+
+interface PendingResponse {
+  seq: number;
+  blocks: Uint8Array[];
+  taken: number;
+}
+
+export class DeliverClient {
+  private stateValue: DeliverClientState = 'idle';
+  private endpointIndex = 0;
+  private attempt = 0;
+  private wrongStatusCount = 0;
+  private stopped = false;
+  private session: string | null = null;
+  private endStream: ((end: StreamEnd) => void) | null = null;
+  private pending: PendingResponse[] = [];
+  private ackedSeq = 0;
+  private lastHeardMs = 0;
+  private keepaliveTimer: TimerHandle | null = null;
+  private sleepTimer: TimerHandle | null = null;
+  private wakeSleep: (() => void) | null = null;
+  private loopDone: Promise<void> | null = null;
+  private readonly onMessage = (channel: string, bytes: Uint8Array): void => this.handleMessage(channel, bytes);
+  private readonly onLinkState = (s: LinkState): void => this.handleLinkState(s);
+
+  constructor(private readonly o: DeliverClientOptions) {
+    if (o.links.length === 0) throw new Error('a deliver client needs at least one orderer endpoint');
+  }
+
+  get state(): DeliverClientState {
+    return this.stateValue;
+  }
+
+  get endpoint(): string {
+    return this.link.endpoint;
+  }
+
+  private get link(): ClientLink {
+    return this.o.links[this.endpointIndex]!;
+  }
+
+  private transition(next: DeliverClientState, detail: string): void {
+    if (this.stateValue === next) return;
+    this.stateValue = next;
+    this.o.log.debug({ channel: this.o.channel, state: next, detail }, 'deliver client state');
+    this.o.events?.state?.(next, detail);
+  }
+
+  start(): void {
+    if (this.loopDone) throw new Error('deliver client already started');
+    for (const l of this.o.links) {
+      l.on('message', this.onMessage);
+      l.on('state', this.onLinkState);
+    }
+    this.loopDone = this.run();
+  }
+
+  /** Called by the sink's owner when buffer space was freed: offers what is still pending. */
+  resume(): void {
+    if (this.pending.length > 0) this.offerPending();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.endStream?.({ kind: 'stopped' });
+    this.wakeSleep?.();
+    await this.loopDone;
+    for (const l of this.o.links) {
+      l.off('message', this.onMessage);
+      l.off('state', this.onLinkState);
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.transition('connecting', this.link.endpoint);
+      const up = await this.connect();
+      if (this.stopped) break;
+      if (!up) {
+        await this.failover('link did not come up');
+        continue;
+      }
+      const end = await this.stream();
+      if (this.stopped || end.kind === 'stopped') break;
+      await this.afterStream(end);
+    }
+    this.transition('stopped', 'stopped');
+  }
+
+  private async connect(): Promise<boolean> {
+    const link = this.link;
+    if (link.state === 'up') return true;
+    let settle: ((ok: boolean) => void) | null = null;
+    const onState = (s: LinkState): void => { if (s === 'up') settle?.(true); };
+    link.on('state', onState);
+    try {
+      const opened = link.open([this.o.channel]).then(() => true, (err: Error) => {
+        this.o.log.warn({ endpoint: link.endpoint, err: err.message }, 'orderer endpoint unreachable');
+        return false;
+      });
+      const timedOut = new Promise<boolean>((resolve) => {
+        settle = resolve;
+        this.sleepTimer = this.o.clock.setTimeout(() => resolve(false), this.o.limits.connectTimeoutMs);
+        this.wakeSleep = () => resolve(false);
+      });
+      const ok = await Promise.race([opened, timedOut]);
+      return ok && (link.state as LinkState) === 'up';
+    } finally {
+      link.off('state', onState);
+      if (this.sleepTimer) this.o.clock.clearTimeout(this.sleepTimer);
+      this.sleepTimer = null;
+      this.wakeSleep = null;
+    }
+  }
+
+  /** Opens one session and processes its responses until it ends. */
+  private async stream(): Promise<StreamEnd> {
+    const link = this.link;
+    const session = randomBytes(12).toString('hex');
+    const start = this.o.sink.nextNumber();
+    const envelope = signEnvelope({
+      type: MessageType.DELIVER_SEEK,
+      channel: this.o.channel,
+      replyTo: link.replyRoute(this.o.channel),
+      session,
+      data: seekInfoToWire({
+        start: seekSpecified(start),
+        stop: seekSpecified(MAX_BLOCK_NUMBER),
+        behavior: SeekBehavior.BLOCK_UNTIL_READY,
+        window: this.o.limits.windowMessages,
+      }),
+    }, this.o.signer);
+    const ended = new Promise<StreamEnd>((resolve) => (this.endStream = resolve));
+    this.session = session;
+    this.pending = [];
+    this.ackedSeq = 0;
+    this.lastHeardMs = this.o.clock.now();
+    try {
+      await link.send(this.o.channel, 'deliver', encodeSeekFrame(envelope.bytes));
+    } catch (err) {
+      this.o.log.warn({ endpoint: link.endpoint, err: (err as Error).message }, 'could not send deliver request');
+      this.endStream?.({ kind: 'link-down' });
+    }
+    this.transition('streaming', `${link.endpoint} from block ${start}`);
+    this.o.log.info({ channel: this.o.channel, endpoint: link.endpoint, start, session }, 'deliver stream requested');
+    this.armKeepalive();
+    const end = await ended;
+    this.session = null;
+    this.endStream = null;
+    this.pending = [];
+    if (this.keepaliveTimer) this.o.clock.clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = null;
+    if (end.kind !== 'status' && link.state === 'up') {
+      link.send(this.o.channel, 'deliver', encodeCancelFrame(session)).catch(() => undefined);
+    }
+    return end;
+  }
+
+  /** Fabric's status handling after a stream ends, then the backoff before the next attempt. */
+  private async afterStream(end: StreamEnd): Promise<void> {
+    let switchEndpoint = true;
+    let why: string;
+    if (end.kind === 'status') {
+      this.o.events?.status?.(end.status);
+      why = `orderer answered ${statusName(end.status)}`;
+      if (end.status === Status.BAD_REQUEST || end.status === Status.FORBIDDEN) {
+        this.wrongStatusCount++;
+        if (this.wrongStatusCount > this.o.limits.wrongStatusThreshold) {
+          const reason = `stopping: ${this.wrongStatusCount} ${statusName(end.status)} answers in a row (wrongStatusThreshold ${this.o.limits.wrongStatusThreshold})`;
+          this.o.log.error({ channel: this.o.channel, endpoint: this.link.endpoint }, reason);
+          this.stopped = true;
+          this.o.events?.gaveUp?.(reason);
+          return;
+        }
+        switchEndpoint = end.status !== Status.BAD_REQUEST;
+      } else {
+        this.wrongStatusCount = 0;
+        // SUCCESS is impossible for a never-ending seek: an error like any other.
+      }
+    } else {
+      why = end.kind === 'rejected' ? 'a delivered block was rejected' : end.kind === 'stalled' ? 'stream stalled' : 'link down';
+    }
+    this.o.log.warn({ channel: this.o.channel, endpoint: this.link.endpoint, attempt: this.attempt }, `deliver stream ended: ${why}`);
+    await this.backoff(why);
+    if (switchEndpoint && this.o.links.length > 1) this.endpointIndex = (this.endpointIndex + 1) % this.o.links.length;
+  }
+
+  private async failover(why: string): Promise<void> {
+    await this.backoff(why);
+    if (this.o.links.length > 1) this.endpointIndex = (this.endpointIndex + 1) % this.o.links.length;
+  }
+
+  private async backoff(why: string): Promise<void> {
+    const delay = backoffDelayMs(this.attempt, this.o.limits.retryBaseDelayMs, this.o.limits.maxRetryDelayMs);
+    this.attempt++;
+    this.transition('backoff', `${why}; retrying in ${delay} ms`);
+    await new Promise<void>((resolve) => {
+      this.wakeSleep = resolve;
+      this.sleepTimer = this.o.clock.setTimeout(resolve, delay);
+    });
+    this.wakeSleep = null;
+    this.sleepTimer = null;
+  }
+
+  private handleLinkState(s: LinkState): void {
+    if (s !== 'up') this.endStream?.({ kind: 'link-down' });
+  }
+
+  private handleMessage(channel: string, bytes: Uint8Array): void {
+    if (channel !== this.o.channel || this.session === null) return;
+    let r: DeliverResponse;
+    try {
+      r = decodeDeliverResponse(bytes);
+    } catch (err) {
+      this.o.log.warn({ channel, err: (err as Error).message }, 'malformed deliver response ignored');
+      return;
+    }
+    if (r.session !== this.session) return;
+    this.lastHeardMs = this.o.clock.now();
+    if ('status' in r) {
+      this.endStream?.({ kind: 'status', status: r.status });
+      return;
+    }
+    this.pending.push({ seq: r.seq, blocks: r.blocks, taken: 0 });
+    this.offerPending();
+  }
+
+  private offerPending(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      if (head.taken < head.blocks.length) {
+        const n = this.o.sink.offer(head.blocks, head.taken);
+        if (n < 0) {
+          this.endStream?.({ kind: 'rejected' });
+          return;
+        }
+        if (n > 0) {
+          this.attempt = 0;
+          this.wrongStatusCount = 0;
+        }
+        head.taken += n;
+        if (head.taken < head.blocks.length) return;
+      }
+      this.pending.shift();
+      this.ack(head.seq);
+    }
+  }
+
+  private ack(seq: number): void {
+    if (this.session === null || seq <= this.ackedSeq) return;
+    this.ackedSeq = seq;
+    this.link.send(this.o.channel, 'deliver', encodeAckFrame(this.session, seq)).catch(() => undefined);
+  }
+
+  /** Acknowledges at a steady rate (proof of life for the orderer) and detects a silent stream. */
+  private armKeepalive(): void {
+    this.keepaliveTimer = this.o.clock.setTimeout(() => {
+      if (this.session === null) return;
+      if (this.o.clock.now() - this.lastHeardMs > this.o.limits.streamStallTimeoutMs) {
+        this.endStream?.({ kind: 'stalled' });
+        return;
+      }
+      const s = this.session;
+      this.link.send(this.o.channel, 'deliver', encodeAckFrame(s, this.ackedSeq)).catch(() => undefined);
+      this.armKeepalive();
+    }, this.o.limits.keepaliveMs);
+    this.keepaliveTimer.unref?.();
+  }
+}

@@ -1,0 +1,194 @@
+// A board's peer for one channel: ledger, verifier, payload buffer, commit loop and deliver client,
+// wired together. Blocks flow deliver client → verifier → payload buffer → committer → ledger.
+import { EventEmitter } from 'node:events';
+import { ChannelState } from '../channel/channelState.js';
+import { configFromBlock } from '../channel/blocks.js';
+import { type Clock, systemClock } from '../config/clock.js';
+import { deliverClientDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
+import { sha256, toHex } from '../crypto/hash.js';
+import type { BlockLedger } from '../ledger/ledger.js';
+import type { Logger } from '../observability/logger.js';
+import type { PeerMetrics } from '../observability/metrics.js';
+import { HASH_BYTES, blockNumber, headerBytes } from '../protocol/block.js';
+import type { Signer } from '../protocol/envelope.js';
+import type { ClientLink, LinkState } from '../transport/link.js';
+import { BlockVerifier, RunResult } from './blockVerifier.js';
+import { Committer } from './committer.js';
+import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from './deliverClient.js';
+import { PayloadBuffer } from './payloadBuffer.js';
+
+export interface PeerLimits {
+  payloadBufferSlots: number;
+  commitRunMaxBlocks: number;
+  deliver: DeliverClientLimits;
+}
+
+export const defaultPeerLimits: PeerLimits = {
+  payloadBufferSlots: peerDefaults.payloadBufferSlots,
+  commitRunMaxBlocks: peerDefaults.commitRunMaxBlocks,
+  deliver: { ...deliverClientDefaults, connectTimeoutMs: mqttDefaults.connectTimeoutMs },
+};
+
+export interface PeerOptions {
+  boardId: string;
+  ledger: BlockLedger;
+  genesis: Uint8Array;
+  signer: Signer;
+  links: ClientLink[];
+  log: Logger;
+  clock?: Clock;
+  metrics?: PeerMetrics;
+  limits?: Partial<Omit<PeerLimits, 'deliver'>> & { deliver?: Partial<DeliverClientLimits> };
+}
+
+export interface PeerStatus {
+  board: string;
+  channel: string;
+  height: number;
+  lastHash: string;
+  link: LinkState;
+  endpoint: string;
+  deliver: DeliverClientState;
+  committed: number;
+  rejected: number;
+  error: string | null;
+}
+
+export interface PeerEvents {
+  committed: [height: number];
+  rejected: [reason: string, detail: string];
+  stopped: [reason: string];
+}
+
+export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
+  private readonly ledger: BlockLedger;
+  private readonly verifier: BlockVerifier;
+  private readonly buffer: PayloadBuffer;
+  private readonly committer: Committer;
+  private readonly deliver: DeliverClient;
+  private readonly result = new RunResult();
+  /** Header hashes of the run being verified: one slot per block a Deliver response can carry. */
+  private hashScratch: Uint8Array;
+  private committedCount = 0;
+  private rejectedCount = 0;
+  private errorText: string | null = null;
+  readonly channel: string;
+
+  constructor(private readonly o: PeerOptions) {
+    super();
+    const limits: PeerLimits = {
+      ...defaultPeerLimits,
+      ...o.limits,
+      deliver: { ...defaultPeerLimits.deliver, ...o.limits?.deliver },
+    };
+    const clock = o.clock ?? systemClock;
+    this.ledger = o.ledger;
+    this.channel = o.ledger.channel;
+    if (this.ledger.height() === 0) {
+      this.ledger.append([o.genesis], null, 0, 1);
+    } else {
+      const block0 = this.ledger.getBlock(0);
+      if (!block0 || toHex(sha256(headerBytes(block0))) !== toHex(sha256(headerBytes(o.genesis)))) {
+        throw new Error(`channel ${this.channel}: the ledger's block 0 is not this network's genesis block`);
+      }
+    }
+    const configBlock = this.ledger.getBlock(this.ledger.lastConfigNumber());
+    if (!configBlock) throw new Error(`channel ${this.channel}: configuration block missing from the ledger`);
+    const height = this.ledger.height();
+    this.verifier = new BlockVerifier(new ChannelState(configFromBlock(configBlock)), height - 1, this.ledger.lastHash(),
+      (n) => o.log.info({ channel: this.channel, block: n }, 'configuration block verified'));
+    this.buffer = new PayloadBuffer(limits.payloadBufferSlots, height);
+    this.hashScratch = new Uint8Array(1024 * HASH_BYTES);
+    this.committer = new Committer(this.ledger, this.buffer, limits.commitRunMaxBlocks, {
+      committed: (h, n) => {
+        this.committedCount += n;
+        o.metrics?.ledgerHeight.set({ channel: this.channel }, h);
+        o.metrics?.blocksCommitted.inc({ channel: this.channel }, n);
+        this.emit('committed', h);
+        this.deliver.resume();
+      },
+      failed: (err) => {
+        this.errorText = `commit failed: ${err.message}`;
+        o.log.fatal({ channel: this.channel, err: err.message }, 'commit failed; this channel stops committing');
+        void this.deliver.stop();
+        this.emit('stopped', this.errorText);
+      },
+    });
+    o.metrics?.ledgerHeight.set({ channel: this.channel }, height);
+    this.deliver = new DeliverClient({
+      channel: this.channel,
+      links: o.links,
+      signer: o.signer,
+      sink: this,
+      clock,
+      log: o.log,
+      limits: limits.deliver,
+      events: {
+        gaveUp: (reason) => {
+          this.errorText = reason;
+          this.emit('stopped', reason);
+        },
+      },
+    });
+    for (const l of o.links) {
+      l.on('state', (s) => o.metrics?.ordererLinkUp.set({ endpoint: l.endpoint }, s === 'up' ? 1 : 0));
+    }
+  }
+
+  start(): void {
+    this.deliver.start();
+  }
+
+  /** BlockSink: where a new seek starts. */
+  nextNumber(): number {
+    return this.verifier.tipNumber + 1;
+  }
+
+  /** BlockSink: verify and buffer blocks[from..] as far as the buffer has room. */
+  offer(blocks: Uint8Array[], from: number): number {
+    const inBuffer = this.verifier.tipNumber + 1 - this.buffer.next;
+    const room = this.buffer.capacity - inBuffer;
+    const count = Math.min(blocks.length - from, room);
+    if (count <= 0) return 0;
+    if (this.hashScratch.length < count * HASH_BYTES) this.hashScratch = new Uint8Array(count * HASH_BYTES);
+    const r = this.result;
+    this.verifier.verifyRun(blocks, from, count, this.hashScratch, r);
+    const first = from + r.duplicates;
+    for (let i = first; i < first + r.good; i++) {
+      const b = blocks[i]!;
+      this.buffer.push(blockNumber(b), b, this.hashScratch, (i - from) * HASH_BYTES);
+    }
+    if (r.good > 0) this.committer.schedule();
+    if (r.badIndex >= 0) {
+      this.rejectedCount++;
+      this.o.metrics?.blocksRejected.inc({ channel: this.channel, reason: r.reason ?? 'unknown' });
+      this.o.log.warn({ channel: this.channel, block: r.badNumber, reason: r.reason, detail: r.detail, endpoint: this.deliver.endpoint },
+        'block rejected; restarting the stream from the ledger height');
+      this.emit('rejected', r.reason ?? 'unknown', r.detail);
+      return -1;
+    }
+    return r.duplicates + r.good;
+  }
+
+  status(): PeerStatus {
+    const link = this.o.links.find((l) => l.endpoint === this.deliver.endpoint) ?? this.o.links[0]!;
+    return {
+      board: this.o.boardId,
+      channel: this.channel,
+      height: this.ledger.height(),
+      lastHash: toHex(this.ledger.lastHash()),
+      link: link.state,
+      endpoint: link.endpoint,
+      deliver: this.deliver.state,
+      committed: this.committedCount,
+      rejected: this.rejectedCount,
+      error: this.errorText,
+    };
+  }
+
+  /** Stops delivering, commits what is verified, leaves the ledger to its owner to close. */
+  async stop(): Promise<void> {
+    await this.deliver.stop();
+    this.committer.drain();
+  }
+}
