@@ -26,7 +26,7 @@ export class ChannelState {
       if (cert.org !== config.orderer.org || cert.role !== 'orderer') {
         throw new CertificateError(`block signer ${cert.id} is not an orderer of '${config.orderer.org}'`);
       }
-      verifyCertificate(cert, roots, nowMs);
+      verifyCertificate(cert, roots, nowMs, this.revoked);
       return certificateKey(cert);
     });
     this.signerSeen = new Uint8Array(this.signerKeys.length);

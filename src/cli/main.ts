@@ -6,6 +6,9 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { LOG_LEVEL_ENV, resolveLogLevel } from '../observability/logger.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
+import { registerOrderer } from './commands/orderer.js';
+import { registerPeer } from './commands/peer.js';
+import { registerSubmit } from './commands/submit.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -41,6 +44,9 @@ function buildProgram(): Command {
   // ---- Command registrations: add one register<Name>(program) call per command module here. ----
   registerInit(program);
   registerLedger(program);
+  registerOrderer(program);
+  registerPeer(program);
+  registerSubmit(program);
   // ---- End of command registrations. ----
 
   return program;

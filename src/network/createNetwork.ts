@@ -29,6 +29,8 @@ export const GENESIS_FILE_NAME = 'genesis.block';
 export const BOARD_CONFIG_FILE_NAME = 'board.json';
 export const BOARD_PROFILE = 'emulated';
 const PRIVATE_KEY_FILE_MODE = 0o600;
+/** What init writes besides network.json; `force` removes exactly these. */
+const NETWORK_SUBFOLDERS = ['channels', 'orderer', 'orgs'] as const;
 
 export interface CreateNetworkOptions {
   dir: string;
@@ -185,8 +187,9 @@ function genesisConfig(
 
 /**
  * Writes a new development network into `opts.dir`. network.json is written last, so its presence means
- * the network is complete. With `force`, the folders a previous init wrote (channels, orderer, orgs) are
- * removed first; anything else in `dir` is left alone.
+ * the network is complete. Refuses a folder that already holds network.json or one of the folders init
+ * writes (channels, orderer, orgs) unless `force`, which removes those first; anything else in `dir` is
+ * left alone.
  */
 export async function createNetwork(opts: CreateNetworkOptions): Promise<NetworkSummary> {
   checkChannels(opts.channels);
@@ -199,10 +202,15 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
   const dir = resolve(opts.dir);
 
   const networkPath = join(dir, NETWORK_FILE_NAME);
-  if (await exists(networkPath)) {
-    if (!opts.force) throw new NetworkExistsError(`${networkPath} already exists: pass force (--force) to replace that network`);
-    await rm(networkPath, { force: true });
-    for (const sub of ['channels', 'orderer', 'orgs']) await rm(join(dir, sub), { recursive: true, force: true });
+  // A folder of a previous init that stopped half-way has no network.json but would still collide.
+  const ours = [networkPath, ...NETWORK_SUBFOLDERS.map((sub) => join(dir, sub))];
+  const present: string[] = [];
+  for (const path of ours) if (await exists(path)) present.push(path);
+  if (present.length > 0) {
+    if (!opts.force) {
+      throw new NetworkExistsError(`${dir} already holds a network (${present.join(', ')}): pass force (--force) to replace it`);
+    }
+    for (const path of present) await rm(path, { recursive: true, force: true });
   }
   await mkdir(dir, { recursive: true });
 

@@ -1,0 +1,75 @@
+// `edgepeer orderer`: the orderer with its embedded MQTT broker (or an external one).
+import type { Command } from 'commander';
+import { deliverDefaults, mqttDefaults } from '../../config/constants.js';
+import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../network/loadNetwork.js';
+import { createLogger } from '../../observability/logger.js';
+import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
+import { Orderer } from '../../orderer/orderer.js';
+import { startEmbeddedBroker } from '../../transport/mqtt/embeddedBroker.js';
+import { MqttServerLink } from '../../transport/mqtt/mqttServerLink.js';
+import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, wholeNumber } from '../options.js';
+
+interface OrdererCliOptions extends MqttTlsOptions {
+  network: string;
+  data: string;
+  channel?: string[];
+  mqtt?: string;
+  mqttPort: number;
+  mqttHost: string;
+  metricsPort?: number;
+  sessionIdleTimeoutMs: number;
+  heartbeatMs: number;
+  readyJson?: boolean;
+}
+
+export function registerOrderer(program: Command): void {
+  const cmd = program
+    .command('orderer')
+    .description('run the orderer: Broadcast, block cutting, Deliver over MQTT (embedded broker by default)')
+    .requiredOption('--network <dir>', 'network directory written by `edgepeer init`')
+    .requiredOption('--data <dir>', 'where the orderer keeps its ledgers')
+    .option('--channel <name>', 'serve only this channel (repeatable; default: every channel of the network)', collect)
+    .option('--mqtt <url>', 'use this external broker instead of the embedded one (mqtt:// or mqtts://)')
+    .option('--mqtt-port <port>', 'port of the embedded broker', wholeNumber, mqttDefaults.port)
+    .option('--mqtt-host <addr>', 'address the embedded broker listens on (0.0.0.0 to serve boards on the LAN)', mqttDefaults.host)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', wholeNumber)
+    .option('--session-idle-timeout-ms <ms>', 'end a Deliver session silent for this long', wholeNumber, deliverDefaults.sessionIdleTimeoutMs)
+    .option('--heartbeat-ms <ms>', 'empty response on an idle Deliver session this often', wholeNumber, deliverDefaults.heartbeatMs)
+    .option('--ready-json', 'print one JSON line on stdout once serving (for scripts)');
+  addMqttTlsOptions(cmd).action(async (o: OrdererCliOptions) => runOrderer(o));
+}
+
+async function runOrderer(o: OrdererCliOptions): Promise<void> {
+  const log = createLogger({ name: 'orderer' });
+  const net = loadNetworkFile(o.network);
+  const channels = o.channel ?? net.channels;
+  for (const c of channels) if (!net.channels.includes(c)) throw new Error(`channel '${c}' is not in the network (${net.channels.join(', ')})`);
+  const metrics = createMetrics('orderer');
+  const orderer = new Orderer({
+    dataDir: o.data,
+    channels: channels.map((channel) => ({ channel, genesis: loadGenesis(o.network, channel) })),
+    signer: loadOrdererIdentities(o.network).node,
+    log,
+    metrics,
+    limits: { sessionIdleTimeoutMs: o.sessionIdleTimeoutMs, heartbeatMs: o.heartbeatMs },
+  });
+  const broker = o.mqtt === undefined ? await startEmbeddedBroker({ host: o.mqttHost, port: o.mqttPort }) : null;
+  const url = o.mqtt ?? broker!.url;
+  const link = new MqttServerLink({
+    endpoint: mqttEndpoint(url, o),
+    onDrop: (reason) => metrics.linkMessagesDropped.inc({ reason }),
+    onError: (err) => log.warn({ err: err.message }, 'MQTT link error'),
+  });
+  await orderer.serve(link);
+  const metricsServer = o.metricsPort !== undefined ? await startMetricsServer(metrics.registry, o.metricsPort) : null;
+  log.info({ mqtt: url, embeddedBroker: broker !== null, metricsPort: metricsServer?.port, channels }, 'orderer ready');
+  if (o.readyJson) {
+    process.stdout.write(`${JSON.stringify({ ready: true, mqtt: url, metricsPort: metricsServer?.port ?? null, pid: process.pid })}\n`);
+  }
+  const sig = await untilStopSignal();
+  log.info({ signal: sig }, 'stopping');
+  await orderer.stop();
+  await metricsServer?.close();
+  await broker?.close();
+  log.info({ data: o.data }, 'orderer stopped; ledgers closed');
+}

@@ -1,0 +1,60 @@
+// Option parsers and option groups shared by the commands.
+import { type Command, InvalidArgumentError } from 'commander';
+import type { MqttEndpoint } from '../transport/mqtt/endpoint.js';
+
+/** A whole decimal number; anything else (1.5, 1e3, -1, 0x10, '') is refused rather than guessed at. */
+export function wholeNumber(value: string): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`'${value}' is not a whole number`);
+  return n;
+}
+
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export interface MqttTlsOptions {
+  mqttCa?: string;
+  mqttCert?: string;
+  mqttKey?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  mqttProtocol?: number;
+}
+
+/** Adds the options that qualify an MQTT endpoint (TLS files, credentials, protocol version). */
+export function addMqttTlsOptions(cmd: Command): Command {
+  return cmd
+    .option('--mqtt-ca <file>', 'CA certificate (PEM) for mqtts://')
+    .option('--mqtt-cert <file>', 'client certificate (PEM) for mqtts://')
+    .option('--mqtt-key <file>', 'client private key (PEM) for mqtts://')
+    .option('--mqtt-username <name>', 'MQTT username')
+    .option('--mqtt-password <secret>', 'MQTT password (prefer env EDGEPEER_MQTT_PASSWORD)')
+    .option('--mqtt-protocol <version>', 'MQTT protocol version: 4 (3.1.1, default) or 5', wholeNumber);
+}
+
+export function mqttEndpoint(url: string, o: MqttTlsOptions): MqttEndpoint {
+  const e: MqttEndpoint = { url };
+  if (o.mqttCa !== undefined) e.caFile = o.mqttCa;
+  if (o.mqttCert !== undefined) e.certFile = o.mqttCert;
+  if (o.mqttKey !== undefined) e.keyFile = o.mqttKey;
+  if (o.mqttUsername !== undefined) e.username = o.mqttUsername;
+  const password = o.mqttPassword ?? process.env['EDGEPEER_MQTT_PASSWORD'];
+  if (password !== undefined) e.password = password;
+  if (o.mqttProtocol !== undefined) {
+    if (o.mqttProtocol !== 4 && o.mqttProtocol !== 5) throw new InvalidArgumentError('--mqtt-protocol must be 4 or 5');
+    e.protocolVersion = o.mqttProtocol;
+  }
+  return e;
+}
+
+/** Resolves when the process is asked to stop (SIGINT or SIGTERM), with the signal's name. */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
