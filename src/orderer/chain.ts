@@ -129,7 +129,10 @@ export class Chain {
     if (this.waiters.length === 0) return;
     const h = this.height();
     const still: HeightWaiter[] = [];
-    for (const w of this.waiters) (w.above < h ? w.resolve() : still.push(w));
+    for (const w of this.waiters) {
+      if (w.above < h) w.resolve();
+      else still.push(w);
+    }
     this.waiters = still;
   }
 

@@ -61,8 +61,8 @@ export class DeliverService {
       return;
     }
     switch (frame.kind) {
-      case FrameKind.ACK: this.sessions.get(frame.session)?.ack(frame.seq); return;
-      case FrameKind.CANCEL: this.sessions.get(frame.session)?.cancel('cancelled by client'); return;
+      case FrameKind.ACK: this.sessionOn(channel, frame.session)?.ack(frame.seq); return;
+      case FrameKind.CANCEL: this.sessionOn(channel, frame.session)?.cancel('cancelled by client'); return;
       case FrameKind.SEEK: this.open(link, channel, frame); return;
     }
   }
@@ -123,6 +123,12 @@ export class DeliverService {
         reason: end.reason, blocksSent: end.blocksSent,
       }, 'deliver stream ended');
     });
+  }
+
+  /** ACK and CANCEL reach only a session of the channel whose route they came on. */
+  private sessionOn(channel: string, id: string): DeliverSession | undefined {
+    const s = this.sessions.get(id);
+    return s !== undefined && s.channel === channel ? s : undefined;
   }
 
   private drop(reason: string, message: string): void {

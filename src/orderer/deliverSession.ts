@@ -63,6 +63,10 @@ export class DeliverSession {
     return this.stateValue;
   }
 
+  get channel(): string {
+    return this.p.chain.channel;
+  }
+
   get creatorId(): string {
     return this.p.creator.id;
   }

@@ -235,7 +235,13 @@ export class ManagedMqttClient {
     if (!this.everUp && err instanceof ErrorWithReasonCode && /^Connection refused/.test(err.message)) {
       // Refused before ever working: a configuration mistake (credentials, protocol version) that retrying
       // will not fix. Report it to whoever is waiting in open()/start().
-      const error = new Error(`MQTT broker ${this.url} refused the connection: ${err.message}`);
+      const reason = err.message.replace(/^Connection refused:\s*/, '');
+      const hint =
+        /protocol version/i.test(reason) && this.options.endpoint.protocolVersion === 5
+          ? ' (this broker does not speak MQTT 5: use protocolVersion 4)'
+          : '';
+      const error = new Error(`MQTT broker ${this.url} refused the connection: ${reason}${hint}`);
+      this.setState('down');
       for (const w of this.waiters) w.reject(error);
       this.waiters.clear();
       this.options.onError(error);
