@@ -291,6 +291,30 @@ for (const brokerCase of brokerCases()) {
         while (requests.size > 0) await requests.next();
       });
 
+      await t.test('MQTT 5 where the broker speaks it; a clear refusal where it does not', async () => {
+        const v5Endpoint = { url: first.url, protocolVersion: 5 as const };
+        const v5 = new MqttClientLink({ endpoint: v5Endpoint, clientId: 'v5-board' });
+        extra.push(v5);
+        if (brokerCase.name === 'aedes') {
+          await assert.rejects(v5.open(['alpha']), /refused the connection: Unacceptable protocol version \(this broker does not speak MQTT 5/);
+          assert.equal(v5.state, 'down');
+          return;
+        }
+        const v5Replies = new Inbox<{ channel: string; message: Uint8Array }>();
+        v5.on('message', (channel, message) => v5Replies.push({ channel, message }));
+        await v5.open(['alpha']);
+        const m = patterned(100, 9);
+        await v5.send('alpha', 'broadcast', m);
+        const r = await requests.next();
+        assert.equal(r.service, 'broadcast');
+        assertBytes(r.message, m);
+        await server.reply(v5.replyRoute('alpha'), m);
+        const back = await v5Replies.next();
+        assert.equal(back.channel, 'alpha');
+        assertBytes(back.message, m);
+        await v5.close();
+      });
+
       await t.test('broker stops: links go down, sends reject; broker back on the same port: links resubscribe', async () => {
         const port = broker!.port;
         const clientDown = nextState(client, 'down');
