@@ -84,6 +84,7 @@ export class DeliverClient {
   private sleepTimer: TimerHandle | null = null;
   private wakeSleep: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
+  private readonly opened = new Set<ClientLink>();
   private readonly onMessage = (channel: string, bytes: Uint8Array): void => this.handleMessage(channel, bytes);
   private readonly onLinkState = (s: LinkState): void => this.handleLinkState(s);
 
@@ -158,10 +159,16 @@ export class DeliverClient {
     const onState = (s: LinkState): void => { if (s === 'up') settle?.(true); };
     link.on('state', onState);
     try {
-      const opened = link.open([this.o.channel]).then(() => true, (err: Error) => {
-        this.o.log.warn({ endpoint: link.endpoint, err: err.message }, 'orderer endpoint unreachable');
-        return false;
-      });
+      // open() once per link: the link reconnects and resubscribes by itself after that, and each
+      // further open() would leave one more waiter behind while the broker is away.
+      const opened = this.opened.has(link)
+        ? new Promise<boolean>(() => undefined)
+        : link.open([this.o.channel]).then(() => true, (err: Error) => {
+          this.opened.delete(link);
+          this.o.log.warn({ endpoint: link.endpoint, err: err.message }, 'orderer endpoint unreachable');
+          return false;
+        });
+      this.opened.add(link);
       const timedOut = new Promise<boolean>((resolve) => {
         settle = resolve;
         this.sleepTimer = this.o.clock.setTimeout(() => resolve(false), this.o.limits.connectTimeoutMs);
