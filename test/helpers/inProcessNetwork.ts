@@ -22,9 +22,9 @@ export interface InProcessNetwork {
   summary: NetworkSummary;
   brokerUrl: string;
   orderer: Orderer;
-  startPeer(boardId: string, opts?: { deliver?: Partial<DeliverClientLimits> }): Promise<Peer>;
+  startPeer(boardId: string, opts?: { deliver?: Partial<DeliverClientLimits>; channel?: string }): Promise<Peer>;
   stopPeer(peer: Peer): Promise<void>;
-  client(org?: string): Promise<BroadcastClient>;
+  client(org?: string, channel?: string): Promise<BroadcastClient>;
   stop(): Promise<void>;
 }
 
@@ -74,20 +74,21 @@ export async function startInProcessNetwork(opts: {
     stopPeer,
     async startPeer(boardId, popts = {}) {
       const board = loadBoard(netDir, boardId);
+      const channel = popts.channel ?? board.config.channel;
       const link = new MqttClientLink({ endpoint: { url }, clientId: boardId });
-      const ledger = openLedger(ledgerPath(join(dir, 'peers', boardId), board.config.channel), { channel: board.config.channel });
+      const ledger = openLedger(ledgerPath(join(dir, 'peers', boardId), channel), { channel });
       const peer = new Peer({
-        boardId, ledger, genesis: board.genesis, signer: board.signer, links: [link], log: silentLogger(),
+        boardId, ledger, genesis: loadGenesis(netDir, channel), signer: board.signer, links: [link], log: silentLogger(),
         limits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500, ...popts.deliver } },
       });
       peers.set(peer, { link, ledger });
       peer.start();
       return peer;
     },
-    async client(org) {
+    async client(org, channel = channels[0]!) {
       const link = new MqttClientLink({ endpoint: { url }, clientId: `client-${clients.length}-${process.pid}` });
-      await link.open([channels[0]!]);
-      const client = new BroadcastClient(link, channels[0]!, loadClient(netDir, org));
+      await link.open([channel]);
+      const client = new BroadcastClient(link, channel, loadClient(netDir, org));
       clients.push({ client, link });
       return client;
     },

@@ -7,7 +7,7 @@ import { type InProcessNetwork, allCut, startInProcessNetwork, waitForHeight } f
 
 let net: InProcessNetwork;
 before(async () => {
-  net = await startInProcessNetwork({ boardsPerOrg: 3 });
+  net = await startInProcessNetwork({ boardsPerOrg: 3, channels: ['testchannel', 'second'] });
 });
 after(async () => {
   await net.stop();
@@ -25,4 +25,25 @@ test('three peers in one process sync 300 transactions from the orderer over the
     assert.equal(p.status().height, height);
     assert.equal(p.status().lastHash, toHex(chain.ledger.lastHash()));
   }
+});
+
+test('one orderer serves two channels at once; each peer ledger matches its own channel', async () => {
+  const [a, b] = net.summary.boards;
+  const pa = await net.startPeer(a!.id, { channel: 'second' });
+  const pb = await net.startPeer(b!.id, { channel: 'second' });
+  const c2 = await net.client(undefined, 'second');
+  const c1 = await net.client(undefined, 'testchannel');
+  const [r2, r1] = await Promise.all([submitLoad(c2, 150, 128, 16), submitLoad(c1, 40, 128, 16)]);
+  assert.equal(r2.get(Status.SUCCESS), 150);
+  assert.equal(r1.get(Status.SUCCESS), 40);
+  const height = await allCut(net, 'second');
+  await Promise.all([waitForHeight(pa, height), waitForHeight(pb, height)]);
+  const second = net.orderer.chain('second');
+  const first = net.orderer.chain('testchannel');
+  for (const p of [pa, pb]) {
+    assert.equal(p.status().channel, 'second');
+    assert.equal(p.status().lastHash, toHex(second.ledger.lastHash()));
+  }
+  assert.notEqual(toHex(first.ledger.lastHash()), toHex(second.ledger.lastHash()));
+  assert.ok(net.orderer.openDeliverSessions >= 2, 'both streams of the second channel are open side by side');
 });

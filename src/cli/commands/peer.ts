@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { deliverClientDefaults, peerDefaults, statusIntervalMs } from '../../config/constants.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
-import { loadBoard } from '../../network/loadNetwork.js';
+import { loadBoard, loadGenesis } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import { Peer } from '../../peer/peer.js';
@@ -15,6 +15,7 @@ import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilSto
 interface PeerCliOptions extends MqttTlsOptions {
   network: string;
   board: string;
+  channel?: string;
   data: string;
   mqtt?: string;
   orderer?: string[];
@@ -34,6 +35,7 @@ export function registerPeer(program: Command): void {
     .requiredOption('--network <dir>', 'network directory written by `edgepeer init`')
     .requiredOption('--board <id>', 'board id (see `edgepeer init --json`)')
     .requiredOption('--data <dir>', "where the board keeps its ledger")
+    .option('--channel <name>', "channel to sync (default: the one in the board's board.json)")
     .option('--mqtt <url>', "the orderer's MQTT broker (shorthand for one --orderer)")
     .option('--orderer <endpoint>', 'orderer endpoint, in order of preference (repeatable): mqtt://… or mqtts://…', collect)
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', wholeNumber)
@@ -49,6 +51,8 @@ export function registerPeer(program: Command): void {
 async function runPeer(o: PeerCliOptions): Promise<void> {
   const log = createLogger({ name: `peer:${o.board}` });
   const board = loadBoard(o.network, o.board);
+  const channel = o.channel ?? board.config.channel;
+  const genesis = o.channel === undefined ? board.genesis : loadGenesis(o.network, channel);
   const endpoints = o.orderer ?? (o.mqtt !== undefined ? [o.mqtt] : board.config.orderers);
   if (endpoints.length === 0) throw new Error('no orderer endpoint: give --orderer or --mqtt, or list them in board.json');
   const links: ClientLink[] = endpoints.map((url) => {
@@ -56,9 +60,9 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     return new MqttClientLink({ endpoint: mqttEndpoint(url, o), clientId: o.board, onError: (err) => log.debug({ err: err.message }, 'MQTT') });
   });
   const metrics = createMetrics('peer');
-  const ledger = openLedger(ledgerPath(o.data, board.config.channel), { channel: board.config.channel });
+  const ledger = openLedger(ledgerPath(o.data, channel), { channel });
   const peer = new Peer({
-    boardId: o.board, ledger, genesis: board.genesis, signer: board.signer, links, log, metrics,
+    boardId: o.board, ledger, genesis, signer: board.signer, links, log, metrics,
     limits: {
       payloadBufferSlots: o.payloadBufferSlots,
       deliver: { keepaliveMs: o.keepaliveMs, streamStallTimeoutMs: o.stallTimeoutMs, maxRetryDelayMs: o.maxRetryDelayMs },
