@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { LOG_LEVEL_ENV, resolveLogLevel } from '../observability/logger.js';
+import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerOrderer } from './commands/orderer.js';
@@ -42,6 +43,7 @@ function buildProgram(): Command {
     });
 
   // ---- Command registrations: add one register<Name>(program) call per command module here. ----
+  registerDemo(program);
   registerInit(program);
   registerLedger(program);
   registerOrderer(program);

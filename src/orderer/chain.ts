@@ -96,6 +96,8 @@ export class Chain {
    */
   applyConfig(config: ChannelConfig): void {
     const next = new ChannelState(config, this.opts.clock.now());
+    // Refuse before anything is written: a configuration this node could not sign under must not be cut.
+    const nextSigner = this.findSigner(next);
     const pending = this.cutter.cut();
     this.stopTimer();
     if (pending.length > 0) this.writeBlock(pending);
@@ -104,7 +106,7 @@ export class Chain {
     const block = makeConfigBlock(ledger.height(), ledger.lastHash(), envelope, [this.blockSigner]);
     ledger.append([block.bytes], [block.hash], 0, 1);
     this.stateValue = next;
-    this.blockSigner = this.findSigner(next);
+    this.blockSigner = nextSigner;
     this.cutter.setBatchConfig(config.batch);
     this.opts.onBlockCut?.(this.channel, ledger.height() - 1, 1, true);
     this.wake();

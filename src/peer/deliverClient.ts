@@ -86,10 +86,11 @@ export class DeliverClient {
   private loopDone: Promise<void> | null = null;
   private readonly opened = new Set<ClientLink>();
   private readonly onMessage = (channel: string, bytes: Uint8Array): void => this.handleMessage(channel, bytes);
-  private readonly onLinkState = (s: LinkState): void => this.handleLinkState(s);
+  private readonly onLinkState: ((s: LinkState) => void)[];
 
   constructor(private readonly o: DeliverClientOptions) {
     if (o.links.length === 0) throw new Error('a deliver client needs at least one orderer endpoint');
+    this.onLinkState = o.links.map((l) => (s: LinkState): void => this.handleLinkState(l, s));
   }
 
   get state(): DeliverClientState {
@@ -113,10 +114,10 @@ export class DeliverClient {
 
   start(): void {
     if (this.loopDone) throw new Error('deliver client already started');
-    for (const l of this.o.links) {
+    this.o.links.forEach((l, i) => {
       l.on('message', this.onMessage);
-      l.on('state', this.onLinkState);
-    }
+      l.on('state', this.onLinkState[i]!);
+    });
     this.loopDone = this.run();
   }
 
@@ -130,10 +131,10 @@ export class DeliverClient {
     this.endStream?.({ kind: 'stopped' });
     this.wakeSleep?.();
     await this.loopDone;
-    for (const l of this.o.links) {
+    this.o.links.forEach((l, i) => {
       l.off('message', this.onMessage);
-      l.off('state', this.onLinkState);
-    }
+      l.off('state', this.onLinkState[i]!);
+    });
   }
 
   private async run(): Promise<void> {
@@ -269,12 +270,15 @@ export class DeliverClient {
       this.wakeSleep = resolve;
       this.sleepTimer = this.o.clock.setTimeout(resolve, delay);
     });
+    // stop() may have cut the sleep short: the timer must not outlive the client.
+    if (this.sleepTimer !== null) this.o.clock.clearTimeout(this.sleepTimer);
     this.wakeSleep = null;
     this.sleepTimer = null;
   }
 
-  private handleLinkState(s: LinkState): void {
-    if (s !== 'up') this.endStream?.({ kind: 'link-down' });
+  private handleLinkState(link: ClientLink, s: LinkState): void {
+    // Only the link in use matters: an idle endpoint reconnecting by itself must not end the stream.
+    if (s !== 'up' && link === this.link) this.endStream?.({ kind: 'link-down' });
   }
 
   private handleMessage(channel: string, bytes: Uint8Array): void {

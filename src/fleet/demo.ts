@@ -1,0 +1,227 @@
+// `edgepeer demo`: a whole network on one machine. The orderer, its embedded broker and a load generator
+// run in this process; each board is an `edgepeer peer` child process. A live view (or plain status
+// lines) shows them until the demo is told to stop, then everything is stopped in order (load, boards,
+// orderer, broker) and the demo says where the data is.
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BroadcastClient } from '../client/broadcastClient.js';
+import { loadClient } from '../network/loadNetwork.js';
+import { createLogger } from '../observability/logger.js';
+import { statusName } from '../protocol/status.js';
+import { startEmbeddedBroker } from '../transport/mqtt/embeddedBroker.js';
+import { MqttClientLink } from '../transport/mqtt/mqttClientLink.js';
+import type { BoardProcess } from './boardProcess.js';
+import { demoLayout } from './demoLayout.js';
+import { prepareDemoNetwork } from './demoNetwork.js';
+import { startDemoOrderer } from './demoOrderer.js';
+import { type DemoSnapshot, boardRow } from './demoSnapshot.js';
+import { type DemoSummary, type DemoSummaryBoard, formatDemoSummary } from './demoSummary.js';
+import { Fleet, edgepeerCliPath } from './fleet.js';
+import { LiveView, type TerminalOut, colourWanted } from './liveView.js';
+import { LoadGenerator } from './loadGenerator.js';
+import { openLogFile } from './logFile.js';
+import { formatPlainReport, formatStartLines } from './plainReport.js';
+import { RateMeter } from './rateMeter.js';
+import { BOARD_STATUS_INTERVAL_MS, LIVE_VIEW_REFRESH_MS, PLAIN_REPORT_INTERVAL_MS, demoDefaults } from './timings.js';
+
+const TEMP_DIR_PREFIX = 'edgepeer-demo-';
+const LOAD_CLIENT_ID_PREFIX = 'demo-load';
+const MQTT_HOST = '127.0.0.1';
+
+export interface DemoOptions {
+  boards: number;
+  orgs: number;
+  txPerSec: number;
+  txSizeBytes: number;
+  /** 0: until `stop` aborts. */
+  durationS: number;
+  /** Default: a new folder under the system's temp dir. A folder holding an earlier demo is reused. */
+  dir?: string;
+  /** 0: a free port. */
+  mqttPort: number;
+  /** Plain key=value lines even on a terminal. */
+  plain: boolean;
+  /** Where the view goes (process.stdout). A live view needs a TTY. */
+  out: TerminalOut & { isTTY?: boolean };
+  /** The compiled CLI the boards run; default the one beside this module. */
+  cliPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface DemoControl {
+  /** Aborted: stop everything cleanly. */
+  stop: AbortSignal;
+  /** Aborted (a second Ctrl-C): kill the boards instead of waiting for them. */
+  force?: AbortSignal;
+}
+
+export function wantsLiveView(o: Pick<DemoOptions, 'plain' | 'out' | 'env'>): boolean {
+  const env = o.env ?? process.env;
+  return !o.plain && o.out.isTTY === true && env['TERM'] !== 'dumb';
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
+
+function ending(b: BoardProcess, killed: readonly string[]): string {
+  if (killed.includes(b.spec.id)) return 'killed after the stop timeout';
+  if (b.state === 'dead') {
+    if (b.startError !== null) return `could not start: ${b.startError}`;
+    return `died (${b.exitSignal ?? `exit ${b.exitCode ?? '?'}`})`;
+  }
+  return b.exitCode === 0 ? 'stopped' : `stopped (${b.exitSignal ?? `exit ${b.exitCode ?? '?'}`})`;
+}
+
+/** Runs the demo until `control.stop` aborts or the duration ends; resolves once everything has stopped. */
+export async function runDemo(o: DemoOptions, control: DemoControl): Promise<DemoSummary> {
+  const startedMs = Date.now();
+  const dir = o.dir ?? await mkdtemp(join(tmpdir(), TEMP_DIR_PREFIX));
+  const layout = demoLayout(dir);
+  await mkdir(layout.logsDir, { recursive: true });
+  const logFile = openLogFile(layout.demoLogFile);
+  const log = createLogger({ name: 'demo', destination: logFile.stream, pretty: false });
+  const ordererLog = createLogger({ name: 'orderer', destination: logFile.stream, pretty: false });
+  const write = (lines: string[]): void => { o.out.write(lines.map((l) => `${l}\n`).join('')); };
+
+  // What is started is stopped in reverse order, also when a later step fails.
+  const stoppers: { what: string; stop: () => Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stoppers.reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.error({ err: (err as Error).message, what: s.what }, 'stopping failed');
+      }
+    }
+    stoppers.length = 0;
+  };
+
+  let fleet: Fleet | undefined;
+  let load: LoadGenerator | undefined;
+  let ordererHeight = (): number => 0;
+  let channel: string = demoDefaults.channel;
+  let killed: string[] = [];
+  let view: LiveView | undefined;
+  let reportTimer: ReturnType<typeof setInterval> | undefined;
+  try {
+    const broker = await startEmbeddedBroker({ host: MQTT_HOST, port: o.mqttPort });
+    stoppers.push({ what: 'broker', stop: () => broker.close() });
+
+    const net = await prepareDemoNetwork({
+      networkDir: layout.networkDir, boards: o.boards, orgs: o.orgs, channel: demoDefaults.channel, mqttUrl: broker.url,
+    });
+    channel = net.channel;
+    const orderer = await startDemoOrderer({
+      networkDir: net.networkDir, dataDir: layout.ordererDataDir, channel: net.channel, brokerUrl: broker.url, log: ordererLog,
+    });
+    ordererHeight = () => orderer.height();
+    stoppers.push({
+      what: 'orderer',
+      stop: async () => {
+        const h = orderer.height();
+        await orderer.stop();
+        ordererHeight = () => h;
+      },
+    });
+
+    const specs = net.boards.map((b) => ({ ...b, dataDir: layout.boardDataDir(b.id), logFile: layout.boardLogFile(b.id) }));
+    for (const s of specs) await mkdir(s.dataDir, { recursive: true });
+    const theFleet = new Fleet(specs, {
+      cliPath: o.cliPath ?? edgepeerCliPath(), networkDir: net.networkDir, brokerUrl: broker.url, statusIntervalMs: BOARD_STATUS_INTERVAL_MS,
+    });
+    fleet = theFleet;
+    theFleet.on('died', (b) => log.warn({ board: b.spec.id, pid: b.pid, code: b.exitCode, signal: b.exitSignal, error: b.startError }, 'board died'));
+    theFleet.start();
+    const heightAtStatus = new Map<string, number>();
+    for (const b of theFleet.boards) b.on('status', () => heightAtStatus.set(b.spec.id, orderer.height()));
+    stoppers.push({ what: 'boards', stop: async () => { killed = (await theFleet.stop()).killed; } });
+    control.force?.addEventListener('abort', () => theFleet.kill(), { once: true });
+
+    const link = new MqttClientLink({
+      endpoint: { url: broker.url }, clientId: `${LOAD_CLIENT_ID_PREFIX}-${process.pid}`,
+      onError: (err) => log.debug({ err: err.message }, 'load generator MQTT'),
+    });
+    stoppers.push({ what: 'load generator link', stop: () => link.close() });
+    await link.open([net.channel]);
+    const client = new BroadcastClient(link, net.channel, loadClient(net.networkDir));
+    const gen = new LoadGenerator({
+      client, txPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
+      onFailure: (r) => log.warn({ txId: r.txId, status: statusName(r.status), info: r.info }, 'transaction not accepted'),
+    });
+    load = gen;
+    stoppers.push({ what: 'load generator', stop: async () => { await gen.stop(); client.close(); } });
+    gen.start();
+    log.info({ dir: layout.dir, broker: broker.url, channel: net.channel, boards: specs.map((s) => s.id) }, 'demo running');
+
+    const live = wantsLiveView(o);
+    if (!live) {
+      write(formatStartLines({
+        dir: layout.dir, networkDir: net.networkDir, networkCreated: net.created, brokerUrl: broker.url, channel: net.channel,
+        targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
+        boards: theFleet.boards.map((b) => ({ id: b.spec.id, org: b.spec.org, pid: b.pid, dataDir: b.spec.dataDir, logFile: b.spec.logFile })),
+      }));
+    }
+    const txMeter = new RateMeter();
+    const blockMeter = new RateMeter();
+    const snapshot = (): DemoSnapshot => {
+      const now = Date.now();
+      const height = orderer.height();
+      const stats = gen.stats();
+      txMeter.sample(stats.accepted, now);
+      blockMeter.sample(height, now);
+      return {
+        channel: net.channel, brokerUrl: broker.url, dir: layout.dir, targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
+        atMs: now, uptimeMs: now - startedMs, ordererHeight: height, txPerSec: txMeter.perSecond(), blocksPerSec: blockMeter.perSecond(),
+        load: stats, boards: theFleet.boards.map((b) => boardRow(b, height, heightAtStatus.get(b.spec.id) ?? null, now)),
+      };
+    };
+    if (live) {
+      const v = new LiveView(o.out, colourWanted(o.env ?? process.env));
+      view = v;
+      v.render(snapshot());
+      reportTimer = setInterval(() => v.render(snapshot()), LIVE_VIEW_REFRESH_MS);
+    } else {
+      reportTimer = setInterval(() => write(formatPlainReport(snapshot())), PLAIN_REPORT_INTERVAL_MS);
+    }
+
+    const until = o.durationS > 0 ? sleep(o.durationS * 1000, control.stop) : aborted(control.stop);
+    await until;
+    // From here on a board that ends is stopping, not dying (Ctrl-C at a terminal reaches the boards too).
+    theFleet.markStopping();
+    clearInterval(reportTimer);
+    reportTimer = undefined;
+    if (view) {
+      view.render(snapshot());
+      view.close();
+      view = undefined;
+    }
+    o.out.write(`stopping: load generator, ${specs.length} boards (SIGTERM), orderer, broker …\n`);
+  } finally {
+    if (reportTimer !== undefined) clearInterval(reportTimer);
+    view?.close();
+    fleet?.markStopping();
+    await stopAll();
+    logFile.close();
+  }
+
+  const stats = load?.stats();
+  const boards: DemoSummaryBoard[] = (fleet?.boards ?? []).map((b) => ({
+    id: b.spec.id, dataDir: b.spec.dataDir, logFile: b.spec.logFile, height: b.status?.height ?? null, ending: ending(b, killed),
+  }));
+  const summary: DemoSummary = {
+    layout, uptimeMs: Date.now() - startedMs, channel,
+    ordererHeight: ordererHeight(), submitted: stats?.submitted ?? 0, accepted: stats?.accepted ?? 0, failed: stats?.failed ?? 0, boards,
+  };
+  o.out.write(formatDemoSummary(summary));
+  return summary;
+}

@@ -1,0 +1,79 @@
+// What the views show, gathered at one instant: the orderer, the load, and one row per board.
+import type { BoardProcess, BoardProcessState } from './boardProcess.js';
+import type { LoadStats } from './loadGenerator.js';
+import { BOARD_STATUS_STALE_MS } from './timings.js';
+
+/** A board's process as the views show it: 'silent' is a running board whose status has stopped coming. */
+export type BoardShownState = BoardProcessState | 'silent';
+
+/** Every board leads its own Deliver stream until gossip and leader election exist. */
+export type BoardRole = 'leader';
+
+export interface BoardRow {
+  id: string;
+  org: string;
+  pid: number | null;
+  state: BoardShownState;
+  role: BoardRole;
+  /** null until the board has reported. */
+  height: number | null;
+  /** Blocks behind the orderer; null until the board has reported. */
+  lag: number | null;
+  link: string;
+  deliver: string;
+  blocksPerSec: number;
+  rejected: number;
+  error: string | null;
+  /** For a board that has ended. */
+  exitCode: number | null;
+  exitSignal: string | null;
+}
+
+export interface DemoHeader {
+  channel: string;
+  brokerUrl: string;
+  dir: string;
+  targetTxPerSec: number;
+  txSizeBytes: number;
+}
+
+export interface DemoSnapshot extends DemoHeader {
+  atMs: number;
+  uptimeMs: number;
+  ordererHeight: number;
+  /** Accepted transactions per second, measured. */
+  txPerSec: number;
+  /** Blocks cut per second, measured. */
+  blocksPerSec: number;
+  load: LoadStats;
+  boards: BoardRow[];
+}
+
+/**
+ * `heightAtStatus`: the orderer's height when the board's latest status arrived. Lag is measured against
+ * it rather than against the height now, or a status line up to one report interval old would show
+ * blocks cut since then as lag. An ended board is measured against `ordererHeight` (it falls behind).
+ */
+export function boardRow(b: BoardProcess, ordererHeight: number, heightAtStatus: number | null, nowMs: number): BoardRow {
+  const s = b.status;
+  const live = b.alive;
+  let state: BoardShownState = b.state;
+  if (state === 'running' && (b.statusAtMs === null || nowMs - b.statusAtMs > BOARD_STATUS_STALE_MS)) state = 'silent';
+  return {
+    id: b.spec.id,
+    org: b.spec.org,
+    pid: b.pid,
+    state,
+    role: 'leader',
+    height: s?.height ?? null,
+    lag: s === null ? null : Math.max(0, (live ? (heightAtStatus ?? ordererHeight) : ordererHeight) - s.height),
+    // An ended board's last link and deliver states are history, not its state.
+    link: live ? (s?.link ?? '-') : '-',
+    deliver: live ? (s?.deliver ?? '-') : '-',
+    blocksPerSec: live ? (s?.blocksPerSec ?? 0) : 0,
+    rejected: s?.rejected ?? 0,
+    error: s?.error ?? b.startError,
+    exitCode: b.exitCode,
+    exitSignal: b.exitSignal,
+  };
+}

@@ -1,0 +1,199 @@
+// The demo's terminal view: a header and one row per board, redrawn in place with ANSI cursor movement.
+// Lines are cut to the terminal's width (a wrapped line would break the cursor arithmetic) and the board
+// list to its height. Colour follows https://no-color.org.
+import type { BoardRow, DemoSnapshot } from './demoSnapshot.js';
+
+/** A board this many blocks behind the orderer or more is shown as lagging. */
+export const LAG_WARN_BLOCKS = 10;
+/** Used when the terminal does not say its size. */
+const FALLBACK_COLUMNS = 100;
+const FALLBACK_ROWS = 30;
+
+const ESC = '\x1b[';
+const HIDE_CURSOR = `${ESC}?25l`;
+const SHOW_CURSOR = `${ESC}?25h`;
+const CLEAR_TO_LINE_END = `${ESC}K`;
+const CLEAR_BELOW = `${ESC}J`;
+const CLEAR_SCREEN_HOME = `${ESC}2J${ESC}H`;
+
+const styles = {
+  bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36',
+} as const;
+export type Style = keyof typeof styles;
+
+/** A piece of a line: text, and how to show it when colour is on. */
+export type Segment = [text: string, style?: Style];
+export type Line = Segment[];
+
+/** https://no-color.org: any non-empty NO_COLOR turns colour off. */
+export function colourWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env['NO_COLOR'];
+  return v === undefined || v === '';
+}
+
+/** A line as terminal text, cut to `width` visible characters. */
+export function lineText(line: Line, width: number, colour: boolean): string {
+  let out = '';
+  let left = width;
+  for (const [text, style] of line) {
+    if (left <= 0) break;
+    const piece = text.length > left ? text.slice(0, left) : text;
+    left -= piece.length;
+    out += colour && style !== undefined ? `${ESC}${styles[style]}m${piece}${ESC}0m` : piece;
+  }
+  return out;
+}
+
+function formatUptime(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+function stateText(r: BoardRow): string {
+  if (r.state !== 'dead' && r.state !== 'stopped') return r.state;
+  if (r.exitSignal !== null) return `${r.state} ${r.exitSignal}`;
+  return r.exitCode === null ? r.state : `${r.state} (${r.exitCode})`;
+}
+
+function stateStyle(r: BoardRow): Style | undefined {
+  switch (r.state) {
+    case 'running': return 'green';
+    case 'dead': return 'red';
+    case 'stopped': return 'dim';
+    default: return 'yellow';
+  }
+}
+
+function linkStyle(link: string): Style | undefined {
+  if (link === 'up' || link === 'streaming') return 'green';
+  if (link === 'down' || link === 'stopped') return 'red';
+  if (link === '-') return undefined;
+  return 'yellow';
+}
+
+function lagStyle(lag: number | null): Style | undefined {
+  if (lag === null) return undefined;
+  if (lag === 0) return 'green';
+  return lag >= LAG_WARN_BLOCKS ? 'yellow' : undefined;
+}
+
+interface Column {
+  title: string;
+  width: number;
+  right?: boolean;
+  cell(r: BoardRow): Segment;
+}
+
+function columns(rows: readonly BoardRow[]): Column[] {
+  const idWidth = Math.max(5, ...rows.map((r) => r.id.length));
+  const stateWidth = Math.max(7, ...rows.map((r) => stateText(r).length));
+  return [
+    { title: 'BOARD', width: idWidth, cell: (r) => [r.id, 'bold'] },
+    { title: 'ROLE', width: 6, cell: (r) => [r.role, 'cyan'] },
+    { title: 'PROCESS', width: stateWidth, cell: (r) => [stateText(r), stateStyle(r)] },
+    { title: 'PID', width: 7, right: true, cell: (r) => [r.pid === null ? '-' : String(r.pid)] },
+    { title: 'HEIGHT', width: 7, right: true, cell: (r) => [r.height === null ? '-' : String(r.height)] },
+    { title: 'LAG', width: 5, right: true, cell: (r) => [r.lag === null ? '-' : String(r.lag), lagStyle(r.lag)] },
+    { title: 'LINK', width: 10, cell: (r) => [r.link, linkStyle(r.link)] },
+    { title: 'DELIVER', width: 9, cell: (r) => [r.deliver, linkStyle(r.deliver)] },
+    { title: 'BLK/S', width: 6, right: true, cell: (r) => [r.blocksPerSec.toFixed(1)] },
+    { title: 'REJECTED', width: 8, right: true, cell: (r) => [String(r.rejected), r.rejected > 0 ? 'red' : undefined] },
+  ];
+}
+
+const COLUMN_GAP = '  ';
+
+function pad(text: string, c: Column): string {
+  return c.right ? text.padStart(c.width) : text.padEnd(c.width);
+}
+
+function boardLine(r: BoardRow, cols: readonly Column[]): Line {
+  const line: Line = [];
+  cols.forEach((c, i) => {
+    const [text, style] = c.cell(r);
+    if (i > 0) line.push([COLUMN_GAP]);
+    line.push(style === undefined ? [pad(text, c)] : [pad(text, c), style]);
+  });
+  if (r.error !== null) line.push([`${COLUMN_GAP}${r.error}`, 'red']);
+  return line;
+}
+
+/** The whole view as lines, at most `maxLines` of them. */
+export function renderFrame(s: DemoSnapshot, maxLines: number): Line[] {
+  const l = s.load;
+  const header: Line[] = [
+    [['edgepeer demo', 'bold'], [`  channel ${s.channel}  broker ${s.brokerUrl}  up ${formatUptime(s.uptimeMs)}`]],
+    [
+      ['orderer', 'bold'], ['  height '], [String(s.ordererHeight), 'bold'], [`  blocks/s ${s.blocksPerSec.toFixed(1)}`],
+      [`  tx/s ${s.txPerSec.toFixed(1)}`], [` (target ${s.targetTxPerSec} × ${s.txSizeBytes} B)`, 'dim'],
+      [`  accepted ${l.accepted}`], [`  failed ${l.failed}`, l.failed > 0 ? 'red' : undefined],
+      ...(l.skipped > 0 ? [[`  skipped ${l.skipped}`, 'yellow'] as Segment] : []),
+    ],
+    [['data', 'bold'], [`     ${s.dir}`], ['   Ctrl-C stops', 'dim']],
+    [],
+  ];
+  const cols = columns(s.boards);
+  const titles: Line = [[cols.map((c) => pad(c.title, c)).join(COLUMN_GAP), 'bold']];
+  const room = Math.max(0, maxLines - header.length - 1);
+  const rows = s.boards.map((r) => boardLine(r, cols));
+  if (rows.length > room) {
+    const shown = Math.max(0, room - 1);
+    const hidden = rows.length - shown;
+    return [...header, titles, ...rows.slice(0, shown), [[`… ${hidden} more boards (run with --plain to see every one)`, 'dim']]];
+  }
+  return [...header, titles, ...rows];
+}
+
+/** What the live view needs of the terminal (process.stdout when it is a TTY). */
+export interface TerminalOut {
+  write(text: string): boolean;
+  columns?: number;
+  rows?: number;
+  on(event: 'resize', listener: () => void): unknown;
+  off(event: 'resize', listener: () => void): unknown;
+}
+
+export class LiveView {
+  private drawnLines = 0;
+  private closed = false;
+  private readonly onResize = (): void => {
+    // Lines cut for the old width may have wrapped: the cursor arithmetic no longer holds, start afresh.
+    this.out.write(CLEAR_SCREEN_HOME);
+    this.drawnLines = 0;
+  };
+  private readonly restoreCursor = (): void => {
+    if (!this.closed) this.out.write(SHOW_CURSOR);
+  };
+
+  constructor(private readonly out: TerminalOut, private readonly colour: boolean) {
+    out.write(HIDE_CURSOR);
+    out.on('resize', this.onResize);
+    // A crash must not leave the user's terminal without a cursor.
+    process.once('exit', this.restoreCursor);
+  }
+
+  render(s: DemoSnapshot): void {
+    if (this.closed) return;
+    const width = Math.max(1, (this.out.columns ?? FALLBACK_COLUMNS) - 1);
+    // One row stays free for the cursor, so the frame never scrolls the screen.
+    const height = Math.max(1, (this.out.rows ?? FALLBACK_ROWS) - 1);
+    const lines = renderFrame(s, height);
+    let text = this.drawnLines > 0 ? `${ESC}${this.drawnLines}A\r` : '\r';
+    for (const line of lines) text += `${lineText(line, width, this.colour)}${CLEAR_TO_LINE_END}\n`;
+    text += CLEAR_BELOW;
+    this.out.write(text);
+    this.drawnLines = lines.length;
+  }
+
+  /** Leaves the last frame on screen and gives the cursor back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.off('resize', this.onResize);
+    process.off('exit', this.restoreCursor);
+    this.out.write(SHOW_CURSOR);
+  }
+}

@@ -1,0 +1,59 @@
+// The demo's output when stdout is not a terminal (or with --plain): key=value lines at a steady rate,
+// one for the orderer and one per board, for logs, scripts and tests.
+import { STATUS_LINE_PREFIX } from '../peer/statusReport.js';
+import type { BoardRow, DemoSnapshot } from './demoSnapshot.js';
+import { keyValueLine } from './keyValue.js';
+
+export const DEMO_START_PREFIX = 'edgepeer-demo-start';
+export const DEMO_BOARD_PREFIX = 'edgepeer-demo-board';
+export const DEMO_ORDERER_PREFIX = 'edgepeer-demo-orderer';
+
+export interface DemoStartInfo {
+  dir: string;
+  networkDir: string;
+  networkCreated: boolean;
+  brokerUrl: string;
+  channel: string;
+  targetTxPerSec: number;
+  txSizeBytes: number;
+  boards: { id: string; org: string; pid: number | null; dataDir: string; logFile: string }[];
+}
+
+/** Printed once at start: where things are and each board's PID (so a caller can check they are gone later). */
+export function formatStartLines(s: DemoStartInfo): string[] {
+  return [
+    keyValueLine(DEMO_START_PREFIX, [
+      ['dir', s.dir], ['network', s.networkDir], ['network_created', String(s.networkCreated)], ['broker', s.brokerUrl],
+      ['channel', s.channel], ['boards', s.boards.length], ['tx_per_sec', s.targetTxPerSec], ['tx_size', s.txSizeBytes],
+    ]),
+    ...s.boards.map((b) => keyValueLine(DEMO_BOARD_PREFIX, [
+      ['board', b.id], ['org', b.org], ['pid', b.pid], ['data', b.dataDir], ['log', b.logFile],
+    ])),
+  ];
+}
+
+function exitText(r: BoardRow): string | null {
+  if (r.exitSignal !== null) return r.exitSignal;
+  return r.exitCode === null ? null : String(r.exitCode);
+}
+
+/** A board's status line: the boards' own key=value format with `lag`, `role`, `state`, `pid` added. */
+export function formatBoardLine(r: BoardRow, channel: string): string {
+  return keyValueLine(STATUS_LINE_PREFIX, [
+    ['board', r.id], ['channel', channel], ['height', r.height], ['lag', r.lag], ['link', r.link], ['deliver', r.deliver],
+    ['bps', r.blocksPerSec.toFixed(1)], ['rejected', r.rejected], ['role', r.role], ['state', r.state], ['pid', r.pid],
+    ['exit', exitText(r)], ['error', r.error],
+  ]);
+}
+
+export function formatOrdererLine(s: DemoSnapshot): string {
+  return keyValueLine(DEMO_ORDERER_PREFIX, [
+    ['channel', s.channel], ['height', s.ordererHeight], ['bps', s.blocksPerSec.toFixed(1)], ['txps', s.txPerSec.toFixed(1)],
+    ['target_txps', s.targetTxPerSec], ['submitted', s.load.submitted], ['accepted', s.load.accepted], ['failed', s.load.failed],
+    ['in_flight', s.load.inFlight], ['skipped', s.load.skipped], ['uptime', Math.round(s.uptimeMs / 1000)],
+  ]);
+}
+
+export function formatPlainReport(s: DemoSnapshot): string[] {
+  return [formatOrdererLine(s), ...s.boards.map((r) => formatBoardLine(r, s.channel))];
+}
