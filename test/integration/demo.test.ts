@@ -1,0 +1,215 @@
+// `edgepeer demo` as a user runs it: a child process with real board processes, an embedded broker and
+// LMDB ledgers in a temp folder. Stopped by SIGTERM, or by --duration-s.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
+import { SUMMARY_DIR_PREFIX } from '../../src/fleet/demoSummary.js';
+import { DEMO_BOARD_PREFIX } from '../../src/fleet/plainReport.js';
+import { STATUS_LINE_PREFIX } from '../../src/peer/statusReport.js';
+
+const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** Startup (network, broker, 4 node processes) plus the first blocks, on a 2-core machine under load. */
+const BOARDS_SYNCED_TIMEOUT_MS = 45_000;
+/** SIGTERM to exit: load drain, the last block reaching the boards, boards, orderer, broker. */
+const STOP_TIMEOUT_MS = 8_000;
+const MIN_HEIGHT = 5;
+/** Lag is measured when a status line arrives; a block cut a moment earlier may still be on its way. */
+const MAX_LAG_BLOCKS = 2;
+
+type Fields = Record<string, string>;
+
+interface RunningDemo {
+  child: ChildProcess;
+  dir: string;
+  lines: string[];
+  /** Resolves with the first line for which `match` returns a value. */
+  waitFor<T>(what: string, match: (line: string) => T | undefined, timeoutMs: number): Promise<T>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startDemo(dir: string, args: string[]): RunningDemo {
+  const child = spawn(process.execPath, [CLI_PATH, 'demo', '--plain', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const watchers = new Set<(line: string) => void>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const w of [...watchers]) w(line);
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    dir,
+    lines,
+    exited,
+    waitFor<T>(what: string, match: (line: string) => T | undefined, timeoutMs: number): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const done = (): void => {
+          watchers.delete(watcher);
+          clearTimeout(timer);
+        };
+        const watcher = (line: string): void => {
+          const v = match(line);
+          if (v !== undefined) {
+            done();
+            resolve(v);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for ${what}; last output:\n${lines.slice(-12).join('\n')}\nstderr:\n${stderr}`));
+        }, timeoutMs);
+        void exited.then(({ code, signal }) => {
+          if (!watchers.has(watcher)) return;
+          done();
+          reject(new Error(`demo exited (code ${code}, signal ${signal}) before ${what}; stderr:\n${stderr}`));
+        });
+        watchers.add(watcher);
+      });
+    },
+  };
+}
+
+function boardPids(lines: readonly string[]): Map<string, number> {
+  const pids = new Map<string, number>();
+  for (const line of lines) {
+    const f = parseKeyValueLine(DEMO_BOARD_PREFIX, line);
+    if (f?.['board'] !== undefined) pids.set(f['board'], Number(f['pid']));
+  }
+  return pids;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** Whatever a failed test left running is stopped by PID; the temp folder is removed. */
+async function cleanUp(demo: RunningDemo | undefined, dir: string): Promise<void> {
+  if (demo) {
+    if (demo.child.exitCode === null && demo.child.signalCode === null) {
+      demo.child.kill('SIGKILL');
+      await demo.exited;
+    }
+    for (const pid of boardPids(demo.lines).values()) if (Number.isSafeInteger(pid) && isRunning(pid)) process.kill(pid, 'SIGKILL');
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms); });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** The summary names every location, every board ended when asked, and no board process is left. */
+function assertStoppedCleanly(demo: RunningDemo, boards: readonly string[]): void {
+  const out = demo.lines.join('\n');
+  assert.ok(out.includes(`${SUMMARY_DIR_PREFIX}${demo.dir}`), `the data location is printed:\n${out.slice(-2000)}`);
+  for (const id of boards) {
+    assert.ok(out.includes(join(demo.dir, 'boards', id)), `board ${id}'s data dir is printed`);
+    assert.ok(out.includes(join(demo.dir, 'logs', `${id}.log`)), `board ${id}'s log is printed`);
+    assert.match(out, new RegExp(`${id}\\s+data \\S+\\s+\\(height \\d+, stopped\\)`), `${id} is reported stopped`);
+  }
+  const pids = boardPids(demo.lines);
+  assert.equal(pids.size, boards.length);
+  for (const [id, pid] of pids) assert.equal(isRunning(pid), false, `board ${id} (pid ${pid}) is no longer running`);
+}
+
+test('demo: four boards follow the orderer under load; SIGTERM stops everything and exits 0', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edgepeer-demo-test-'));
+  let demo: RunningDemo | undefined;
+  try {
+    demo = startDemo(dir, ['--boards', '4', '--duration-s', '0', '--tx-per-sec', '100']);
+    const d = demo;
+    const latest = new Map<string, Fields>();
+    await d.waitFor('4 boards with height > 5 and lag <= 2', (line) => {
+      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      if (f?.['board'] === undefined) return undefined;
+      latest.set(f['board'], f);
+      const synced = [...latest.values()].filter((s) => Number(s['height']) > MIN_HEIGHT && Number(s['lag']) <= MAX_LAG_BLOCKS
+        && s['state'] === 'running');
+      return synced.length === 4 ? true : undefined;
+    }, BOARDS_SYNCED_TIMEOUT_MS);
+    const boards = [...latest.keys()];
+    assert.deepEqual([...boardPids(d.lines).keys()].sort(), [...boards].sort(), 'every board PID was printed at start');
+
+    d.child.kill('SIGTERM');
+    const { code, signal } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+    assertStoppedCleanly(d, boards);
+  } finally {
+    await cleanUp(demo, dir);
+  }
+});
+
+test('demo: --duration-s 3 ends by itself with every board stopped', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edgepeer-demo-test-'));
+  let demo: RunningDemo | undefined;
+  try {
+    const started = Date.now();
+    demo = startDemo(dir, ['--boards', '2', '--duration-s', '3', '--tx-per-sec', '50']);
+    const { code, signal } = await withTimeout(demo.exited, BOARDS_SYNCED_TIMEOUT_MS, 'a 3 s demo');
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started >= 3_000, 'it ran for the duration');
+    assertStoppedCleanly(demo, ['org1-board1', 'org1-board2']);
+  } finally {
+    await cleanUp(demo, dir);
+  }
+});
+
+test('demo: a board that dies is shown as dead and the demo carries on', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edgepeer-demo-test-'));
+  let demo: RunningDemo | undefined;
+  try {
+    demo = startDemo(dir, ['--boards', '2', '--duration-s', '0', '--tx-per-sec', '50']);
+    const d = demo;
+    await d.waitFor('org1-board1 running', (line) => {
+      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      return f?.['board'] === 'org1-board1' && f['state'] === 'running' ? true : undefined;
+    }, BOARDS_SYNCED_TIMEOUT_MS);
+    const victim = boardPids(d.lines).get('org1-board1');
+    assert.ok(victim !== undefined);
+    process.kill(victim, 'SIGKILL');
+    await d.waitFor('org1-board1 shown dead', (line) => {
+      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      return f?.['board'] === 'org1-board1' && f['state'] === 'dead' && f['exit'] === 'SIGKILL' ? true : undefined;
+    }, STOP_TIMEOUT_MS);
+    // The other board goes on following the orderer after the death.
+    const heightAfter = await d.waitFor('org1-board2 still running', (line) => {
+      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      return f?.['board'] === 'org1-board2' && f['state'] === 'running' ? Number(f['height']) : undefined;
+    }, STOP_TIMEOUT_MS);
+    await d.waitFor('org1-board2 committing further', (line) => {
+      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      return f?.['board'] === 'org1-board2' && Number(f['height']) > heightAfter ? true : undefined;
+    }, STOP_TIMEOUT_MS);
+
+    d.child.kill('SIGTERM');
+    const { code } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
+    assert.equal(code, 0);
+    const out = d.lines.join('\n');
+    assert.match(out, /org1-board1\s+data \S+\s+\(height \d+, died \(SIGKILL\)\)/);
+    assert.match(out, /org1-board2\s+data \S+\s+\(height \d+, stopped\)/);
+    const board2 = boardPids(d.lines).get('org1-board2');
+    assert.ok(board2 !== undefined && !isRunning(board2));
+  } finally {
+    await cleanUp(demo, dir);
+  }
+});
