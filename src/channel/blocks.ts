@@ -1,5 +1,6 @@
 // Making blocks (orderer and `edgepeer init`) and reading configuration out of configuration blocks.
 import type { KeyObject } from 'node:crypto';
+import { blockHash } from '../crypto/blockHash.js';
 import { sha256 } from '../crypto/hash.js';
 import { signBytes } from '../crypto/keys.js';
 import { WireError, encodeCbor } from '../protocol/cbor.js';
@@ -29,7 +30,8 @@ export function makeBlock(
   const data = encodeBlockData(envelopes);
   const header = encodeHeader({ number, previousHash, dataHash: sha256(data), flags });
   const signatures = signers.map((s) => ({ signerIndex: s.index, signature: signBytes(s.key, header) }));
-  return { bytes: encodeBlock(header, data, signatures), hash: sha256(header) };
+  const bytes = encodeBlock(header, data, signatures);
+  return { bytes, hash: blockHash(bytes) };
 }
 
 /** A CONFIG envelope carrying `config`, signed by an orderer-org admin or orderer. */

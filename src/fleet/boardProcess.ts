@@ -62,7 +62,10 @@ export class BoardProcess extends EventEmitter<BoardProcessEvents> {
     ];
     const logFd = openSync(spec.logFile, 'a');
     try {
-      this.child = spawn(launch.nodePath ?? process.execPath, args, { stdio: ['ignore', 'pipe', logFd] });
+      // Its own process group: Ctrl-C at a terminal reaches only the demo, which then stops the boards in
+      // order (after the load, before the orderer). A board whose demo is gone without stopping it ends by
+      // itself: its next status line fails with EPIPE, on which `edgepeer` exits.
+      this.child = spawn(launch.nodePath ?? process.execPath, args, { stdio: ['ignore', 'pipe', logFd], detached: true });
     } finally {
       // The child holds its own copy of the descriptor.
       closeSync(logFd);

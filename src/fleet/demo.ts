@@ -13,8 +13,8 @@ import { startEmbeddedBroker } from '../transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../transport/mqtt/mqttClientLink.js';
 import type { BoardProcess } from './boardProcess.js';
 import { demoLayout } from './demoLayout.js';
-import { prepareDemoNetwork } from './demoNetwork.js';
-import { startDemoOrderer } from './demoOrderer.js';
+import { checkDemoCounts, prepareDemoNetwork } from './demoNetwork.js';
+import { type DemoOrderer, startDemoOrderer } from './demoOrderer.js';
 import { type DemoSnapshot, boardRow } from './demoSnapshot.js';
 import { type DemoSummary, type DemoSummaryBoard, formatDemoSummary } from './demoSummary.js';
 import { Fleet, edgepeerCliPath } from './fleet.js';
@@ -23,7 +23,9 @@ import { LoadGenerator } from './loadGenerator.js';
 import { openLogFile } from './logFile.js';
 import { formatPlainReport, formatStartLines } from './plainReport.js';
 import { RateMeter } from './rateMeter.js';
-import { BOARD_STATUS_INTERVAL_MS, LIVE_VIEW_REFRESH_MS, PLAIN_REPORT_INTERVAL_MS, demoDefaults } from './timings.js';
+import {
+  BOARD_STATUS_INTERVAL_MS, LIVE_VIEW_REFRESH_MS, PLAIN_REPORT_INTERVAL_MS, SETTLE_POLL_MS, SETTLE_TIMEOUT_MS, demoDefaults,
+} from './timings.js';
 
 const TEMP_DIR_PREFIX = 'edgepeer-demo-';
 const LOAD_CLIENT_ID_PREFIX = 'demo-load';
@@ -66,11 +68,23 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
+/** Resolves after `ms`, or sooner when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const onAbort = (): void => { clearTimeout(timer); resolve(); };
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Waits (bounded) until nothing is pending at the orderer and every live board has reported its height. */
+async function settle(orderer: DemoOrderer, fleet: Fleet, force: AbortSignal | undefined): Promise<void> {
+  const never = new AbortController().signal;
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  const settled = (): boolean => orderer.pending() === 0
+    && fleet.boards.every((b) => !b.alive || (b.status !== null && b.status.height >= orderer.height()));
+  while (!settled() && Date.now() < deadline && force?.aborted !== true) await sleep(SETTLE_POLL_MS, force ?? never);
 }
 
 function ending(b: BoardProcess, killed: readonly string[]): string {
@@ -79,11 +93,13 @@ function ending(b: BoardProcess, killed: readonly string[]): string {
     if (b.startError !== null) return `could not start: ${b.startError}`;
     return `died (${b.exitSignal ?? `exit ${b.exitCode ?? '?'}`})`;
   }
+  if (b.exitSignal === 'SIGKILL') return 'killed';
   return b.exitCode === 0 ? 'stopped' : `stopped (${b.exitSignal ?? `exit ${b.exitCode ?? '?'}`})`;
 }
 
 /** Runs the demo until `control.stop` aborts or the duration ends; resolves once everything has stopped. */
 export async function runDemo(o: DemoOptions, control: DemoControl): Promise<DemoSummary> {
+  checkDemoCounts(o.boards, o.orgs);
   const startedMs = Date.now();
   const dir = o.dir ?? await mkdtemp(join(tmpdir(), TEMP_DIR_PREFIX));
   const layout = demoLayout(dir);
@@ -128,8 +144,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     stoppers.push({
       what: 'orderer',
       stop: async () => {
-        const h = orderer.height();
-        await orderer.stop();
+        const h = await orderer.stop();
         ordererHeight = () => h;
       },
     });
@@ -143,7 +158,15 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     theFleet.on('died', (b) => log.warn({ board: b.spec.id, pid: b.pid, code: b.exitCode, signal: b.exitSignal, error: b.startError }, 'board died'));
     theFleet.start();
     const heightAtStatus = new Map<string, number>();
-    for (const b of theFleet.boards) b.on('status', () => heightAtStatus.set(b.spec.id, orderer.height()));
+    const boardMeters = new Map<string, RateMeter>();
+    for (const b of theFleet.boards) {
+      const meter = new RateMeter();
+      boardMeters.set(b.spec.id, meter);
+      b.on('status', (r) => {
+        heightAtStatus.set(b.spec.id, orderer.height());
+        meter.sample(r.height, Date.now());
+      });
+    }
     stoppers.push({ what: 'boards', stop: async () => { killed = (await theFleet.stop()).killed; } });
     control.force?.addEventListener('abort', () => theFleet.kill(), { once: true });
 
@@ -159,7 +182,14 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       onFailure: (r) => log.warn({ txId: r.txId, status: statusName(r.status), info: r.info }, 'transaction not accepted'),
     });
     load = gen;
-    stoppers.push({ what: 'load generator', stop: async () => { await gen.stop(); client.close(); } });
+    stoppers.push({
+      what: 'load generator',
+      stop: async () => {
+        await gen.stop();
+        client.close();
+        if (!control.force?.aborted) await settle(orderer, theFleet, control.force);
+      },
+    });
     gen.start();
     log.info({ dir: layout.dir, broker: broker.url, channel: net.channel, boards: specs.map((s) => s.id) }, 'demo running');
 
@@ -182,7 +212,9 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       return {
         channel: net.channel, brokerUrl: broker.url, dir: layout.dir, targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
         atMs: now, uptimeMs: now - startedMs, ordererHeight: height, txPerSec: txMeter.perSecond(), blocksPerSec: blockMeter.perSecond(),
-        load: stats, boards: theFleet.boards.map((b) => boardRow(b, height, heightAtStatus.get(b.spec.id) ?? null, now)),
+        load: stats, boards: theFleet.boards.map((b) => boardRow(b, {
+          ordererHeight: height, heightAtStatus: heightAtStatus.get(b.spec.id) ?? null, blocksPerSec: boardMeters.get(b.spec.id)?.perSecond() ?? null, nowMs: now,
+        })),
       };
     };
     if (live) {
@@ -196,7 +228,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
 
     const until = o.durationS > 0 ? sleep(o.durationS * 1000, control.stop) : aborted(control.stop);
     await until;
-    // From here on a board that ends is stopping, not dying (Ctrl-C at a terminal reaches the boards too).
+    // From here on a board that ends is part of stopping, not a death to report.
     theFleet.markStopping();
     clearInterval(reportTimer);
     reportTimer = undefined;

@@ -46,10 +46,15 @@ export function pickBoards<B extends { org: string }>(all: readonly B[], count: 
   return picked;
 }
 
+/** Refuses board and organisation counts the demo cannot run, before anything is started. */
+export function checkDemoCounts(boards: number, orgs: number): void {
+  if (!Number.isSafeInteger(boards) || boards < 1) throw new DemoOptionsError(`--boards must be at least 1, got ${boards}`);
+  if (!Number.isSafeInteger(orgs) || orgs < 1) throw new DemoOptionsError(`--orgs must be at least 1, got ${orgs}`);
+  if (orgs > boards) throw new DemoOptionsError(`--orgs (${orgs}) is more than --boards (${boards}): every organisation needs a board`);
+}
+
 export async function prepareDemoNetwork(o: DemoNetworkOptions): Promise<DemoNetwork> {
-  if (!Number.isSafeInteger(o.boards) || o.boards < 1) throw new DemoOptionsError(`--boards must be at least 1, got ${o.boards}`);
-  if (!Number.isSafeInteger(o.orgs) || o.orgs < 1) throw new DemoOptionsError(`--orgs must be at least 1, got ${o.orgs}`);
-  if (o.orgs > o.boards) throw new DemoOptionsError(`--orgs (${o.orgs}) is more than --boards (${o.boards}): every organisation needs a board`);
+  checkDemoCounts(o.boards, o.orgs);
 
   if (existsSync(networkFilePath(o.networkDir))) {
     const net = loadNetworkFile(o.networkDir);

@@ -15,8 +15,10 @@ export interface DemoOrdererOptions {
 export interface DemoOrderer {
   /** Blocks in the channel's ledger. */
   height(): number;
-  /** Ends Deliver sessions, closes the link and the ledgers. */
-  stop(): Promise<void>;
+  /** Transactions accepted and not cut into a block yet. */
+  pending(): number;
+  /** Ends Deliver sessions, cuts what is pending, closes the link and the ledgers; resolves with the final height. */
+  stop(): Promise<number>;
 }
 
 export async function startDemoOrderer(o: DemoOrdererOptions): Promise<DemoOrderer> {
@@ -37,5 +39,17 @@ export async function startDemoOrderer(o: DemoOrdererOptions): Promise<DemoOrder
     throw err;
   }
   const chain = orderer.chain(o.channel);
-  return { height: () => chain.height(), stop: () => orderer.stop() };
+  let stopping: Promise<number> | undefined;
+  return {
+    height: () => chain.height(),
+    pending: () => chain.pendingCount,
+    stop: () => {
+      stopping ??= (async () => {
+        await orderer.stop();
+        // The ledger keeps its height after closing; read it after the last cut.
+        return chain.height();
+      })();
+      return stopping;
+    },
+  };
 }

@@ -49,16 +49,25 @@ export interface DemoSnapshot extends DemoHeader {
   boards: BoardRow[];
 }
 
-/**
- * `heightAtStatus`: the orderer's height when the board's latest status arrived. Lag is measured against
- * it rather than against the height now, or a status line up to one report interval old would show
- * blocks cut since then as lag. An ended board is measured against `ordererHeight` (it falls behind).
- */
-export function boardRow(b: BoardProcess, ordererHeight: number, heightAtStatus: number | null, nowMs: number): BoardRow {
+export interface BoardRowContext {
+  /** The orderer's height now. */
+  ordererHeight: number;
+  /**
+   * The orderer's height when the board's latest status arrived. Lag is measured against it rather than
+   * against the height now, or a status line up to one report interval old would show the blocks cut
+   * since as lag. An ended board is measured against the height now (it falls behind).
+   */
+  heightAtStatus: number | null;
+  /** Blocks per second measured over a window (the boards' own figure is per report interval, and jumpy). */
+  blocksPerSec: number | null;
+  nowMs: number;
+}
+
+export function boardRow(b: BoardProcess, c: BoardRowContext): BoardRow {
   const s = b.status;
   const live = b.alive;
   let state: BoardShownState = b.state;
-  if (state === 'running' && (b.statusAtMs === null || nowMs - b.statusAtMs > BOARD_STATUS_STALE_MS)) state = 'silent';
+  if (state === 'running' && (b.statusAtMs === null || c.nowMs - b.statusAtMs > BOARD_STATUS_STALE_MS)) state = 'silent';
   return {
     id: b.spec.id,
     org: b.spec.org,
@@ -66,11 +75,11 @@ export function boardRow(b: BoardProcess, ordererHeight: number, heightAtStatus:
     state,
     role: 'leader',
     height: s?.height ?? null,
-    lag: s === null ? null : Math.max(0, (live ? (heightAtStatus ?? ordererHeight) : ordererHeight) - s.height),
+    lag: s === null ? null : Math.max(0, (live ? (c.heightAtStatus ?? c.ordererHeight) : c.ordererHeight) - s.height),
     // An ended board's last link and deliver states are history, not its state.
     link: live ? (s?.link ?? '-') : '-',
     deliver: live ? (s?.deliver ?? '-') : '-',
-    blocksPerSec: live ? (s?.blocksPerSec ?? 0) : 0,
+    blocksPerSec: live ? (c.blocksPerSec ?? s?.blocksPerSec ?? 0) : 0,
     rejected: s?.rejected ?? 0,
     error: s?.error ?? b.startError,
     exitCode: b.exitCode,

@@ -7,6 +7,14 @@ export const BOARD_STATUS_STALE_MS = 3_000;
 /** A board asked to stop (SIGTERM) that has not exited after this long is killed (SIGKILL). */
 export const BOARD_STOP_TIMEOUT_MS = 5_000;
 
+/**
+ * At stop, after the load has ended, the demo waits at most this long for the last block to be cut and
+ * reach every board, so the ledgers end at the same height.
+ */
+export const SETTLE_TIMEOUT_MS = 1_500;
+/** How often settling looks at the heights (the orderer's is in memory, the boards' arrive as status lines). */
+export const SETTLE_POLL_MS = 50;
+
 /** The live view redraws this often. */
 export const LIVE_VIEW_REFRESH_MS = 250;
 /** Plain mode prints one line per board this often. */

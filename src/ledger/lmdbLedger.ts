@@ -8,10 +8,9 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Database, type RootDatabase, open } from 'lmdb';
-import { sha256 } from '../crypto/hash.js';
+import { blockHash } from '../crypto/blockHash.js';
 import {
-  BlockLayout, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET, blockNumber, bytesEqualAt, headerBytes,
-  isConfigBlock, layoutErrorText, locateBlock,
+  BlockLayout, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET, blockNumber, bytesEqualAt, isConfigBlock, layoutErrorText, locateBlock,
 } from '../protocol/block.js';
 import { MAX_ID_CHARS } from '../protocol/envelope.js';
 import { type BlockLedger, LedgerAppendError } from './ledger.js';
@@ -213,7 +212,7 @@ export class LmdbLedger implements BlockLedger {
       if (!bytesEqualAt(block, PREVIOUS_HASH_OFFSET, previousHash, 0, HASH_BYTES)) {
         throw new LedgerAppendError(`block ${number}: previous hash does not match the hash of block ${number - 1}`, number);
       }
-      const hash = hashes !== null ? hashes[start + i]! : sha256(headerBytes(block));
+      const hash = hashes !== null ? hashes[start + i]! : blockHash(block);
       if (hash.length !== HASH_BYTES) throw new LedgerAppendError(`block ${number}: given hash is not ${HASH_BYTES} bytes`, number);
       runHashes[i] = hash;
       if (isConfigBlock(block)) lastConfig = number;

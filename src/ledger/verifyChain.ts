@@ -3,10 +3,11 @@
 // the configuration in effect. Block 0 is the trust anchor: its own configuration must sign it.
 import { ChannelState } from '../channel/channelState.js';
 import { ZERO_HASH, configFromBlock } from '../channel/blocks.js';
+import { blockHashLocated } from '../crypto/blockHash.js';
 import { sha256, toHex } from '../crypto/hash.js';
 import {
   BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET, blockNumber, bytesEqualAt,
-  dataBytes, headerBytes, isConfigBlock, layoutErrorText, locateBlock,
+  dataBytes, isConfigBlock, layoutErrorText, locateBlock,
 } from '../protocol/block.js';
 import type { BlockLedger } from './ledger.js';
 
@@ -62,7 +63,7 @@ export function verifyChain(ledger: BlockLedger, opts: VerifyChainOptions = {}):
       }
       lastConfig = n;
     }
-    const hash = sha256(headerBytes(block));
+    const hash = blockHashLocated(block, layout);
     if (ledger.numberOfHash(hash) !== n) return fail(n, 'hash index does not map this block hash to its number');
     previousHash = hash;
   }

@@ -7,9 +7,10 @@
 // re-checked block by block so the good prefix is kept and the bad block is named.
 import { ChannelState } from '../channel/channelState.js';
 import { configFromBlock } from '../channel/blocks.js';
+import { blockHashLocated } from '../crypto/blockHash.js';
 import { sha256 } from '../crypto/hash.js';
 import {
-  BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, HEADER_BYTES, HEADER_OFFSET, LayoutError, PREVIOUS_HASH_OFFSET,
+  BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET,
   blockNumber, bytesEqualAt, isConfigBlock, layoutErrorText, locateBlock,
 } from '../protocol/block.js';
 
@@ -105,7 +106,7 @@ export class BlockVerifier {
       if (!bytesEqualAt(b, DATA_HASH_OFFSET, dataHash, 0, HASH_BYTES)) {
         bad = i; r.reason = 'data-hash'; r.detail = `block ${n} data does not match its data hash`; break;
       }
-      hashOut.set(sha256(b.subarray(HEADER_OFFSET, HEADER_OFFSET + HEADER_BYTES)), (i - from) * HASH_BYTES);
+      hashOut.set(blockHashLocated(b, layout), (i - from) * HASH_BYTES);
       if (isConfigBlock(b)) {
         // Close the segment on the configuration block, verified under the configuration before it.
         const segBad = this.verifySegment(blocks, segStart, i);

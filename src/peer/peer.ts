@@ -5,11 +5,11 @@ import { ChannelState } from '../channel/channelState.js';
 import { configFromBlock } from '../channel/blocks.js';
 import { type Clock, systemClock } from '../config/clock.js';
 import { deliverClientDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
-import { sha256, toHex } from '../crypto/hash.js';
+import { toHex } from '../crypto/hash.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { PeerMetrics } from '../observability/metrics.js';
-import { HASH_BYTES, blockNumber, headerBytes } from '../protocol/block.js';
+import { HASH_BYTES, blockNumber } from '../protocol/block.js';
 import type { Signer } from '../protocol/envelope.js';
 import type { ClientLink, LinkState } from '../transport/link.js';
 import { BlockVerifier, RunResult } from './blockVerifier.js';
@@ -88,7 +88,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       this.ledger.append([o.genesis], null, 0, 1);
     } else {
       const block0 = this.ledger.getBlock(0);
-      if (!block0 || toHex(sha256(headerBytes(block0))) !== toHex(sha256(headerBytes(o.genesis)))) {
+      if (!block0 || !Buffer.from(block0).equals(o.genesis)) {
         throw new Error(`channel ${this.channel}: the ledger's block 0 is not this network's genesis block`);
       }
     }

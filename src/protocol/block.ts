@@ -5,7 +5,8 @@
 //   data       = CBOR array of bstr, each one encoded Envelope
 //   signatures = k entries of ( signerIndex u16 BE | Ed25519 signature [64] ) over the 76 header bytes
 //
-// Block hash = SHA-256(header). dataHash = SHA-256(data bstr content). Because the header is always the
+// Block hash = SHA-256(header || signatures content) (src/crypto/blockHash.ts). dataHash = SHA-256(data
+// bstr content). Byte-string heads must be the shortest for their length: one block, one encoding. Because the header is always the
 // first element and always 76 bytes, it sits at byte offset 3 of every block (0x83 0x58 0x4c ...).
 import { WireError, decodeCbor } from './cbor.js';
 
@@ -65,13 +66,15 @@ function readBstrHead(b: Uint8Array, off: number, end: number, out: { pos: numbe
   const ai = ib & 0x1f;
   let len: number;
   let pos: number;
+  // Only the shortest head for each length is accepted, so a block has exactly one encoding.
   if (ai < 24) { len = ai; pos = off + 1; }
-  else if (ai === 24) { if (off + 2 > end) return -1; len = b[off + 1]!; pos = off + 2; }
-  else if (ai === 25) { if (off + 3 > end) return -1; len = (b[off + 1]! << 8) | b[off + 2]!; pos = off + 3; }
+  else if (ai === 24) { if (off + 2 > end) return -1; len = b[off + 1]!; pos = off + 2; if (len < 24) return -1; }
+  else if (ai === 25) { if (off + 3 > end) return -1; len = (b[off + 1]! << 8) | b[off + 2]!; pos = off + 3; if (len < 0x100) return -1; }
   else if (ai === 26) {
     if (off + 5 > end) return -1;
     len = ((b[off + 1]! << 24) >>> 0) + ((b[off + 2]! << 16) | (b[off + 3]! << 8) | b[off + 4]!);
     pos = off + 5;
+    if (len < 0x10000) return -1;
   } else return -1;
   if (pos + len > end) return -1;
   out.pos = pos;

@@ -5,6 +5,7 @@ import {
   type BlockSigner, ZERO_HASH, encodeBlockData, makeBlock, makeConfigBlock, signConfigEnvelope,
 } from '../../src/channel/blocks.js';
 import { type Role, issueCertificate } from '../../src/crypto/certificate.js';
+import { blockHash } from '../../src/crypto/blockHash.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { type KeyPair, generateKeyPair, signBytes } from '../../src/crypto/keys.js';
 import { certificateValidityMs, defaultBatch } from '../../src/config/constants.js';
@@ -130,7 +131,7 @@ export function makeTestChannel(opts: TestChannelOptions = {}): TestChannel {
     if (envelopes === undefined) {
       const header = encodeHeader({ number: height, previousHash: lastHash, dataHash: txDataHash, flags });
       bytes = encodeBlock(header, txData, signHeader(header, signers));
-      hash = sha256(header);
+      hash = blockHash(bytes);
     } else {
       ({ bytes, hash } = makeBlock(height, lastHash, envelopes, flags, signers));
     }

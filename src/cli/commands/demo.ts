@@ -13,6 +13,11 @@ const EXIT_USAGE = 2;
 const USAGE_ERROR_CODE = 'commander.invalidArgument';
 /** Exit code after a second Ctrl-C, which kills the boards instead of waiting for them. */
 const EXIT_FORCED = 130;
+/**
+ * A second stop signal sooner than this after the first is the same request delivered twice (a terminal's
+ * Ctrl-C and a wrapper such as npm forwarding it), not a user asking to force the stop.
+ */
+const FORCE_SIGNAL_MIN_GAP_MS = 500;
 
 interface DemoCliOptions {
   boards: number;
@@ -40,10 +45,12 @@ export function registerDemo(program: Command): void {
     .action(async (o: DemoCliOptions, cmd: Command) => {
       const stop = new AbortController();
       const force = new AbortController();
+      let firstSignalMs = 0;
       const onSignal = (): void => {
         if (!stop.signal.aborted) {
+          firstSignalMs = Date.now();
           stop.abort();
-        } else if (!force.signal.aborted) {
+        } else if (!force.signal.aborted && Date.now() - firstSignalMs >= FORCE_SIGNAL_MIN_GAP_MS) {
           process.stderr.write('second stop signal: killing the boards\n');
           force.abort();
           process.exitCode = EXIT_FORCED;
