@@ -1,44 +1,51 @@
-// `npm run bench`: a fresh board catching up N blocks of about 1 KiB from the orderer over MQTT on
-// loopback, verified and committed durably. Prints blocks/s, MB/s, JS-heap bytes per committed block,
-// GC count and peak RSS, with the machine and the settings. `-- --quick` for a short run, `-- --json`
-// for one JSON object.
+// `npm run bench`: how fast a fresh board catches up from the orderer, and what it costs.
+//
+// 1. A fresh peer catches up N blocks of about 1 KiB over MQTT on loopback, verified and committed
+//    durably (blocks/s, MB/s, GCs, peak memory), and again with a large young generation to measure
+//    JS-heap bytes per committed block end to end (MQTT ingress and CBOR decode included).
+// 2. The hot path alone (verify → buffer → commit, no transport): blocks/s, GCs, heap bytes per block.
+// 3. The physical limits on the same bytes in the same run: SHA-256 of the block bytes, one Ed25519
+//    verify, one LMDB transaction of a run of blocks, MQTT loopback; each figure beside its limit.
+// 4. Full runs only: peak memory of a peer whose ledger grows to `--rss-blocks` (default 1,000,000).
+//
+// `-- --quick` is a short smoke run (10,000 blocks, no 1M-block run); `-- --json` prints one object.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { makeBlock } from '../src/channel/blocks.js';
+import { certificateKey } from '../src/crypto/certificate.js';
 import { deliverClientDefaults, deliverDefaults, peerDefaults } from '../src/config/constants.js';
-import { ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';
+import { type LmdbLedger, ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';
 import { createNetwork } from '../src/network/createNetwork.js';
 import { loadClient, loadGenesis, loadOrdererIdentities } from '../src/network/loadNetwork.js';
-import { MessageType, signEnvelope } from '../src/protocol/envelope.js';
+import { BlockLayout, locateBlock } from '../src/protocol/block.js';
+import { MessageType, type Signer, signEnvelope } from '../src/protocol/envelope.js';
+import type { BenchPeerArgs, BenchPeerResult } from './benchPeer.js';
+import { type Limit, ed25519Limit, lmdbLimit, mqttLimit, sha256Limit } from './benchLimits.js';
+import { formatSerialBench, runSerialBench, serialBenchBlocks } from './benchSerial.js';
 
 const fullBlocks = 100_000;
 const quickBlocks = 10_000;
-/** Bytes of random data in each block's one transaction, so a block is about 1 KiB on the wire. */
+const fullRssBlocks = 1_000_000;
+/** Bytes of random data in each block's one transaction, so that a block is about 1 KiB. */
 const txDataBytes = 430;
 /** Blocks written per LMDB transaction while preparing the orderer's ledger. */
 const prepareRunBlocks = 1_000;
-/** Young-generation size for the peer process, so heap windows are measured without a scavenge inside. */
-const peerSemiSpaceMiB = 64;
+/** Young generation for the heap-measuring runs, so that most windows of blocks see no scavenge. */
+const heapRunSemiSpaceMiB = 64;
+/** Blocks per run in the LMDB limit: about what one Deliver response of 256 KiB carries. */
+const lmdbRunBlocks = 240;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cliPath = join(here, '..', 'src', 'cli', 'main.js');
-const benchPeerPath = join(here, 'benchPeer.js');
 
-interface PeerResult {
-  blocks: number;
-  seconds: number;
-  gcCount: number;
-  heapBytesPerBlock: number;
-  heapWindows: number;
-  peakRssMiB: number;
-}
+interface Child { done: Promise<string>; kill(): void }
 
-function runChild(args: string[], onLine?: (line: string) => boolean): { done: Promise<string>; pid: number; kill(): void } {
+function runChild(args: string[], readyLine?: (line: string) => boolean): Child {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEPEER_LOG_LEVEL: 'warn' } });
   let out = '';
   let err = '';
@@ -46,97 +53,186 @@ function runChild(args: string[], onLine?: (line: string) => boolean): { done: P
   const done = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (onLine && !matched) {
-        for (const line of out.split('\n')) if (onLine(line)) { matched = true; resolve(line); }
+      if (readyLine && !matched) {
+        const line = out.split('\n').find(readyLine);
+        if (line !== undefined) { matched = true; resolve(line); }
       }
     });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('exit', (code) => (code === 0 || matched ? resolve(out) : reject(new Error(`${args[0]} exited ${code}: ${err.slice(-2000)}`))));
+    child.on('exit', (code) => (code === 0 || matched ? resolve(out) : reject(new Error(`${args.join(' ').slice(0, 120)} exited ${code}: ${err.slice(-2000)}`))));
   });
-  return { done, pid: child.pid!, kill: () => child.kill('SIGTERM') };
+  return { done, kill: () => child.kill('SIGTERM') };
 }
 
+/** Appends blocks to the orderer's ledger up to `height`, signed as the orderer signs them. */
+function extendLedger(ledger: LmdbLedger, height: number, tx: Uint8Array, signer: Signer): number {
+  let prev: Uint8Array = ledger.lastHash().slice();
+  let bytes = 0;
+  while (ledger.height() < height) {
+    const from = ledger.height();
+    const run: Uint8Array[] = [];
+    const hashes: Uint8Array[] = [];
+    for (let k = from; k < Math.min(from + prepareRunBlocks, height); k++) {
+      const b = makeBlock(k, prev, [tx], 0, [{ index: 0, key: signer.privateKey }]);
+      run.push(b.bytes);
+      hashes.push(b.hash);
+      prev = b.hash;
+      bytes += b.bytes.length;
+    }
+    ledger.append(run, hashes, 0, run.length);
+  }
+  return bytes;
+}
+
+const ratio = (figure: number, limit: Limit): number => figure / limit.blocksPerSec;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' } } });
+  const { values } = parseArgs({ options: {
+    quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'rss-blocks': { type: 'string' },
+    'serial-only': { type: 'boolean' }, 'no-serial': { type: 'boolean' },
+  } });
+  // The serial link (scripts/benchSerial.ts): `--serial-only` runs just that, `--no-serial` leaves it out.
+  const serialBench = async (): Promise<Awaited<ReturnType<typeof runSerialBench>> | null> => (values['no-serial'] ? null
+    : runSerialBench({ blocks: values.quick ? serialBenchBlocks.quick : serialBenchBlocks.full, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
+  if (values['serial-only']) {
+    const serial = await serialBench();
+    process.stdout.write(values.json ? `${JSON.stringify({ serial })}\n` : formatSerialBench(serial!));
+    return;
+  }
   const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? quickBlocks : fullBlocks;
+  const rssBlocks = values['rss-blocks'] !== undefined ? Number(values['rss-blocks']) : values.quick ? 0 : fullRssBlocks;
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-bench-'));
-  const log = (s: string): void => { if (!values.json) process.stderr.write(`${s}\n`); };
+  const say = (s: string): void => { if (!values.json) process.stderr.write(`${s}\n`); };
   try {
     const summary = await createNetwork({ dir: join(dir, 'network'), channels: ['bench'], orgs: 1, boardsPerOrg: 1 });
     const board = summary.boards[0]!.id;
-
-    log(`preparing the orderer's ledger: ${blocks} blocks of ~1 KiB ...`);
-    const prepStarted = performance.now();
     const ids = loadOrdererIdentities(summary.dir);
-    const ledger = openLedger(ledgerPath(join(dir, 'orderer'), 'bench'), { channel: 'bench' });
-    ledger.append([loadGenesis(summary.dir, 'bench')], null, 0, 1);
     const tx = signEnvelope({ type: MessageType.TRANSACTION, channel: 'bench', data: randomBytes(txDataBytes) }, loadClient(summary.dir)).bytes;
-    let prev: Uint8Array = ledger.lastHash().slice();
-    let bytesTotal = 0;
-    for (let n = 1; n <= blocks; n += prepareRunBlocks) {
-      const run: Uint8Array[] = [];
-      const hashes: Uint8Array[] = [];
-      for (let k = n; k < Math.min(n + prepareRunBlocks, blocks + 1); k++) {
-        const b = makeBlock(k, prev, [tx], 0, [{ index: 0, key: ids.node.privateKey }]);
-        run.push(b.bytes);
-        hashes.push(b.hash);
-        prev = b.hash;
-        bytesTotal += b.bytes.length;
-      }
-      ledger.append(run, hashes, 0, run.length);
-    }
+
+    say(`preparing the orderer's ledger: ${blocks} blocks of ~1 KiB ...`);
+    const ordererData = join(dir, 'orderer');
+    let ledger = openLedger(ledgerPath(ordererData, 'bench'), { channel: 'bench' });
+    ledger.append([loadGenesis(summary.dir, 'bench')], null, 0, 1);
+    const bytesTotal = extendLedger(ledger, blocks + 1, tx, ids.node);
+    const avgBlockBytes = bytesTotal / blocks;
+    const sample = Array.from({ length: 2_000 }, (_, i) => ledger.getBlock(1 + (i % blocks))!);
+    const ordererLastHash = Buffer.from(ledger.lastHash()).toString('hex');
     await ledger.close();
-    log(`  done in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s; average block ${(bytesTotal / blocks).toFixed(0)} bytes`);
 
-    const orderer = runChild([cliPath, 'orderer', '--network', summary.dir, '--data', join(dir, 'orderer'), '--mqtt-port', '0', '--ready-json'],
-      (line) => line.startsWith('{"ready":true'));
-    const ready = JSON.parse(await orderer.done) as { mqtt: string };
-    log(`orderer serving on ${ready.mqtt}; a fresh peer catches up ...`);
-    // Run 1, default V8 settings: speed, GCs, RSS. Run 2, a young generation large enough that most
-    // windows of blocks see no scavenge: heap bytes per block.
-    const runPeer = async (name: string, flags: string[]): Promise<PeerResult> => {
-      const peer = runChild([...flags, benchPeerPath, summary.dir, board, join(dir, name), ready.mqtt, String(blocks + 1)]);
-      return JSON.parse((await peer.done).trim().split('\n').pop()!) as PeerResult;
+    say('measuring the limits on the same bytes ...');
+    const layout = new BlockLayout();
+    locateBlock(sample[0]!, layout);
+    const sha = sha256Limit(sample);
+    say(`  SHA-256: ${sha.node.detail}; ${sha.js.detail}`);
+    const verify = ed25519Limit(sample[0]!, certificateKey(ids.node.certificate), layout.signaturesOffset + 2);
+    say(`  Ed25519: ${verify.detail}`);
+    const lmdb = await lmdbLimit(sample, lmdbRunBlocks);
+    say(`  LMDB: ${lmdb.detail}`);
+    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes);
+
+    const startOrderer = async (): Promise<{ child: Child; url: string }> => {
+      const child = runChild([cliPath, 'orderer', '--network', summary.dir, '--data', ordererData, '--mqtt-port', '0', '--ready-json'],
+        (line) => line.startsWith('{"ready":true'));
+      return { child, url: (JSON.parse(await child.done) as { mqtt: string }).mqtt };
     };
-    const r = await runPeer('peer-speed', []);
-    log(`  speed run: ${r.seconds.toFixed(2)} s, ${r.gcCount} GCs, peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
-    const heap = await runPeer('peer-heap', [`--max-semi-space-size=${peerSemiSpaceMiB}`]);
-    log(`  heap run: ${heap.heapBytesPerBlock.toFixed(0)} B/block over ${heap.heapWindows} GC-free windows`);
-    orderer.kill();
+    let orderer = await startOrderer();
+    const runPeer = async (name: string, mode: BenchPeerArgs['mode'], target: number, verify: boolean, flags: string[]): Promise<BenchPeerResult> => {
+      const args: BenchPeerArgs = { network: summary.dir, board, data: join(dir, name), url: orderer.url, target, mode, verify };
+      const out = await runChild([...flags, join(here, 'benchPeer.js'), JSON.stringify(args)]).done;
+      return JSON.parse(out.trim().split('\n').pop()!) as BenchPeerResult;
+    };
+    say('a fresh peer catches up over MQTT (speed run) ...');
+    const speed = await runPeer('peer-speed', 'speed', blocks + 1, true, []);
+    if (speed.lastHash !== ordererLastHash) throw new Error('the peer ended on another chain than the orderer');
+    say(`  ${speed.seconds.toFixed(2)} s, ${speed.gcCount} GCs; the peer's chain re-verified`);
+    say('... and again, measuring heap bytes per block end to end ...');
+    const e2eHeap = await runPeer('peer-heap', 'heap', blocks + 1, false, [`--max-semi-space-size=${heapRunSemiSpaceMiB}`]);
 
+    say('the hot path alone (verify → buffer → commit) ...');
+    const hotArgs = [join(here, 'benchHotPath.js'), String(Math.min(blocks, 50_000))];
+    const hot = JSON.parse((await runChild(hotArgs).done).trim()) as { blocksPerSec: number; gcCount: number };
+    const hotHeap = JSON.parse((await runChild([`--max-semi-space-size=${heapRunSemiSpaceMiB}`, ...hotArgs]).done).trim()) as
+      { heapBytesPerBlock: number | null; heapWindows: number };
+
+    let rss: BenchPeerResult | null = null;
+    if (rssBlocks > blocks) {
+      say(`growing the orderer's ledger to ${rssBlocks} blocks for the memory run ...`);
+      orderer.child.kill();
+      await orderer.child.done.catch(() => undefined);
+      ledger = openLedger(ledgerPath(ordererData, 'bench'), { channel: 'bench' });
+      extendLedger(ledger, rssBlocks + 1, tx, ids.node);
+      const rssLastHash = Buffer.from(ledger.lastHash()).toString('hex');
+      await ledger.close();
+      orderer = await startOrderer();
+      say(`a fresh peer catches up ${rssBlocks} blocks (memory run) ...`);
+      rss = await runPeer('peer-rss', 'speed', rssBlocks + 1, false, []);
+      if (rss.lastHash !== rssLastHash) throw new Error('the peer ended on another chain than the orderer (memory run)');
+    }
+    orderer.child.kill();
+    await orderer.child.done.catch(() => undefined);
+
+    const blocksPerSec = blocks / speed.seconds;
+    const limits = {
+      sha256: { ...sha.node, ratio: ratio(blocksPerSec, sha.node) },
+      sha256Js: { ...sha.js, ratio: ratio(blocksPerSec, sha.js) },
+      ed25519Verify: { ...verify, ratio: ratio(blocksPerSec, verify) },
+      lmdbTransaction: { ...lmdb, ratio: ratio(blocksPerSec, lmdb) },
+      mqttLoopback: { ...mqtt, ratio: ratio(blocksPerSec, mqtt) },
+    };
+    const memoryRun = rss ?? speed;
     const result = {
       machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) },
       settings: {
-        blocks, avgBlockBytes: Math.round(bytesTotal / blocks), transport: 'MQTT 3.1.1 over TCP loopback, embedded Aedes in the orderer process',
+        blocks, avgBlockBytes: Math.round(avgBlockBytes), transport: 'MQTT 3.1.1 over TCP loopback, Aedes embedded in the orderer process',
         deliverWindowMessages: deliverClientDefaults.windowMessages, maxResponseBytes: deliverDefaults.maxResponseBytes,
         payloadBufferSlots: peerDefaults.payloadBufferSlots, commitRunMaxBlocks: peerDefaults.commitRunMaxBlocks,
-        peerYoungGenMiB: peerSemiSpaceMiB, durability: 'LMDB default sync (durable commit per run)',
+        heapRunYoungGenMiB: heapRunSemiSpaceMiB, durability: 'LMDB default sync: every committed run is durable',
+        signatures: 'one Ed25519 verify per contiguous run (amortised); every block hashed and chained',
       },
-      blocksPerSec: r.blocks / r.seconds,
-      mbPerSec: (bytesTotal / r.seconds) / 1e6,
-      seconds: r.seconds,
-      heapBytesPerBlock: heap.heapBytesPerBlock,
-      heapWindows: heap.heapWindows,
-      gcCount: r.gcCount,
-      peakRssMiB: r.peakRssMiB,
+      blocksPerSec,
+      mbPerSec: bytesTotal / speed.seconds / 1e6,
+      seconds: speed.seconds,
+      gcCount: speed.gcCount,
+      heapBytesPerBlock: hotHeap.heapBytesPerBlock,
+      hotPath: { blocksPerSec: hot.blocksPerSec, gcCount: hot.gcCount, heapBytesPerBlock: hotHeap.heapBytesPerBlock, heapWindows: hotHeap.heapWindows },
+      endToEndHeapBytesPerBlock: e2eHeap.heapBytesPerBlock,
+      ingressHeapBytesPerBlock: e2eHeap.heapBytesPerBlock !== null && hotHeap.heapBytesPerBlock !== null ? e2eHeap.heapBytesPerBlock - hotHeap.heapBytesPerBlock : null,
+      peakRssMiB: memoryRun.peakRssMiB,
+      peakRssAnonMiB: memoryRun.peakRssAnonMiB,
+      peakRssFileMiB: memoryRun.peakRssFileMiB,
+      memoryRunBlocks: memoryRun.blocks,
+      limits,
     };
+    const serial = await serialBench();
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-    } else {
-      const m = result.machine;
-      process.stdout.write([
-        `edgepeer bench: fresh peer catch-up over MQTT (loopback)`,
-        `  machine   node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB`,
-        `  settings  ${JSON.stringify(result.settings)}`,
-        `  blocks/s            ${result.blocksPerSec.toFixed(0)}`,
-        `  MB/s                ${result.mbPerSec.toFixed(2)}`,
-        `  catch-up time       ${result.seconds.toFixed(2)} s`,
-        `  heap bytes / block  ${result.heapBytesPerBlock.toFixed(0)} (median of ${result.heapWindows} GC-free windows, ingress included)`,
-        `  GCs during catch-up ${result.gcCount}`,
-        `  peak RSS            ${result.peakRssMiB.toFixed(1)} MiB`,
-        '',
-      ].join('\n'));
+      process.stdout.write(`${JSON.stringify({ ...result, serial })}\n`);
+      return;
     }
+    const n = (x: number | null, d = 0): string => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+    const line = (label: string, value: string, limit = '', r = ''): string => `  ${label.padEnd(34)}${value.padStart(12)}   ${limit.padEnd(52)}${r}`;
+    const m = result.machine;
+    process.stdout.write([
+      'edgepeer bench',
+      `  machine   node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB`,
+      `  settings  ${JSON.stringify(result.settings)}`,
+      '',
+      line('figure', 'value', 'limit measured in this run', 'figure/limit'),
+      line('catch-up over MQTT, blocks/s', n(blocksPerSec), `MQTT loopback ${n(mqtt.blocksPerSec)} blk/s (${mqtt.detail})`, n(limits.mqttLoopback.ratio, 2)),
+      line('', '', `SHA-256 of the block bytes ${n(sha.node.blocksPerSec)} blk/s (${sha.node.detail})`, n(limits.sha256.ratio, 2)),
+      line('', '', `  (allocation-free JS SHA-256 ${n(sha.js.blocksPerSec)} blk/s, ${sha.js.detail.split(' ').slice(-2).join(' ')})`, n(limits.sha256Js.ratio, 2)),
+      line('', '', `one Ed25519 verify per block ${n(verify.blocksPerSec)} blk/s (${verify.detail})`, n(limits.ed25519Verify.ratio, 2)),
+      line('', '', `LMDB ${n(lmdb.blocksPerSec)} blk/s (${lmdb.detail})`, n(limits.lmdbTransaction.ratio, 2)),
+      line('catch-up MB/s', n(result.mbPerSec, 1)),
+      line('catch-up GCs', n(speed.gcCount)),
+      line('hot path alone, blocks/s', n(hot.blocksPerSec)),
+      line('hot path heap bytes / block', n(hotHeap.heapBytesPerBlock), `median of ${hotHeap.heapWindows} GC-free windows; target ≤ 64`),
+      line('hot path GCs', n(hot.gcCount), 'default V8 settings'),
+      line('end-to-end heap bytes / block', n(e2eHeap.heapBytesPerBlock), `ingress (MQTT + CBOR decode) ≈ ${n(result.ingressHeapBytesPerBlock)}`),
+      line(`peak RSS (${memoryRun.blocks.toLocaleString('en-US')}-block ledger)`, `${n(memoryRun.peakRssMiB, 1)} MiB`,
+        `anonymous ${n(memoryRun.peakRssAnonMiB, 1)} MiB + file-backed ${n(memoryRun.peakRssFileMiB, 1)} MiB`),
+      '',
+    ].join('\n'));
+    if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,10 @@
-// The peer side of `npm run bench`, in its own process so its heap, GCs and RSS are its own: a fresh
-// board catches up from the orderer over MQTT, and reports what it measured as one JSON line.
+// The peer side of `npm run bench`, in its own process so its heap, GCs and memory are its own: a fresh
+// board catches up from the orderer over MQTT and reports what it measured as one JSON line.
 //
-// Heap bytes per block are measured in windows of blocks with no GC inside (the process runs with a
-// large young generation so most windows have none), as /work/shared/reference/library-notes.md
-// describes; the median over those windows is reported.
+// mode 'speed': blocks/s, GCs and peak memory with default V8 settings (memory sampled on a timer).
+// mode 'heap':  JS-heap bytes per committed block, end to end (MQTT ingress + CBOR decode + hot path),
+//               measured in windows with no GC inside (run it with a large young generation), median.
+import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';
@@ -13,8 +14,34 @@ import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
 
+export interface BenchPeerArgs {
+  network: string;
+  board: string;
+  data: string;
+  url: string;
+  /** Stop once the ledger reaches this height: the orderer's height, so the peer stops exactly there. */
+  target: number;
+  mode: 'speed' | 'heap';
+  /** Re-check the whole chain afterwards (one signature per block: slow for long chains). */
+  verify: boolean;
+}
+
+export interface BenchPeerResult {
+  blocks: number;
+  seconds: number;
+  gcCount: number;
+  heapBytesPerBlock: number | null;
+  heapWindows: number;
+  peakRssMiB: number;
+  peakRssAnonMiB: number;
+  peakRssFileMiB: number;
+  lastHash: string;
+}
+
 /** Blocks per heap-measurement window. */
 const heapWindowBlocks = 2_000;
+/** How often memory is sampled in the speed run. */
+const memorySampleMs = 25;
 
 function usedHeapBytes(): number {
   let used = 0;
@@ -22,37 +49,41 @@ function usedHeapBytes(): number {
   return used;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+/** VmRSS, RssAnon and RssFile in bytes (Linux). File-backed pages are the LMDB map and the node binary. */
+function memory(): { rss: number; anon: number; file: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile') };
 }
 
 async function main(): Promise<void> {
-  const [network, board, dataDir, url, targetText] = process.argv.slice(2);
-  if (!network || !board || !dataDir || !url || !targetText) throw new Error('usage: benchPeer NETWORK BOARD DATA URL TARGET_HEIGHT');
-  const target = Number(targetText);
+  const a = JSON.parse(process.argv[2] ?? '') as BenchPeerArgs;
   let gcCount = 0;
   const gcObserver = new PerformanceObserver((list) => { gcCount += list.getEntries().length; });
   gcObserver.observe({ entryTypes: ['gc'] });
 
-  const b = loadBoard(network, board);
-  const link = new MqttClientLink({ endpoint: { url }, clientId: board });
-  const ledger = openLedger(ledgerPath(dataDir, b.config.channel), { channel: b.config.channel });
-  const peer = new Peer({ boardId: board, ledger, genesis: b.genesis, signer: b.signer, links: [link], log: silentLogger() });
+  const b = loadBoard(a.network, a.board);
+  const link = new MqttClientLink({ endpoint: { url: a.url }, clientId: `${a.board}-${a.mode}` });
+  const ledger = openLedger(ledgerPath(a.data, b.config.channel), { channel: b.config.channel });
+  const peer = new Peer({ boardId: a.board, ledger, genesis: b.genesis, signer: b.signer, links: [link], log: silentLogger() });
 
   const windows: number[] = [];
   let windowStartHeight = -1;
   let windowStartHeap = 0;
   let windowStartGc = 0;
-  let peakRss = process.memoryUsage.rss();
+  const peak = memory();
+  const sample = (): void => {
+    const m = memory();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.anon = Math.max(peak.anon, m.anon);
+    peak.file = Math.max(peak.file, m.file);
+  };
+  const sampler = a.mode === 'speed' ? setInterval(sample, memorySampleMs) : null;
   const started = performance.now();
   const gcAtStart = gcCount;
   await new Promise<void>((resolve) => {
     peer.on('committed', (h) => {
-      const rss = process.memoryUsage.rss();
-      if (rss > peakRss) peakRss = rss;
-      if (windowStartHeight < 0 || h - windowStartHeight >= heapWindowBlocks) {
+      if (a.mode === 'heap' && (windowStartHeight < 0 || h - windowStartHeight >= heapWindowBlocks)) {
         if (windowStartHeight >= 0 && gcCount === windowStartGc) {
           windows.push((usedHeapBytes() - windowStartHeap) / (h - windowStartHeight));
         }
@@ -60,29 +91,38 @@ async function main(): Promise<void> {
         windowStartHeap = usedHeapBytes();
         windowStartGc = gcCount;
       }
-      if (h >= target) resolve();
+      if (h >= a.target) resolve();
     });
     peer.start();
   });
   const seconds = (performance.now() - started) / 1000;
   const gcs = gcCount - gcAtStart;
+  if (sampler) clearInterval(sampler);
+  sample();
   await peer.stop();
   await link.close();
-  // Outside the timed part: the ledger really holds a valid chain of every block.
-  const verdict = verifyChain(ledger);
+  if (ledger.height() !== a.target) throw new Error(`peer stopped at height ${ledger.height()}, expected ${a.target}`);
+  const lastHash = Buffer.from(ledger.lastHash()).toString('hex');
+  if (a.verify) {
+    // Outside the timed part: the ledger really holds a valid chain of every block.
+    const verdict = verifyChain(ledger);
+    if (!verdict.ok) throw new Error(`peer ledger does not verify: block ${verdict.badBlock}: ${verdict.reason}`);
+  }
   await ledger.close();
-  if (!verdict.ok) throw new Error(`peer ledger does not verify: block ${verdict.badBlock}: ${verdict.reason}`);
-  if (verdict.height !== target) throw new Error(`peer ledger height ${verdict.height}, expected ${target}`);
   gcObserver.disconnect();
-  const res = process.resourceUsage();
-  process.stdout.write(`${JSON.stringify({
-    blocks: target - 1,
+  windows.sort((x, y) => x - y);
+  const result: BenchPeerResult = {
+    blocks: a.target - 1,
     seconds,
     gcCount: gcs,
-    heapBytesPerBlock: median(windows),
+    heapBytesPerBlock: windows.length > 0 ? windows[Math.floor(windows.length / 2)]! : null,
     heapWindows: windows.length,
-    peakRssMiB: Math.max(peakRss, res.maxRSS * 1024) / 2 ** 20,
-  })}\n`);
+    peakRssMiB: peak.rss / 2 ** 20,
+    peakRssAnonMiB: peak.anon / 2 ** 20,
+    peakRssFileMiB: peak.file / 2 ** 20,
+    lastHash,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { LOG_LEVEL_ENV, resolveLogLevel } from '../observability/logger.js';
+import { registerBoards } from './commands/boards.js';
+import { registerConsole } from './commands/console.js';
 import { registerDemo } from './commands/demo.js';
+import { registerHealth } from './commands/health.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerOrderer } from './commands/orderer.js';
@@ -43,7 +46,10 @@ function buildProgram(): Command {
     });
 
   // ---- Command registrations: add one register<Name>(program) call per command module here. ----
+  registerBoards(program);
+  registerConsole(program);
   registerDemo(program);
+  registerHealth(program);
   registerInit(program);
   registerLedger(program);
   registerOrderer(program);

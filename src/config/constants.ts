@@ -58,12 +58,73 @@ export const peerDefaults = {
   commitRunMaxBlocks: 2048,
 } as const;
 
+/** The LMDB ledger (src/ledger/lmdbLedger.ts). */
+export const ledgerDefaults = {
+  /** A run of blocks is stored as segments of at most this many bytes (a larger block gets one of its own). */
+  maxSegmentBytes: 1024 * 1024,
+  /** The hash index is caught up in the background once no block has been appended for this long. */
+  hashIndexIdleMs: 250,
+  /** Blocks indexed per background transaction; other work runs between two. */
+  hashIndexSliceBlocks: 10_000,
+  /**
+   * Hashes of appended, not yet indexed blocks kept in memory (32 bytes each) so the index catches up
+   * without reading segments back; beyond this many, it reads them (as after a restart).
+   */
+  hashIndexRecentBlocks: 65_536,
+} as const;
+
 export const mqttDefaults = {
   port: 1883,
   host: '127.0.0.1',
   keepaliveSeconds: 30,
   reconnectPeriodMs: 1_000,
   connectTimeoutMs: 10_000,
+} as const;
+
+export const serialDefaults = {
+  /** Line speed when an endpoint names none (8N1, no flow control). PTYs ignore it. */
+  baudRate: 115_200,
+  /** Block bytes per Deliver response on a serial link: a frame lost to noise costs at most this much. */
+  maxResponseBytes: 8 * 1024,
+  /** Bytes accepted for writing but not yet handed to the OS, per port; a send beyond this is refused. */
+  maxQueuedWriteBytes: 2 * maxMessageBytes,
+  /** serialport's stream buffer: write() reports "wait for drain" above this. */
+  writeHighWaterMarkBytes: 16 * 1024,
+  /** A port that will not open, or went away, is retried after min(max, 2^n * base). */
+  reopenBaseDelayMs: 100,
+  reopenMaxDelayMs: 5_000,
+} as const;
+
+/** The board's serial console (status and log lines). */
+export const consoleDefaults = {
+  baudRate: 115_200,
+  /** Lines waiting for a slow or absent console at most; older ones are dropped. */
+  maxQueuedBytes: 64 * 1024,
+  /** A longer line from a board is cut here by the monitor (a line without an end is noise). */
+  maxLineBytes: 4096,
+  /** Lines the monitor's panel keeps for its raw log. */
+  logLines: 500,
+  /** The panel is redrawn at most this often. */
+  redrawIntervalMs: 100,
+  /** A board's console waits this long at most, when it stops, for its last lines to be written. */
+  closeFlushTimeoutMs: 500,
+} as const;
+
+/** The board's GPIO LEDs (src/board). */
+export const ledDefaults = {
+  /** LEDs are recomputed from the peer's status and written at most this often; a profile may slow it. */
+  refreshMs: 100,
+  /** Bounds of a profile's refreshMs: faster is invisible, slower makes the blinking useless. */
+  minRefreshMs: 20,
+  maxRefreshMs: 1_000,
+  /** A blinking LED is lit for the first half of this period. */
+  blinkPeriodMs: 1_000,
+  /** The error LED blinks this long after the peer rejected a block. */
+  rejectionFlashMs: 5_000,
+  /** Height-bar LEDs a profile may have (the bar shows the height modulo 2^count). */
+  maxHeightLeds: 16,
+  /** IO failures (a GPIO tool that fails) are logged at most this often; the peer runs on regardless. */
+  errorLogIntervalMs: 10_000,
 } as const;
 
 /** Status lines in the demo and on consoles. */

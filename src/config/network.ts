@@ -40,6 +40,18 @@ export interface BoardConfig {
   cert: string;
   /** Board profile name (boards/<profile>.json). */
   profile: string;
+  /** LED pins that differ from the profile's (`GPIO17` or `P1-11`); checked when the board starts. */
+  pins?: LedPinOverrides;
   /** Orderer endpoints in order of preference: mqtt://…, mqtts://… */
   orderers: string[];
+}
+
+/** A board's own LED wiring, where it differs from its profile. */
+export interface LedPinOverrides {
+  link?: string;
+  sync?: string;
+  leader?: string;
+  error?: string;
+  /** Replaces the whole height bar (its length may differ from the profile's). */
+  height?: string[];
 }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { BlockLayout, HEADER_BYTES, HEADER_OFFSET, LayoutError, SIGNATURE_ENTRY_BYTES, layoutErrorText, locateBlock } from '../protocol/block.js';
 import { WireError } from '../protocol/cbor.js';
+import type { Sha256 } from './sha256.js';
 
 /** Hash of a block whose layout the caller has located. */
 export function blockHashLocated(block: Uint8Array, layout: BlockLayout): Uint8Array {
@@ -21,4 +22,11 @@ export function blockHash(block: Uint8Array): Uint8Array {
   const err = locateBlock(block, layout);
   if (err !== LayoutError.ok) throw new WireError(layoutErrorText(err));
   return blockHashLocated(block, layout);
+}
+
+/** The same hash with a caller's hasher into a caller's buffer: no allocation (the hot path). */
+export function blockHashInto(sha: Sha256, block: Uint8Array, layout: BlockLayout, out: Uint8Array, outOffset: number): void {
+  sha.update(block, HEADER_OFFSET, HEADER_BYTES)
+    .update(block, layout.signaturesOffset, layout.signatureCount * SIGNATURE_ENTRY_BYTES)
+    .digestInto(out, outOffset);
 }

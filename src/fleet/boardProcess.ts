@@ -15,6 +15,8 @@ export interface BoardSpec {
   dataDir: string;
   /** Receives the board's stderr (its JSON logs), appended. */
   logFile: string;
+  /** The board's end of its serial console (a PTY), if it has one. */
+  consolePath?: string;
 }
 
 export interface BoardLaunch {
@@ -59,6 +61,7 @@ export class BoardProcess extends EventEmitter<BoardProcessEvents> {
       '--mqtt', launch.brokerUrl,
       '--status-json',
       '--status-interval-ms', String(launch.statusIntervalMs ?? BOARD_STATUS_INTERVAL_MS),
+      ...(spec.consolePath !== undefined ? ['--console', spec.consolePath] : []),
     ];
     const logFd = openSync(spec.logFile, 'a');
     try {

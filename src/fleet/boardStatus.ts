@@ -1,11 +1,16 @@
 // Reads a board's `--status-json` lines back into StatusReports. A line that is not a complete report
 // (something else the board printed, a half-written line) is ignored rather than trusted.
-import type { StatusReport } from '../peer/statusReport.js';
+import type { LedLight, LedsReport, StatusReport } from '../peer/statusReport.js';
 import type { DeliverClientState } from '../peer/deliverClient.js';
+import type { BoardRole } from '../peer/role.js';
+import type { SyncState } from '../peer/syncTracker.js';
 import type { LinkState } from '../transport/link.js';
 
 const LINK_STATES: readonly LinkState[] = ['down', 'connecting', 'up'];
 const DELIVER_STATES: readonly DeliverClientState[] = ['idle', 'connecting', 'streaming', 'backoff', 'stopped'];
+const SYNC_STATES: readonly SyncState[] = ['offline', 'syncing', 'in-sync'];
+const ROLES: readonly BoardRole[] = ['leader', 'follower'];
+const LIGHTS: readonly LedLight[] = ['off', 'on', 'blink'];
 
 type Fields = Record<string, unknown>;
 
@@ -21,6 +26,18 @@ function isDeliverState(v: unknown): v is DeliverClientState {
   return (DELIVER_STATES as readonly unknown[]).includes(v);
 }
 
+const isOneOf = <T>(values: readonly T[]) => (v: unknown): v is T => (values as readonly unknown[]).includes(v);
+const isLight = isOneOf(LIGHTS);
+
+/** The `leds` of a report; null when absent or not the shape a board sends (the rest of the report still counts). */
+function parseLeds(v: unknown): LedsReport | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const { link, sync, leader, error, height } = v as Fields;
+  if (!isLight(link) || !isLight(sync) || !isLight(leader) || !isLight(error)) return null;
+  if (!Array.isArray(height) || !height.every((b) => typeof b === 'boolean')) return null;
+  return { link, sync, leader, error, height: height as boolean[] };
+}
+
 export function parseStatusJson(line: string): StatusReport | null {
   const t = line.trim();
   if (!t.startsWith('{')) return null;
@@ -32,11 +49,15 @@ export function parseStatusJson(line: string): StatusReport | null {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const f = value as Fields;
-  const { board, channel, height, lastHash, link, endpoint, deliver, committed, rejected, error, blocksPerSec, uptimeSec } = f;
+  const { board, channel, height, lastHash, link, endpoint, deliver, committed, rejected, error, blocksPerSec, uptimeSec, sync, role } = f;
+  if (!isOneOf(SYNC_STATES)(sync) || !isOneOf(ROLES)(role)) return null;
   if (!isText(board) || !isText(channel) || !isCount(height) || !isText(lastHash) || !isLinkState(link) || !isText(endpoint)
     || !isDeliverState(deliver) || !isCount(committed) || !isCount(rejected) || !(error === null || isText(error))
     || !isRate(blocksPerSec) || !isRate(uptimeSec)) {
     return null;
   }
-  return { board, channel, height, lastHash, link, endpoint, deliver, committed, rejected, error, blocksPerSec, uptimeSec };
+  return {
+    board, channel, height, lastHash, link, endpoint, deliver, committed, rejected, error, blocksPerSec, uptimeSec, sync, role,
+    leds: parseLeds(f['leds']),
+  };
 }

@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger.js';
 import { statusName } from '../protocol/status.js';
 import { startEmbeddedBroker } from '../transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../transport/mqtt/mqttClientLink.js';
+import { startBoardConsoles } from './boardConsoles.js';
 import type { BoardProcess } from './boardProcess.js';
 import { demoLayout } from './demoLayout.js';
 import { checkDemoCounts, prepareDemoNetwork } from './demoNetwork.js';
@@ -149,7 +150,13 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       },
     });
 
-    const specs = net.boards.map((b) => ({ ...b, dataDir: layout.boardDataDir(b.id), logFile: layout.boardLogFile(b.id) }));
+    // Each board's serial console is a PTY; stopped after the boards (stoppers run in reverse).
+    const consoles = await startBoardConsoles(layout, net.boards.map((b) => b.id), log);
+    stoppers.push({ what: 'consoles', stop: () => consoles.stop() });
+    const specs = net.boards.map((b) => ({
+      ...b, dataDir: layout.boardDataDir(b.id), logFile: layout.boardLogFile(b.id),
+      ...(consoles.get(b.id) !== undefined && { consolePath: consoles.get(b.id)!.boardEnd }),
+    }));
     for (const s of specs) await mkdir(s.dataDir, { recursive: true });
     const theFleet = new Fleet(specs, {
       cliPath: o.cliPath ?? edgepeerCliPath(), networkDir: net.networkDir, brokerUrl: broker.url, statusIntervalMs: BOARD_STATUS_INTERVAL_MS,
@@ -198,7 +205,10 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       write(formatStartLines({
         dir: layout.dir, networkDir: net.networkDir, networkCreated: net.created, brokerUrl: broker.url, channel: net.channel,
         targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
-        boards: theFleet.boards.map((b) => ({ id: b.spec.id, org: b.spec.org, pid: b.pid, dataDir: b.spec.dataDir, logFile: b.spec.logFile })),
+        boards: theFleet.boards.map((b) => ({
+          id: b.spec.id, org: b.spec.org, pid: b.pid, dataDir: b.spec.dataDir, logFile: b.spec.logFile,
+          console: consoles.get(b.spec.id)?.monitorEnd ?? null, consolePid: consoles.get(b.spec.id)?.pid ?? null,
+        })),
       }));
     }
     const txMeter = new RateMeter();

@@ -12,6 +12,9 @@ export interface DemoLayout {
   demoLogFile: string;
   boardDataDir(boardId: string): string;
   boardLogFile(boardId: string): string;
+  /** The boards' serial consoles (PTY pairs). */
+  consolesDir: string;
+  boardConsole(boardId: string): { boardEnd: string; monitorEnd: string };
 }
 
 export function demoLayout(dir: string): DemoLayout {
@@ -25,5 +28,7 @@ export function demoLayout(dir: string): DemoLayout {
     demoLogFile: join(logsDir, 'demo.log'),
     boardDataDir: (id) => join(root, 'boards', id),
     boardLogFile: (id) => join(logsDir, `${id}.log`),
+    consolesDir: join(root, 'consoles'),
+    boardConsole: (id) => ({ boardEnd: join(root, 'consoles', `.${id}.board`), monitorEnd: join(root, 'consoles', id) }),
   };
 }

@@ -1,4 +1,6 @@
 // What the views show, gathered at one instant: the orderer, the load, and one row per board.
+import type { BoardRole } from '../peer/role.js';
+import type { LedsReport } from '../peer/statusReport.js';
 import type { BoardProcess, BoardProcessState } from './boardProcess.js';
 import type { LoadStats } from './loadGenerator.js';
 import { BOARD_STATUS_STALE_MS } from './timings.js';
@@ -6,8 +8,7 @@ import { BOARD_STATUS_STALE_MS } from './timings.js';
 /** A board's process as the views show it: 'silent' is a running board whose status has stopped coming. */
 export type BoardShownState = BoardProcessState | 'silent';
 
-/** Every board leads its own Deliver stream until gossip and leader election exist. */
-export type BoardRole = 'leader';
+export type { BoardRole };
 
 export interface BoardRow {
   id: string;
@@ -24,6 +25,8 @@ export interface BoardRow {
   blocksPerSec: number;
   rejected: number;
   error: string | null;
+  /** The board's LEDs as it last reported them; null until it has (and for a board that has ended). */
+  leds: LedsReport | null;
   /** For a board that has ended. */
   exitCode: number | null;
   exitSignal: string | null;
@@ -73,7 +76,8 @@ export function boardRow(b: BoardProcess, c: BoardRowContext): BoardRow {
     org: b.spec.org,
     pid: b.pid,
     state,
-    role: 'leader',
+    // Every board leads itself until it reports otherwise (the peer's status carries its role).
+    role: s?.role ?? 'leader',
     height: s?.height ?? null,
     lag: s === null ? null : Math.max(0, (live ? (c.heightAtStatus ?? c.ordererHeight) : c.ordererHeight) - s.height),
     // An ended board's last link and deliver states are history, not its state.
@@ -82,6 +86,7 @@ export function boardRow(b: BoardProcess, c: BoardRowContext): BoardRow {
     blocksPerSec: live ? (c.blocksPerSec ?? s?.blocksPerSec ?? 0) : 0,
     rejected: s?.rejected ?? 0,
     error: s?.error ?? b.startError,
+    leds: live ? (s?.leds ?? null) : null,
     exitCode: b.exitCode,
     exitSignal: b.exitSignal,
   };

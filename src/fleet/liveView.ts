@@ -2,6 +2,7 @@
 // Lines are cut to the terminal's width (a wrapped line would break the cursor arithmetic) and the board
 // list to its height. Colour follows https://no-color.org.
 import type { BoardRow, DemoSnapshot } from './demoSnapshot.js';
+import { ledGlyphs } from './ledGlyphs.js';
 
 /** A board this many blocks behind the orderer or more is shown as lagging. */
 export const LAG_WARN_BLOCKS = 10;
@@ -87,7 +88,9 @@ interface Column {
   cell(r: BoardRow): Segment;
 }
 
-function columns(rows: readonly BoardRow[]): Column[] {
+function columns(rows: readonly BoardRow[], nowMs: number): Column[] {
+  // Status LEDs (link, sync, leader, error), a space, the height bar.
+  const ledsWidth = Math.max(4, ...rows.map((r) => (r.leds === null ? 0 : 5 + r.leds.height.length)));
   const idWidth = Math.max(5, ...rows.map((r) => r.id.length));
   const stateWidth = Math.max(7, ...rows.map((r) => stateText(r).length));
   return [
@@ -96,6 +99,7 @@ function columns(rows: readonly BoardRow[]): Column[] {
     { title: 'PROCESS', width: stateWidth, cell: (r) => [stateText(r), stateStyle(r)] },
     { title: 'PID', width: 7, right: true, cell: (r) => [r.pid === null ? '-' : String(r.pid)] },
     { title: 'HEIGHT', width: 7, right: true, cell: (r) => [r.height === null ? '-' : String(r.height)] },
+    { title: 'LEDS', width: ledsWidth, cell: (r) => [r.leds === null ? '-' : ledGlyphs(r.leds, nowMs), r.leds?.error === 'on' ? 'red' : undefined] },
     { title: 'LAG', width: 5, right: true, cell: (r) => [r.lag === null ? '-' : String(r.lag), lagStyle(r.lag)] },
     { title: 'LINK', width: 10, cell: (r) => [r.link, linkStyle(r.link)] },
     { title: 'DELIVER', width: 9, cell: (r) => [r.deliver, linkStyle(r.deliver)] },
@@ -135,7 +139,7 @@ export function renderFrame(s: DemoSnapshot, maxLines: number): Line[] {
     [['data', 'bold'], [`     ${s.dir}`], ['   Ctrl-C stops', 'dim']],
     [],
   ];
-  const cols = columns(s.boards);
+  const cols = columns(s.boards, s.atMs);
   const titles: Line = [[cols.map((c) => pad(c.title, c)).join(COLUMN_GAP), 'bold']];
   const room = Math.max(0, maxLines - header.length - 1);
   const rows = s.boards.map((r) => boardLine(r, cols));

@@ -1,6 +1,6 @@
 // The demo's output when stdout is not a terminal (or with --plain): key=value lines at a steady rate,
 // one for the orderer and one per board, for logs, scripts and tests.
-import { STATUS_LINE_PREFIX } from '../peer/statusReport.js';
+import { STATUS_LINE_PREFIX, formatLedsCompact } from '../peer/statusReport.js';
 import type { BoardRow, DemoSnapshot } from './demoSnapshot.js';
 import { keyValueLine } from './keyValue.js';
 
@@ -16,7 +16,8 @@ export interface DemoStartInfo {
   channel: string;
   targetTxPerSec: number;
   txSizeBytes: number;
-  boards: { id: string; org: string; pid: number | null; dataDir: string; logFile: string }[];
+  /** `console`: the end of the board's serial console to watch (`edgepeer console`); `consolePid`: its socat. */
+  boards: { id: string; org: string; pid: number | null; dataDir: string; logFile: string; console?: string | null; consolePid?: number | null }[];
 }
 
 /** Printed once at start: where things are and each board's PID (so a caller can check they are gone later). */
@@ -28,6 +29,7 @@ export function formatStartLines(s: DemoStartInfo): string[] {
     ]),
     ...s.boards.map((b) => keyValueLine(DEMO_BOARD_PREFIX, [
       ['board', b.id], ['org', b.org], ['pid', b.pid], ['data', b.dataDir], ['log', b.logFile],
+      ['console', b.console ?? null], ['console_pid', b.consolePid ?? null],
     ])),
   ];
 }
@@ -37,10 +39,11 @@ function exitText(r: BoardRow): string | null {
   return r.exitCode === null ? null : String(r.exitCode);
 }
 
-/** A board's status line: the boards' own key=value format with `lag`, `role`, `state`, `pid` added. */
+/** A board's status line: the boards' own key=value format with `lag`, `role`, `state`, `pid` added (`leds` as the boards write it). */
 export function formatBoardLine(r: BoardRow, channel: string): string {
   return keyValueLine(STATUS_LINE_PREFIX, [
     ['board', r.id], ['channel', channel], ['height', r.height], ['lag', r.lag], ['link', r.link], ['deliver', r.deliver],
+    ['leds', r.leds === null ? null : formatLedsCompact(r.leds)],
     ['bps', r.blocksPerSec.toFixed(1)], ['rejected', r.rejected], ['role', r.role], ['state', r.state], ['pid', r.pid],
     ['exit', exitText(r)], ['error', r.error],
   ]);

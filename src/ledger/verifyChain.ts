@@ -1,6 +1,12 @@
 // Re-checks a stored chain from block 0, every block on its own (no amortisation: this is the audit,
-// not the hot path): layout, number, previous-hash link, data hash, and the orderer signatures under
-// the configuration in effect. Block 0 is the trust anchor: its own configuration must sign it.
+// not the hot path): the segments' structure (count, offsets, hash table) and that they tile
+// [0, height) exactly, then per block its layout, number, previous-hash link, data hash and the orderer
+// signatures under the configuration in effect; then the recorded last hash and last config number,
+// and that the hash index holds exactly the blocks below its indexed height, each under its number.
+// Block 0 is the trust anchor: its own configuration must sign it.
+//
+// Everything is read in one synchronous pass, so it sees one snapshot of the store even while a node
+// keeps writing to it.
 import { ChannelState } from '../channel/channelState.js';
 import { ZERO_HASH, configFromBlock } from '../channel/blocks.js';
 import { blockHashLocated } from '../crypto/blockHash.js';
@@ -9,7 +15,8 @@ import {
   BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET, blockNumber, bytesEqualAt,
   dataBytes, isConfigBlock, layoutErrorText, locateBlock,
 } from '../protocol/block.js';
-import type { BlockLedger } from './ledger.js';
+import type { BlockLedger, LedgerAudit, StoredLedgerState } from './ledger.js';
+import { SegmentSlot, locateInSegment, segmentCount, segmentDefect, segmentHashAt } from './segment.js';
 
 export type ChainVerdict =
   | { ok: true; height: number; lastHash: Uint8Array }
@@ -20,62 +27,140 @@ export interface VerifyChainOptions {
   nowMs?: number;
 }
 
-export function verifyChain(ledger: BlockLedger, opts: VerifyChainOptions = {}): ChainVerdict {
-  const nowMs = opts.nowMs ?? Date.now();
-  const height = ledger.height();
-  const fail = (badBlock: number, reason: string): ChainVerdict => ({ ok: false, height, badBlock, reason });
-  const layout = new BlockLayout();
-  let state: ChannelState | null = null;
-  let previousHash: Uint8Array = ZERO_HASH;
-  let lastConfig = -1;
+type Failure = Extract<ChainVerdict, { ok: false }>;
 
-  for (let n = 0; n < height; n++) {
-    const block = ledger.getBlock(n);
-    if (block === undefined) return fail(n, 'block is missing below the recorded height');
+export function verifyChain(ledger: BlockLedger & LedgerAudit, opts: VerifyChainOptions = {}): ChainVerdict {
+  const stored = ledger.storedState();
+  const audit = new ChainAudit(ledger, stored, opts.nowMs ?? Date.now());
+  if (stored.indexedHeight > stored.height) {
+    return audit.fail(stored.height, `indexed height ${stored.indexedHeight} is above the recorded height`);
+  }
+  ledger.forEachSegment((first, segment) => audit.segment(first, segment));
+  return audit.finish();
+}
+
+/** The walk's state: where the chain has got to, and the first failure. */
+class ChainAudit {
+  private failure: Failure | null = null;
+  private next = 0;
+  private state: ChannelState | null = null;
+  private previousHash: Uint8Array = ZERO_HASH;
+  private lastConfig = -1;
+  private readonly layout = new BlockLayout();
+  private readonly slot = new SegmentSlot();
+  private readonly badIndex = { i: 0 };
+
+  constructor(
+    private readonly ledger: BlockLedger & LedgerAudit,
+    private readonly stored: StoredLedgerState,
+    private readonly nowMs: number,
+  ) {}
+
+  fail(badBlock: number, reason: string): Failure {
+    this.failure = { ok: false, height: this.stored.height, badBlock, reason };
+    return this.failure;
+  }
+
+  /** Checks one segment and its blocks; false stops the walk. */
+  segment(first: number, seg: Uint8Array): boolean {
+    const height = this.stored.height;
+    if (first !== this.next) {
+      if (first < this.next) this.fail(first, `the segment from block ${first} overlaps the one before it (which ends at ${this.next - 1})`);
+      else if (this.next < height) this.fail(this.next, 'block is missing below the recorded height');
+      else this.fail(first, 'a block is stored above the recorded height');
+      return false;
+    }
+    if (first >= height) {
+      this.fail(first, 'a block is stored above the recorded height');
+      return false;
+    }
+    const defect = segmentDefect(seg, seg.length, this.badIndex);
+    if (defect !== null) {
+      this.fail(first + this.badIndex.i, `${defect} (segment from block ${first})`);
+      return false;
+    }
+    const count = segmentCount(seg, seg.length);
+    for (let i = 0; i < count; i++) {
+      const n = first + i;
+      if (n >= height) {
+        this.fail(n, 'a block is stored above the recorded height');
+        return false;
+      }
+      // segmentDefect has checked every offset, so this cannot fail.
+      locateInSegment(seg, seg.length, count, i, this.slot);
+      const reason = this.block(seg.subarray(this.slot.start, this.slot.end), n, seg, segmentHashAt(i));
+      if (reason !== null) {
+        this.fail(n, reason);
+        return false;
+      }
+    }
+    this.next = first + count;
+    return true;
+  }
+
+  /** Checks block n; returns why it is bad, or null. */
+  private block(block: Uint8Array, n: number, seg: Uint8Array, hashAt: number): string | null {
+    const layout = this.layout;
     const err = locateBlock(block, layout);
-    if (err !== LayoutError.ok) return fail(n, `bad layout: ${layoutErrorText(err)}`);
+    if (err !== LayoutError.ok) return `bad layout: ${layoutErrorText(err)}`;
     const number = blockNumber(block);
-    if (number !== n) return fail(n, `header carries block number ${number}`);
-    if (!bytesEqualAt(block, PREVIOUS_HASH_OFFSET, previousHash, 0, HASH_BYTES)) {
-      return fail(n, n === 0 ? 'previous hash of block 0 is not zero' : `previous hash does not match the hash of block ${n - 1}`);
+    if (number !== n) return `header carries block number ${number}`;
+    if (!bytesEqualAt(block, PREVIOUS_HASH_OFFSET, this.previousHash, 0, HASH_BYTES)) {
+      return n === 0 ? 'previous hash of block 0 is not zero' : `previous hash does not match the hash of block ${n - 1}`;
     }
     if (!bytesEqualAt(block, DATA_HASH_OFFSET, sha256(dataBytes(block, layout)), 0, HASH_BYTES)) {
-      return fail(n, 'data hash does not match the SHA-256 of the block data');
+      return 'data hash does not match the SHA-256 of the block data';
     }
     const config = isConfigBlock(block);
-    if (state === null) {
-      if (!config) return fail(n, 'block 0 is not a configuration block');
-      const genesisState = stateFromConfigBlock(block, ledger.channel, nowMs);
-      if (typeof genesisState === 'string') return fail(n, genesisState);
-      state = genesisState;
+    if (this.state === null) {
+      if (!config) return 'block 0 is not a configuration block';
+      const genesisState = stateFromConfigBlock(block, this.ledger.channel, this.nowMs);
+      if (typeof genesisState === 'string') return genesisState;
+      this.state = genesisState;
     }
-    if (!state.blockSignaturesValid(block, layout)) {
-      return fail(n, `orderer signatures do not satisfy the block-validation policy (sequence ${state.config.sequence})`);
+    if (!this.state.blockSignaturesValid(block, layout)) {
+      return `orderer signatures do not satisfy the block-validation policy (sequence ${this.state.config.sequence})`;
     }
     if (config) {
       if (n > 0) {
-        const next = stateFromConfigBlock(block, ledger.channel, nowMs);
-        if (typeof next === 'string') return fail(n, next);
-        if (next.config.sequence <= state.config.sequence) {
-          return fail(n, `configuration sequence ${next.config.sequence} does not follow ${state.config.sequence}`);
+        const next = stateFromConfigBlock(block, this.ledger.channel, this.nowMs);
+        if (typeof next === 'string') return next;
+        if (next.config.sequence <= this.state.config.sequence) {
+          return `configuration sequence ${next.config.sequence} does not follow ${this.state.config.sequence}`;
         }
-        state = next;
+        this.state = next;
       }
-      lastConfig = n;
+      this.lastConfig = n;
     }
     const hash = blockHashLocated(block, layout);
-    if (ledger.numberOfHash(hash) !== n) return fail(n, 'hash index does not map this block hash to its number');
-    previousHash = hash;
+    if (!bytesEqualAt(seg, hashAt, hash, 0, HASH_BYTES)) return "the segment's hash table does not hold this block's hash";
+    const indexed = this.ledger.indexedNumberOf(hash);
+    if (n < this.stored.indexedHeight && indexed !== n) {
+      return `hash index maps this block's hash to ${indexed === undefined ? 'nothing' : `block ${indexed}`} (indexed height ${this.stored.indexedHeight})`;
+    }
+    if (n >= this.stored.indexedHeight && indexed !== undefined) {
+      return `hash index has an entry for this block, above the indexed height ${this.stored.indexedHeight}`;
+    }
+    this.previousHash = hash;
+    return null;
   }
 
-  if (!bytesEqualAt(ledger.lastHash(), 0, previousHash, 0, HASH_BYTES)) {
-    return fail(Math.max(height - 1, 0), `recorded last hash ${toHex(ledger.lastHash())} is not the hash of block ${height - 1}`);
+  finish(): ChainVerdict {
+    if (this.failure !== null) return this.failure;
+    const { height, lastHash, lastConfigNumber, indexedHeight, indexEntryCount } = this.stored;
+    if (this.next < height) return this.fail(this.next, 'block is missing below the recorded height');
+    if (!bytesEqualAt(lastHash, 0, this.previousHash, 0, HASH_BYTES)) {
+      return this.fail(Math.max(height - 1, 0), `recorded last hash ${toHex(lastHash)} is not the hash of block ${height - 1}`);
+    }
+    if (lastConfigNumber !== this.lastConfig) {
+      return this.fail(Math.max(this.lastConfig, 0), `recorded last config number ${lastConfigNumber} is not ${this.lastConfig}`);
+    }
+    if (indexEntryCount !== indexedHeight) {
+      return this.fail(Math.min(indexedHeight, Math.max(height - 1, 0)),
+        `hash index holds ${indexEntryCount} entries for ${indexedHeight} indexed blocks`);
+    }
+    return { ok: true, height, lastHash: new Uint8Array(this.previousHash) };
   }
-  if (ledger.lastConfigNumber() !== lastConfig) {
-    return fail(Math.max(lastConfig, 0), `recorded last config number ${ledger.lastConfigNumber()} is not ${lastConfig}`);
-  }
-  if (ledger.getBlock(height) !== undefined) return fail(height, 'a block is stored above the recorded height');
-  return { ok: true, height, lastHash: new Uint8Array(previousHash) };
 }
 
 /** The ChannelState a configuration block sets up, or why it cannot. */

@@ -2,7 +2,7 @@
 // role starts here, so each failure names the file and what is wrong with it.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { BoardConfig, IdentityFiles, NetworkFile } from '../config/network.js';
+import type { BoardConfig, IdentityFiles, LedPinOverrides, NetworkFile } from '../config/network.js';
 import { type Certificate, decodeCertificate } from '../crypto/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
 import type { Signer } from '../protocol/envelope.js';
@@ -169,7 +169,24 @@ export function readBoardConfig(path: string): BoardConfig {
     cert: shape.string(o, 'cert', 'board'),
     profile: shape.string(o, 'profile', 'board'),
     orderers,
+    ...(o['pins'] !== undefined ? { pins: readPinOverrides(shape, o['pins']) } : {}),
   };
+}
+
+/** The optional `pins` of a board.json: names only here; they are resolved when the board starts. */
+function readPinOverrides(shape: JsonShape, v: unknown): LedPinOverrides {
+  const o = shape.object(v, 'board.pins');
+  const out: LedPinOverrides = {};
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'height') {
+      out.height = shape.strings(o, 'height', 'board.pins');
+    } else if (key === 'link' || key === 'sync' || key === 'leader' || key === 'error') {
+      out[key] = shape.string(o, key, 'board.pins');
+    } else {
+      shape.fail(`board.pins.${key}`, `absent (${JSON.stringify(value)} given): the LEDs are link, sync, leader, error, height`);
+    }
+  }
+  return out;
 }
 
 export function loadBoard(dir: string, boardId: string): { config: BoardConfig; signer: Signer; genesis: Uint8Array } {

@@ -43,6 +43,8 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** A file descriptor or a stream; stderr by default, because stdout carries command output. */
   destination?: NodeJS.WritableStream | number;
+  /** A second sink that gets each JSON record at or above `level` (a board's serial console). */
+  mirror?: { level: LogLevel; write(jsonLine: string): void };
 }
 
 function isLogLevel(s: string): s is LogLevel {
@@ -82,17 +84,24 @@ export function createLogger(opts: LoggerOptions): Logger {
   const level = resolveLogLevel(opts.level);
   const dest = opts.destination ?? STDERR_FD;
   const pretty = opts.pretty ?? destinationIsTty(dest);
+  let main: pino.DestinationStream;
   if (!pretty) {
     // pino.destination with sync: true is SonicBoom writing with writeSync: nothing buffered at exit.
-    const stream = typeof dest === 'number' ? pino.destination({ dest, sync: true }) : dest;
-    return pino({ name: opts.name, level }, stream);
+    main = typeof dest === 'number' ? pino.destination({ dest, sync: true }) : (dest as pino.DestinationStream);
+  } else {
+    const prettify = pinoPretty.prettyFactory({
+      colorize: colourAllowed(process.env) && destinationIsTty(dest),
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
+    main = lineSink(dest, prettify);
   }
-  const prettify = pinoPretty.prettyFactory({
-    colorize: colourAllowed(process.env) && destinationIsTty(dest),
-    translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname',
-  });
-  return pino({ name: opts.name, level }, lineSink(dest, prettify));
+  if (opts.mirror === undefined) return pino({ name: opts.name, level }, main);
+  const mirror = opts.mirror;
+  return pino({ name: opts.name, level }, pino.multistream([
+    { level: 'trace', stream: main },
+    { level: mirror.level, stream: { write: (line: string) => mirror.write(line) } },
+  ]));
 }
 
 /** A logger that drops everything (tests and library callers that were given none). */

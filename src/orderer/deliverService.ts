@@ -107,7 +107,7 @@ export class DeliverService {
       stop: range.stop,
       behavior: seek.behavior,
       windowMessages: Math.min(seek.window ?? this.o.limits.windowMessages, this.o.limits.maxWindowMessages),
-      maxResponseBytes: this.o.limits.maxResponseBytes,
+      maxResponseBytes: Math.min(this.o.limits.maxResponseBytes, link.maxResponseBytes ?? Number.POSITIVE_INFINITY),
       heartbeatMs: this.o.limits.heartbeatMs,
       clock: this.o.clock,
     });

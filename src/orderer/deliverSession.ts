@@ -141,15 +141,10 @@ export class DeliverSession {
       this.transition('sending');
       const last = Math.min(stop, height - 1);
       const blocks: Uint8Array[] = [];
-      let bytes = 0;
-      while (next <= last) {
-        const block = chain.ledger.getBlock(next);
-        if (!block) return this.finish(Status.INTERNAL_SERVER_ERROR, `block ${next} missing from the ledger`);
-        if (blocks.length > 0 && bytes + block.length > this.p.maxResponseBytes) break;
-        blocks.push(block);
-        bytes += block.length;
-        next++;
-      }
+      // readBlocks' views are overwritten by its next read: keep copies.
+      const got = chain.ledger.readBlocks(next, last, this.p.maxResponseBytes, (block) => { blocks.push(Buffer.from(block)); });
+      if (got === 0) return this.finish(Status.INTERNAL_SERVER_ERROR, `block ${next} missing from the ledger`);
+      next += got;
       this.sentSeq++;
       await this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, this.sentSeq, blocks));
       this.blocksSent += blocks.length;

@@ -7,8 +7,8 @@
 // re-checked block by block so the good prefix is kept and the bad block is named.
 import { ChannelState } from '../channel/channelState.js';
 import { configFromBlock } from '../channel/blocks.js';
-import { blockHashLocated } from '../crypto/blockHash.js';
-import { sha256 } from '../crypto/hash.js';
+import { blockHashInto } from '../crypto/blockHash.js';
+import { Sha256 } from '../crypto/sha256.js';
 import {
   BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET,
   blockNumber, bytesEqualAt, isConfigBlock, layoutErrorText, locateBlock,
@@ -44,6 +44,9 @@ export class BlockVerifier {
   private tip: number;
   private readonly tipHashBytes = new Uint8Array(HASH_BYTES);
   private readonly layout = new BlockLayout();
+  /** Hashing without allocation: one hasher and one data-hash output, reused for every block. */
+  private readonly sha = new Sha256();
+  private readonly dataHash = new Uint8Array(HASH_BYTES);
   /** Configuration blocks verified but maybe not committed yet: number -> state that follows them. */
   private readonly onConfig: ((number: number, state: ChannelState) => void) | undefined;
 
@@ -102,11 +105,11 @@ export class BlockVerifier {
         ? bytesEqualAt(b, PREVIOUS_HASH_OFFSET, this.tipHashBytes, 0, HASH_BYTES)
         : bytesEqualAt(b, PREVIOUS_HASH_OFFSET, hashOut, (i - 1 - from) * HASH_BYTES, HASH_BYTES);
       if (!prevOk) { bad = i; r.reason = 'previous-hash'; r.detail = `block ${n} does not chain to block ${n - 1}`; break; }
-      const dataHash = sha256(b.subarray(layout.dataOffset, layout.dataOffset + layout.dataLength));
-      if (!bytesEqualAt(b, DATA_HASH_OFFSET, dataHash, 0, HASH_BYTES)) {
+      this.sha.update(b, layout.dataOffset, layout.dataLength).digestInto(this.dataHash, 0);
+      if (!bytesEqualAt(b, DATA_HASH_OFFSET, this.dataHash, 0, HASH_BYTES)) {
         bad = i; r.reason = 'data-hash'; r.detail = `block ${n} data does not match its data hash`; break;
       }
-      hashOut.set(blockHashLocated(b, layout), (i - from) * HASH_BYTES);
+      blockHashInto(this.sha, b, layout, hashOut, (i - from) * HASH_BYTES);
       if (isConfigBlock(b)) {
         // Close the segment on the configuration block, verified under the configuration before it.
         const segBad = this.verifySegment(blocks, segStart, i);

@@ -41,6 +41,8 @@ export interface DeliverClientEvents {
   state?(state: DeliverClientState, detail: string): void;
   linkUp?(endpoint: string, up: boolean): void;
   status?(status: StatusCode): void;
+  /** A response of the open stream arrived (a heartbeat has no blocks); for the sync judgement, not for data. */
+  response?(blocks: readonly Uint8Array[]): void;
   /** The client stopped for good (wrongStatusThreshold exceeded); says why. */
   gaveUp?(reason: string): void;
 }
@@ -61,6 +63,7 @@ type StreamEnd =
   | { kind: 'rejected' }
   | { kind: 'link-down' }
   | { kind: 'stalled' }
+  | { kind: 'gap'; expected: number; got: number }
   | { kind: 'stopped' };
 
 interface PendingResponse {
@@ -79,6 +82,8 @@ export class DeliverClient {
   private endStream: ((end: StreamEnd) => void) | null = null;
   private pending: PendingResponse[] = [];
   private ackedSeq = 0;
+  /** Highest response seq taken on the current session: a jump past it means a response was lost. */
+  private lastSeq = 0;
   private lastHeardMs = 0;
   private keepaliveTimer: TimerHandle | null = null;
   private sleepTimer: TimerHandle | null = null;
@@ -206,6 +211,7 @@ export class DeliverClient {
     this.session = session;
     this.pending = [];
     this.ackedSeq = 0;
+    this.lastSeq = 0;
     this.lastHeardMs = this.o.clock.now();
     try {
       await link.send(this.o.channel, 'deliver', encodeSeekFrame(envelope.bytes));
@@ -250,7 +256,9 @@ export class DeliverClient {
         // SUCCESS is impossible for a never-ending seek: an error like any other.
       }
     } else {
-      why = end.kind === 'rejected' ? 'a delivered block was rejected' : end.kind === 'stalled' ? 'stream stalled' : 'link down';
+      why = end.kind === 'rejected' ? 'a delivered block was rejected'
+        : end.kind === 'stalled' ? 'stream stalled'
+          : end.kind === 'gap' ? `response ${end.expected} lost (got ${end.got})` : 'link down';
     }
     this.o.log.warn({ channel: this.o.channel, endpoint: this.link.endpoint, attempt: this.attempt }, `deliver stream ended: ${why}`);
     await this.backoff(why);
@@ -292,10 +300,20 @@ export class DeliverClient {
     }
     if (r.session !== this.session) return;
     this.lastHeardMs = this.o.clock.now();
+    // A final status ends the session whatever came (or did not come) before it.
     if ('status' in r) {
       this.endStream?.({ kind: 'status', status: r.status });
       return;
     }
+    // Responses are numbered 1, 2, 3 ... on a session. On a lossy link (serial) one can vanish; the
+    // stream is then restarted from the next block needed rather than waiting on a hole forever.
+    if (r.seq <= this.lastSeq) return;
+    if (r.seq !== this.lastSeq + 1) {
+      this.endStream?.({ kind: 'gap', expected: this.lastSeq + 1, got: r.seq });
+      return;
+    }
+    this.lastSeq = r.seq;
+    this.o.events?.response?.(r.blocks);
     this.pending.push({ seq: r.seq, blocks: r.blocks, taken: 0 });
     this.offerPending();
   }

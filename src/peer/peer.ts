@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { ChannelState } from '../channel/channelState.js';
 import { configFromBlock } from '../channel/blocks.js';
 import { type Clock, systemClock } from '../config/clock.js';
-import { deliverClientDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
+import { deliverClientDefaults, deliverDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
 import { toHex } from '../crypto/hash.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,6 +16,8 @@ import { BlockVerifier, RunResult } from './blockVerifier.js';
 import { Committer } from './committer.js';
 import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from './deliverClient.js';
 import { PayloadBuffer } from './payloadBuffer.js';
+import { type BoardRole, type RoleSource, soloLeader } from './role.js';
+import { type SyncState, SyncTracker } from './syncTracker.js';
 
 export interface PeerLimits {
   payloadBufferSlots: number;
@@ -39,6 +41,13 @@ export interface PeerOptions {
   clock?: Clock;
   metrics?: PeerMetrics;
   limits?: Partial<Omit<PeerLimits, 'deliver'>> & { deliver?: Partial<DeliverClientLimits> };
+  /** Who decides the board's role (the leader election, once there is one); default: its own leader. */
+  role?: RoleSource;
+  /**
+   * The orderer's response packing limit on the link to `endpoint`, for the sync judgement
+   * (src/peer/syncTracker.ts); default deliverDefaults.maxResponseBytes, the MQTT links' limit.
+   */
+  responsePackingLimitBytes?: (endpoint: string) => number;
 }
 
 export interface PeerStatus {
@@ -52,6 +61,9 @@ export interface PeerStatus {
   committed: number;
   rejected: number;
   error: string | null;
+  /** Whether the board has caught up with the orderer (see syncTracker.ts for how that is known). */
+  sync: SyncState;
+  role: BoardRole;
 }
 
 export interface PeerEvents {
@@ -67,6 +79,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   private readonly committer: Committer;
   private readonly deliver: DeliverClient;
   private readonly result = new RunResult();
+  private readonly sync = new SyncTracker();
   /** Header hashes of the run being verified: one slot per block a Deliver response can carry. */
   private hashScratch: Uint8Array;
   private committedCount = 0;
@@ -124,6 +137,14 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       log: o.log,
       limits: limits.deliver,
       events: {
+        state: (s) => {
+          if (s === 'streaming') {
+            this.sync.streamOpened(o.responsePackingLimitBytes?.(this.deliver.endpoint) ?? deliverDefaults.maxResponseBytes);
+          } else {
+            this.sync.streamClosed();
+          }
+        },
+        response: (blocks) => this.sync.response(blocks),
         gaveUp: (reason) => {
           this.errorText = reason;
           this.emit('stopped', reason);
@@ -183,6 +204,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       committed: this.committedCount,
       rejected: this.rejectedCount,
       error: this.errorText,
+      sync: this.sync.state,
+      role: (this.o.role ?? soloLeader).role(),
     };
   }
 

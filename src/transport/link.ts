@@ -15,6 +15,11 @@ export interface IncomingRequest {
  */
 export interface ServerLink {
   readonly name: string;
+  /**
+   * Block bytes per Deliver response this link wants at most (a slow or lossy line wants small ones, so
+   * that a lost frame costs little); the orderer's own limit applies when absent or smaller.
+   */
+  readonly maxResponseBytes?: number;
   start(onRequest: (req: IncomingRequest) => void): Promise<void>;
   /**
    * Sends `message` to `replyTo`. Resolves once the link has taken it (for MQTT QoS 1: the broker's

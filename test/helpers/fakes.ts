@@ -112,6 +112,8 @@ export function fakeReplyRoute(channel: string, clientId: string): string {
 /** The orderer's side of a link: records every reply (taken at once) and allows reply/<channel>/... routes. */
 export class FakeServerLink implements ServerLink {
   readonly name = 'fake-server-link';
+  /** Set to play a link that wants small Deliver responses (serial). */
+  maxResponseBytes?: number;
   readonly replies: SentReply[] = [];
   private handler: ((req: IncomingRequest) => void) | null = null;
   private waiters: Waiter[] = [];

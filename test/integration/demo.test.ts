@@ -106,6 +106,11 @@ async function cleanUp(demo: RunningDemo | undefined, dir: string): Promise<void
       await demo.exited;
     }
     for (const pid of boardPids(demo.lines).values()) if (Number.isSafeInteger(pid) && isRunning(pid)) process.kill(pid, 'SIGKILL');
+    // The boards' console PTYs (socat), when the demo made them.
+    for (const line of demo.lines) {
+      const pid = Number(parseKeyValueLine(DEMO_BOARD_PREFIX, line)?.['console_pid']);
+      if (Number.isSafeInteger(pid) && pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
   }
   await rm(dir, { recursive: true, force: true });
 }

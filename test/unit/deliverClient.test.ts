@@ -408,3 +408,20 @@ test('a state change of an endpoint not in use does not end the stream on the cu
     // Keepalive ACKs (seq 0) went out while the clock advanced; the block's ACK follows them.
     assert.deepEqual(acks(a, s.session).filter((seq) => seq > 0), [1]);
   });
+
+test('a lost response (a gap in seq, as on a noisy serial line) restarts the stream from the next block needed', async () => {
+  const h = harness({ next: 10 });
+  const link = h.links[0]!;
+  h.client.start();
+  const s = await nthSeek(link, 1);
+  sendBlocks(link, s.session, 1, 3); // blocks 10..12
+  sendBlocks(link, s.session, 1, 3); // a duplicate is ignored, not a gap
+  assert.equal(h.sink.next, 13);
+  sendBlocks(link, s.session, 3, 2); // response 2 never arrived
+  assert.equal(h.sink.next, 13, 'nothing past the hole is offered');
+  await settle();
+  assert.deepEqual(cancels(link), [s.session]);
+  await h.clock.advance(LIMITS.retryBaseDelayMs);
+  const again = await nthSeek(link, 2);
+  assert.deepEqual(again.seek.start, { type: SeekType.SPECIFIED, number: 13 });
+});

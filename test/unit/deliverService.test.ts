@@ -491,3 +491,19 @@ test('garbage frames are dropped without throwing and the service still serves',
     await f.close();
   }
 });
+
+test("a link's own response limit (a serial line's small responses) caps the blocks per response below the service's", async () => {
+  const f = await fixture({ blocks: 4 }); // blocks 0..4, all fitting one 256 KiB response
+  try {
+    const all = open(f, f.tc.boardSigner, seekOldest(), seekSpecified(4));
+    await waitForResponses(f, all.replyTo, 2);
+    assert.deepEqual(responses(f, all.replyTo).map((r) => ('blocks' in r ? r.blocks.length : -1)), [5, -1], 'one response, then SUCCESS');
+    f.link.maxResponseBytes = 1;
+    const small = open(f, f.tc.boardSigner, seekOldest(), seekSpecified(4));
+    await waitForResponses(f, small.replyTo, 6);
+    assert.deepEqual(blockNumbers(responses(f, small.replyTo)), [0, 1, 2, 3, 4]);
+    assert.equal(responses(f, small.replyTo).length, 6, 'one block per response, then SUCCESS');
+  } finally {
+    await f.close();
+  }
+});

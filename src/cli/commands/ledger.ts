@@ -12,6 +12,10 @@ export interface LedgerInfo {
   /** Hex; 64 zeros for an empty ledger. */
   lastHash: string;
   lastConfigNumber: number;
+  /** Blocks whose hashes are in the hash index (it catches up in the background). */
+  indexedHeight: number;
+  /** Stored segments (groups of consecutive blocks written by one append). */
+  segments: number;
 }
 
 export type LedgerVerifyResult =
@@ -43,7 +47,10 @@ export async function ledgerInfo(dataDir: string, channel?: string): Promise<Led
   const path = ledgerPath(dataDir, name);
   const ledger = openLedger(path, { channel: name, readOnly: true });
   try {
-    return { channel: name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber() };
+    return {
+      channel: name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber(),
+      indexedHeight: ledger.indexedHeight(), segments: ledger.segmentCount(),
+    };
   } finally {
     await ledger.close();
   }
@@ -82,7 +89,8 @@ export function registerLedger(program: Command): void {
         out(`${JSON.stringify(info)}\n`);
       } else {
         out(`channel     ${info.channel}\nheight      ${info.height}\nlast hash   ${info.lastHash}\n`
-          + `last config ${info.lastConfigNumber}\npath        ${info.path}\n`);
+          + `last config ${info.lastConfigNumber}\nindexed     ${info.indexedHeight}\nsegments    ${info.segments}\n`
+          + `path        ${info.path}\n`);
       }
     });
 

@@ -1,15 +1,21 @@
 // `edgepeer peer`: one board's peer: pulls blocks from the orderer, verifies, commits to LMDB, and
 // reports its status on stdout (its console).
 import type { Command } from 'commander';
-import { deliverClientDefaults, peerDefaults, statusIntervalMs } from '../../config/constants.js';
+import { boardProfile, startBoardLeds } from '../../board/boardLeds.js';
+import type { LedDriver } from '../../board/ledDriver.js';
+import { consoleDefaults, deliverClientDefaults, peerDefaults, statusIntervalMs } from '../../config/constants.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { loadBoard, loadGenesis } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
+import { createServiceNotifier } from '../../platform/systemd.js';
+import { formatLogLine } from '../../peer/consoleLog.js';
+import { ConsoleOutput } from '../../peer/consoleOutput.js';
 import { Peer } from '../../peer/peer.js';
 import { formatStatusLine, type StatusReport } from '../../peer/statusReport.js';
 import type { ClientLink } from '../../transport/link.js';
-import { MqttClientLink } from '../../transport/mqtt/mqttClientLink.js';
+import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
+import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
 import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, wholeNumber } from '../options.js';
 
 interface PeerCliOptions extends MqttTlsOptions {
@@ -26,6 +32,8 @@ interface PeerCliOptions extends MqttTlsOptions {
   keepaliveMs: number;
   stallTimeoutMs: number;
   maxRetryDelayMs: number;
+  profile?: string;
+  console?: string;
 }
 
 export function registerPeer(program: Command): void {
@@ -37,57 +45,84 @@ export function registerPeer(program: Command): void {
     .requiredOption('--data <dir>', "where the board keeps its ledger")
     .option('--channel <name>', "channel to sync (default: the one in the board's board.json)")
     .option('--mqtt <url>', "the orderer's MQTT broker (shorthand for one --orderer)")
-    .option('--orderer <endpoint>', 'orderer endpoint, in order of preference (repeatable): mqtt://… or mqtts://…', collect)
+    .option('--orderer <endpoint>', `orderer endpoint, in order of preference (repeatable): ${ENDPOINT_FORMS}`, collect)
+    .option('--console <port>', `also write status lines, warnings and errors to this serial port: PATH[@BAUD] (default ${consoleDefaults.baudRate} baud)`)
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', wholeNumber)
     .option('--status-interval-ms <ms>', 'status line on stdout at this rate (and on every change)', wholeNumber, statusIntervalMs)
     .option('--status-json', 'status as one JSON object per line instead of key=value')
     .option('--payload-buffer-slots <n>', 'blocks held ahead of the ledger', wholeNumber, peerDefaults.payloadBufferSlots)
     .option('--keepalive-ms <ms>', 'ACK the orderer at least this often', wholeNumber, deliverClientDefaults.keepaliveMs)
     .option('--stall-timeout-ms <ms>', 'reconnect when the stream is silent this long', wholeNumber, deliverClientDefaults.streamStallTimeoutMs)
-    .option('--max-retry-delay-ms <ms>', 'cap of the reconnect backoff', wholeNumber, deliverClientDefaults.maxRetryDelayMs);
+    .option('--max-retry-delay-ms <ms>', 'cap of the reconnect backoff', wholeNumber, deliverClientDefaults.maxRetryDelayMs)
+    .option('--profile <name|file>', "board profile for the LEDs: a name from `edgepeer boards`, or a profile file (default: board.json's profile)");
   addMqttTlsOptions(cmd).action(async (o: PeerCliOptions) => runPeer(o));
 }
 
 async function runPeer(o: PeerCliOptions): Promise<void> {
-  const log = createLogger({ name: `peer:${o.board}` });
+  // The board's serial console: status lines, and the log's warnings and errors, for `edgepeer console`.
+  let reportNow: () => void = () => undefined;
+  const consoleOut = o.console === undefined ? null : new ConsoleOutput({
+    port: parsePortSpec(o.console, consoleDefaults.baudRate),
+    onOpen: () => reportNow(),
+    onError: (err) => log.debug({ console: o.console, err: err.message }, 'console port'),
+  });
+  const log = createLogger({
+    name: `peer:${o.board}`,
+    ...(consoleOut && { mirror: { level: 'warn', write: (json: string) => { const l = formatLogLine(json); if (l !== null) consoleOut.writeLine(l); } } }),
+  });
   const board = loadBoard(o.network, o.board);
+  // Checked before anything starts: a wrong pin name stops the board here, with the file and field named.
+  const profile = boardProfile(o.profile ?? board.config.profile, board.config.pins, `board ${o.board}'s board.json`);
   const channel = o.channel ?? board.config.channel;
   const genesis = o.channel === undefined ? board.genesis : loadGenesis(o.network, channel);
   const endpoints = o.orderer ?? (o.mqtt !== undefined ? [o.mqtt] : board.config.orderers);
   if (endpoints.length === 0) throw new Error('no orderer endpoint: give --orderer or --mqtt, or list them in board.json');
-  const links: ClientLink[] = endpoints.map((url) => {
-    if (!/^mqtts?:\/\//.test(url)) throw new Error(`orderer endpoint '${url}': only mqtt:// and mqtts:// are supported`);
-    return new MqttClientLink({ endpoint: mqttEndpoint(url, o), clientId: o.board, onError: (err) => log.debug({ err: err.message }, 'MQTT') });
-  });
+  const links: ClientLink[] = endpoints.map((endpoint) => createClientLink(endpoint, {
+    clientId: o.board, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
+  }));
   const metrics = createMetrics('peer');
   const ledger = openLedger(ledgerPath(o.data, channel), { channel });
   const peer = new Peer({
-    boardId: o.board, ledger, genesis, signer: board.signer, links, log, metrics,
+    boardId: o.board, ledger, genesis, signer: board.signer, links, log, metrics, responsePackingLimitBytes,
     limits: {
       payloadBufferSlots: o.payloadBufferSlots,
       deliver: { keepaliveMs: o.keepaliveMs, streamStallTimeoutMs: o.stallTimeoutMs, maxRetryDelayMs: o.maxRetryDelayMs },
     },
   });
   const metricsServer = o.metricsPort !== undefined ? await startMetricsServer(metrics.registry, o.metricsPort) : null;
+  // The LEDs are a view of the peer: when their IO cannot be opened the board still syncs, and says why.
+  let leds: LedDriver | null = null;
+  try {
+    leds = await startBoardLeds({ profile, source: () => peer.status(), log: log.child({ component: 'leds' }) });
+  } catch (err) {
+    log.error({ profile: profile.name, io: profile.io.plugin, err: (err as Error).message }, 'LEDs not available; the peer runs without them');
+  }
   const started = Date.now();
   let lastHeight = ledger.height();
   let lastAt = started;
   let lastKey = '';
   const report = (force: boolean): void => {
     const now = Date.now();
+    // The LEDs are brought up to date first, so the line's height and height bar agree.
+    leds?.refresh();
     const s = peer.status();
-    const key = `${s.link}/${s.deliver}/${s.error ?? ''}/${s.rejected}`;
+    const key = `${s.link}/${s.deliver}/${s.sync}/${s.role}/${s.error ?? ''}/${s.rejected}`;
     if (!force && key === lastKey) return;
     lastKey = key;
     const r: StatusReport = {
       ...s,
       blocksPerSec: now > lastAt ? ((s.height - lastHeight) * 1000) / (now - lastAt) : 0,
       uptimeSec: Math.round((now - started) / 1000),
+      leds: leds?.state ?? null,
     };
     lastHeight = s.height;
     lastAt = now;
-    process.stdout.write(`${o.statusJson ? JSON.stringify(r) : formatStatusLine(r)}\n`);
+    const line = formatStatusLine(r);
+    process.stdout.write(`${o.statusJson ? JSON.stringify(r) : line}\n`);
+    consoleOut?.writeLine(line);
   };
+  reportNow = () => report(true);
+  consoleOut?.start();
   const timer = setInterval(() => report(true), o.statusIntervalMs);
   const onChange = (): void => report(false);
   for (const l of links) l.on('state', onChange);
@@ -96,13 +131,21 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   peer.start();
   report(true);
   log.info({ board: o.board, channel: ledger.channel, height: ledger.height(), endpoints }, 'peer started');
+  // Under systemd (Type=notify): READY=1 now that the ledger is open, the orderer links are opening and
+  // the LEDs are up (startBoardLeds resolved above), then WATCHDOG=1 from the event loop. A no-op elsewhere.
+  const service = createServiceNotifier({ log });
+  void service.ready(`board ${o.board} channel ${ledger.channel} height ${ledger.height()}`);
   const sig = await untilStopSignal();
   log.info({ signal: sig }, 'stopping');
+  void service.stopping(`stopping on ${sig}`);
   clearInterval(timer);
   await peer.stop();
   report(true);
+  await leds?.stop();
   await Promise.allSettled(links.map((l) => l.close()));
+  await consoleOut?.close();
   await ledger.close();
   await metricsServer?.close();
+  service.close();
   log.info({ data: o.data, height: ledger.height() }, 'peer stopped; ledger closed');
 }

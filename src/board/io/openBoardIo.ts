@@ -1,0 +1,36 @@
+// Opens the IO backend a board profile names. Everything that can be wrong with the hardware (a tool
+// missing, no permission, no such chip) surfaces here, at start-up, as one clear error.
+import type { BoardProfile, LedPins } from '../profile.js';
+import { type GpiodTools, GpiodIo, gpiodBoardIo } from './gpiodIo.js';
+import type { BoardIo } from './ioPlugin.js';
+import { openPiIo } from './piIo.js';
+import { VirtualIo, virtualBoardIo } from './virtualIo.js';
+
+export interface OpenBoardIoOptions {
+  /** For the virtual plugin: the instance to use (a test or the demo watches it). */
+  virtual?: VirtualIo;
+  /** For the gpiod plugin: where its tools are (tests use stand-ins). */
+  gpiodTools?: GpiodTools;
+}
+
+export function ledLines(pins: LedPins): number[] {
+  return [pins.link, pins.sync, pins.leader, pins.error, ...pins.height];
+}
+
+export async function openBoardIo(profile: BoardProfile, o: OpenBoardIoOptions = {}): Promise<BoardIo> {
+  switch (profile.io.plugin) {
+    case 'virtual':
+      return virtualBoardIo(o.virtual ?? new VirtualIo());
+    case 'gpiod': {
+      const io = await GpiodIo.open({
+        ...(profile.io.chip !== undefined ? { chip: profile.io.chip } : {}),
+        ...(profile.io.chipLabel !== undefined ? { chipLabel: profile.io.chipLabel } : {}),
+        lines: ledLines(profile.pins),
+        ...(o.gpiodTools !== undefined ? { tools: o.gpiodTools } : {}),
+      });
+      return gpiodBoardIo(io);
+    }
+    case 'pi-io':
+      return openPiIo();
+  }
+}

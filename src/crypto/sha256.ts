@@ -1,0 +1,118 @@
+// SHA-256 (FIPS 180-4) that allocates nothing per call: a hasher owns its state and scratch, reads
+// input as (bytes, offset, length) and writes the digest into a caller's buffer. node:crypto allocates a
+// Hash object and a digest Buffer per hash (about 300 bytes of JS heap), which is the one allocation the
+// verify → buffer → commit path could not otherwise avoid. Cross-checked against node:crypto in tests.
+
+const K = new Int32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+
+const INITIAL = new Int32Array([
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+]);
+
+export const SHA256_BYTES = 32;
+const BLOCK_BYTES = 64;
+
+export class Sha256 {
+  private readonly h = new Int32Array(8);
+  private readonly w = new Int32Array(64);
+  private readonly pending = new Uint8Array(BLOCK_BYTES);
+  private pendingLength = 0;
+  /** Total bytes hashed; a JS number is exact up to 2^53 bytes, far beyond any block. */
+  private total = 0;
+
+  constructor() {
+    this.reset();
+  }
+
+  reset(): this {
+    this.h.set(INITIAL);
+    this.pendingLength = 0;
+    this.total = 0;
+    return this;
+  }
+
+  update(data: Uint8Array, offset = 0, length = data.length - offset): this {
+    this.total += length;
+    let pos = offset;
+    const end = offset + length;
+    if (this.pendingLength > 0) {
+      const take = Math.min(BLOCK_BYTES - this.pendingLength, length);
+      for (let i = 0; i < take; i++) this.pending[this.pendingLength + i] = data[pos + i]!;
+      this.pendingLength += take;
+      pos += take;
+      if (this.pendingLength < BLOCK_BYTES) return this;
+      this.compress(this.pending, 0);
+      this.pendingLength = 0;
+    }
+    while (end - pos >= BLOCK_BYTES) {
+      this.compress(data, pos);
+      pos += BLOCK_BYTES;
+    }
+    for (let i = 0; pos + i < end; i++) this.pending[i] = data[pos + i]!;
+    this.pendingLength = end - pos;
+    return this;
+  }
+
+  /** Finishes the hash into out[outOffset .. outOffset+32) and resets the hasher for reuse. */
+  digestInto(out: Uint8Array, outOffset = 0): void {
+    const p = this.pending;
+    let n = this.pendingLength;
+    const bits = this.total * 8;
+    p[n++] = 0x80;
+    if (n > BLOCK_BYTES - 8) {
+      while (n < BLOCK_BYTES) p[n++] = 0;
+      this.compress(p, 0);
+      n = 0;
+    }
+    while (n < BLOCK_BYTES - 8) p[n++] = 0;
+    const hi = Math.floor(bits / 0x1_0000_0000);
+    const lo = bits >>> 0;
+    p[56] = hi >>> 24; p[57] = (hi >>> 16) & 0xff; p[58] = (hi >>> 8) & 0xff; p[59] = hi & 0xff;
+    p[60] = lo >>> 24; p[61] = (lo >>> 16) & 0xff; p[62] = (lo >>> 8) & 0xff; p[63] = lo & 0xff;
+    this.compress(p, 0);
+    const h = this.h;
+    for (let i = 0; i < 8; i++) {
+      const v = h[i]!;
+      const o = outOffset + i * 4;
+      out[o] = v >>> 24; out[o + 1] = (v >>> 16) & 0xff; out[o + 2] = (v >>> 8) & 0xff; out[o + 3] = v & 0xff;
+    }
+    this.reset();
+  }
+
+  private compress(b: Uint8Array, o: number): void {
+    const w = this.w;
+    for (let i = 0; i < 16; i++) {
+      const j = o + i * 4;
+      w[i] = (b[j]! << 24) | (b[j + 1]! << 16) | (b[j + 2]! << 8) | b[j + 3]!;
+    }
+    for (let i = 16; i < 64; i++) {
+      const x = w[i - 15]!;
+      const y = w[i - 2]!;
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
+    }
+    const h = this.h;
+    let a = h[0]!, bb = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!, f = h[5]!, g = h[6]!, hh = h[7]!;
+    for (let i = 0; i < 64; i++) {
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const ch = (e & f) ^ (~e & g);
+      const t1 = (hh + S1 + ch + K[i]! + w[i]!) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const maj = (a & bb) ^ (a & c) ^ (bb & c);
+      const t2 = (S0 + maj) | 0;
+      hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = bb; bb = a; a = (t1 + t2) | 0;
+    }
+    h[0] = (h[0]! + a) | 0; h[1] = (h[1]! + bb) | 0; h[2] = (h[2]! + c) | 0; h[3] = (h[3]! + d) | 0;
+    h[4] = (h[4]! + e) | 0; h[5] = (h[5]! + f) | 0; h[6] = (h[6]! + g) | 0; h[7] = (h[7]! + hh) | 0;
+  }
+}

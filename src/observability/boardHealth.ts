@@ -1,0 +1,42 @@
+// Whether a running board peer is healthy, judged from its own /metrics: the process answers, its
+// ledger is open (it reports a height), and, unless told otherwise, a link to an orderer is up.
+// `edgepeer health` prints this; deploy runs it on the board after a restart and rolls back on "no".
+import { METRICS_PATH } from './metricsServer.js';
+import { type MetricSample, parseMetricsText } from './metricsText.js';
+
+export const HEALTH_FETCH_TIMEOUT_MS = 3_000;
+
+export interface BoardHealth {
+  healthy: boolean;
+  /** Why not, in one line; null when healthy. */
+  reason: string | null;
+  height: number | null;
+  linksUp: number;
+  links: number;
+}
+
+export interface HealthRules {
+  /** A board that reaches no orderer is unhealthy (default true). */
+  requireLink: boolean;
+}
+
+export function judgeBoardHealth(samples: readonly MetricSample[], rules: HealthRules): BoardHealth {
+  const heights = samples.filter((s) => s.name === 'edgepeer_ledger_height');
+  const links = samples.filter((s) => s.name === 'edgepeer_orderer_link_up');
+  const linksUp = links.filter((s) => s.value === 1).length;
+  const height = heights.length > 0 ? Math.max(...heights.map((s) => s.value)) : null;
+  const base = { height, linksUp, links: links.length };
+  if (height === null || height < 1) return { ...base, healthy: false, reason: 'no ledger height reported (ledger not open?)' };
+  if (rules.requireLink && linksUp === 0) {
+    const down = links.map((s) => s.labels['endpoint'] ?? '?').join(', ') || 'none reported';
+    return { ...base, healthy: false, reason: `no orderer link is up (endpoints: ${down})` };
+  }
+  return { ...base, healthy: true, reason: null };
+}
+
+/** GET /metrics of a local process; throws with the reason when it does not answer. */
+export async function fetchMetrics(host: string, port: number, timeoutMs = HEALTH_FETCH_TIMEOUT_MS): Promise<MetricSample[]> {
+  const res = await fetch(`http://${host}:${port}${METRICS_PATH}`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return parseMetricsText(await res.text());
+}

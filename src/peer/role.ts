@@ -1,0 +1,13 @@
+// A board's role in its group. Until gossip and leader election exist every board pulls from the orderer
+// itself, so every board is its own leader. Whatever decides the role later (the election) implements
+// RoleSource and is handed to the Peer; everything that shows the role (status line, LEDs, demo) reads it
+// from the peer's status, nowhere else.
+
+export type BoardRole = 'leader' | 'follower';
+
+export interface RoleSource {
+  role(): BoardRole;
+}
+
+/** The role of a board that has no group: it leads itself. */
+export const soloLeader: RoleSource = { role: () => 'leader' };

@@ -1,0 +1,57 @@
+// The hardware-in-the-loop suite itself, so it does not rot between visits to a real Pi: run as a user runs
+// it, with no board named (everything skipped, the reason printed), and with a Pi 5 named on stand-in
+// libgpiod and pinctrl tools (every test runs and passes, reading the lines back).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, test } from 'node:test';
+import { fakeGpiod } from '../helpers/fakeGpiod.js';
+
+const HIL_TEST = fileURLToPath(new URL('../hil/gpioLeds.test.js', import.meta.url));
+const RUN_TIMEOUT_MS = 60_000;
+const fake = fakeGpiod();
+after(() => fake.remove());
+
+function runSuite(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv['NODE_TEST_CONTEXT'];
+  delete childEnv['EDGEPEER_HIL_BOARD'];
+  Object.assign(childEnv, env);
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', HIL_TEST], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`HIL suite still running after ${RUN_TIMEOUT_MS} ms:\n${out}`)); }, RUN_TIMEOUT_MS);
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+  });
+}
+
+test('without EDGEPEER_HIL_BOARD every HIL test is skipped, saying why', async () => {
+  const r = await runSuite({});
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /# SKIP hardware-in-the-loop: EDGEPEER_HIL_BOARD is not set/);
+  assert.match(r.out, /# pass 0/);
+  assert.match(r.out, /# skipped 2/);
+});
+
+test('with a Pi 5 named, on stand-in GPIO tools, the HIL suite drives and reads back every LED', async () => {
+  const modelFile = join(fake.dir, 'model');
+  writeFileSync(modelFile, 'Raspberry Pi 5 Model B Rev 1.0\0');
+  const env = {
+    EDGEPEER_HIL_BOARD: 'raspberry-pi-5', EDGEPEER_HIL_MODEL_FILE: modelFile, EDGEPEER_HIL_STEP_MS: '0',
+    PATH: `${fake.binDir}:${process.env['PATH'] ?? ''}`,
+  };
+  const r = await runSuite(env);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /# pass 2/);
+  assert.doesNotMatch(r.out, /could read the lines/, 'levels were read back, not only driven');
+  assert.ok(fake.invocations().length > 10, 'gpioset ran for each pattern');
+
+  writeFileSync(modelFile, 'Raspberry Pi 4 Model B Rev 1.4\0');
+  const wrong = await runSuite(env);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.out, /this board is 'Raspberry Pi 4 Model B Rev 1.4', profile raspberry-pi-5 is for 'Raspberry Pi 5'/);
+});

@@ -1,0 +1,215 @@
+// The serial links on @serialport/binding-mock: requests and replies as frames, routes, counted drops,
+// the bounded write queue, and reopening with exponential backoff when the device goes away.
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { SerialPortMock } from 'serialport';
+import type { IncomingRequest, LinkState } from '../../src/transport/link.js';
+import { SerialFrameKind, type SerialFrame, encodeSerialFrame } from '../../src/transport/serial/frame.js';
+import { FrameDecoder } from '../../src/transport/serial/frameDecoder.js';
+import { ManagedSerialPort, type PortFactory } from '../../src/transport/serial/managedPort.js';
+import { SerialClientLink } from '../../src/transport/serial/serialClientLink.js';
+import { SerialServerLink } from '../../src/transport/serial/serialServerLink.js';
+import { createClientLink } from '../../src/transport/endpoints.js';
+import { EVENT_WAIT_LIMIT_MS, ManualClock, settle } from '../helpers/fakes.js';
+
+// In ESM the MockBinding export can be another instance than the one SerialPortMock uses.
+const binding = SerialPortMock.binding;
+const BAUD = 115200;
+
+/** A factory that remembers the ports it made, so the test can feed them bytes and read what was written. */
+function mockFactory(): { factory: PortFactory; ports: SerialPortMock[] } {
+  const ports: SerialPortMock[] = [];
+  return {
+    ports,
+    factory: (o) => {
+      const p = new SerialPortMock(o);
+      ports.push(p);
+      return p;
+    },
+  };
+}
+
+function emit(port: SerialPortMock, bytes: Uint8Array): void {
+  port.port!.emitData(Buffer.from(bytes));
+}
+
+function framesWritten(port: SerialPortMock): SerialFrame[] {
+  const out: SerialFrame[] = [];
+  new FrameDecoder(1 << 20, (f) => out.push(f)).push(port.port!.recording);
+  return out;
+}
+
+function until<T>(check: () => T | undefined, what: string): Promise<T> {
+  const deadline = Date.now() + EVENT_WAIT_LIMIT_MS;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      const v = check();
+      if (v !== undefined) return resolve(v);
+      if (Date.now() > deadline) return reject(new Error(`timed out awaiting ${what}`));
+      setImmediate(poll);
+    };
+    poll();
+  });
+}
+
+const toClose: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const c of toClose.splice(0)) await c.close();
+  binding.reset();
+});
+
+test('server link: request frames become requests, noise and replies from the wrong side are counted and dropped', async () => {
+  binding.createPort('/dev/mock-orderer', { record: true });
+  const { factory, ports } = mockFactory();
+  const link = new SerialServerLink({ port: { path: '/dev/mock-orderer', baudRate: BAUD }, portFactory: factory });
+  toClose.push(link);
+  const requests: IncomingRequest[] = [];
+  await link.start((r) => requests.push(r));
+  assert.equal(link.state, 'up');
+  assert.equal(link.name, 'serial:/dev/mock-orderer@115200');
+  const port = ports[0]!;
+  const seek = Buffer.from('a1646b696e6401', 'hex');
+  const good = encodeSerialFrame(SerialFrameKind.DELIVER, 'ch1', seek);
+  const bad = Buffer.from(good);
+  bad[5] = bad[5]! ^ 0x40;
+  emit(port, Buffer.concat([
+    Buffer.from('\x1b[0mlogin: '), good, bad,
+    encodeSerialFrame(SerialFrameKind.BROADCAST, 'ch2', Buffer.from([0xa0])),
+    encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0xa0])),
+  ]));
+  await until(() => (requests.length === 2 ? true : undefined), 'two requests');
+  await settle();
+  assert.deepEqual(requests.map((r) => [r.channel, r.service, Buffer.from(r.message).toString('hex')]), [
+    ['ch1', 'deliver', seek.toString('hex')],
+    ['ch2', 'broadcast', 'a0'],
+  ]);
+  const c = link.counters;
+  assert.equal(c.framesIn, 3);
+  assert.equal(c.dropped.badRoute, 1, 'a REPLY frame sent to the orderer');
+  assert.equal(c.dropped.crc + c.dropped.cobs + c.dropped.malformed, 2, `noise and the flipped frame: ${JSON.stringify(c.dropped)}`);
+});
+
+test('server link: replies go to serial/<channel> only, as REPLY frames, and wait until written', async () => {
+  binding.createPort('/dev/mock-orderer', { record: true });
+  const { factory, ports } = mockFactory();
+  const link = new SerialServerLink({ port: { path: '/dev/mock-orderer', baudRate: BAUD }, portFactory: factory, maxResponseBytes: 4096 });
+  toClose.push(link);
+  await link.start(() => undefined);
+  assert.equal(link.maxResponseBytes, 4096);
+  assert.equal(link.replyRouteAllowed('ch1', 'serial/ch1'), true);
+  assert.equal(link.replyRouteAllowed('ch1', 'serial/ch2'), false);
+  assert.equal(link.replyRouteAllowed('ch1', 'edgepeer/v1/ch1/reply/board-1'), false);
+  assert.equal(link.replyRouteAllowed('ch1', 'serial/ch1/x'), false);
+  await link.reply('serial/ch1', Buffer.from('a3', 'hex'));
+  await assert.rejects(link.reply('edgepeer/v1/ch1/reply/b', Buffer.from('a3', 'hex')), /not a serial reply route/);
+  assert.deepEqual(framesWritten(ports[0]!).map((f) => [f.kind, f.channel, Buffer.from(f.message).toString('hex')]), [
+    [SerialFrameKind.REPLY, 'ch1', 'a3'],
+  ]);
+  assert.equal(link.counters.framesOut, 1);
+});
+
+test('client link: sends DELIVER/BROADCAST frames, hands on replies for its channels only', async () => {
+  binding.createPort('/dev/mock-board', { record: true });
+  const { factory, ports } = mockFactory();
+  const link = new SerialClientLink({ port: { path: '/dev/mock-board', baudRate: BAUD }, portFactory: factory });
+  toClose.push(link);
+  assert.equal(link.state, 'down');
+  await link.open(['ch1']);
+  assert.equal(link.state, 'up');
+  assert.equal(link.replyRoute('ch1'), 'serial/ch1');
+  await link.send('ch1', 'deliver', Buffer.from([0xa1]));
+  await link.send('ch1', 'broadcast', Buffer.from([0xa2]));
+  assert.deepEqual(framesWritten(ports[0]!).map((f) => [f.kind, f.channel]), [[SerialFrameKind.DELIVER, 'ch1'], [SerialFrameKind.BROADCAST, 'ch1']]);
+  const got: [string, string][] = [];
+  link.on('message', (ch, m) => got.push([ch, Buffer.from(m).toString('hex')]));
+  emit(ports[0]!, Buffer.concat([
+    encodeSerialFrame(SerialFrameKind.REPLY, 'ch2', Buffer.from([0x01])),
+    encodeSerialFrame(SerialFrameKind.DELIVER, 'ch1', Buffer.from([0x02])),
+    encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0x03])),
+  ]));
+  await until(() => (got.length > 0 ? true : undefined), 'a reply');
+  await settle();
+  assert.deepEqual(got, [['ch1', '03']]);
+  assert.equal(link.counters.dropped.badRoute, 2);
+});
+
+test('endpoint factory: serial:PATH@BAUD makes a serial link, mqtt URLs an MQTT link, anything else is refused', async () => {
+  binding.createPort('/dev/mock-board');
+  const { factory } = mockFactory();
+  const link = createClientLink('serial:/dev/mock-board@9600', { clientId: 'b1', serialPortFactory: factory });
+  toClose.push(link);
+  assert.ok(link instanceof SerialClientLink);
+  assert.equal(link.endpoint, 'serial:/dev/mock-board@9600');
+  const mqtt = createClientLink('mqtt://127.0.0.1:1', { clientId: 'b1' });
+  assert.equal(mqtt.endpoint, 'mqtt://127.0.0.1:1');
+  assert.equal(mqtt.replyRoute('ch1'), 'edgepeer/v1/ch1/reply/b1');
+  assert.throws(() => createClientLink('tcp://x:1', { clientId: 'b1' }), /expected mqtt:\/\/.*serial:PATH/);
+  assert.throws(() => createClientLink('serial:@9600', { clientId: 'b1' }), /no device path/);
+});
+
+test('a port that goes away is reopened with exponential backoff, and sends fail while it is gone', async () => {
+  binding.createPort('/dev/mock-usb');
+  const { factory, ports } = mockFactory();
+  const clock = new ManualClock();
+  const link = new SerialClientLink({
+    port: { path: '/dev/mock-usb', baudRate: BAUD }, portFactory: factory, clock, reopen: { baseDelayMs: 100, maxDelayMs: 1000 },
+  });
+  toClose.push(link);
+  const linkStates: LinkState[] = [];
+  link.on('state', (s) => linkStates.push(s));
+  await link.open(['ch1']);
+
+  // Unplugged: the device node disappears and the open port closes under us.
+  binding.reset();
+  await new Promise<void>((resolve) => ports[0]!.close(() => resolve()));
+  await until(() => (link.state === 'down' ? true : undefined), 'link down');
+  await assert.rejects(link.send('ch1', 'deliver', Buffer.from([0xa1])), /not sent/);
+  // Reopen attempts fail while the device is absent, each waiting twice as long, up to the cap.
+  for (let i = 0; i < 5; i++) {
+    clock.advance(clock.delays.at(-1)!);
+    await until(() => (clock.pendingTimers === 1 && clock.delays.length === i + 2 ? true : undefined), `retry ${i + 1}`);
+  }
+  assert.deepEqual(clock.delays, [100, 200, 400, 800, 1000, 1000]);
+  // Plugged back in.
+  binding.createPort('/dev/mock-usb');
+  clock.advance(1000);
+  await until(() => (link.state === 'up' ? true : undefined), 'link up again');
+  await link.send('ch1', 'deliver', Buffer.from([0xa1]));
+  assert.ok(linkStates.includes('down') && linkStates.at(-1) === 'up', linkStates.join(','));
+});
+
+test('the write queue is bounded and respects drain: writes beyond the limit are refused at once, the rest complete in order', async () => {
+  binding.createPort('/dev/mock-slow');
+  const { factory, ports } = mockFactory();
+  const port = new ManagedSerialPort({
+    port: { path: '/dev/mock-slow', baudRate: BAUD }, portFactory: factory, onData: () => undefined,
+    maxQueuedWriteBytes: 10_000, writeHighWaterMarkBytes: 1024,
+  });
+  toClose.push(port);
+  port.start();
+  await until(() => (port.state === 'open' ? true : undefined), 'open');
+  const done: number[] = [];
+  const results = Array.from({ length: 20 }, (_, i) =>
+    port.write(Buffer.alloc(1000, i)).then(() => { done.push(i); return 'ok'; }, (err: Error) => err.message));
+  assert.ok(port.pendingWriteBytes <= 10_000, `${port.pendingWriteBytes} bytes pending`);
+  // Respecting 'drain': the stream is handed more only once it drops below its high-water mark.
+  assert.ok(ports[0]!.writableLength <= 1024 + 1000, `${ports[0]!.writableLength} bytes buffered in the stream`);
+  const settled = await Promise.all(results);
+  assert.deepEqual(settled.slice(0, 10), Array(10).fill('ok'));
+  for (const r of settled.slice(10)) assert.match(r, /already waiting .*limit 10000/);
+  assert.deepEqual(done, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(port.pendingWriteBytes, 0);
+});
+
+test('a port closed while its open is under way does not stay open', async () => {
+  binding.createPort('/dev/mock-race');
+  const { factory, ports } = mockFactory();
+  const port = new ManagedSerialPort({ port: { path: '/dev/mock-race', baudRate: BAUD }, portFactory: factory, onData: () => undefined });
+  port.start();
+  assert.equal(port.state, 'opening');
+  await port.close();
+  await until(() => (ports[0]!.isOpen ? undefined : true), 'the late-opened port closed again');
+  await settle();
+  assert.equal(ports[0]!.isOpen, false);
+  assert.equal(port.state, 'closed');
+});
