@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     const e2eHeap = await runPeer('peer-heap', 'heap', blocks + 1, false, [`--max-semi-space-size=${heapRunSemiSpaceMiB}`]);
 
     say('the hot path alone (verify → buffer → commit) ...');
-    const hotArgs = [join(here, 'benchHotPath.js'), String(Math.min(blocks, 50_000))];
+    const hotArgs = ['--expose-gc', join(here, 'benchHotPath.js'), String(Math.min(blocks, 50_000))];
     const hot = JSON.parse((await runChild(hotArgs).done).trim()) as { blocksPerSec: number; gcCount: number };
     const hotHeap = JSON.parse((await runChild([`--max-semi-space-size=${heapRunSemiSpaceMiB}`, ...hotArgs]).done).trim()) as
       { heapBytesPerBlock: number | null; heapWindows: number };
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
       return;
     }
     const n = (x: number | null, d = 0): string => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-    const line = (label: string, value: string, limit = '', r = ''): string => `  ${label.padEnd(34)}${value.padStart(12)}   ${limit.padEnd(52)}${r}`;
+    const line = (label: string, value: string, limit = '', r = ''): string => `  ${label.padEnd(34)}${value.padStart(12)}   ${limit.padEnd(70)} ${r}`;
     const m = result.machine;
     process.stdout.write([
       'edgepeer bench',
