@@ -39,6 +39,11 @@ const prepareRunBlocks = 1_000;
 const heapRunSemiSpaceMiB = 64;
 /** Blocks per run in the LMDB limit: about what one Deliver response of 256 KiB carries. */
 const lmdbRunBlocks = 240;
+/**
+ * V8 flags for the memory run: the Pi Zero 2 W unit's heap cap plus a 2 MiB young generation, which
+ * keeps private memory down at a small cost in speed (`--peer-node-flags=...` to measure others).
+ */
+const boardNodeFlags = '--max-old-space-size=192 --max-semi-space-size=2';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cliPath = join(here, '..', 'src', 'cli', 'main.js');
@@ -89,6 +94,7 @@ const ratio = (figure: number, limit: Limit): number => figure / limit.blocksPer
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'rss-blocks': { type: 'string' },
+    'peer-node-flags': { type: 'string' },
     'serial-only': { type: 'boolean' }, 'no-serial': { type: 'boolean' },
   } });
   // The serial link (scripts/benchSerial.ts): `--serial-only` runs just that, `--no-serial` leaves it out.
@@ -101,6 +107,8 @@ async function main(): Promise<void> {
   }
   const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? quickBlocks : fullBlocks;
   const rssBlocks = values['rss-blocks'] !== undefined ? Number(values['rss-blocks']) : values.quick ? 0 : fullRssBlocks;
+  // The memory run uses the V8 flags a board runs with (see packaging/ and docs/operations.md), unless told.
+  const memoryRunFlags = (values['peer-node-flags'] ?? boardNodeFlags).split(/\s+/).filter((f) => f !== '');
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-bench-'));
   const say = (s: string): void => { if (!values.json) process.stderr.write(`${s}\n`); };
   try {
@@ -165,7 +173,7 @@ async function main(): Promise<void> {
       await ledger.close();
       orderer = await startOrderer();
       say(`a fresh peer catches up ${rssBlocks} blocks (memory run) ...`);
-      rss = await runPeer('peer-rss', 'speed', rssBlocks + 1, false, []);
+      rss = await runPeer('peer-rss', 'speed', rssBlocks + 1, false, memoryRunFlags);
       if (rss.lastHash !== rssLastHash) throw new Error('the peer ended on another chain than the orderer (memory run)');
     }
     orderer.child.kill();
@@ -201,6 +209,7 @@ async function main(): Promise<void> {
       peakRssAnonMiB: memoryRun.peakRssAnonMiB,
       peakRssFileMiB: memoryRun.peakRssFileMiB,
       memoryRunBlocks: memoryRun.blocks,
+      memoryRunNodeFlags: rss ? memoryRunFlags : [],
       limits,
     };
     const serial = await serialBench();
@@ -229,7 +238,8 @@ async function main(): Promise<void> {
       line('hot path GCs', n(hot.gcCount), 'default V8 settings'),
       line('end-to-end heap bytes / block', n(e2eHeap.heapBytesPerBlock), `ingress (MQTT + CBOR decode) ≈ ${n(result.ingressHeapBytesPerBlock)}`),
       line(`peak RSS (${memoryRun.blocks.toLocaleString('en-US')}-block ledger)`, `${n(memoryRun.peakRssMiB, 1)} MiB`,
-        `anonymous ${n(memoryRun.peakRssAnonMiB, 1)} MiB + file-backed ${n(memoryRun.peakRssFileMiB, 1)} MiB`),
+        `anonymous ${n(memoryRun.peakRssAnonMiB, 1)} MiB + file-backed ${n(memoryRun.peakRssFileMiB, 1)} MiB; target ≤ 64 MiB`),
+      line('', '', rss ? `memory run: ${n(rss.blocks / rss.seconds)} blk/s with node ${memoryRunFlags.join(' ') || '(defaults)'}` : ''),
       '',
     ].join('\n'));
     if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);
