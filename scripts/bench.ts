@@ -210,6 +210,7 @@ async function main(): Promise<void> {
       peakRssFileMiB: memoryRun.peakRssFileMiB,
       memoryRunBlocks: memoryRun.blocks,
       memoryRunNodeFlags: rss ? memoryRunFlags : [],
+      memoryAtEndMiB: memoryRun.memoryAtEndMiB,
       limits,
     };
     const serial = await serialBench();
@@ -240,6 +241,7 @@ async function main(): Promise<void> {
       line(`peak RSS (${memoryRun.blocks.toLocaleString('en-US')}-block ledger)`, `${n(memoryRun.peakRssMiB, 1)} MiB`,
         `anonymous ${n(memoryRun.peakRssAnonMiB, 1)} MiB + file-backed ${n(memoryRun.peakRssFileMiB, 1)} MiB; target ≤ 64 MiB`),
       line('', '', rss ? `memory run: ${n(rss.blocks / rss.seconds)} blk/s with node ${memoryRunFlags.join(' ') || '(defaults)'}` : ''),
+      line('', '', `at the end: ${Object.entries(memoryRun.memoryAtEndMiB).map(([k, v]) => `${k} ${v}`).join(', ')} (MiB)`),
       '',
     ].join('\n'));
     if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);

@@ -36,6 +36,8 @@ export interface BenchPeerResult {
   peakRssAnonMiB: number;
   peakRssFileMiB: number;
   lastHash: string;
+  /** process.memoryUsage() when the target was reached, MiB: where the private memory is. */
+  memoryAtEndMiB: Record<string, number>;
 }
 
 /** Blocks per heap-measurement window. */
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
   const gcs = gcCount - gcAtStart;
   if (sampler) clearInterval(sampler);
   sample();
+  const memoryAtEndMiB = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round((v / 2 ** 20) * 10) / 10]));
   await peer.stop();
   await link.close();
   if (ledger.height() !== a.target) throw new Error(`peer stopped at height ${ledger.height()}, expected ${a.target}`);
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
     peakRssAnonMiB: peak.anon / 2 ** 20,
     peakRssFileMiB: peak.file / 2 ** 20,
     lastHash,
+    memoryAtEndMiB,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
