@@ -132,3 +132,33 @@ export const statusIntervalMs = 1_000;
 
 /** Topic prefix, versioned: edgepeer/v1/<channel>/{deliver,broadcast,reply/<client>}. */
 export const topicRoot = 'edgepeer/v1';
+
+/** Gossip between boards (src/gossip). */
+export const gossipDefaults = {
+  /** Each member announces itself (and its ledger height) this often. */
+  aliveIntervalMs: 1_000,
+  /** A member not heard from for this long is dead until heard again. */
+  aliveExpirationMs: 5_000,
+  /** Random live members a new block is pushed to. */
+  fanout: 3,
+  /** Largest gossip frame accepted or sent. */
+  maxFrameBytes: 4 * 1024 * 1024,
+  /** Bytes queued for one neighbour at most; beyond that messages to it are dropped (and counted). */
+  maxQueuedBytesPerConnection: 8 * 1024 * 1024,
+  /** Wait before reconnecting to a neighbour whose connection failed. */
+  reconnectDelayMs: 1_000,
+  /** A challenger takes over only when ahead of the current leader by at least this many blocks. */
+  leaderHandoverMinBlocks: 16,
+  /** A new leader keeps the role at least this long (unless it dies). */
+  leaderMinTermMs: 3_000,
+  /** After start, a board listens this long before it elects, so it knows its neighbours first. */
+  electionStartupGraceMs: 2_000,
+  /** Blocks in one push message at most. */
+  blocksPerMessageMax: 256,
+  /** Repeated drop warnings are logged at most this often. */
+  dropLogIntervalMs: 10_000,
+  /** A gossip message whose timestamp is further than this from the local clock is refused. */
+  messageTimeWindowMs: 5 * 60 * 1000,
+  /** Pushed blocks held while they do not fit the payload buffer yet. */
+  pendingBlocksMax: 4096,
+} as const;

@@ -44,6 +44,15 @@ export interface BoardConfig {
   pins?: LedPinOverrides;
   /** Orderer endpoints in order of preference: mqtt://…, mqtts://… */
   orderers: string[];
+  /** Gossip with other boards (src/gossip); absent: the board pulls from the orderer itself, as before. */
+  gossip?: BoardGossipConfig;
+}
+
+export interface BoardGossipConfig {
+  /** host:port the board listens on for gossip. */
+  listen: string;
+  /** host:port of other boards it announces itself to. */
+  bootstrap: string[];
 }
 
 /** A board's own LED wiring, where it differs from its profile. */

@@ -45,6 +45,11 @@ export interface CreateNetworkOptions {
   nowMs?: number;
   /** Replace a network already in `dir`. */
   force?: boolean;
+  /**
+   * Write a gossip section into every board.json: board k (0-based over all orgs) listens on
+   * 127.0.0.1:basePort+k and bootstraps from all the other boards.
+   */
+  gossip?: { basePort: number };
 }
 
 /** What `edgepeer init --json` prints. Paths are absolute. */
@@ -237,6 +242,7 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
       await writeMember(dir, boardDir, id, org, 'peer', root, nowMs);
       const config: BoardConfig = {
         id, org, channel: firstChannel, key: 'key.pem', cert: 'cert.cbor', profile: BOARD_PROFILE, orderers: [mqttUrl],
+        ...(opts.gossip !== undefined ? { gossip: gossipSection(opts.gossip.basePort, (i - 1) * opts.boardsPerOrg + (j - 1), opts.orgs * opts.boardsPerOrg) } : {}),
       };
       const configPath = join(boardDir, BOARD_CONFIG_FILE_NAME);
       await writeFile(join(dir, configPath), `${JSON.stringify(config, null, 2)}\n`);
@@ -277,4 +283,12 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
     boards: boards.map((b) => ({ id: b.id, org: b.org, config: join(dir, b.config) })),
     clients: clients.map((c) => ({ id: c.id, org: c.org })),
   };
+}
+
+function gossipSection(basePort: number, index: number, boards: number): NonNullable<BoardConfig['gossip']> {
+  if (basePort < 1 || basePort + boards - 1 > 65_535) {
+    throw new NetworkOptionsError(`gossip base port ${basePort}: ports ${basePort}..${basePort + boards - 1} must lie within 1..65535`);
+  }
+  const address = (k: number): string => `127.0.0.1:${basePort + k}`;
+  return { listen: address(index), bootstrap: Array.from({ length: boards }, (_, k) => k).filter((k) => k !== index).map(address) };
 }

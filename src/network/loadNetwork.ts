@@ -2,7 +2,7 @@
 // role starts here, so each failure names the file and what is wrong with it.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { BoardConfig, IdentityFiles, LedPinOverrides, NetworkFile } from '../config/network.js';
+import type { BoardConfig, BoardGossipConfig, IdentityFiles, LedPinOverrides, NetworkFile } from '../config/network.js';
 import { type Certificate, decodeCertificate } from '../crypto/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
 import type { Signer } from '../protocol/envelope.js';
@@ -170,7 +170,19 @@ export function readBoardConfig(path: string): BoardConfig {
     profile: shape.string(o, 'profile', 'board'),
     orderers,
     ...(o['pins'] !== undefined ? { pins: readPinOverrides(shape, o['pins']) } : {}),
+    ...(o['gossip'] !== undefined ? { gossip: readGossip(shape, o['gossip']) } : {}),
   };
+}
+
+/** The optional `gossip` of a board.json: addresses are host:port. */
+function readGossip(shape: JsonShape, v: unknown): BoardGossipConfig {
+  const o = shape.object(v, 'board.gossip');
+  const hostPort = /^[^\s:]+:\d{1,5}$/;
+  const listen = shape.string(o, 'listen', 'board.gossip');
+  if (!hostPort.test(listen)) shape.fail('gossip.listen', 'host:port');
+  const bootstrap = shape.strings(o, 'bootstrap', 'board.gossip');
+  for (const b of bootstrap) if (!hostPort.test(b)) shape.fail('gossip.bootstrap', 'an array of host:port');
+  return { listen, bootstrap };
 }
 
 /** The optional `pins` of a board.json: names only here; they are resolved when the board starts. */

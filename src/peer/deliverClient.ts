@@ -117,8 +117,11 @@ export class DeliverClient {
     this.o.events?.state?.(next, detail);
   }
 
+  /** Starts streaming; after stop() it may be started again (a board that regains leadership). */
   start(): void {
     if (this.loopDone) throw new Error('deliver client already started');
+    this.stopped = false;
+    this.attempt = 0;
     this.o.links.forEach((l, i) => {
       l.on('message', this.onMessage);
       l.on('state', this.onLinkState[i]!);
@@ -136,6 +139,7 @@ export class DeliverClient {
     this.endStream?.({ kind: 'stopped' });
     this.wakeSleep?.();
     await this.loopDone;
+    this.loopDone = null;
     this.o.links.forEach((l, i) => {
       l.off('message', this.onMessage);
       l.off('state', this.onLinkState[i]!);

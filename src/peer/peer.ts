@@ -48,7 +48,12 @@ export interface PeerOptions {
    * (src/peer/syncTracker.ts); default deliverDefaults.maxResponseBytes, the MQTT links' limit.
    */
   responsePackingLimitBytes?: (endpoint: string) => number;
+  /** Whether start() starts the deliver client (default true); gossip starts it only while leading. */
+  deliverAtStart?: boolean;
 }
+
+/** Where blocks offered to the peer came from. */
+export type BlockSource = 'orderer' | 'gossip';
 
 export interface PeerStatus {
   board: string;
@@ -70,6 +75,8 @@ export interface PeerEvents {
   committed: [height: number];
   rejected: [reason: string, detail: string];
   stopped: [reason: string];
+  /** Blocks newly verified and buffered (not yet committed), with where they came from; for gossip. */
+  accepted: [blocks: Uint8Array[], source: BlockSource];
 }
 
 export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
@@ -85,6 +92,9 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   private committedCount = 0;
   private rejectedCount = 0;
   private errorText: string | null = null;
+  private delivering = false;
+  /** setDelivering calls, in order: a start must not overtake the stop before it. */
+  private deliverSwitch: Promise<void> = Promise.resolve();
   readonly channel: string;
 
   constructor(private readonly o: PeerOptions) {
@@ -157,7 +167,26 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   }
 
   start(): void {
-    this.deliver.start();
+    if (this.o.deliverAtStart ?? true) {
+      this.delivering = true;
+      this.deliver.start();
+    }
+  }
+
+  /** Starts or stops pulling from the orderer (the gossip leader pulls, followers do not). */
+  setDelivering(on: boolean): Promise<void> {
+    this.deliverSwitch = this.deliverSwitch.then(async () => {
+      if (on === this.delivering) return;
+      this.delivering = on;
+      if (on) this.deliver.start();
+      else await this.deliver.stop();
+    });
+    return this.deliverSwitch;
+  }
+
+  /** Whether the deliver client is running (started and not stopped). */
+  get isDelivering(): boolean {
+    return this.delivering;
   }
 
   /** BlockSink: where a new seek starts. */
@@ -167,6 +196,18 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
 
   /** BlockSink: verify and buffer blocks[from..] as far as the buffer has room. */
   offer(blocks: Uint8Array[], from: number): number {
+    return this.take(blocks, from, 'orderer');
+  }
+
+  /**
+   * Blocks another board gossiped: verified exactly like delivered ones (never trusted). Returns how
+   * many were taken (or already had), -1 when one was rejected.
+   */
+  offerFromGossip(blocks: Uint8Array[], from: number): number {
+    return this.take(blocks, from, 'gossip');
+  }
+
+  private take(blocks: Uint8Array[], from: number, source: BlockSource): number {
     const inBuffer = this.verifier.tipNumber + 1 - this.buffer.next;
     const room = this.buffer.capacity - inBuffer;
     const count = Math.min(blocks.length - from, room);
@@ -179,12 +220,19 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       const b = blocks[i]!;
       this.buffer.push(blockNumber(b), b, this.hashScratch, (i - from) * HASH_BYTES);
     }
-    if (r.good > 0) this.committer.schedule();
+    if (r.good > 0) {
+      this.committer.schedule();
+      if (this.listenerCount('accepted') > 0) this.emit('accepted', blocks.slice(first, first + r.good), source);
+    }
     if (r.badIndex >= 0) {
       this.rejectedCount++;
       this.o.metrics?.blocksRejected.inc({ channel: this.channel, reason: r.reason ?? 'unknown' });
-      this.o.log.warn({ channel: this.channel, block: r.badNumber, reason: r.reason, detail: r.detail, endpoint: this.deliver.endpoint },
-        'block rejected; restarting the stream from the ledger height');
+      if (source === 'gossip') {
+        this.o.log.warn({ channel: this.channel, block: r.badNumber, reason: r.reason, detail: r.detail }, 'gossiped block rejected');
+      } else {
+        this.o.log.warn({ channel: this.channel, block: r.badNumber, reason: r.reason, detail: r.detail, endpoint: this.deliver.endpoint },
+          'block rejected; restarting the stream from the ledger height');
+      }
       this.emit('rejected', r.reason ?? 'unknown', r.detail);
       return -1;
     }
@@ -211,6 +259,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
 
   /** Stops delivering, commits what is verified, leaves the ledger to its owner to close. */
   async stop(): Promise<void> {
+    await this.deliverSwitch;
+    this.delivering = false;
     await this.deliver.stop();
     this.committer.drain();
   }

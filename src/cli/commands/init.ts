@@ -23,7 +23,12 @@ interface RawInitOptions {
   batchTimeoutMs?: string;
   json?: boolean;
   force?: boolean;
+  gossip?: boolean;
+  gossipBasePort?: string;
 }
+
+/** First gossip port `init --gossip` gives out when --gossip-base-port is not given. */
+const DEFAULT_GOSSIP_BASE_PORT = 7_100;
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -71,6 +76,8 @@ export function registerInit(program: Command): void {
     .option('--batch-timeout-ms <n>', `cut a block after this long (default ${defaultBatch.batchTimeoutMs})`)
     .option('--json', 'print the network summary as one JSON object')
     .option('--force', 'replace a network already in --dir')
+    .option('--gossip', 'boards gossip: write a gossip section into each board.json (listen 127.0.0.1:<base+index>, bootstrap: all other boards)')
+    .option('--gossip-base-port <n>', `first gossip port (default ${DEFAULT_GOSSIP_BASE_PORT})`)
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.opts<RawInitOptions>();
       let summary: NetworkSummary;
@@ -83,6 +90,9 @@ export function registerInit(program: Command): void {
           ...(o.mqtt !== undefined ? { mqttUrl: o.mqtt } : {}),
           batch: batchFrom(o),
           force: o.force === true,
+          ...(o.gossip === true || o.gossipBasePort !== undefined
+            ? { gossip: { basePort: o.gossipBasePort !== undefined ? parseWholeNumber(o.gossipBasePort, '--gossip-base-port') : DEFAULT_GOSSIP_BASE_PORT } }
+            : {}),
         });
       } catch (err) {
         // A usage error goes through commander (exit code 2, like its own argument errors); any other

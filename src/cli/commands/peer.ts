@@ -12,6 +12,10 @@ import { createServiceNotifier } from '../../platform/systemd.js';
 import { formatLogLine } from '../../peer/consoleLog.js';
 import { ConsoleOutput } from '../../peer/consoleOutput.js';
 import { Peer } from '../../peer/peer.js';
+import { ChannelState } from '../../channel/channelState.js';
+import { configFromBlock } from '../../channel/blocks.js';
+import { systemClock } from '../../config/clock.js';
+import { GossipNode } from '../../gossip/gossipNode.js';
 import { formatStatusLine, type StatusReport } from '../../peer/statusReport.js';
 import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
@@ -82,13 +86,29 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   }));
   const metrics = createMetrics('peer');
   const ledger = openLedger(ledgerPath(o.data, channel), { channel });
+  // With a gossip section the board pulls from the orderer only while it leads its org (src/gossip).
+  const gossipConfig = board.config.gossip;
+  let gossip: GossipNode | null = null;
   const peer = new Peer({
     boardId: o.board, ledger, genesis, signer: board.signer, links, log, metrics, responsePackingLimitBytes,
+    ...(gossipConfig !== undefined ? { deliverAtStart: false, role: { role: () => gossip?.role() ?? 'follower' } } : {}),
     limits: {
       payloadBufferSlots: o.payloadBufferSlots,
       deliver: { keepaliveMs: o.keepaliveMs, streamStallTimeoutMs: o.stallTimeoutMs, maxRetryDelayMs: o.maxRetryDelayMs },
     },
   });
+  if (gossipConfig !== undefined) {
+    gossip = new GossipNode({
+      peer,
+      channelState: new ChannelState(configFromBlock(ledger.getBlock(ledger.lastConfigNumber())!)),
+      signer: board.signer,
+      listen: gossipConfig.listen,
+      bootstrap: gossipConfig.bootstrap,
+      clock: systemClock,
+      random: Math.random,
+      log: log.child({ component: 'gossip' }),
+    });
+  }
   const metricsServer = o.metricsPort !== undefined ? await startMetricsServer(metrics.registry, o.metricsPort) : null;
   // The LEDs are a view of the peer: when their IO cannot be opened the board still syncs, and says why.
   let leds: LedDriver | null = null;
@@ -129,6 +149,8 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   peer.on('rejected', onChange);
   peer.on('stopped', onChange);
   peer.start();
+  await gossip?.start();
+  gossip?.on('role', onChange);
   report(true);
   log.info({ board: o.board, channel: ledger.channel, height: ledger.height(), endpoints }, 'peer started');
   // Under systemd (Type=notify): READY=1 now that the ledger is open, the orderer links are opening and
@@ -139,6 +161,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   log.info({ signal: sig }, 'stopping');
   void service.stopping(`stopping on ${sig}`);
   clearInterval(timer);
+  await gossip?.stop();
   await peer.stop();
   report(true);
   await leds?.stop();

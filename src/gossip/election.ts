@@ -1,0 +1,94 @@
+// Leader election per organisation: the live member (self included) with the highest ledger height,
+// ties to the lowest id, with hysteresis so that leadership does not flap between boards whose heights
+// leapfrog each other (design.md §2). Every member computes it from its own membership view; views agree
+// once membership is stable, so there is one leader per org.
+
+export interface Candidate {
+  id: string;
+  height: number;
+  /** The member says (in its ALIVE) that it leads: how a board that joins late learns the incumbent. */
+  leading?: boolean;
+}
+
+export interface ElectionParams {
+  leaderHandoverMinBlocks: number;
+  leaderMinTermMs: number;
+  electionStartupGraceMs: number;
+}
+
+/** Highest height, ties to the lowest id. */
+export function bestCandidate(live: readonly Candidate[]): Candidate | null {
+  let best: Candidate | null = null;
+  for (const c of live) {
+    if (best === null || c.height > best.height || (c.height === best.height && c.id < best.id)) best = c;
+  }
+  return best;
+}
+
+/**
+ * Who leads now, given the live candidates and the current leader (null: none yet) and its term start.
+ * The current leader keeps the role while it is live and either its term is younger than
+ * leaderMinTermMs or no challenger leads it by leaderHandoverMinBlocks.
+ */
+export function chooseLeader(
+  live: readonly Candidate[], current: string | null, termStartMs: number, nowMs: number, p: ElectionParams,
+): string | null {
+  const best = bestCandidate(live);
+  if (best === null) return null;
+  const incumbent = current === null ? undefined : live.find((c) => c.id === current);
+  if (incumbent === undefined) {
+    // A live member that already leads is kept rather than elected against (a board joining late).
+    return bestCandidate(live.filter((c) => c.leading === true))?.id ?? best.id;
+  }
+  if (nowMs - termStartMs < p.leaderMinTermMs) return incumbent.id;
+  return best.height >= incumbent.height + p.leaderHandoverMinBlocks ? best.id : incumbent.id;
+}
+
+export type ElectionState =
+  | { kind: 'starting'; sinceMs: number }
+  | { kind: 'elected'; leader: string; termStartMs: number };
+
+/** The election as seen by one member: waits out the startup grace, then follows chooseLeader. */
+export class LeaderElection {
+  private s: ElectionState;
+
+  constructor(readonly selfId: string, private readonly p: ElectionParams, nowMs: number) {
+    this.s = { kind: 'starting', sinceMs: nowMs };
+  }
+
+  get state(): ElectionState {
+    return this.s;
+  }
+
+  get leader(): string | null {
+    return this.s.kind === 'elected' ? this.s.leader : null;
+  }
+
+  get isLeader(): boolean {
+    return this.leader === this.selfId;
+  }
+
+  /** Re-evaluates with the live members of the org (self included); returns true when the leader changed. */
+  update(live: readonly Candidate[], nowMs: number): boolean {
+    const s = this.s;
+    if (s.kind === 'starting') {
+      if (nowMs - s.sinceMs < this.p.electionStartupGraceMs) return false;
+      const leader = chooseLeader(live, null, 0, nowMs, this.p);
+      if (leader === null) return false;
+      this.s = { kind: 'elected', leader, termStartMs: nowMs };
+      return true;
+    }
+    let leader = chooseLeader(live, s.leader, s.termStartMs, nowMs, this.p);
+    if (leader === this.selfId) {
+      // Two boards that elected themselves before hearing each other: the one with the lower id keeps
+      // the role unless the other leads it by leaderHandoverMinBlocks (then the lower one hands over).
+      const self = live.find((c) => c.id === this.selfId);
+      const rival = live.find((c) => c.leading === true && c.id < this.selfId
+        && (self === undefined || self.height < c.height + this.p.leaderHandoverMinBlocks));
+      if (rival !== undefined) leader = rival.id;
+    }
+    if (leader === null || leader === s.leader) return false;
+    this.s = { kind: 'elected', leader, termStartMs: nowMs };
+    return true;
+  }
+}

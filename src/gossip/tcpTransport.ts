@@ -1,0 +1,110 @@
+// Gossip over TCP (node:net): one listening socket for incoming frames, one outgoing connection per peer
+// address for sending. Messages carry their own signature, so a connection needs no handshake, and
+// sending only on outgoing connections avoids deciding which of two crossing connections to keep.
+import net from 'node:net';
+import type { Clock } from '../config/clock.js';
+import type { Logger } from '../observability/logger.js';
+import { FrameDecoder, encodeFrame } from './frameCodec.js';
+
+export interface GossipTransportLimits {
+  maxFrameBytes: number;
+  maxQueuedBytesPerConnection: number;
+  reconnectDelayMs: number;
+}
+
+export interface GossipTransport {
+  /** Address others reach this board at (host:port), known once listening. */
+  readonly endpoint: string;
+  /** Sends one message; false when it was dropped (no connection, queue full, too large). */
+  send(endpoint: string, message: Uint8Array): boolean;
+  stop(): Promise<void>;
+}
+
+export interface TcpTransportOptions {
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  limits: GossipTransportLimits;
+  clock: Clock;
+  log: Logger;
+  onMessage(message: Uint8Array): void;
+}
+
+export function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`'${s}' is not host:port`);
+  return { host: s.slice(0, i), port };
+}
+
+export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipTransport> {
+  const { host, port } = parseHostPort(o.listen);
+  const inbound = new Set<net.Socket>();
+  const outbound = new Map<string, net.Socket>();
+  const failedAt = new Map<string, number>();
+  const server = net.createServer((socket) => {
+    inbound.add(socket);
+    const decoder = new FrameDecoder(o.limits.maxFrameBytes);
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        o.log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, err: (err as Error).message }, 'gossip connection dropped');
+        socket.destroy();
+        return;
+      }
+      for (const f of frames) o.onMessage(f);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => inbound.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const bound = server.address() as net.AddressInfo;
+  const endpoint = `${host}:${bound.port}`;
+  let stopped = false;
+
+  const connection = (to: string): net.Socket | null => {
+    const existing = outbound.get(to);
+    if (existing) return existing;
+    const failed = failedAt.get(to);
+    if (stopped || (failed !== undefined && o.clock.now() - failed < o.limits.reconnectDelayMs)) return null;
+    let target: { host: string; port: number };
+    try {
+      target = parseHostPort(to);
+    } catch {
+      return null;
+    }
+    const socket = net.connect(target);
+    socket.setNoDelay(true);
+    outbound.set(to, socket);
+    socket.on('error', (err) => {
+      failedAt.set(to, o.clock.now());
+      o.log.debug({ to, err: err.message }, 'gossip connection failed');
+    });
+    socket.on('close', () => { if (outbound.get(to) === socket) outbound.delete(to); });
+    socket.on('data', () => undefined);
+    return socket;
+  };
+
+  return {
+    endpoint,
+    send(to, message) {
+      if (message.length > o.limits.maxFrameBytes) return false;
+      const socket = connection(to);
+      if (socket === null || socket.destroyed) return false;
+      // Bytes written before the connection is up are queued by node, and count against the same limit.
+      if (socket.writableLength + message.length > o.limits.maxQueuedBytesPerConnection) return false;
+      socket.write(encodeFrame(message));
+      return true;
+    },
+    async stop() {
+      stopped = true;
+      for (const s of outbound.values()) s.destroy();
+      for (const s of inbound) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LeaderElection, chooseLeader } from '../../../src/gossip/election.js';
+
+const p = { leaderHandoverMinBlocks: 10, leaderMinTermMs: 1_000, electionStartupGraceMs: 500 };
+
+test('the highest height wins', () => {
+  assert.equal(chooseLeader([{ id: 'a', height: 5 }, { id: 'b', height: 9 }, { id: 'c', height: 7 }], null, 0, 0, p), 'b');
+});
+
+test('ties go to the lowest id', () => {
+  assert.equal(chooseLeader([{ id: 'c', height: 9 }, { id: 'a', height: 9 }, { id: 'b', height: 9 }], null, 0, 0, p), 'a');
+});
+
+test('hysteresis: a challenger must lead by leaderHandoverMinBlocks, and not during the min term', () => {
+  const live = [{ id: 'a', height: 100 }, { id: 'b', height: 109 }];
+  assert.equal(chooseLeader(live, 'a', 0, 5_000, p), 'a', 'ahead by 9 < 10: the incumbent stays');
+  live[1]!.height = 110;
+  assert.equal(chooseLeader(live, 'a', 0, 5_000, p), 'b', 'ahead by 10: handover');
+  assert.equal(chooseLeader(live, 'a', 4_500, 5_000, p), 'a', 'within the min term: the incumbent stays');
+});
+
+test('a dead leader is replaced at once, even within its term', () => {
+  assert.equal(chooseLeader([{ id: 'b', height: 1 }, { id: 'c', height: 1 }], 'a', 4_900, 5_000, p), 'b');
+});
+
+test('the state machine waits out the startup grace, then keeps its leader until the rule says otherwise', () => {
+  const e = new LeaderElection('b', p, 0);
+  const live = [{ id: 'a', height: 3 }, { id: 'b', height: 3 }];
+  assert.equal(e.update(live, 100), false);
+  assert.equal(e.leader, null);
+  assert.equal(e.update(live, 500), true);
+  assert.equal(e.leader, 'a');
+  assert.equal(e.isLeader, false);
+  // b pulls ahead, but not by enough.
+  assert.equal(e.update([{ id: 'a', height: 3 }, { id: 'b', height: 12 }], 5_000), false);
+  // a dies.
+  assert.equal(e.update([{ id: 'b', height: 12 }], 5_100), true);
+  assert.ok(e.isLeader);
+  // a comes back higher, within b's term: b holds.
+  assert.equal(e.update([{ id: 'a', height: 50 }, { id: 'b', height: 12 }], 5_200), false);
+  assert.equal(e.update([{ id: 'a', height: 50 }, { id: 'b', height: 12 }], 6_200), true);
+  assert.equal(e.leader, 'a');
+});
+
+test('a board that joins late keeps the member that already leads, even against a lower id', () => {
+  const e = new LeaderElection('a', p, 0);
+  assert.equal(e.update([{ id: 'a', height: 3 }, { id: 'b', height: 3, leading: true }], 600), true);
+  assert.equal(e.leader, 'b');
+  assert.equal(chooseLeader([{ id: 'a', height: 3 }, { id: 'b', height: 3 }], null, 0, 0, p), 'a', 'without the claim: lowest id');
+});
+
+test('two boards that elected themselves: the higher id hands over unless it leads by the handover margin', () => {
+  const b = new LeaderElection('b', p, 0);
+  assert.equal(b.update([{ id: 'b', height: 3 }], 600), true);
+  assert.ok(b.isLeader);
+  assert.equal(b.update([{ id: 'a', height: 3, leading: true }, { id: 'b', height: 3 }], 700), true);
+  assert.equal(b.leader, 'a');
+  const c = new LeaderElection('c', p, 0);
+  c.update([{ id: 'c', height: 20 }], 600);
+  assert.equal(c.update([{ id: 'a', height: 3, leading: true }, { id: 'c', height: 20 }], 700), false, 'ahead by 17 >= 10: c keeps it');
+  const a = new LeaderElection('a', p, 0);
+  a.update([{ id: 'a', height: 3 }], 600);
+  assert.equal(a.update([{ id: 'a', height: 3 }, { id: 'c', height: 20, leading: true }], 700), false, 'within the min term a keeps it');
+  assert.equal(a.update([{ id: 'a', height: 3 }, { id: 'c', height: 20, leading: true }], 1_700), true, 'then hands over to c');
+  assert.equal(a.leader, 'c');
+});

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { generateKeyPair } from '../../../src/crypto/keys.js';
+import { FrameDecoder, encodeFrame } from '../../../src/gossip/frameCodec.js';
+import { GossipType, openGossip, signGossip } from '../../../src/gossip/messages.js';
+import { makeTestChannel } from '../../helpers/testChannel.js';
+
+const WINDOW_MS = 60_000;
+
+test('a signed ALIVE and BLOCKS open with their fields; the sender is named', () => {
+  const tc = makeTestChannel();
+  const now = Date.now();
+  const c = tc.boardSigner.certificate;
+  const alive = { id: c.id, org: c.org, height: 7, incarnation: now, seq: 3, endpoint: '127.0.0.1:7100', leader: false };
+  const r = openGossip(signGossip(tc.config.channel, { type: GossipType.ALIVE, alive }, tc.boardSigner, now), tc.state, now, WINDOW_MS);
+  assert.ok(r.ok);
+  assert.deepEqual(r.message.body, { type: GossipType.ALIVE, alive });
+  const blocks = tc.chain(2);
+  const b = openGossip(signGossip(tc.config.channel, { type: GossipType.BLOCKS, blocks }, tc.boardSigner, now), tc.state, now, WINDOW_MS);
+  assert.ok(b.ok && b.message.body.type === GossipType.BLOCKS);
+  assert.deepEqual(b.message.body.blocks.map((x) => Buffer.from(x)), blocks.map((x) => Buffer.from(x)));
+});
+
+test('wrong key, another channel, a stale timestamp, an ALIVE for someone else and junk are refused', () => {
+  const tc = makeTestChannel();
+  const now = Date.now();
+  const c = tc.boardSigner.certificate;
+  const alive = { id: c.id, org: c.org, height: 1, incarnation: 1, seq: 1, endpoint: 'h:1', leader: true };
+  const reason = (bytes: Uint8Array): string => {
+    const r = openGossip(bytes, tc.state, now, WINDOW_MS);
+    assert.ok(!r.ok);
+    return `${r.sender}: ${r.reason}`;
+  };
+  const wrongKey = { certificate: c, privateKey: generateKeyPair().privateKey };
+  assert.match(reason(signGossip(tc.config.channel, { type: GossipType.ALIVE, alive }, wrongKey, now)), /org1\/.*bad signature/);
+  assert.match(reason(signGossip('other', { type: GossipType.ALIVE, alive }, tc.boardSigner, now)), /for channel 'other'/);
+  assert.match(reason(signGossip(tc.config.channel, { type: GossipType.ALIVE, alive }, tc.boardSigner, now - 2 * WINDOW_MS)), /outside the window/);
+  assert.match(reason(signGossip(tc.config.channel, { type: GossipType.ALIVE, alive: { ...alive, id: 'someone-else' } }, tc.boardSigner, now)),
+    /signed by another member/);
+  assert.match(reason(Uint8Array.of(1, 2, 3)), /^unknown: malformed/);
+});
+
+test('frames split across chunks are reassembled; an oversized frame is refused', () => {
+  const d = new FrameDecoder(10);
+  const f = Buffer.concat([encodeFrame(Uint8Array.of(1, 2, 3)), encodeFrame(Uint8Array.of(4))]);
+  assert.deepEqual(d.push(f.subarray(0, 5)), []);
+  assert.deepEqual(d.push(f.subarray(5)).map((x) => [...x]), [[1, 2, 3], [4]]);
+  assert.throws(() => new FrameDecoder(2).push(encodeFrame(Uint8Array.of(1, 2, 3))), /exceeds the limit/);
+});
