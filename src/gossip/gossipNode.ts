@@ -136,7 +136,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     const msg = this.sign({
       type: GossipType.ALIVE,
       alive: {
-        ...this.self, height: this.o.peer.status().height, incarnation: this.incarnation, seq: this.seq, endpoint: t.endpoint,
+        ...this.self, height: this.o.peer.height, incarnation: this.incarnation, seq: this.seq, endpoint: t.endpoint,
         leader: this.election.isLeader,
       },
     });
@@ -149,7 +149,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private elect(): void {
     const now = this.o.clock.now();
     const live: Candidate[] = this.membership.live().filter((m) => m.org === this.self.org).map((m) => ({ id: m.id, height: m.height, leading: m.leader }));
-    live.push({ id: this.self.id, height: this.o.peer.status().height });
+    live.push({ id: this.self.id, height: this.o.peer.height });
     const wasLeader = this.election.isLeader;
     if (this.election.update(live, now)) {
       this.o.log.info({ org: this.self.org, leader: this.election.leader }, 'gossip leader elected');
@@ -248,7 +248,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   private flushOutbox(): void {
     if (this.outbox.length === 0) return;
-    const height = this.o.peer.status().height;
+    const height = this.o.peer.height;
     const ready = this.outbox.filter((b) => blockNumber(b) < height);
     this.outbox = this.outbox.filter((b) => blockNumber(b) >= height);
     if (ready.length > 0) this.push(ready, new Set());

@@ -2,7 +2,8 @@
 // and the signal Deliver sessions wait on for new blocks.
 import type { Clock, TimerHandle } from '../config/clock.js';
 import { ChannelState } from '../channel/channelState.js';
-import { type BlockSigner, configFromBlock, makeBlock, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
+import { type BlockSigner, makeBlock, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
+import { anchorGenesis } from '../ledger/anchorGenesis.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { ChannelConfig } from '../protocol/channelConfig.js';
 import type { Signer } from '../protocol/envelope.js';
@@ -28,18 +29,7 @@ export class Chain {
   private closed = false;
 
   constructor(private readonly opts: ChainOptions) {
-    const { ledger, genesis } = opts;
-    if (ledger.height() === 0) {
-      ledger.append([genesis], null, 0, 1);
-    } else {
-      const stored = ledger.getBlock(0);
-      if (!stored || !Buffer.from(stored).equals(genesis)) {
-        throw new Error(`channel ${ledger.channel}: the ledger's block 0 is not this network's genesis block`);
-      }
-    }
-    const configBlock = ledger.getBlock(ledger.lastConfigNumber());
-    if (!configBlock) throw new Error(`channel ${ledger.channel}: configuration block missing from the ledger`);
-    this.stateValue = new ChannelState(configFromBlock(configBlock), opts.clock.now());
+    this.stateValue = new ChannelState(anchorGenesis(opts.ledger, opts.genesis), opts.clock.now());
     this.blockSigner = this.findSigner(this.stateValue);
     this.cutter = new BlockCutter(this.stateValue.config.batch);
   }

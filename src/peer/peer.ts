@@ -2,10 +2,10 @@
 // wired together. Blocks flow deliver client → verifier → payload buffer → committer → ledger.
 import { EventEmitter } from 'node:events';
 import { ChannelState } from '../channel/channelState.js';
-import { configFromBlock } from '../channel/blocks.js';
 import { type Clock, systemClock } from '../config/clock.js';
 import { deliverClientDefaults, deliverDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
 import { toHex } from '../crypto/hash.js';
+import { anchorGenesis } from '../ledger/anchorGenesis.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { PeerMetrics } from '../observability/metrics.js';
@@ -107,26 +107,18 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     const clock = o.clock ?? systemClock;
     this.ledger = o.ledger;
     this.channel = o.ledger.channel;
-    if (this.ledger.height() === 0) {
-      this.ledger.append([o.genesis], null, 0, 1);
-    } else {
-      const block0 = this.ledger.getBlock(0);
-      if (!block0 || !Buffer.from(block0).equals(o.genesis)) {
-        throw new Error(`channel ${this.channel}: the ledger's block 0 is not this network's genesis block`);
-      }
-    }
-    const configBlock = this.ledger.getBlock(this.ledger.lastConfigNumber());
-    if (!configBlock) throw new Error(`channel ${this.channel}: configuration block missing from the ledger`);
+    const config = anchorGenesis(this.ledger, o.genesis);
     const height = this.ledger.height();
-    this.verifier = new BlockVerifier(new ChannelState(configFromBlock(configBlock)), height - 1, this.ledger.lastHash(),
+    this.verifier = new BlockVerifier(new ChannelState(config), height - 1, this.ledger.lastHash(),
       (n) => o.log.info({ channel: this.channel, block: n }, 'configuration block verified'));
     this.buffer = new PayloadBuffer(limits.payloadBufferSlots, height);
     this.hashScratch = new Uint8Array(1024 * HASH_BYTES);
+    const channelLabel = { channel: this.channel };
     this.committer = new Committer(this.ledger, this.buffer, limits.commitRunMaxBlocks, {
       committed: (h, n) => {
         this.committedCount += n;
-        o.metrics?.ledgerHeight.set({ channel: this.channel }, h);
-        o.metrics?.blocksCommitted.inc({ channel: this.channel }, n);
+        o.metrics?.ledgerHeight.set(channelLabel, h);
+        o.metrics?.blocksCommitted.inc(channelLabel, n);
         this.emit('committed', h);
         this.deliver.resume();
       },
@@ -237,6 +229,11 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       return -1;
     }
     return r.duplicates + r.good;
+  }
+
+  /** Committed height, without building a whole status report. */
+  get height(): number {
+    return this.ledger.height();
   }
 
   status(): PeerStatus {
