@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { collect } from '../src/cli/options.js';
 import { DEFAULT_RELEASES_KEPT, releaseName } from '../src/deploy/boardLayout.js';
 import { readBundleFile } from '../src/deploy/bundleFile.js';
 import {
@@ -44,7 +45,6 @@ function whole(min: number) {
   };
 }
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 async function main(): Promise<number> {
   const program = new Command('deploy')

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { collect, wholeNumber } from '../src/cli/options.js';
 import { releaseName } from '../src/deploy/boardLayout.js';
 import { readBundleFile } from '../src/deploy/bundleFile.js';
 import { DEFAULT_STATUS_INTERVAL_MS } from '../src/deploy/deployBoard.js';
@@ -38,11 +39,6 @@ interface ProvisionCliOptions {
 }
 
 const WIFI_PASSWORD_ENV = 'EDGEPEER_WIFI_PASSWORD';
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-function whole(v: string): number {
-  if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a whole number`);
-  return Number(v);
-}
 
 /** First line of a file, without its line end: passwords are kept out of argv and shell history. */
 function firstLine(path: string, what: string): string {
@@ -75,7 +71,7 @@ async function main(): Promise<void> {
     .requiredOption('--board <id>', 'board id this card is for')
     .option('--profile <name>', "board profile (default: the board.json's)")
     .option('--orderer <endpoint>', 'orderer endpoint written into board.json (repeatable; default: the board.json\'s)', collect)
-    .option('--heap-mb <n>', 'Node heap cap (default: from the profile\'s RAM)', whole)
+    .option('--heap-mb <n>', 'Node heap cap (default: from the profile\'s RAM)', wholeNumber)
     .option('--console [device]', "edgepeer's serial console: the profile's UART, or this device[@baud]")
     .option('--firmware-path <path>', 'where the OS mounts the boot partition (Bullseye and older: /boot)', DEFAULT_FIRMWARE_PATH)
     .option('--keep-serial-console', "keep Linux's console on the UART (cmdline.txt console=serial0)")

@@ -34,75 +34,94 @@ export async function startInProcessNetwork(opts: {
 } = {}): Promise<InProcessNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-net-'));
   const channels = opts.channels ?? ['testchannel'];
-  const summary = await createNetwork({
-    dir: join(dir, 'network'), channels, orgs: opts.orgs ?? 1, boardsPerOrg: opts.boardsPerOrg ?? 3,
-    batch: { batchTimeoutMs: 50, ...opts.batch },
-  });
-  const netDir = summary.dir;
-  let broker: EmbeddedBroker | null = null;
-  let brokerUrl = opts.brokerUrl;
-  if (brokerUrl === undefined) {
-    broker = await startEmbeddedBroker({ port: 0 });
-    brokerUrl = broker.url;
+  // Set as they start, for the cleanup of a network that fails half way up.
+  const held: { broker: EmbeddedBroker | null; orderer: Orderer | null } = { broker: null, orderer: null };
+  try {
+    return await build();
+  } catch (err) {
+    // A network that failed half way up leaves no broker, ledger or temp dir behind.
+    await held.orderer?.stop().catch(() => undefined);
+    await held.broker?.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
-  const ids = loadOrdererIdentities(netDir);
-  const orderer = new Orderer({
-    dataDir: join(dir, 'orderer'),
-    channels: channels.map((channel) => ({ channel, genesis: loadGenesis(netDir, channel) })),
-    signer: ids.node,
-    log: silentLogger(),
-    limits: opts.deliverLimits,
-  });
-  await orderer.serve(new MqttServerLink({ endpoint: { url: brokerUrl } }));
-  const peers = new Map<Peer, { link: MqttClientLink; ledger: { close(): Promise<void> } }>();
-  const clients: { client: BroadcastClient; link: MqttClientLink }[] = [];
-  const url = brokerUrl;
 
-  const stopPeer = async (peer: Peer): Promise<void> => {
-    const p = peers.get(peer);
-    if (!p) return;
-    peers.delete(peer);
-    await peer.stop();
-    await p.link.close();
-    await p.ledger.close();
-  };
-  return {
-    dir,
-    summary,
-    brokerUrl: url,
-    orderer,
-    stopPeer,
-    async startPeer(boardId, popts = {}) {
-      const board = loadBoard(netDir, boardId);
-      const channel = popts.channel ?? board.config.channel;
-      const link = new MqttClientLink({ endpoint: { url }, clientId: boardId });
-      const ledger = openLedger(ledgerPath(join(dir, 'peers', boardId), channel), { channel });
-      const peer = new Peer({
-        boardId, ledger, genesis: loadGenesis(netDir, channel), signer: board.signer, links: [link], log: silentLogger(),
-        limits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500, ...popts.deliver } },
-      });
-      peers.set(peer, { link, ledger });
-      peer.start();
-      return peer;
-    },
-    async client(org, channel = channels[0]!) {
-      const link = new MqttClientLink({ endpoint: { url }, clientId: `client-${clients.length}-${process.pid}` });
-      await link.open([channel]);
-      const client = new BroadcastClient(link, channel, loadClient(netDir, org));
-      clients.push({ client, link });
-      return client;
-    },
-    async stop() {
-      for (const peer of [...peers.keys()]) await stopPeer(peer);
-      for (const c of clients) {
-        c.client.close();
-        await c.link.close();
-      }
-      await orderer.stop();
-      await broker?.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  async function build(): Promise<InProcessNetwork> {
+    const summary = await createNetwork({
+      dir: join(dir, 'network'), channels, orgs: opts.orgs ?? 1, boardsPerOrg: opts.boardsPerOrg ?? 3,
+      batch: { batchTimeoutMs: 50, ...opts.batch },
+    });
+    const netDir = summary.dir;
+    let brokerUrl = opts.brokerUrl;
+    if (brokerUrl === undefined) {
+      const broker = await startEmbeddedBroker({ port: 0 });
+      held.broker = broker;
+      brokerUrl = broker.url;
+    }
+    const ids = loadOrdererIdentities(netDir);
+    const started = new Orderer({
+      dataDir: join(dir, 'orderer'),
+      channels: channels.map((channel) => ({ channel, genesis: loadGenesis(netDir, channel) })),
+      signer: ids.node,
+      log: silentLogger(),
+      limits: opts.deliverLimits,
+    });
+    held.orderer = started;
+    await started.serve(new MqttServerLink({ endpoint: { url: brokerUrl } }));
+    const peers = new Map<Peer, { link: MqttClientLink; ledger: { close(): Promise<void> } }>();
+    const clients: { client: BroadcastClient; link: MqttClientLink }[] = [];
+    const url = brokerUrl;
+
+    const stopPeer = async (peer: Peer): Promise<void> => {
+      const p = peers.get(peer);
+      if (!p) return;
+      peers.delete(peer);
+      await peer.stop();
+      await p.link.close();
+      await p.ledger.close();
+    };
+    return {
+      dir,
+      summary,
+      brokerUrl: url,
+      orderer: started,
+      stopPeer,
+      async startPeer(boardId, popts = {}) {
+        const board = loadBoard(netDir, boardId);
+        const channel = popts.channel ?? board.config.channel;
+        const link = new MqttClientLink({ endpoint: { url }, clientId: boardId });
+        const ledger = openLedger(ledgerPath(join(dir, 'peers', boardId), channel), { channel });
+        const peer = new Peer({
+          boardId, ledger, genesis: loadGenesis(netDir, channel), signer: board.signer, links: [link], log: silentLogger(),
+          limits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500, ...popts.deliver } },
+        });
+        peers.set(peer, { link, ledger });
+        peer.start();
+        return peer;
+      },
+      async client(org, channel = channels[0]!) {
+        const link = new MqttClientLink({ endpoint: { url }, clientId: `client-${clients.length}-${process.pid}` });
+        await link.open([channel]);
+        const client = new BroadcastClient(link, channel, loadClient(netDir, org));
+        clients.push({ client, link });
+        return client;
+      },
+      async stop() {
+        try {
+          for (const peer of [...peers.keys()]) await stopPeer(peer);
+          for (const c of clients) {
+            c.client.close();
+            await c.link.close();
+          }
+          await started.stop();
+        } finally {
+          // Even when a peer fails to stop, the broker's port and the temp dir are released.
+          await held.broker?.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  }
 }
 
 /** Resolves once `peer` reaches `height`, rejects after `timeoutMs` naming where it stood. */

@@ -65,7 +65,20 @@ export async function startNotifySocket(dir: string): Promise<NotifySocket> {
       for (const l of listeners) l();
     });
   });
-  await bound;
+  let bindTimer: NodeJS.Timeout | undefined;
+  const bindTimedOut = new Promise<never>((_, reject) => {
+    bindTimer = setTimeout(() => reject(new Error(`notify listener not bound after ${NOTIFY_WAIT_TIMEOUT_MS} ms: ${stderr}`)), NOTIFY_WAIT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([bound, bindTimedOut]);
+  } catch (err) {
+    // The caller gets no handle to stop it with: a listener that never bound is stopped here.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw err;
+  } finally {
+    clearTimeout(bindTimer);
+  }
   return {
     path,
     messages,

@@ -411,9 +411,23 @@ export class TestRig {
     this.cleanups.push(fn);
   }
 
-  /** Kills this test's processes that still run, then runs the deferred cleanups. */
+  /**
+   * Kills this test's processes that still run, then runs the deferred cleanups, newest first. Every
+   * cleanup runs even when an earlier one throws (a broker that fails to stop must not leave the temp
+   * dirs behind); the failures are rethrown together at the end. Running it twice releases nothing twice.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.procs.map((p) => p.kill('SIGKILL')));
-    for (const fn of this.cleanups.reverse()) await fn();
+    const errors: unknown[] = [];
+    const killed = await Promise.allSettled(this.procs.splice(0).map((p) => p.kill('SIGKILL')));
+    for (const r of killed) if (r.status === 'rejected') errors.push(r.reason);
+    for (const fn of this.cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} test cleanups failed`);
   }
 }

@@ -2,7 +2,7 @@
 // it, with no board named (everything skipped, the reason printed), and with a Pi 5 named on stand-in
 // libgpiod and pinctrl tools (every test runs and passes, reading the lines back).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,15 @@ import { fakeGpiod } from '../helpers/fakeGpiod.js';
 const HIL_TEST = fileURLToPath(new URL('../hil/gpioLeds.test.js', import.meta.url));
 const RUN_TIMEOUT_MS = 60_000;
 const fake = fakeGpiod();
-after(() => fake.remove());
+/** Suites still running: a test cancelled mid-run (its timeout, a failure) must not leave its child behind. */
+const running = new Set<ChildProcess>();
+after(async () => {
+  await Promise.all([...running].map((c) => new Promise<void>((resolve) => {
+    c.once('close', () => resolve());
+    c.kill('SIGKILL');
+  })));
+  fake.remove();
+});
 
 function runSuite(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -20,6 +28,8 @@ function runSuite(env: Record<string, string>): Promise<{ code: number | null; o
   delete childEnv['EDGEPEER_HIL_BOARD'];
   Object.assign(childEnv, env);
   const child = spawn(process.execPath, ['--test', '--test-reporter=tap', HIL_TEST], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let out = '';
   child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
   child.stderr.on('data', (c: Buffer) => { out += c.toString(); });

@@ -29,7 +29,7 @@ import { MAX_BLOCK_NUMBER, SeekBehavior, SeekType, seekInfoFromWire, seekInfoToW
 import { Status, statusName } from '../../src/protocol/status.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
-import { type BrokerCase, brokerCases } from '../helpers/brokers.js';
+import { type BrokerCase, type RunningBroker, brokerCases } from '../helpers/brokers.js';
 import {
   type CliProcess, type OrdererBroker, type StatusFields, TestRig, brokerForOrderer, freePort, heightOf, initNetwork,
   killAllProcesses, ledgerInfo, ledgerVerify, readMetric, runCliJson, statusLines, waitForMetric, waitForStatus, withTimeout,
@@ -183,6 +183,17 @@ async function fakeOrderer(url: string, responses: Uint8Array[][]): Promise<{ se
   return { seekStarts, link };
 }
 
+/** A bare broker of `brokerCase` for a fake orderer, stopped with the rig; null (test skipped) when missing. */
+async function withBroker(t: TestContext, s: Setup, brokerCase: BrokerCase): Promise<RunningBroker | null> {
+  const running = await brokerCase.start();
+  if ('skip' in running) {
+    t.skip(running.skip);
+    return null;
+  }
+  s.rig.defer(() => running.stop());
+  return running;
+}
+
 /** Publishes raw bytes and subscribes, with no edgepeer code in between. */
 async function rawClient(url: string, rig: TestRig): Promise<MqttClient> {
   const c = await connectAsync(url, { clientId: `raw-${process.pid}-${Date.now()}`, reconnectPeriod: 0 });
@@ -193,12 +204,8 @@ async function rawClient(url: string, rig: TestRig): Promise<MqttClient> {
 for (const brokerCase of brokerCases()) {
   test(`security over ${brokerCase.name}: forged blocks from a fake orderer are never committed; the peer re-seeks from its height`, async (t) => {
     const s = await setup(t, 1);
-    const running = await brokerCase.start();
-    if ('skip' in running) {
-      t.skip(running.skip);
-      return;
-    }
-    s.rig.defer(() => running.stop());
+    const running = await withBroker(t, s, brokerCase);
+    if (running === null) return;
     const board = s.net.boards[0]!.id;
     const { blocks, signer, hashes } = genuineChain(s.net.dir, 9);
     // Seek 1 gets blocks 1..5 and a forged 6; each later seek another forgery of 6; the last the genuine 6..8.
@@ -231,12 +238,8 @@ for (const brokerCase of brokerCases()) {
 
   test(`security over ${brokerCase.name}: a block with a broken signature is not committed when a well-signed block follows it`, async (t) => {
     const s = await setup(t, 1);
-    const running = await brokerCase.start();
-    if ('skip' in running) {
-      t.skip(running.skip);
-      return;
-    }
-    s.rig.defer(() => running.stop());
+    const running = await withBroker(t, s, brokerCase);
+    if (running === null) return;
     const board = s.net.boards[0]!.id;
     const { blocks } = genuineChain(s.net.dir, 5);
     // Block 3's header is genuine (block 4, correctly signed, chains to it) but its signature bytes are not.

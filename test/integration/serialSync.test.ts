@@ -136,8 +136,9 @@ test(`noise on the line (flipped bits, dropped bytes, garbage): no bad block is 
   rig.defer(() => pair1.stop());
   rig.defer(() => pair2.stop());
   const proxy = new NoiseProxy(pair1.b, pair2.a, NOISE_RATES, NOISE_SEED);
-  await proxy.start();
+  // Deferred first: a start that opens one port and fails on the other still closes the open one.
   rig.defer(() => proxy.close());
+  await proxy.start();
   const run = await startSerialRun(root, chain, pair2.b, pair1.a);
   rig.defer(() => run.stop());
 

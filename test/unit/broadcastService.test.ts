@@ -4,40 +4,33 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ZERO_HASH, configFromBlock, makeConfigBlock, signConfigEnvelope } from '../../src/channel/blocks.js';
+import { configFromBlock } from '../../src/channel/blocks.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { certificateValidityMs, requestTimeWindowMs } from '../../src/config/constants.js';
-import { type LmdbLedger, ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
+import type { LmdbLedger } from '../../src/ledger/lmdbLedger.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { BroadcastService } from '../../src/orderer/broadcastService.js';
-import { Chain } from '../../src/orderer/chain.js';
+import type { Chain } from '../../src/orderer/chain.js';
 import { blockEnvelopes, isConfigBlock } from '../../src/protocol/block.js';
 import { decodeCbor, encodeCbor } from '../../src/protocol/cbor.js';
 import { type BatchConfig, type ChannelConfig, channelConfigToWire } from '../../src/protocol/channelConfig.js';
 import { MessageType, type MessageTypeCode, type Signer, signEnvelope } from '../../src/protocol/envelope.js';
 import { type BroadcastResponse, decodeBroadcastResponse, encodeSubmitFrame } from '../../src/protocol/frames.js';
 import { Status } from '../../src/protocol/status.js';
-import { FakeServerLink, ManualClock, fakeReplyRoute } from '../helpers/fakes.js';
-import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
+import { FakeServerLink, fakeReplyRoute } from '../helpers/fakes.js';
+import { ChainFixtureRoot } from '../helpers/chainFixture.js';
+import type { TestChannel } from '../helpers/testChannel.js';
 
 const CHANNEL = 'testchannel';
 const ABSOLUTE_MAX_BYTES = 4096;
 /** Blocks are cut only by cut() or a config update, so a test sees exactly what is pending. */
 const BATCH: BatchConfig = { maxMessageCount: 100, preferredMaxBytes: 2048, absoluteMaxBytes: ABSOLUTE_MAX_BYTES, batchTimeoutMs: 60_000 };
 
-let root: string;
-let dirs = 0;
-before(() => {
-  root = mkdtempSync(join(tmpdir(), 'edgepeer-broadcast-'));
-});
-after(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const chains = new ChainFixtureRoot('edgepeer-broadcast-');
+before(() => chains.open());
+after(() => chains.remove());
 
 interface Fixture {
   tc: TestChannel;
@@ -50,20 +43,13 @@ interface Fixture {
 }
 
 function fixture(): Fixture {
-  const tc = makeTestChannel({ channel: CHANNEL, txDataBytes: 64 });
-  const config: ChannelConfig = { ...tc.config, batch: BATCH };
-  const genesis = makeConfigBlock(0, ZERO_HASH, signConfigEnvelope(config, tc.ordererAdmin), tc.blockSigners).bytes;
-  const ledger = openLedger(ledgerPath(join(root, `d${dirs++}`), CHANNEL), { channel: CHANNEL });
-  const clock = new ManualClock();
-  const chain = new Chain({ ledger, genesis, signer: tc.ordererSigner, clock });
+  const base = chains.chain(CHANNEL, BATCH);
+  const { tc, config, ledger, chain, clock } = base;
   const link = new FakeServerLink();
   const service = new BroadcastService({ chains: new Map([[CHANNEL, chain]]), clock, log: silentLogger(), requestTimeWindowMs });
   return {
     tc, config, ledger, chain, link, service,
-    async close() {
-      chain.close();
-      await ledger.close();
-    },
+    close: () => base.close(),
   };
 }
 

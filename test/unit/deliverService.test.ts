@@ -4,17 +4,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ZERO_HASH, makeConfigBlock, signConfigEnvelope } from '../../src/channel/blocks.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { certificateValidityMs, requestTimeWindowMs } from '../../src/config/constants.js';
-import { type LmdbLedger, ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
+import type { LmdbLedger } from '../../src/ledger/lmdbLedger.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { Chain } from '../../src/orderer/chain.js';
+import type { Chain } from '../../src/orderer/chain.js';
 import { type DeliverLimits, DeliverService } from '../../src/orderer/deliverService.js';
 import { blockNumber } from '../../src/protocol/block.js';
 import { decodeCbor, encodeCbor } from '../../src/protocol/cbor.js';
@@ -29,7 +25,8 @@ import {
 } from '../../src/protocol/seek.js';
 import { Status, type StatusCode } from '../../src/protocol/status.js';
 import { FakeServerLink, ManualClock, fakeReplyRoute, settle } from '../helpers/fakes.js';
-import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
+import { ChainFixtureRoot } from '../helpers/chainFixture.js';
+import type { TestChannel } from '../helpers/testChannel.js';
 
 const CHANNEL = 'testchannel';
 /** One envelope, one block: blocks are cut as the test orders them, no batch timer involved. */
@@ -44,14 +41,9 @@ const LIMITS: DeliverLimits = {
   heartbeatMs: 30_000,
 };
 
-let root: string;
-let dirs = 0;
-before(() => {
-  root = mkdtempSync(join(tmpdir(), 'edgepeer-deliver-'));
-});
-after(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const chains = new ChainFixtureRoot('edgepeer-deliver-');
+before(() => chains.open());
+after(() => chains.remove());
 
 interface Fixture {
   tc: TestChannel;
@@ -68,12 +60,8 @@ interface Fixture {
 }
 
 async function fixture(opts: { blocks?: number; limits?: Partial<DeliverLimits> } = {}): Promise<Fixture> {
-  const tc = makeTestChannel({ channel: CHANNEL, txDataBytes: 64 });
-  const config: ChannelConfig = { ...tc.config, batch: ONE_TX_BATCH };
-  const genesis = makeConfigBlock(0, ZERO_HASH, signConfigEnvelope(config, tc.ordererAdmin), tc.blockSigners).bytes;
-  const ledger = openLedger(ledgerPath(join(root, `d${dirs++}`), CHANNEL), { channel: CHANNEL });
-  const clock = new ManualClock();
-  const chain = new Chain({ ledger, genesis, signer: tc.ordererSigner, clock });
+  const base = chains.chain(CHANNEL, ONE_TX_BATCH);
+  const { tc, config, ledger, chain, clock } = base;
   const link = new FakeServerLink();
   const dropped: string[] = [];
   const service = new DeliverService({
@@ -92,8 +80,7 @@ async function fixture(opts: { blocks?: number; limits?: Partial<DeliverLimits> 
     async close() {
       await service.close();
       await settle();
-      chain.close();
-      await ledger.close();
+      await base.close();
     },
   };
 }

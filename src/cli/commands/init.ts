@@ -1,10 +1,11 @@
 // `edgepeer init`: writes a development network (see src/network/createNetwork.ts).
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import {
   DEFAULT_MQTT_URL, INIT_MAX_BOARDS_PER_ORG, INIT_MAX_ORGS, NetworkOptionsError, type NetworkSummary, createNetwork,
 } from '../../network/createNetwork.js';
 import type { BatchConfig } from '../../protocol/channelConfig.js';
 import { defaultBatch } from '../../config/constants.js';
+import { collect, wholeNumber } from '../options.js';
 
 /** Exit code for a command line that cannot be carried out as written. */
 export const EXIT_USAGE = 2;
@@ -30,13 +31,17 @@ interface RawInitOptions {
 /** First gossip port `init --gossip` gives out when --gossip-base-port is not given. */
 const DEFAULT_GOSSIP_BASE_PORT = 7_100;
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-/** A whole decimal number; anything else (1.5, 1e3, -1, 0x10, '') is refused rather than guessed at. */
+/**
+ * Parsed in the action rather than as commander option parsers: commander's own argument errors exit
+ * with code 1 unless main.ts maps them, and `init` must exit with 2 wherever it is registered.
+ */
 function parseWholeNumber(value: string, flag: string): number {
-  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new NetworkOptionsError(`${flag}: '${value}' is not a whole number`);
-  return n;
+  try {
+    return wholeNumber(value);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new NetworkOptionsError(`${flag}: ${err.message}`);
+    throw err;
+  }
 }
 
 function batchFrom(o: RawInitOptions): Partial<BatchConfig> {
