@@ -162,3 +162,19 @@ export const gossipDefaults = {
   /** Pushed blocks held while they do not fit the payload buffer yet. */
   pendingBlocksMax: 4096,
 } as const;
+
+/** LAN discovery of gossip members by UDP multicast (src/gossip/multicastDiscovery.ts). */
+export const gossipMulticastDefaults = {
+  /** Datagrams are not routed off the board's own link: discovery is for neighbours on the LAN. */
+  ttlHops: 1,
+  /**
+   * Largest datagram sent or accepted. A signed ALIVE (certificate included) is well under 1 KiB; this
+   * leaves room for longer names and stays below the IPv4 UDP maximum, so bigger datagrams are noise.
+   */
+  maxDatagramBytes: 8 * 1024,
+  /** A send that keeps failing (no route, interface down) is logged at most this often. */
+  sendErrorLogIntervalMs: 10_000,
+} as const;
+
+/** setTimeout's longest delay: a larger one fires at once, so no timing limit may exceed it. */
+export const maxTimerDelayMs = 2_147_483_647;
