@@ -113,14 +113,17 @@ export class DeliverService {
     });
     this.sessions.set(session, s);
     this.o.observer?.streamsOpen(this.sessions.size);
-    this.o.log.info({ channel, requester: p.creator.id, session, start: range.start, stop: range.stop }, 'deliver stream opened');
+    // The opened and ended lines together are the orderer's Deliver log: who (requester, org) had which
+    // session open from when to when, and which blocks it was sent (start .. start + blocksSent - 1, a
+    // session sends a contiguous run), so streams per org and blocks per board can be rebuilt from them.
+    const who = { channel, requester: p.creator.id, org: p.creator.org, session, start: range.start };
+    this.o.log.info({ ...who, stop: range.stop }, 'deliver stream opened');
     void s.run().then((end) => {
       this.sessions.delete(session);
       this.o.observer?.streamsOpen(this.sessions.size);
       if (end.status !== null) this.o.observer?.request(statusName(end.status));
       this.o.log.info({
-        channel, requester: p.creator.id, session, status: end.status === null ? 'none' : statusName(end.status),
-        reason: end.reason, blocksSent: end.blocksSent,
+        ...who, status: end.status === null ? 'none' : statusName(end.status), reason: end.reason, blocksSent: end.blocksSent,
       }, 'deliver stream ended');
     });
   }
