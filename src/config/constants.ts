@@ -161,6 +161,29 @@ export const gossipDefaults = {
   messageTimeWindowMs: 5 * 60 * 1000,
   /** Pushed blocks held while they do not fit the payload buffer yet. */
   pendingBlocksMax: 4096,
+  /** A board not leading sends its height (a DIGEST) to one live member that has more, this often. */
+  pullIntervalMs: 1_000,
+  /** Blocks one DIGEST answer carries at most; a larger gap is streamed (catch-up). */
+  pullBlocksMax: 256,
+  /** Block bytes in one BLOCKS message at most (at least one block): as a Deliver response. */
+  blocksMessageMaxBytes: 256 * 1024,
+  /**
+   * A follower this many blocks or more behind the best live member asks it for the whole range as one
+   * stream. One pull answer's worth: below it, pull repairs the gap in one round trip.
+   */
+  catchUpMinGapBlocks: 256,
+  /** BLOCKS messages a catch-up stream may have unacknowledged: with blocksMessageMaxBytes, what is in flight. */
+  catchUpWindowMessages: 8,
+  /** Largest window a board serving a stream grants. */
+  catchUpWindowMessagesMax: 64,
+  /** A catch-up stream silent this long is abandoned and another source tried. */
+  catchUpStallTimeoutMs: 5_000,
+  /** A source that stalled, refused or sent a bad block is not asked again for this long. */
+  catchUpSourceCooldownMs: 10_000,
+  /** Catch-up streams a board serves at once; more are refused (the requester asks someone else). */
+  rangeSessionsMax: 4,
+  /** A served stream whose requester has not acknowledged for this long is ended. */
+  rangeSessionIdleMs: 15_000,
 } as const;
 
 /** LAN discovery of gossip members by UDP multicast (src/gossip/multicastDiscovery.ts). */

@@ -1,36 +1,60 @@
 // One board's gossip for one channel: announces itself (ALIVE), tracks membership, elects its org's
 // leader (which alone runs the deliver client), pushes blocks the leader got from the orderer to `fanout`
-// random live members, and offers gossiped blocks to the peer, which verifies them like delivered ones.
+// random live members, repairs what push missed by pull (DIGEST), streams long gaps from a neighbour
+// (catch-up), serves its own blocks to others, and offers every gossiped block to the peer, which
+// verifies it like a delivered one.
 import { EventEmitter } from 'node:events';
-import type { ChannelState } from '../channel/channelState.js';
+import { configFromBlock } from '../channel/blocks.js';
+import { ChannelState } from '../channel/channelState.js';
 import type { Clock, TimerHandle } from '../config/clock.js';
 import { gossipDefaults } from '../config/constants.js';
+import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import { HEADER_BYTES, HEADER_OFFSET, blockNumber } from '../protocol/block.js';
 import type { Signer } from '../protocol/envelope.js';
 import type { BlockSource, Peer } from '../peer/peer.js';
 import type { BoardRole, RoleSource } from '../peer/role.js';
-import { type Candidate, LeaderElection } from './election.js';
+import { BlockServer } from './blockServer.js';
+import { CatchUp } from './catchUp.js';
+import { LeaderElection } from './election.js';
 import { Membership } from './membership.js';
-import { type AliveBody, type GossipBody, GossipType, type GossipMessage, openGossip, signGossip } from './messages.js';
+import {
+  type AliveBody, BlocksKind, type BlocksKindValue, type GossipBody, GossipType, type GossipMessage, type RangePosition, openGossip, signGossip,
+} from './messages.js';
+import {
+  type Candidate, type Election, type GossipBlockOrigin, type GossipDiscovery, type GossipDiscoveryFactory,
+  type GossipMessageKind, type GossipMetricsSink, noGossipMetrics,
+} from './seams.js';
 import { type GossipTransport, startTcpTransport } from './tcpTransport.js';
 
 export type GossipLimits = { -readonly [K in keyof typeof gossipDefaults]: number };
 
+/** What gossip reads of the board's own ledger: to serve blocks, and to follow configuration blocks. */
+export type GossipLedger = Pick<BlockLedger, 'height' | 'readBlocks' | 'lastConfigNumber' | 'getBlock'>;
+
 export interface GossipNodeOptions {
   peer: Peer;
+  /** The board's ledger (the peer's): blocks served to neighbours come from it. */
+  ledger: GossipLedger;
   /** The channel's configuration, for authenticating members (the Readers policy and org roots). */
   channelState: ChannelState;
   signer: Signer;
   /** host:port to listen on (port 0: any free port). */
   listen: string;
+  /** host:port others reach this board at, when not the listen address (0.0.0.0, NAT, a proxy). */
+  advertise?: string;
   /** host:port of other boards to announce ourselves to. */
   bootstrap: string[];
   clock: Clock;
-  /** Uniform in [0, 1): which members a block is pushed to. */
+  /** Uniform in [0, 1): which members a block is pushed to, pulled from, streamed from. */
   random: () => number;
   log: Logger;
   limits?: Partial<GossipLimits>;
+  /** Who leads the org; default: the dynamic, height-aware election (src/gossip/election.ts). */
+  election?: Election;
+  /** A second way to find neighbours (UDP multicast on the LAN); ALIVEs go out on it too. */
+  discovery?: GossipDiscoveryFactory;
+  metrics?: GossipMetricsSink;
 }
 
 export interface GossipNodeEvents {
@@ -40,26 +64,58 @@ export interface GossipNodeEvents {
   dropped: [sender: string, reason: string];
 }
 
+interface PendingBlock {
+  block: Uint8Array;
+  from: string;
+  origin: Exclude<GossipBlockOrigin, 'orderer'>;
+}
+
+const KIND_OF_TYPE: Record<number, GossipMessageKind> = {
+  [GossipType.ALIVE]: 'alive', [GossipType.BLOCKS]: 'blocks', [GossipType.DIGEST]: 'digest',
+  [GossipType.RANGE_REQUEST]: 'range_request', [GossipType.RANGE_ACK]: 'range_ack',
+};
+
+const ORIGIN_OF_KIND: Record<BlocksKindValue, PendingBlock['origin']> = {
+  [BlocksKind.PUSH]: 'push', [BlocksKind.PULL]: 'pull', [BlocksKind.RANGE]: 'catchup',
+};
+
 export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSource {
   private readonly limits: GossipLimits;
   private readonly membership: Membership;
-  private readonly election: LeaderElection;
+  private readonly election: Election;
   private readonly self: { id: string; org: string };
   private readonly incarnation: number;
+  private readonly metrics: GossipMetricsSink;
+  private readonly server: BlockServer;
+  private readonly catchUp: CatchUp;
+  private channelState: ChannelState;
+  private configNumber: number;
   private seq = 0;
   private transport: GossipTransport | null = null;
+  private discovery: GossipDiscovery | null = null;
   private timer: TimerHandle | null = null;
   private stopped = false;
+  private lastPullMs = 0;
+  /** Members sent a DIGEST, and when: only their PULL answers are taken. */
+  private readonly pullAsked = new Map<string, number>();
   /** Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. */
   private outbox: Uint8Array[] = [];
   /** Gossiped blocks ahead of the peer's next number, waiting for the gap before them to fill. */
-  private readonly pending = new Map<number, { block: Uint8Array; from: string }>();
+  private readonly pending = new Map<number, PendingBlock>();
+  /** Pushed blocks in `pending` (catch-up and pull blocks are bounded by what this board asked for). */
+  private pushedPending = 0;
   private readonly lastDropLog = new Map<string, number>();
   private notTaken = 0;
+  private readonly bySource: Record<GossipBlockOrigin, number> = { orderer: 0, push: 0, pull: 0, catchup: 0 };
+  private lastLeaderReported: string | null | undefined = undefined;
   private readonly onAccepted = (blocks: Uint8Array[], source: BlockSource): void => {
-    if (source === 'orderer') for (const b of blocks) this.outbox.push(b);
+    if (source !== 'orderer') return;
+    for (const b of blocks) this.outbox.push(b);
+    this.bySource.orderer += blocks.length;
+    this.metrics.blocksReceived('orderer', blocks.length);
   };
   private readonly onCommitted = (): void => {
+    this.followConfig();
     this.flushOutbox();
     this.drain();
   };
@@ -68,10 +124,16 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     super();
     this.limits = { ...gossipDefaults, ...o.limits };
     this.self = { id: o.signer.certificate.id, org: o.signer.certificate.org };
+    this.metrics = o.metrics ?? noGossipMetrics;
     this.membership = new Membership(this.self.id, this.limits.aliveExpirationMs);
-    this.election = new LeaderElection(this.self.id, this.limits, o.clock.now());
+    this.election = o.election ?? new LeaderElection(this.self.id, this.limits, o.clock.now());
     // A restarted board must out-number its earlier ALIVEs, which others remember.
     this.incarnation = o.clock.now();
+    this.channelState = o.channelState;
+    this.configNumber = o.ledger.lastConfigNumber();
+    const send = (member: string, body: GossipBody): boolean => this.sendTo(member, body);
+    this.server = new BlockServer({ ledger: o.ledger, limits: this.limits, send, log: o.log });
+    this.catchUp = new CatchUp({ limits: this.limits, send, random: o.random, log: o.log });
   }
 
   role(): BoardRole {
@@ -83,12 +145,22 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   }
 
   get endpoint(): string {
-    return this.transport?.endpoint ?? this.o.listen;
+    return this.o.advertise ?? this.transport?.endpoint ?? this.o.listen;
   }
 
-  /** Gossiped blocks that arrived while the pending map was full, and were therefore not taken. */
+  /** Pushed blocks that arrived while the pending map was full, and were therefore not taken (yet). */
   get blocksNotTaken(): number {
     return this.notTaken;
+  }
+
+  /** Blocks the peer took, by where they came from. */
+  blocksBySource(): Record<GossipBlockOrigin, number> {
+    return { ...this.bySource };
+  }
+
+  /** Catch-up streams this board started, and blocks it served to others (pull answers and streams). */
+  get transfers(): { catchUpStreams: number; blocksServed: number; servingStreams: number } {
+    return { catchUpStreams: this.catchUp.streamsStarted, blocksServed: this.server.blocksServed, servingStreams: this.server.openSessions };
   }
 
   liveMembers(): { id: string; org: string; height: number }[] {
@@ -103,9 +175,10 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       log: this.o.log,
       onMessage: (bytes) => this.receive(bytes),
     });
+    if (this.o.discovery !== undefined) this.discovery = await this.o.discovery((bytes) => this.receive(bytes));
     this.o.peer.on('accepted', this.onAccepted);
     this.o.peer.on('committed', this.onCommitted);
-    this.o.log.info({ channel: this.o.peer.channel, listen: this.transport.endpoint, bootstrap: this.o.bootstrap }, 'gossip started');
+    this.o.log.info({ channel: this.o.peer.channel, listen: this.transport.endpoint, advertise: this.endpoint, bootstrap: this.o.bootstrap }, 'gossip started');
     this.tick();
   }
 
@@ -113,20 +186,42 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.stopped = true;
     if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
     this.timer = null;
+    this.catchUp.cancel('stopping');
+    this.server.stop();
     this.o.peer.off('accepted', this.onAccepted);
     this.o.peer.off('committed', this.onCommitted);
+    await this.discovery?.stop();
     await this.transport?.stop();
   }
 
   private tick(): void {
     if (this.stopped) return;
+    const now = this.o.clock.now();
     this.announce();
-    for (const m of this.membership.expire(this.o.clock.now())) {
+    for (const m of this.membership.expire(now)) {
       this.o.log.warn({ member: `${m.org}/${m.id}`, endpoint: m.endpoint }, 'gossip member dead');
     }
     this.elect();
+    this.server.expire(now);
+    this.catchUp.tick(now);
+    this.repair(now);
+    this.metrics.liveMembers(this.membership.live().length);
     this.timer = this.o.clock.setTimeout(() => this.tick(), this.limits.aliveIntervalMs);
     this.timer.unref?.();
+  }
+
+  /** A follower behind its neighbours: a stream for a long gap, a DIGEST now and then for a short one. */
+  private repair(now: number): void {
+    if (this.o.peer.isDelivering) return;
+    const next = this.o.peer.nextNumber();
+    const live = this.membership.live();
+    if (this.catchUp.maybeStart(next, live, now)) return;
+    if (this.catchUp.active || now - this.lastPullMs < this.limits.pullIntervalMs) return;
+    const ahead = live.filter((m) => m.height > next);
+    if (ahead.length === 0) return;
+    this.lastPullMs = now;
+    const to = ahead[Math.floor(this.o.random() * ahead.length)]!;
+    if (this.sendTo(to.id, { type: GossipType.DIGEST, height: next })) this.pullAsked.set(to.id, now);
   }
 
   private announce(): void {
@@ -136,14 +231,19 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     const msg = this.sign({
       type: GossipType.ALIVE,
       alive: {
-        ...this.self, height: this.o.peer.height, incarnation: this.incarnation, seq: this.seq, endpoint: t.endpoint,
+        ...this.self, height: this.o.peer.height, incarnation: this.incarnation, seq: this.seq, endpoint: this.endpoint,
         leader: this.election.isLeader,
       },
     });
     const targets = new Set(this.o.bootstrap);
     for (const m of this.membership.live()) targets.add(m.endpoint);
+    targets.delete(this.endpoint);
     targets.delete(t.endpoint);
-    for (const to of targets) t.send(to, msg);
+    for (const to of targets) this.sendBytes(to, msg, 'alive');
+    if (this.discovery !== null) {
+      this.discovery.send(msg);
+      this.metrics.message('out', 'alive', msg.length);
+    }
   }
 
   private elect(): void {
@@ -154,11 +254,16 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (this.election.update(live, now)) {
       this.o.log.info({ org: this.self.org, leader: this.election.leader }, 'gossip leader elected');
     }
+    if (this.lastLeaderReported !== this.election.leader) {
+      this.lastLeaderReported = this.election.leader;
+      this.metrics.leader(this.self.org, this.election.leader);
+    }
     const isLeader = this.election.isLeader;
     // A new leader whose predecessor is alive waits until it says it stopped leading (its next ALIVE),
     // so that the org never has two Deliver streams open across a handover.
     const predecessorLeads = live.some((c) => c.id !== this.self.id && c.leading === true);
     const deliver = isLeader && !predecessorLeads;
+    if (deliver) this.catchUp.cancel('leading: the orderer is the source now');
     if (deliver !== this.o.peer.isDelivering) void this.o.peer.setDelivering(deliver);
     if (isLeader !== wasLeader) this.emit('role', this.role(), this.election.leader);
   }
@@ -167,16 +272,49 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     return signGossip(this.o.peer.channel, body, this.o.signer, this.o.clock.now());
   }
 
+  /** Signs and sends to a live (or once heard) member, by id. */
+  private sendTo(member: string, body: GossipBody): boolean {
+    const m = this.membership.get(member);
+    if (m === undefined) return false;
+    return this.sendBytes(m.endpoint, this.sign(body), KIND_OF_TYPE[body.type]!);
+  }
+
+  private sendBytes(endpoint: string, msg: Uint8Array, kind: GossipMessageKind): boolean {
+    const t = this.transport;
+    if (t === null || !t.send(endpoint, msg)) return false;
+    this.metrics.message('out', kind, msg.length);
+    return true;
+  }
+
   private receive(bytes: Uint8Array): void {
     if (this.stopped) return;
-    const r = openGossip(bytes, this.o.channelState, this.o.clock.now(), this.limits.messageTimeWindowMs);
+    const now = this.o.clock.now();
+    const r = openGossip(bytes, this.channelState, now, this.limits.messageTimeWindowMs);
     if (!r.ok) {
       this.drop(r.sender, r.reason);
       return;
     }
     const m = r.message;
-    if (m.body.type === GossipType.ALIVE) this.receiveAlive(m, m.body.alive);
-    else this.receiveBlocks(m, m.body.blocks);
+    const from = m.sender.id;
+    this.metrics.message('in', KIND_OF_TYPE[m.body.type]!, bytes.length);
+    switch (m.body.type) {
+      case GossipType.ALIVE:
+        this.receiveAlive(m, m.body.alive);
+        return;
+      case GossipType.BLOCKS:
+        this.receiveBlocks(m, m.body.blocks, m.body.kind ?? BlocksKind.PUSH, m.body.range);
+        return;
+      case GossipType.DIGEST:
+        this.membership.sawHeight(from, m.body.height);
+        this.server.digest(from, m.body.height);
+        return;
+      case GossipType.RANGE_REQUEST:
+        this.server.request(from, m.body.request, now);
+        return;
+      case GossipType.RANGE_ACK:
+        this.server.ack(from, m.body.ack, now);
+        return;
+    }
   }
 
   private drop(sender: string, reason: string): void {
@@ -197,53 +335,111 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     }
   }
 
-  private receiveBlocks(m: GossipMessage, blocks: Uint8Array[]): void {
+  private receiveBlocks(m: GossipMessage, blocks: Uint8Array[], kind: BlocksKindValue, range: RangePosition | undefined): void {
     const from = m.sender.id;
-    const next = this.o.peer.nextNumber();
+    const now = this.o.clock.now();
     for (const b of blocks) {
       if (b.length < HEADER_OFFSET + HEADER_BYTES) {
         this.drop(`${m.sender.org}/${from}`, 'block shorter than a header');
-        continue;
+        return;
       }
-      const n = blockNumber(b);
-      if (n < next || this.pending.has(n)) continue;
-      if (this.pending.size >= this.limits.pendingBlocksMax) {
-        // Not taken, not lost: the block stays with the sender and the orderer; pull/catch-up fetch it later.
-        this.notTaken++;
-        continue;
-      }
-      this.pending.set(n, { block: b, from });
     }
+    if (kind === BlocksKind.RANGE) {
+      const lastNumber = blocks.length > 0 ? blockNumber(blocks[blocks.length - 1]!) : -1;
+      if (range === undefined || !this.catchUp.received(from, range, lastNumber, now)) return;
+    } else if (kind === BlocksKind.PULL) {
+      const asked = this.pullAsked.get(from);
+      if (asked === undefined || now - asked > 2 * this.limits.pullIntervalMs + this.limits.aliveIntervalMs) {
+        this.drop(`${m.sender.org}/${from}`, 'pull answer nobody asked for');
+        return;
+      }
+    }
+    const origin = ORIGIN_OF_KIND[kind];
+    const next = this.o.peer.nextNumber();
+    let duplicates = 0;
+    let notTaken = 0;
+    for (const b of blocks) {
+      const n = blockNumber(b);
+      if (n < next || this.pending.has(n)) {
+        duplicates++;
+        continue;
+      }
+      if (origin === 'push') {
+        if (this.pushedPending >= this.limits.pendingBlocksMax) {
+          // Not taken, not lost: the block stays with the sender and the orderer; pull or a catch-up
+          // stream fetches it once the gap before it is filled.
+          notTaken++;
+          continue;
+        }
+        this.pushedPending++;
+      }
+      this.pending.set(n, { block: b, from, origin });
+    }
+    if (duplicates > 0) this.metrics.duplicates(duplicates);
+    if (notTaken > 0) {
+      this.notTaken += notTaken;
+      this.drop(`${m.sender.org}/${from}`, `pushed blocks far ahead not held (${this.limits.pendingBlocksMax} pending): left to pull and catch-up`);
+    }
+    if (blocks.length > 0) this.membership.sawBlock(from, blockNumber(blocks[blocks.length - 1]!));
     this.drain();
   }
 
-  /** Offers the pending run that continues the peer's chain; forwards what it took (infect-and-die). */
+  /** Offers the pending run that continues the peer's chain; forwards pushed blocks it took (infect-and-die). */
   private drain(): void {
     for (;;) {
       const next = this.o.peer.nextNumber();
-      for (const n of this.pending.keys()) if (n < next) this.pending.delete(n);
+      for (const [n, p] of this.pending) if (n < next) this.forget(n, p);
       const run: Uint8Array[] = [];
-      const senders = new Set<string>();
       for (let n = next; run.length < this.limits.blocksPerMessageMax; n++) {
         const p = this.pending.get(n);
         if (p === undefined) break;
         run.push(p.block);
-        senders.add(p.from);
       }
-      if (run.length === 0) return;
+      if (run.length === 0) break;
       const taken = this.o.peer.offerFromGossip(run, 0);
       const after = this.o.peer.nextNumber();
-      const fresh = run.slice(0, after - next);
-      for (const b of fresh) this.membership.sawBlock(this.pending.get(blockNumber(b))!.from, blockNumber(b));
-      if (fresh.length > 0) this.push(fresh, senders);
+      const pushed: Uint8Array[] = [];
+      const senders = new Set<string>();
+      for (let n = next; n < after; n++) {
+        const p = this.pending.get(n)!;
+        this.bySource[p.origin]++;
+        this.metrics.blocksReceived(p.origin, 1);
+        if (p.origin === 'push') {
+          pushed.push(p.block);
+          senders.add(p.from);
+        }
+        this.forget(n, p);
+      }
+      // Only blocks new to the fleet travel on; pulled and streamed ones are repairs of this board.
+      if (pushed.length > 0) this.push(pushed, senders);
       if (taken < 0) {
         const bad = this.pending.get(after);
-        this.pending.delete(after);
+        if (bad !== undefined) {
+          this.forget(after, bad);
+          this.catchUp.misbehaved(bad.from, this.o.clock.now());
+        }
         this.drop(bad === undefined ? 'unknown' : bad.from, `gossiped block ${after} rejected by verification`);
         continue;
       }
-      if (taken < run.length) return;
+      if (taken < run.length) break;
     }
+    this.catchUp.progress(this.o.peer.nextNumber());
+  }
+
+  private forget(n: number, p: PendingBlock): void {
+    this.pending.delete(n);
+    if (p.origin === 'push') this.pushedPending--;
+  }
+
+  /** A configuration block was committed: members are authenticated against the new configuration. */
+  private followConfig(): void {
+    const n = this.o.ledger.lastConfigNumber();
+    if (n === this.configNumber) return;
+    const block = this.o.ledger.getBlock(n);
+    if (block === undefined) return;
+    this.configNumber = n;
+    this.channelState = new ChannelState(configFromBlock(block));
+    this.o.log.info({ block: n }, 'gossip follows a new channel configuration');
   }
 
   private flushOutbox(): void {
@@ -256,17 +452,31 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   /** Sends blocks to `fanout` random live members other than self and `exclude`. */
   private push(blocks: Uint8Array[], exclude: ReadonlySet<string>): void {
-    const t = this.transport;
-    if (t === null) return;
     const candidates = this.membership.live().filter((m) => !exclude.has(m.id));
     const k = Math.min(this.limits.fanout, candidates.length);
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(this.o.random() * (candidates.length - i));
       [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
     }
-    for (let i = 0; i < blocks.length; i += this.limits.blocksPerMessageMax) {
-      const msg = this.sign({ type: GossipType.BLOCKS, blocks: blocks.slice(i, i + this.limits.blocksPerMessageMax) });
-      for (const m of candidates.slice(0, k)) t.send(m.endpoint, msg);
+    if (k === 0) return;
+    for (let i = 0; i < blocks.length;) {
+      const batch = this.batch(blocks, i);
+      i += batch.length;
+      const msg = this.sign({ type: GossipType.BLOCKS, blocks: batch });
+      for (const m of candidates.slice(0, k)) this.sendBytes(m.endpoint, msg, 'blocks');
     }
   }
+
+  /** blocks[from..] as far as one message holds (blocksPerMessageMax, blocksMessageMaxBytes; one at least). */
+  private batch(blocks: Uint8Array[], from: number): Uint8Array[] {
+    let bytes = 0;
+    let end = from;
+    while (end < blocks.length && end - from < this.limits.blocksPerMessageMax) {
+      bytes += blocks[end]!.length;
+      if (end > from && bytes > this.limits.blocksMessageMaxBytes) break;
+      end++;
+    }
+    return blocks.slice(from, end);
+  }
+
 }

@@ -43,6 +43,12 @@ export class Membership {
     if (m !== undefined && m.height < number + 1) m.height = number + 1;
   }
 
+  /** `id` said (in a DIGEST) that it holds `height` blocks. */
+  sawHeight(id: string, height: number): void {
+    const m = this.members.get(id);
+    if (m !== undefined && m.height < height) m.height = height;
+  }
+
   /** Marks members not heard within aliveExpirationMs dead; returns those that just died. */
   expire(nowMs: number): Member[] {
     const died: Member[] = [];

@@ -3,7 +3,10 @@
 //   GossipEnvelope = { payload: bstr(CBOR GossipPayload), signature: bstr(64) }   Ed25519 by sender over payload
 //   GossipPayload  = { channel: tstr, type: uint, timestamp: uint ms, sender: Certificate, body: map }
 //   ALIVE  (type 1) body = { id: tstr, org: tstr, height: uint, incarnation: uint, seq: uint, endpoint: tstr, leader?: bool }
-//   BLOCKS (type 2) body = { blocks: [bstr] }
+//   BLOCKS (type 2) body = { blocks: [bstr], kind?: uint, session?: uint, seq?: uint, last?: bool }
+//   DIGEST (type 3) body = { height: uint }
+//   RANGE_REQUEST (type 4) body = { session: uint, start: uint, end: uint, window: uint }
+//   RANGE_ACK (type 5) body = { session: uint, seq: uint, cancel?: bool }
 import type { ChannelState } from '../channel/channelState.js';
 import { type Certificate, certificateFromWire, certificateKey, certificateToWire } from '../crypto/certificate.js';
 import { signBytes, verifyBytes } from '../crypto/keys.js';
@@ -12,7 +15,11 @@ import {
 } from '../protocol/cbor.js';
 import { MAX_ID_CHARS, type Signer } from '../protocol/envelope.js';
 
-export const GossipType = { ALIVE: 1, BLOCKS: 2 } as const;
+export const GossipType = { ALIVE: 1, BLOCKS: 2, DIGEST: 3, RANGE_REQUEST: 4, RANGE_ACK: 5 } as const;
+
+/** Why a BLOCKS message was sent: pushed new blocks, an answer to a DIGEST, or part of a range stream. */
+export const BlocksKind = { PUSH: 0, PULL: 1, RANGE: 2 } as const;
+export type BlocksKindValue = (typeof BlocksKind)[keyof typeof BlocksKind];
 
 export const MAX_ENDPOINT_CHARS = 256;
 
@@ -27,9 +34,40 @@ export interface AliveBody {
   leader: boolean;
 }
 
+/** Where a BLOCKS message of kind RANGE belongs in its stream. */
+export interface RangePosition {
+  session: number;
+  /** 1 for the first message of the session, then one more per message. */
+  seq: number;
+  /** The server sends nothing more on this session after this message. */
+  last: boolean;
+}
+
+export interface RangeRequestBody {
+  /** Chosen by the requester; names the stream in RANGE_ACKs and BLOCKS. */
+  session: number;
+  /** First block wanted. */
+  start: number;
+  /** One past the last block wanted; the server sends up to its own height at most. */
+  end: number;
+  /** BLOCKS messages the server may have sent and not seen acknowledged. */
+  window: number;
+}
+
+export interface RangeAckBody {
+  session: number;
+  /** Every message up to this seq was taken: the server may send up to seq + window. */
+  seq: number;
+  /** The requester wants nothing more on this session. */
+  cancel: boolean;
+}
+
 export type GossipBody =
   | { type: typeof GossipType.ALIVE; alive: AliveBody }
-  | { type: typeof GossipType.BLOCKS; blocks: Uint8Array[] };
+  | { type: typeof GossipType.BLOCKS; blocks: Uint8Array[]; kind?: BlocksKindValue; range?: RangePosition }
+  | { type: typeof GossipType.DIGEST; height: number }
+  | { type: typeof GossipType.RANGE_REQUEST; request: RangeRequestBody }
+  | { type: typeof GossipType.RANGE_ACK; ack: RangeAckBody };
 
 export interface GossipMessage {
   channel: string;
@@ -39,13 +77,79 @@ export interface GossipMessage {
 }
 
 export function signGossip(channel: string, body: GossipBody, signer: Signer, timestamp: number): Uint8Array {
-  const wireBody = body.type === GossipType.ALIVE
-    ? { ...body.alive, height: u64(body.alive.height), incarnation: u64(body.alive.incarnation), seq: u64(body.alive.seq) }
-    : { blocks: body.blocks };
   const payload = encodeCbor({
-    channel, type: body.type, timestamp: u64(timestamp), sender: certificateToWire(signer.certificate), body: wireBody,
+    channel, type: body.type, timestamp: u64(timestamp), sender: certificateToWire(signer.certificate), body: bodyToWire(body),
   });
   return encodeCbor({ payload, signature: signBytes(signer.privateKey, payload) });
+}
+
+function bodyToWire(body: GossipBody): Record<string, unknown> {
+  switch (body.type) {
+    case GossipType.ALIVE:
+      return { ...body.alive, height: u64(body.alive.height), incarnation: u64(body.alive.incarnation), seq: u64(body.alive.seq) };
+    case GossipType.BLOCKS: {
+      const kind = body.kind ?? BlocksKind.PUSH;
+      const out: Record<string, unknown> = { blocks: body.blocks };
+      if (kind !== BlocksKind.PUSH) out['kind'] = kind;
+      if (body.range !== undefined) Object.assign(out, { session: u64(body.range.session), seq: u64(body.range.seq), last: body.range.last });
+      return out;
+    }
+    case GossipType.DIGEST:
+      return { height: u64(body.height) };
+    case GossipType.RANGE_REQUEST: {
+      const r = body.request;
+      return { session: u64(r.session), start: u64(r.start), end: u64(r.end), window: u64(r.window) };
+    }
+    case GossipType.RANGE_ACK:
+      return { session: u64(body.ack.session), seq: u64(body.ack.seq), ...(body.ack.cancel ? { cancel: true } : {}) };
+  }
+}
+
+function decodeBody(type: number, b: Record<string, unknown>): GossipBody {
+  switch (type) {
+    case GossipType.ALIVE:
+      return {
+        type,
+        alive: {
+          id: stringField(b, 'id', 'alive', MAX_ID_CHARS),
+          org: stringField(b, 'org', 'alive', MAX_ID_CHARS),
+          height: uintField(b, 'height', 'alive'),
+          incarnation: uintField(b, 'incarnation', 'alive'),
+          seq: uintField(b, 'seq', 'alive'),
+          endpoint: stringField(b, 'endpoint', 'alive', MAX_ENDPOINT_CHARS),
+          leader: b['leader'] === true,
+        },
+      };
+    case GossipType.BLOCKS: {
+      const blocks = arrayField(b, 'blocks', 'blocks').map((x, i) => {
+        if (!(x instanceof Uint8Array)) throw new WireError(`blocks.blocks[${i}]: expected a byte string`);
+        return x;
+      });
+      const kind = b['kind'] === undefined ? BlocksKind.PUSH : uintField(b, 'kind', 'blocks');
+      if (kind !== BlocksKind.PUSH && kind !== BlocksKind.PULL && kind !== BlocksKind.RANGE) throw new WireError(`blocks.kind: unknown kind ${kind}`);
+      if (kind !== BlocksKind.RANGE) return { type, blocks, kind };
+      const seq = uintField(b, 'seq', 'blocks');
+      if (seq < 1) throw new WireError('blocks.seq: must be at least 1');
+      return { type, blocks, kind, range: { session: uintField(b, 'session', 'blocks'), seq, last: b['last'] === true } };
+    }
+    case GossipType.DIGEST:
+      return { type, height: uintField(b, 'height', 'digest') };
+    case GossipType.RANGE_REQUEST: {
+      const request = {
+        session: uintField(b, 'session', 'range request'),
+        start: uintField(b, 'start', 'range request'),
+        end: uintField(b, 'end', 'range request'),
+        window: uintField(b, 'window', 'range request'),
+      };
+      if (request.end <= request.start) throw new WireError('range request: end must be above start');
+      if (request.window < 1) throw new WireError('range request.window: must be at least 1');
+      return { type, request };
+    }
+    case GossipType.RANGE_ACK:
+      return { type, ack: { session: uintField(b, 'session', 'range ack'), seq: uintField(b, 'seq', 'range ack'), cancel: b['cancel'] === true } };
+    default:
+      throw new WireError(`gossip payload.type: unknown type ${type}`);
+  }
 }
 
 /** Decodes a gossip message without checking who signed it (see openGossip). */
@@ -56,29 +160,7 @@ export function decodeGossip(bytes: Uint8Array): { message: GossipMessage; paylo
   const p = asMap(decodeCbor(payload), 'gossip payload');
   const type = uintField(p, 'type', 'gossip payload');
   const b = asMap(p['body'], 'gossip body');
-  let body: GossipBody;
-  if (type === GossipType.ALIVE) {
-    body = {
-      type,
-      alive: {
-        id: stringField(b, 'id', 'alive', MAX_ID_CHARS),
-        org: stringField(b, 'org', 'alive', MAX_ID_CHARS),
-        height: uintField(b, 'height', 'alive'),
-        incarnation: uintField(b, 'incarnation', 'alive'),
-        seq: uintField(b, 'seq', 'alive'),
-        endpoint: stringField(b, 'endpoint', 'alive', MAX_ENDPOINT_CHARS),
-        leader: b['leader'] === true,
-      },
-    };
-  } else if (type === GossipType.BLOCKS) {
-    const blocks = arrayField(b, 'blocks', 'blocks').map((x, i) => {
-      if (!(x instanceof Uint8Array)) throw new WireError(`blocks.blocks[${i}]: expected a byte string`);
-      return x;
-    });
-    body = { type, blocks };
-  } else {
-    throw new WireError(`gossip payload.type: unknown type ${type}`);
-  }
+  const body = decodeBody(type, b);
   if (p['sender'] === undefined) throw new WireError('gossip payload: missing sender');
   const message: GossipMessage = {
     channel: stringField(p, 'channel', 'gossip payload', MAX_ID_CHARS),

@@ -62,7 +62,7 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
       role: { role: () => node?.role() ?? 'follower' }, limits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500 } },
     });
     node = new GossipNode({
-      peer, channelState: state, signer: board.signer, listen: '127.0.0.1:0', bootstrap: [...endpoints],
+      peer, ledger, channelState: state, signer: board.signer, listen: '127.0.0.1:0', bootstrap: [...endpoints],
       clock: systemClock, random: mulberry(i + 1), log: silentLogger(), limits,
     });
     peer.on('committed', sample);

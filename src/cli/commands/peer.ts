@@ -100,6 +100,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   if (gossipConfig !== undefined) {
     gossip = new GossipNode({
       peer,
+      ledger,
       channelState: new ChannelState(configFromBlock(ledger.getBlock(ledger.lastConfigNumber())!)),
       signer: board.signer,
       listen: gossipConfig.listen,

@@ -1,0 +1,165 @@
+// Serves this board's committed blocks to neighbours that lack them: a bounded answer to a DIGEST (pull),
+// and RANGE streams (catch-up) with credit-based flow control: at most `window` BLOCKS messages sent and
+// not acknowledged per session, so a slow requester holds the server back instead of its queues growing.
+import type { BlockLedger } from '../ledger/ledger.js';
+import type { Logger } from '../observability/logger.js';
+import { BlocksKind, type GossipBody, GossipType, type RangeAckBody, type RangeRequestBody } from './messages.js';
+
+/** What the server reads: the board's own ledger. */
+export type BlockReader = Pick<BlockLedger, 'height' | 'readBlocks'>;
+
+export interface BlockServerLimits {
+  /** Block bytes in one BLOCKS message at most (at least one block). */
+  blocksMessageMaxBytes: number;
+  blocksPerMessageMax: number;
+  /** Blocks one DIGEST answer carries at most; more than that is what range catch-up is for. */
+  pullBlocksMax: number;
+  /** Range sessions served at once; a request beyond that is refused (an empty last message). */
+  rangeSessionsMax: number;
+  /** Window asked for is capped here. */
+  catchUpWindowMessagesMax: number;
+  /** A session whose requester sends no ACK for this long is ended. */
+  rangeSessionIdleMs: number;
+}
+
+export interface BlockServerOptions {
+  ledger: BlockReader;
+  limits: BlockServerLimits;
+  /** Signs and sends to a member (by id); false when it could not be queued. */
+  send(member: string, body: GossipBody): boolean;
+  log: Logger;
+}
+
+type SessionState = 'streaming' | 'waiting-for-credit';
+
+interface Session {
+  requester: string;
+  id: number;
+  next: number;
+  /** One past the last block this session sends: the request's end, capped by the height at the start. */
+  end: number;
+  window: number;
+  sentSeq: number;
+  ackedSeq: number;
+  lastAckMs: number;
+  state: SessionState;
+}
+
+export class BlockServer {
+  private readonly sessions = new Map<string, Session>();
+  private served = 0;
+
+  constructor(private readonly o: BlockServerOptions) {}
+
+  /** Range sessions open now. */
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Blocks sent in answers and streams since start. */
+  get blocksServed(): number {
+    return this.served;
+  }
+
+  /** A member told us its height: it gets the blocks above it that we hold, up to pullBlocksMax. */
+  digest(from: string, height: number): void {
+    const own = this.o.ledger.height();
+    if (height >= own) return;
+    const to = Math.min(own, height + this.o.limits.pullBlocksMax);
+    let next = height;
+    while (next < to) {
+      const blocks = this.read(next, to);
+      if (blocks.length === 0) return;
+      if (!this.o.send(from, { type: GossipType.BLOCKS, blocks, kind: BlocksKind.PULL })) return;
+      next += blocks.length;
+    }
+  }
+
+  request(from: string, r: RangeRequestBody, nowMs: number): void {
+    const key = `${from}\n${r.session}`;
+    if (this.sessions.has(key)) return;
+    const end = Math.min(r.end, this.o.ledger.height());
+    if (this.sessions.size >= this.o.limits.rangeSessionsMax || r.start >= end) {
+      // Refused or nothing to give: one empty last message, so the requester turns to someone else now.
+      this.o.send(from, { type: GossipType.BLOCKS, blocks: [], kind: BlocksKind.RANGE, range: { session: r.session, seq: 1, last: true } });
+      return;
+    }
+    const s: Session = {
+      requester: from, id: r.session, next: r.start, end, window: Math.min(r.window, this.o.limits.catchUpWindowMessagesMax),
+      sentSeq: 0, ackedSeq: 0, lastAckMs: nowMs, state: 'streaming',
+    };
+    this.sessions.set(key, s);
+    this.o.log.info({ requester: from, session: r.session, start: r.start, end }, 'gossip range stream opened');
+    this.pump(s);
+  }
+
+  ack(from: string, a: RangeAckBody, nowMs: number): void {
+    const s = this.sessions.get(`${from}\n${a.session}`);
+    if (s === undefined) return;
+    if (a.cancel) {
+      this.close(s, 'cancelled by the requester');
+      return;
+    }
+    if (a.seq > s.sentSeq || a.seq <= s.ackedSeq) return;
+    s.ackedSeq = a.seq;
+    s.lastAckMs = nowMs;
+    s.state = 'streaming';
+    this.pump(s);
+  }
+
+  /** Ends sessions whose requester went silent. */
+  expire(nowMs: number): void {
+    for (const s of this.sessions.values()) {
+      if (nowMs - s.lastAckMs > this.o.limits.rangeSessionIdleMs) this.close(s, 'no acknowledgement');
+    }
+  }
+
+  stop(): void {
+    this.sessions.clear();
+  }
+
+  /** Sends while the session has credit; the last message says so. */
+  private pump(s: Session): void {
+    while (s.state === 'streaming') {
+      if (s.sentSeq - s.ackedSeq >= s.window) {
+        s.state = 'waiting-for-credit';
+        return;
+      }
+      const blocks = this.read(s.next, s.end);
+      s.next += blocks.length;
+      const last = s.next >= s.end || blocks.length === 0;
+      s.sentSeq++;
+      const ok = this.o.send(s.requester, { type: GossipType.BLOCKS, blocks, kind: BlocksKind.RANGE, range: { session: s.id, seq: s.sentSeq, last } });
+      if (!ok) {
+        // The requester sees the gap in seq (or silence) and asks again, from wherever its chain then is.
+        this.close(s, 'send queue full or no connection');
+        return;
+      }
+      if (last) {
+        this.close(s, 'complete');
+        return;
+      }
+    }
+  }
+
+  private close(s: Session, why: string): void {
+    this.sessions.delete(`${s.requester}\n${s.id}`);
+    this.o.log.info({ requester: s.requester, session: s.id, next: s.next, end: s.end, why }, 'gossip range stream closed');
+  }
+
+  /** Copies of consecutive blocks [from, to), as many as fit one message. */
+  private read(from: number, to: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const last = Math.min(to, from + this.o.limits.blocksPerMessageMax) - 1;
+    if (last < from) return out;
+    // The visitor's bytes live in the store's read buffer: each is copied before the next read (a Buffer's
+    // slice() would be a view, hence the explicit copy).
+    this.o.ledger.readBlocks(from, last, this.o.limits.blocksMessageMaxBytes, (b) => {
+      const copy = new Uint8Array(b.length);
+      copy.set(b);
+      out.push(copy);
+    });
+    this.served += out.length;
+    return out;
+  }
+}
