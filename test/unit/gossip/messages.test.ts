@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generateKeyPair } from '../../../src/crypto/keys.js';
 import { FrameDecoder, encodeFrame } from '../../../src/gossip/frameCodec.js';
-import { GossipType, openGossip, signGossip } from '../../../src/gossip/messages.js';
+import { BlocksKind, GossipType, openGossip, signGossip } from '../../../src/gossip/messages.js';
 import { makeTestChannel } from '../../helpers/testChannel.js';
 
 const WINDOW_MS = 60_000;
@@ -46,4 +46,31 @@ test('frames split across chunks are reassembled; an oversized frame is refused'
   assert.deepEqual(d.push(f.subarray(0, 5)), []);
   assert.deepEqual(d.push(f.subarray(5)).map((x) => [...x]), [[1, 2, 3], [4]]);
   assert.throws(() => new FrameDecoder(2).push(encodeFrame(Uint8Array.of(1, 2, 3))), /exceeds the limit/);
+});
+
+test('DIGEST, RANGE_REQUEST, RANGE_ACK and range BLOCKS round-trip; a range request with end ≤ start is malformed', () => {
+  const tc = makeTestChannel();
+  const now = Date.now();
+  const open = (body: Parameters<typeof signGossip>[1]) => openGossip(signGossip(tc.config.channel, body, tc.boardSigner, now), tc.state, now, WINDOW_MS);
+  const digest = open({ type: GossipType.DIGEST, height: 42 });
+  assert.ok(digest.ok);
+  assert.deepEqual(digest.message.body, { type: GossipType.DIGEST, height: 42 });
+  const request = { session: 7, start: 10, end: 5_000, window: 8 };
+  const req = open({ type: GossipType.RANGE_REQUEST, request });
+  assert.ok(req.ok);
+  assert.deepEqual(req.message.body, { type: GossipType.RANGE_REQUEST, request });
+  const ack = open({ type: GossipType.RANGE_ACK, ack: { session: 7, seq: 3, cancel: false } });
+  assert.ok(ack.ok);
+  assert.deepEqual(ack.message.body, { type: GossipType.RANGE_ACK, ack: { session: 7, seq: 3, cancel: false } });
+  const blocks = tc.chain(2);
+  const range = open({ type: GossipType.BLOCKS, blocks, kind: BlocksKind.RANGE, range: { session: 7, seq: 1, last: true } });
+  assert.ok(range.ok && range.message.body.type === GossipType.BLOCKS);
+  assert.equal(range.message.body.kind, BlocksKind.RANGE);
+  assert.deepEqual(range.message.body.range, { session: 7, seq: 1, last: true });
+  const pushed = open({ type: GossipType.BLOCKS, blocks });
+  assert.ok(pushed.ok && pushed.message.body.type === GossipType.BLOCKS);
+  assert.equal(pushed.message.body.kind, BlocksKind.PUSH, 'no kind on the wire: a push');
+  const bad = open({ type: GossipType.RANGE_REQUEST, request: { ...request, end: 10 } });
+  assert.ok(!bad.ok);
+  assert.match(bad.reason, /malformed: range request: end must be above start/);
 });
