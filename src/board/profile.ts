@@ -5,7 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ledDefaults } from '../config/constants.js';
-import type { LedPinOverrides } from '../config/network.js';
+import type { GossipMulticastConfig, LedPinOverrides } from '../config/network.js';
+import { checkMulticast } from '../gossip/gossipSettings.js';
 import { PinNameError, describePin, resolvePin } from './pins.js';
 
 export type StatusLed = 'link' | 'sync' | 'leader' | 'error';
@@ -50,6 +51,12 @@ export interface LedPins {
   height: number[];
 }
 
+/** What the board model brings to gossip: on a Pi on a LAN, neighbours are found by multicast. */
+export interface ProfileGossip {
+  /** null: no LAN discovery (a board.json may still turn it on). */
+  multicast: GossipMulticastConfig | null;
+}
+
 export interface BoardProfile {
   name: string;
   description: string;
@@ -62,6 +69,7 @@ export interface BoardProfile {
   pins: LedPins;
   /** LEDs are recomputed at most this often. */
   refreshMs: number;
+  gossip: ProfileGossip;
   /** The file it was read from. */
   source: string;
 }
@@ -165,6 +173,17 @@ function parseIo(shape: ProfileShape, o: Json): IoConfig {
   return io;
 }
 
+function parseGossip(shape: ProfileShape, v: unknown): ProfileGossip {
+  if (v === undefined) return { multicast: null };
+  const o = shape.object(v, 'gossip');
+  for (const key of Object.keys(o)) if (key !== 'multicast') shape.fail(`gossip.${key}`, 'must be absent: a profile\'s gossip has only multicast');
+  const m = o['multicast'];
+  if (m === undefined || m === false) return { multicast: null };
+  const r = checkMulticast(m);
+  if (!r.ok) shape.fail(`gossip.multicast${r.field === '' ? '' : `.${r.field}`}`, `must be ${r.expected}`);
+  return { multicast: r.value };
+}
+
 /** Checks a parsed profile file; `source` (the file) goes into every message. */
 export function parseProfile(value: unknown, source: string): BoardProfile {
   const shape = new ProfileShape(source);
@@ -193,6 +212,7 @@ export function parseProfile(value: unknown, source: string): BoardProfile {
     leds: names,
     pins: resolveLedPins(names, consoleConfig.pins, source),
     refreshMs: shape.integer(o, 'refreshMs', '', ledDefaults.minRefreshMs, ledDefaults.maxRefreshMs, ledDefaults.refreshMs),
+    gossip: parseGossip(shape, o['gossip']),
     source,
   };
 }

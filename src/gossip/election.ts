@@ -3,12 +3,9 @@
 // leapfrog each other (design.md §2). Every member computes it from its own membership view; views agree
 // once membership is stable, so there is one leader per org.
 
-export interface Candidate {
-  id: string;
-  height: number;
-  /** The member says (in its ALIVE) that it leads: how a board that joins late learns the incumbent. */
-  leading?: boolean;
-}
+import type { Candidate, Election } from './seams.js';
+
+export type { Candidate, Election } from './seams.js';
 
 export interface ElectionParams {
   leaderHandoverMinBlocks: number;
@@ -49,7 +46,7 @@ export type ElectionState =
   | { kind: 'elected'; leader: string; termStartMs: number };
 
 /** The election as seen by one member: waits out the startup grace, then follows chooseLeader. */
-export class LeaderElection {
+export class LeaderElection implements Election {
   private s: ElectionState;
 
   constructor(readonly selfId: string, private readonly p: ElectionParams, nowMs: number) {
@@ -89,6 +86,39 @@ export class LeaderElection {
     }
     if (leader === null || leader === s.leader) return false;
     this.s = { kind: 'elected', leader, termStartMs: nowMs };
+    return true;
+  }
+}
+
+/**
+ * Fabric's static leadership (useLeaderElection=false, orgLeader): configuration says who leads, so there
+ * is nothing to wait for and nothing to hand over. The configured board leads from the start and for
+ * good; the others never lead, and report as leader the live member of their org that says it leads
+ * (the LED and the metrics show whom a follower depends on). If that member dies nobody takes over:
+ * that is what static means, and why dynamic is the default.
+ */
+export class StaticElection implements Election {
+  private current: string | null;
+
+  constructor(readonly selfId: string, readonly orgLeader: boolean) {
+    this.current = orgLeader ? selfId : null;
+  }
+
+  get leader(): string | null {
+    return this.current;
+  }
+
+  get isLeader(): boolean {
+    return this.orgLeader;
+  }
+
+  update(live: readonly Candidate[], _nowMs: number): boolean {
+    if (this.orgLeader) return false;
+    // Two boards configured as leader is a misconfiguration; every follower names the same one of them.
+    let claimed: string | null = null;
+    for (const c of live) if (c.leading === true && c.id !== this.selfId && (claimed === null || c.id < claimed)) claimed = c.id;
+    if (claimed === this.current) return false;
+    this.current = claimed;
     return true;
   }
 }

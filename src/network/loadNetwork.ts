@@ -2,9 +2,15 @@
 // role starts here, so each failure names the file and what is wrong with it.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { BoardConfig, BoardGossipConfig, IdentityFiles, LedPinOverrides, NetworkFile } from '../config/network.js';
+import {
+  type BoardConfig, type BoardGossipConfig, GOSSIP_ELECTION_KINDS, type GossipElectionKind, type IdentityFiles, type LedPinOverrides,
+  type NetworkFile,
+} from '../config/network.js';
 import { type Certificate, decodeCertificate } from '../crypto/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
+import {
+  type Refused, checkGossipLimits, checkMulticast, checkReachable, isUnspecifiedHost, parseHostPort,
+} from '../gossip/gossipSettings.js';
 import type { Signer } from '../protocol/envelope.js';
 import { GENESIS_FILE_NAME, NETWORK_FILE_NAME } from './createNetwork.js';
 import { isValidChannelName } from './names.js';
@@ -174,15 +180,60 @@ export function readBoardConfig(path: string): BoardConfig {
   };
 }
 
-/** The optional `gossip` of a board.json: addresses are host:port. */
+/** Keys of a board.json gossip section. */
+const GOSSIP_KEYS = ['listen', 'bootstrap', 'advertise', 'limits', 'election', 'orgLeader', 'multicast'] as const;
+
+/** The optional `gossip` of a board.json: addresses are host:port; everything else as BoardGossipConfig says. */
 function readGossip(shape: JsonShape, v: unknown): BoardGossipConfig {
-  const o = shape.object(v, 'board.gossip');
-  const hostPort = /^[^\s:]+:\d{1,5}$/;
-  const listen = shape.string(o, 'listen', 'board.gossip');
-  if (!hostPort.test(listen)) shape.fail('gossip.listen', 'host:port');
-  const bootstrap = shape.strings(o, 'bootstrap', 'board.gossip');
-  for (const b of bootstrap) if (!hostPort.test(b)) shape.fail('gossip.bootstrap', 'an array of host:port');
-  return { listen, bootstrap };
+  const o = shape.object(v, 'gossip');
+  for (const key of Object.keys(o)) {
+    if (!(GOSSIP_KEYS as readonly string[]).includes(key)) shape.fail(`gossip.${key}`, `absent: the gossip keys are ${GOSSIP_KEYS.join(', ')}`);
+  }
+  const refuse: (field: string, r: Refused) => never = (field, r) => shape.fail(`gossip.${field}${r.field === '' ? '' : `.${r.field}`}`, r.expected);
+  const listen = shape.string(o, 'listen', 'gossip');
+  const listenAt = parseHostPort(listen);
+  if (listenAt === null) shape.fail('gossip.listen', `host:port with a port of 0..65535 ('${listen}' given)`);
+  const bootstrap = shape.strings(o, 'bootstrap', 'gossip');
+  bootstrap.forEach((b, i) => {
+    const r = checkReachable(b);
+    if (!r.ok) refuse(`bootstrap[${i}]`, r);
+  });
+  const out: BoardGossipConfig = { listen, bootstrap };
+  if (o['advertise'] !== undefined) {
+    const advertise = shape.string(o, 'advertise', 'gossip');
+    const r = checkReachable(advertise);
+    if (!r.ok) refuse('advertise', r);
+    out.advertise = advertise;
+  } else if (isUnspecifiedHost(listenAt.host)) {
+    shape.fail('gossip.advertise', `given when gossip.listen is ${listen}: other boards cannot connect to 0.0.0.0, so name the address they reach this board at`);
+  }
+  if (o['limits'] !== undefined) {
+    const r = checkGossipLimits(o['limits']);
+    if (!r.ok) refuse('limits', r);
+    out.limits = r.value;
+  }
+  const election = o['election'];
+  if (election !== undefined) {
+    if (typeof election !== 'string' || !(GOSSIP_ELECTION_KINDS as readonly string[]).includes(election)) {
+      shape.fail('gossip.election', `one of ${GOSSIP_ELECTION_KINDS.map((k) => `"${k}"`).join(', ')} (${JSON.stringify(election)} given)`);
+    }
+    out.election = election as GossipElectionKind;
+  }
+  const orgLeader = o['orgLeader'];
+  if ((out.election ?? 'dynamic') === 'static') {
+    if (typeof orgLeader !== 'boolean') shape.fail('gossip.orgLeader', 'true or false with election "static": whether this board leads its organisation');
+    out.orgLeader = orgLeader;
+  } else if (orgLeader !== undefined) {
+    shape.fail('gossip.orgLeader', 'absent unless gossip.election is "static" (a dynamic election chooses the leader itself)');
+  }
+  const multicast = o['multicast'];
+  if (multicast === false) out.multicast = false;
+  else if (multicast !== undefined) {
+    const r = checkMulticast(multicast);
+    if (!r.ok) refuse('multicast', r);
+    out.multicast = r.value;
+  }
+  return out;
 }
 
 /** The optional `pins` of a board.json: names only here; they are resolved when the board starts. */
