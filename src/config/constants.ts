@@ -184,6 +184,8 @@ export const gossipDefaults = {
   rangeSessionsMax: 4,
   /** A served stream whose requester has not acknowledged for this long is ended. */
   rangeSessionIdleMs: 15_000,
+  /** A follower at most this many blocks below the highest live member it knows counts as in sync. */
+  followerInSyncSlackBlocks: 8,
 } as const;
 
 /** LAN discovery of gossip members by UDP multicast (src/gossip/multicastDiscovery.ts). */

@@ -14,6 +14,7 @@ import { HEADER_BYTES, HEADER_OFFSET, blockNumber } from '../protocol/block.js';
 import type { Signer } from '../protocol/envelope.js';
 import type { BlockSource, Peer } from '../peer/peer.js';
 import type { BoardRole, RoleSource } from '../peer/role.js';
+import type { SyncState } from '../peer/syncTracker.js';
 import { BlockServer } from './blockServer.js';
 import { CatchUp } from './catchUp.js';
 import { LeaderElection } from './election.js';
@@ -138,6 +139,15 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   role(): BoardRole {
     return this.election.isLeader ? 'leader' : 'follower';
+  }
+
+  /** A follower's sync state: level with the best live member (heights from ALIVEs and blocks seen). */
+  followerSync(): SyncState {
+    const live = this.membership.live();
+    if (live.length === 0) return 'offline';
+    let best = 0;
+    for (const m of live) best = Math.max(best, m.height);
+    return !this.catchUp.active && best - this.o.peer.height <= this.limits.followerInSyncSlackBlocks ? 'in-sync' : 'syncing';
   }
 
   get leader(): string | null {

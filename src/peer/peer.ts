@@ -249,7 +249,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       committed: this.committedCount,
       rejected: this.rejectedCount,
       error: this.errorText,
-      sync: this.sync.state,
+      sync: this.delivering ? this.sync.state : (this.o.role?.followerSync?.() ?? this.sync.state),
       role: (this.o.role ?? soloLeader).role(),
     };
   }

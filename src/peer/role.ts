@@ -3,10 +3,17 @@
 // RoleSource and is handed to the Peer; everything that shows the role (status line, LEDs, demo) reads it
 // from the peer's status, nowhere else.
 
+import type { SyncState } from './syncTracker.js';
+
 export type BoardRole = 'leader' | 'follower';
 
 export interface RoleSource {
   role(): BoardRole;
+  /**
+   * While the board does not pull from the orderer (a gossip follower), whether it is level with its
+   * neighbours; the orderer stream's own judgement (syncTracker.ts) applies while it pulls.
+   */
+  followerSync?(): SyncState;
 }
 
 /** The role of a board that has no group: it leads itself. */

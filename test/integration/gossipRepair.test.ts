@@ -35,7 +35,7 @@ async function startBoard(net: InProcessNetwork, id: string, bootstrap: string[]
   let node: GossipNode | null = null;
   const peer = new Peer({
     boardId: id, ledger, genesis, signer: board.signer, links: [link], log: silentLogger(), deliverAtStart: false,
-    role: { role: () => node?.role() ?? 'follower' },
+    role: { role: () => node?.role() ?? 'follower', followerSync: () => node?.followerSync() ?? 'offline' },
   });
   node = new GossipNode({
     peer, ledger, channelState: new ChannelState(configFromBlock(genesis)), signer: board.signer, listen: '127.0.0.1:0',
@@ -86,7 +86,14 @@ test('without push, followers reach the orderer by pull; a board that joins far 
     const sessionsBefore = net.orderer.openDeliverSessions;
     const late = await startBoard(net, ids[3]!, endpoints, 4);
     boards.push(late);
+    const syncSeen = new Set<string>();
+    const onCommit = (): void => { syncSeen.add(late.peer.status().sync); };
+    late.peer.on('committed', onCommit);
     await waitForHeight(late.peer, height, SYNC_TIMEOUT_MS);
+    late.peer.off('committed', onCommit);
+    assert.ok(syncSeen.has('syncing'), `the late board said it was catching up: ${[...syncSeen].join(',')}`);
+    // Its neighbours' next ALIVEs (aliveIntervalMs) carry a height it now has: level, in sync.
+    while (late.peer.status().sync !== 'in-sync') await new Promise((resolve) => setTimeout(resolve, limits.aliveIntervalMs));
     const s = late.node.blocksBySource();
     assert.equal(s.orderer, 0, 'the late board pulled nothing from the orderer');
     assert.ok(s.catchup >= height - 1 - limits.fanout - 2 * 256, `most blocks came by the stream: ${JSON.stringify(s)}`);
