@@ -5,7 +5,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ZERO_HASH, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
 import { certificateValidityMs, defaultBatch, maxMessageBytes, mqttDefaults } from '../config/constants.js';
-import type { BoardConfig, IdentityFiles, NetworkFile } from '../config/network.js';
+import type { BoardConfig, GossipElectionKind, IdentityFiles, NetworkFile } from '../config/network.js';
 import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../crypto/certificate.js';
 import { type KeyPair, generateKeyPair, privateKeyToPem } from '../crypto/keys.js';
 import type { BatchConfig, ChannelConfig, Policy } from '../protocol/channelConfig.js';
@@ -47,9 +47,10 @@ export interface CreateNetworkOptions {
   force?: boolean;
   /**
    * Write a gossip section into every board.json: board k (0-based over all orgs) listens on
-   * 127.0.0.1:basePort+k and bootstraps from all the other boards.
+   * 127.0.0.1:basePort+k and bootstraps from all the other boards. With election 'static' the first
+   * board of each org is its orgLeader and the others are not.
    */
-  gossip?: { basePort: number };
+  gossip?: { basePort: number; election?: GossipElectionKind };
 }
 
 /** What `edgepeer init --json` prints. Paths are absolute. */
@@ -242,7 +243,7 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
       await writeMember(dir, boardDir, id, org, 'peer', root, nowMs);
       const config: BoardConfig = {
         id, org, channel: firstChannel, key: 'key.pem', cert: 'cert.cbor', profile: BOARD_PROFILE, orderers: [mqttUrl],
-        ...(opts.gossip !== undefined ? { gossip: gossipSection(opts.gossip.basePort, (i - 1) * opts.boardsPerOrg + (j - 1), opts.orgs * opts.boardsPerOrg) } : {}),
+        ...(opts.gossip !== undefined ? { gossip: gossipSection(opts.gossip, (i - 1) * opts.boardsPerOrg + (j - 1), opts.orgs * opts.boardsPerOrg, j === 1) } : {}),
       };
       const configPath = join(boardDir, BOARD_CONFIG_FILE_NAME);
       await writeFile(join(dir, configPath), `${JSON.stringify(config, null, 2)}\n`);
@@ -285,10 +286,17 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
   };
 }
 
-function gossipSection(basePort: number, index: number, boards: number): NonNullable<BoardConfig['gossip']> {
+function gossipSection(
+  g: NonNullable<CreateNetworkOptions['gossip']>, index: number, boards: number, firstOfOrg: boolean,
+): NonNullable<BoardConfig['gossip']> {
+  const basePort = g.basePort;
   if (basePort < 1 || basePort + boards - 1 > 65_535) {
     throw new NetworkOptionsError(`gossip base port ${basePort}: ports ${basePort}..${basePort + boards - 1} must lie within 1..65535`);
   }
   const address = (k: number): string => `127.0.0.1:${basePort + k}`;
-  return { listen: address(index), bootstrap: Array.from({ length: boards }, (_, k) => k).filter((k) => k !== index).map(address) };
+  return {
+    listen: address(index),
+    bootstrap: Array.from({ length: boards }, (_, k) => k).filter((k) => k !== index).map(address),
+    ...(g.election === 'static' ? { election: 'static' as const, orgLeader: firstOfOrg } : {}),
+  };
 }

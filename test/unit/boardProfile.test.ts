@@ -102,3 +102,26 @@ test('board.json may carry pins; unknown LEDs in it are refused', () => {
   writeFileSync(bad, JSON.stringify({ ...base, pins: { power: 'GPIO4' } }));
   assert.throws(() => readBoardConfig(bad), /board\.pins\.power must be absent .*the LEDs are link, sync, leader, error, height/);
 });
+
+test('gossip multicast: on in the Pi profiles on one documented group, off in the emulated one', () => {
+  assert.equal(loadProfile('emulated').gossip.multicast, null, 'emulated fleets share a host: bootstrap lists, no LAN discovery');
+  for (const pi of REQUIRED_PROFILES.slice(1)) {
+    assert.deepEqual(loadProfile(pi).gossip.multicast, { group: '239.255.71.71', port: 7099 }, pi);
+  }
+  assert.equal(parseProfile(validProfile(), 'test.json').gossip.multicast, null, 'absent: off');
+  const mc = { group: '239.255.9.9', port: 9999, interface: '10.1.2.3' };
+  assert.deepEqual(parseProfile({ ...validProfile(), gossip: { multicast: mc } }, 'test.json').gossip.multicast, mc);
+  assert.equal(parseProfile({ ...validProfile(), gossip: { multicast: false } }, 'test.json').gossip.multicast, null);
+  assert.equal(parseProfile({ ...validProfile(), gossip: {} }, 'test.json').gossip.multicast, null);
+});
+
+test('gossip multicast in a profile: a bad group, port, interface or key is refused with the field', () => {
+  const withGossip = (gossip: unknown): Record<string, unknown> => ({ ...validProfile(), gossip });
+  expectProfileError(withGossip({ multicast: { group: '230.0.0.1', port: 7099 } }), /gossip\.multicast\.group must be an IPv4 multicast group in 239\.0\.0\.0\/8/);
+  expectProfileError(withGossip({ multicast: { group: '239.1.1.1', port: 0 } }), /gossip\.multicast\.port must be a whole number from 1 to 65535/);
+  expectProfileError(withGossip({ multicast: { group: '239.1.1.1', port: 1, interface: 'eth0' } }), /gossip\.multicast\.interface must be the IPv4 address/);
+  expectProfileError(withGossip({ multicast: { group: '239.1.1.1', port: 1, ttl: 2 } }), /gossip\.multicast\.ttl must be absent/);
+  expectProfileError(withGossip({ multicast: true }), /gossip\.multicast must be an object/);
+  expectProfileError(withGossip({ listen: '0.0.0.0:1' }), /gossip\.listen must be absent: a profile's gossip has only multicast/);
+  expectProfileError(withGossip([]), /gossip must be an object/);
+});

@@ -13,6 +13,7 @@ import { ChannelState } from '../../src/channel/channelState.js';
 import { configFromBlock } from '../../src/channel/blocks.js';
 import { registerInit } from '../../src/cli/commands/init.js';
 import { certificateValidityMs, defaultBatch } from '../../src/config/constants.js';
+import type { BoardGossipConfig } from '../../src/config/network.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { generateKeyPair, publicKeyFromRaw, signBytes, verifyBytes } from '../../src/crypto/keys.js';
@@ -20,7 +21,7 @@ import {
   CERTIFICATE_BACKDATE_MS, DEFAULT_MQTT_URL, NetworkExistsError, NetworkOptionsError, type NetworkSummary, createNetwork,
 } from '../../src/network/createNetwork.js';
 import {
-  NetworkFileError, loadBoard, loadClient, loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadSigner,
+  NetworkFileError, loadBoard, loadClient, loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadSigner, readBoardConfig,
 } from '../../src/network/loadNetwork.js';
 import { BlockLayout, LayoutError, blockEnvelopes, blockNumber, dataBytes, locateBlock, readHeader } from '../../src/protocol/block.js';
 import { MessageType, decodeEnvelope } from '../../src/protocol/envelope.js';
@@ -312,4 +313,82 @@ const program = new Command('edgepeer'); registerInit(program); await program.pa
     const r = e as { code?: number; stderr?: string; stdout?: string };
     return r.code === 2 && /--orgs/.test(r.stderr ?? '') && r.stdout === '';
   });
+});
+
+test('cli: init --gossip writes listen and bootstrap; --gossip-election static makes the first board of each org its leader', async () => {
+  const target = join(root, 'cli-gossip-static');
+  const { program } = cli();
+  await program.parseAsync(
+    ['init', '--dir', target, '--channel', 'c1', '--orgs', '2', '--boards-per-org', '2', '--gossip', '--gossip-base-port', '7300', '--gossip-election', 'static'],
+    { from: 'user' },
+  );
+  const gossip = (id: string): BoardGossipConfig | undefined => loadBoard(target, id).config.gossip;
+  assert.deepEqual(gossip('org1-board1'), {
+    listen: '127.0.0.1:7300', bootstrap: ['127.0.0.1:7301', '127.0.0.1:7302', '127.0.0.1:7303'], election: 'static', orgLeader: true,
+  });
+  assert.equal(gossip('org1-board2')?.orgLeader, false);
+  assert.equal(gossip('org2-board1')?.orgLeader, true);
+  assert.equal(gossip('org2-board2')?.orgLeader, false);
+
+  const dynamic = join(root, 'cli-gossip-dynamic');
+  await cli().program.parseAsync(['init', '--dir', dynamic, '--channel', 'c1', '--orgs', '1', '--boards-per-org', '2', '--gossip'], { from: 'user' });
+  assert.deepEqual(loadBoard(dynamic, 'org1-board2').config.gossip, { listen: '127.0.0.1:7101', bootstrap: ['127.0.0.1:7100'] }, 'dynamic: nothing more written');
+
+  const bad = cli();
+  await assert.rejects(
+    bad.program.parseAsync(['init', '--dir', join(root, 'cli-gossip-bad'), '--channel', 'c1', '--orgs', '1', '--boards-per-org', '1', '--gossip-election', 'lowest-id'], { from: 'user' }),
+    (e: unknown) => e instanceof CommanderError && e.exitCode === 2,
+  );
+  assert.match(bad.err(), /--gossip-election: must be dynamic or static, got 'lowest-id'/);
+});
+
+/** A board.json with `gossip` as given, read back (or its error). */
+async function boardWithGossip(name: string, gossip: unknown): Promise<string> {
+  const path = join(root, `gossip-${name}.json`);
+  const base = { id: 'b1', org: 'org1', channel: 'ch', key: 'key.pem', cert: 'cert.cbor', profile: 'emulated', orderers: ['mqtt://127.0.0.1:1883'] };
+  await writeFile(path, JSON.stringify({ ...base, gossip }));
+  return path;
+}
+
+test('board.json gossip: every key read back as written', async () => {
+  const section = {
+    listen: '0.0.0.0:7100', advertise: '192.168.1.20:7100', bootstrap: ['192.168.1.21:7100'],
+    limits: { fanout: 4, aliveIntervalMs: 500, electionStartupGraceMs: 0 },
+    election: 'static', orgLeader: false,
+    multicast: { group: '239.255.1.2', port: 7099, interface: '192.168.1.20' },
+  };
+  assert.deepEqual(readBoardConfig(await boardWithGossip('full', section)).gossip, section);
+  assert.deepEqual(readBoardConfig(await boardWithGossip('min', { listen: '127.0.0.1:7100', bootstrap: [] })).gossip, { listen: '127.0.0.1:7100', bootstrap: [] });
+  assert.equal(readBoardConfig(await boardWithGossip('off', { listen: 'h:1', bootstrap: [], multicast: false })).gossip?.multicast, false);
+  assert.equal(readBoardConfig(await boardWithGossip('dyn', { listen: 'h:1', bootstrap: [], election: 'dynamic' })).gossip?.election, 'dynamic');
+});
+
+test('board.json gossip: what cannot work is refused, naming the file and the field', async () => {
+  const ok = { listen: '127.0.0.1:7100', bootstrap: ['127.0.0.1:7101'] };
+  const cases: [string, unknown, RegExp][] = [
+    ['unknown-key', { ...ok, fanout: 3 }, /gossip\.fanout must be absent: the gossip keys are listen, bootstrap, advertise/],
+    ['listen-port', { ...ok, listen: 'h:70000' }, /gossip\.listen must be host:port with a port of 0\.\.65535/],
+    ['bootstrap', { ...ok, bootstrap: ['127.0.0.1:7101', '0.0.0.0:7102'] }, /gossip\.bootstrap\[1\] must be an address others can reach/],
+    ['any-no-advertise', { ...ok, listen: '0.0.0.0:7100' }, /gossip\.advertise must be given when gossip\.listen is 0\.0\.0\.0:7100: other boards cannot connect/],
+    ['advertise-any', { ...ok, advertise: '0.0.0.0:7100' }, /gossip\.advertise must be an address others can reach/],
+    ['advertise-port-0', { ...ok, advertise: 'pi:0' }, /gossip\.advertise must be an address with a port of 1\.\.65535/],
+    ['limit-unknown', { ...ok, limits: { pushFanout: 3 } }, /gossip\.limits\.pushFanout must be absent: it is not a gossip limit \(the limits are aliveIntervalMs, /],
+    ['limit-fraction', { ...ok, limits: { fanout: 1.5 } }, /gossip\.limits\.fanout must be a whole number from 0 to/],
+    ['limit-zero', { ...ok, limits: { aliveIntervalMs: 0 } }, /gossip\.limits\.aliveIntervalMs must be a whole number from 1 to/],
+    ['limit-expiry', { ...ok, limits: { aliveExpirationMs: 900 } }, /gossip\.limits\.aliveExpirationMs must be greater than aliveIntervalMs/],
+    ['limits-array', { ...ok, limits: [] }, /gossip\.limits must be an object of gossip limits/],
+    ['election', { ...ok, election: 'lowest-id' }, /gossip\.election must be one of "dynamic", "static" \("lowest-id" given\)/],
+    ['static-no-leader', { ...ok, election: 'static' }, /gossip\.orgLeader must be true or false with election "static"/],
+    ['static-leader-string', { ...ok, election: 'static', orgLeader: 'yes' }, /gossip\.orgLeader must be true or false/],
+    ['dynamic-leader', { ...ok, orgLeader: true }, /gossip\.orgLeader must be absent unless gossip\.election is "static"/],
+    ['multicast-true', { ...ok, multicast: true }, /gossip\.multicast must be an object \{ group, port, interface\? \} \(or false: off\)/],
+    ['multicast-group', { ...ok, multicast: { group: '224.0.0.251', port: 5353 } }, /gossip\.multicast\.group must be an IPv4 multicast group in 239\.0\.0\.0\/8/],
+    ['multicast-port', { ...ok, multicast: { group: '239.1.1.1' } }, /gossip\.multicast\.port must be a whole number from 1 to 65535 \(undefined given\)/],
+    ['multicast-itf', { ...ok, multicast: { group: '239.1.1.1', port: 1, interface: 'wlan0' } }, /gossip\.multicast\.interface must be the IPv4 address of a local interface/],
+  ];
+  for (const [name, gossip, message] of cases) {
+    const path = await boardWithGossip(name, gossip);
+    assert.throws(() => readBoardConfig(path), (err: unknown) => err instanceof NetworkFileError && err.message.startsWith(`${path}: `) && message.test(err.message),
+      `${name}: ${(() => { try { readBoardConfig(path); return 'accepted'; } catch (e) { return (e as Error).message; } })()}`);
+  }
 });

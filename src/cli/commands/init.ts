@@ -5,6 +5,7 @@ import {
 } from '../../network/createNetwork.js';
 import type { BatchConfig } from '../../protocol/channelConfig.js';
 import { defaultBatch } from '../../config/constants.js';
+import { GOSSIP_ELECTION_KINDS, type GossipElectionKind } from '../../config/network.js';
 import { collect, wholeNumber } from '../options.js';
 
 /** Exit code for a command line that cannot be carried out as written. */
@@ -26,6 +27,7 @@ interface RawInitOptions {
   force?: boolean;
   gossip?: boolean;
   gossipBasePort?: string;
+  gossipElection?: string;
 }
 
 /** First gossip port `init --gossip` gives out when --gossip-base-port is not given. */
@@ -42,6 +44,13 @@ function parseWholeNumber(value: string, flag: string): number {
     if (err instanceof InvalidArgumentError) throw new NetworkOptionsError(`${flag}: ${err.message}`);
     throw err;
   }
+}
+
+function parseElection(value: string): GossipElectionKind {
+  if (!(GOSSIP_ELECTION_KINDS as readonly string[]).includes(value)) {
+    throw new NetworkOptionsError(`--gossip-election: must be ${GOSSIP_ELECTION_KINDS.join(' or ')}, got '${value}'`);
+  }
+  return value as GossipElectionKind;
 }
 
 function batchFrom(o: RawInitOptions): Partial<BatchConfig> {
@@ -83,6 +92,7 @@ export function registerInit(program: Command): void {
     .option('--force', 'replace a network already in --dir')
     .option('--gossip', 'boards gossip: write a gossip section into each board.json (listen 127.0.0.1:<base+index>, bootstrap: all other boards)')
     .option('--gossip-base-port <n>', `first gossip port (default ${DEFAULT_GOSSIP_BASE_PORT})`)
+    .option('--gossip-election <kind>', `${GOSSIP_ELECTION_KINDS.join(' or ')} (default dynamic); static: the first board of each org is its leader`)
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.opts<RawInitOptions>();
       let summary: NetworkSummary;
@@ -95,8 +105,13 @@ export function registerInit(program: Command): void {
           ...(o.mqtt !== undefined ? { mqttUrl: o.mqtt } : {}),
           batch: batchFrom(o),
           force: o.force === true,
-          ...(o.gossip === true || o.gossipBasePort !== undefined
-            ? { gossip: { basePort: o.gossipBasePort !== undefined ? parseWholeNumber(o.gossipBasePort, '--gossip-base-port') : DEFAULT_GOSSIP_BASE_PORT } }
+          ...(o.gossip === true || o.gossipBasePort !== undefined || o.gossipElection !== undefined
+            ? {
+              gossip: {
+                basePort: o.gossipBasePort !== undefined ? parseWholeNumber(o.gossipBasePort, '--gossip-base-port') : DEFAULT_GOSSIP_BASE_PORT,
+                ...(o.gossipElection !== undefined ? { election: parseElection(o.gossipElection) } : {}),
+              },
+            }
             : {}),
         });
       } catch (err) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LeaderElection, chooseLeader } from '../../../src/gossip/election.js';
+import { type Election, LeaderElection, StaticElection, chooseLeader } from '../../../src/gossip/election.js';
 
 const p = { leaderHandoverMinBlocks: 10, leaderMinTermMs: 1_000, electionStartupGraceMs: 500 };
 
@@ -64,4 +64,52 @@ test('two boards that elected themselves: the higher id hands over unless it lea
   assert.equal(a.update([{ id: 'a', height: 3 }, { id: 'c', height: 20, leading: true }], 700), false, 'within the min term a keeps it');
   assert.equal(a.update([{ id: 'a', height: 3 }, { id: 'c', height: 20, leading: true }], 1_700), true, 'then hands over to c');
   assert.equal(a.leader, 'c');
+});
+
+test('static: the configured board leads from the start, with no grace, whatever the heights', () => {
+  const e: Election = new StaticElection('b', true);
+  assert.equal(e.leader, 'b');
+  assert.ok(e.isLeader);
+  assert.equal(e.update([{ id: 'a', height: 900, leading: true }, { id: 'b', height: 1 }], 0), false, 'never changes');
+  assert.equal(e.leader, 'b');
+  assert.ok(e.isLeader);
+});
+
+test('static: a follower never leads, and reports the live member that says it leads', () => {
+  const e: Election = new StaticElection('a', false);
+  assert.equal(e.leader, null);
+  assert.equal(e.isLeader, false);
+  // Alone and the highest: a dynamic election would pick it; static does not.
+  assert.equal(e.update([{ id: 'a', height: 50 }], 10_000), false);
+  assert.equal(e.leader, null);
+  assert.equal(e.update([{ id: 'a', height: 50 }, { id: 'c', height: 3, leading: true }], 10_100), true);
+  assert.equal(e.leader, 'c');
+  assert.equal(e.isLeader, false);
+  assert.equal(e.update([{ id: 'a', height: 50 }, { id: 'c', height: 4, leading: true }], 10_200), false);
+  // The leader dies: nobody takes over (static), the follower says it has no leader.
+  assert.equal(e.update([{ id: 'a', height: 50 }], 10_300), true);
+  assert.equal(e.leader, null);
+  assert.equal(e.isLeader, false);
+});
+
+test('static: two boards configured as leader (a misconfiguration): every follower names the same one', () => {
+  const live = [{ id: 'd', height: 1, leading: true }, { id: 'b', height: 1, leading: true }, { id: 'a', height: 1 }];
+  const a = new StaticElection('a', false);
+  const z = new StaticElection('z', false);
+  a.update(live, 0);
+  z.update([...live].reverse(), 0);
+  assert.equal(a.leader, 'b');
+  assert.equal(z.leader, 'b');
+});
+
+test('a follower does not take its own claim for a leader', () => {
+  const e = new StaticElection('a', false);
+  assert.equal(e.update([{ id: 'a', height: 1, leading: true }], 0), false);
+  assert.equal(e.leader, null);
+});
+
+test('the dynamic election is an Election too', () => {
+  const e: Election = new LeaderElection('a', p, 0);
+  assert.equal(e.update([{ id: 'a', height: 1 }], 600), true);
+  assert.ok(e.isLeader);
 });
