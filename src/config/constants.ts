@@ -151,6 +151,12 @@ export const gossipDefaults = {
   leaderHandoverMinBlocks: 16,
   /** A new leader keeps the role at least this long (unless it dies). */
   leaderMinTermMs: 3_000,
+  /**
+   * A board that just became leader announces it and waits this long before it opens its Deliver stream,
+   * so that a rival who elected itself at the same moment hears the claim and one of them steps down
+   * first. Longer than aliveIntervalMs: the rival's own claim then arrives at the latest with its next tick.
+   */
+  leaderClaimSettleMs: 1_200,
   /** After start, a board listens this long before it elects, so it knows its neighbours first. */
   electionStartupGraceMs: 2_000,
   /** Blocks in one push message at most. */

@@ -97,6 +97,9 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private timer: TimerHandle | null = null;
   private stopped = false;
   private lastPullMs = 0;
+  /** When this board last became (or stopped being) its org's leader. */
+  private leaderSinceMs = 0;
+  private settleTimer: TimerHandle | null = null;
   /** Members sent a DIGEST, and when: only their PULL answers are taken. */
   private readonly pullAsked = new Map<string, number>();
   /** Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. */
@@ -195,7 +198,9 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    if (this.settleTimer !== null) this.o.clock.clearTimeout(this.settleTimer);
     this.timer = null;
+    this.settleTimer = null;
     this.catchUp.cancel('stopping');
     this.server.stop();
     this.o.peer.off('accepted', this.onAccepted);
@@ -269,12 +274,27 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       this.metrics.leader(this.self.org, this.election.leader);
     }
     const isLeader = this.election.isLeader;
+    if (isLeader !== wasLeader) {
+      this.leaderSinceMs = now;
+      // Said at once rather than at the next tick: a rival that elected itself too hears the claim, and
+      // a successor learns that its predecessor stepped down, one aliveIntervalMs sooner.
+      this.announce();
+    }
     // A new leader whose predecessor is alive waits until it says it stopped leading (its next ALIVE),
-    // so that the org never has two Deliver streams open across a handover.
+    // and every new leader waits leaderClaimSettleMs for a rival's claim, so that the org never has two
+    // Deliver streams open across a handover or after boards elected themselves at the same moment.
     const predecessorLeads = live.some((c) => c.id !== this.self.id && c.leading === true);
-    const deliver = isLeader && !predecessorLeads;
+    const settled = now - this.leaderSinceMs >= this.limits.leaderClaimSettleMs;
+    const deliver = isLeader && !predecessorLeads && settled;
     if (deliver) this.catchUp.cancel('leading: the orderer is the source now');
     if (deliver !== this.o.peer.isDelivering) void this.o.peer.setDelivering(deliver);
+    if (isLeader && !settled && this.settleTimer === null) {
+      this.settleTimer = this.o.clock.setTimeout(() => {
+        this.settleTimer = null;
+        if (!this.stopped) this.elect();
+      }, this.leaderSinceMs + this.limits.leaderClaimSettleMs - now);
+      this.settleTimer.unref?.();
+    }
     if (isLeader !== wasLeader) this.emit('role', this.role(), this.election.leader);
   }
 
