@@ -12,63 +12,14 @@ import {
   type MulticastDiscovery, MulticastDiscoveryError, multicastDiscovery,
 } from '../../../src/gossip/multicastDiscovery.js';
 import { type Logger, silentLogger } from '../../../src/observability/logger.js';
+import { LOOPBACK, firstOf, freeUdpPort, loopbackMulticastProblem } from '../../helpers/multicastProbe.js';
 import { makeTestChannel } from '../../helpers/testChannel.js';
 
-const LOOPBACK = '127.0.0.1';
 /** Each test its own group, so that tests running side by side on this host do not hear each other. */
 const GROUP_PREFIX = '239.255.71.';
-/** How long a datagram on loopback may take at most before the exchange counts as not working. */
-const DELIVERY_DEADLINE_MS = 5_000;
 const WINDOW_MS = 60_000;
 /** Beyond what IPv4 UDP can carry (65,507 bytes of payload): the OS refuses to send it. */
 const UNSENDABLE_BYTES = 70_000;
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  s.bind(0, LOOPBACK);
-  await once(s, 'listening');
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Resolves with the first value `arm` delivers, or rejects after the deadline (a bound, not a wait). */
-function firstOf<T>(arm: (resolve: (v: T) => void) => void, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${DELIVERY_DEADLINE_MS} ms`)), DELIVERY_DEADLINE_MS);
-    arm((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
-
-/**
- * Whether this host delivers multicast on loopback at all, tried with plain sockets (not the code under
- * test), so that a failure of multicastDiscovery itself fails the tests instead of skipping them.
- */
-async function loopbackMulticastWorks(group: string): Promise<string | null> {
-  const port = await freeUdpPort();
-  const rx = createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = createSocket({ type: 'udp4', reuseAddr: true });
-  try {
-    rx.bind(port);
-    await once(rx, 'listening');
-    rx.addMembership(group, LOOPBACK);
-    tx.bind(0, LOOPBACK);
-    await once(tx, 'listening');
-    tx.setMulticastInterface(LOOPBACK);
-    tx.setMulticastLoopback(true);
-    const got = firstOf<true>((done) => rx.once('message', () => done(true)), 'probe');
-    tx.send('probe', port, group);
-    await got;
-    return null;
-  } catch (err) {
-    return `multicast on ${LOOPBACK} does not work here (${(err as Error).message}); try 'ip link set lo multicast on' and a route for 239.0.0.0/8 via lo`;
-  } finally {
-    await Promise.all([rx, tx].map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 interface Warning {
   fields: Record<string, unknown>;
@@ -111,7 +62,7 @@ async function pair(group: string, opts: { aWarnings?: Warning[]; aMaxDatagramBy
 
 test('two boards on one host hear each other: a signed ALIVE fits a datagram and authenticates at the receiver', async (t) => {
   const group = `${GROUP_PREFIX}201`;
-  const skip = await loopbackMulticastWorks(group);
+  const skip = await loopbackMulticastProblem(group);
   if (skip !== null) {
     console.log(`SKIP: ${skip}`);
     t.skip(skip);
@@ -140,7 +91,7 @@ test('two boards on one host hear each other: a signed ALIVE fits a datagram and
 
 test('a datagram over maxDatagramBytes is ignored; the next one is taken', async (t) => {
   const group = `${GROUP_PREFIX}202`;
-  const skip = await loopbackMulticastWorks(group);
+  const skip = await loopbackMulticastProblem(group);
   if (skip !== null) {
     t.skip(skip);
     return;
@@ -170,7 +121,7 @@ test('a datagram over maxDatagramBytes is ignored; the next one is taken', async
 
 test('sends the OS refuses are counted and logged once per interval; the channel keeps working', async (t) => {
   const group = `${GROUP_PREFIX}203`;
-  const skip = await loopbackMulticastWorks(group);
+  const skip = await loopbackMulticastProblem(group);
   if (skip !== null) {
     t.skip(skip);
     return;
