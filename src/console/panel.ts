@@ -1,10 +1,11 @@
 // The live panel: a header with the port, a grid of the board's latest status fields, its latest
 // problem, then as many recent lines as fit. Pure: a BoardView and a size in, screen lines out.
+import { formatBlockSourcesBrief, parseBlockSources } from '../peer/statusReport.js';
 import type { BoardView, LoggedLine } from './boardView.js';
 import { type Paint, clockTime, fit } from './terminal.js';
 
 /** Status fields in the order shown; fields a board adds later are shown after these. */
-const FIELD_ORDER = ['board', 'channel', 'role', 'height', 'bps', 'sync', 'link', 'deliver', 'uptime', 'committed', 'rejected', 'hash', 'leds', 'error'];
+const FIELD_ORDER = ['board', 'channel', 'role', 'height', 'bps', 'sync', 'link', 'deliver', 'uptime', 'committed', 'rejected', 'hash', 'leds', 'from', 'error'];
 const LABEL_WIDTH = 10;
 const CELLS_PER_ROW = 3;
 const MIN_CELL_WIDTH = 24;
@@ -29,7 +30,15 @@ function valueColour(key: string, v: string): Parameters<Paint>[1] | null {
   if (key === 'error') return v === '-' ? null : 'red';
   if (key === 'rejected') return v === '0' ? null : 'yellow';
   if (key === 'height') return 'bold';
+  if (key === 'role') return v === 'leader' ? 'cyan' : null;
   return null;
+}
+
+/** A field's value as the panel shows it: the block sources in their brief form, so they fit a cell. */
+function shownValue(key: string, v: string): string {
+  if (key !== 'from') return v;
+  const sources = parseBlockSources(v);
+  return sources === null ? v : formatBlockSourcesBrief(sources);
 }
 
 function portLine(view: BoardView, o: PanelOptions): string {
@@ -51,7 +60,7 @@ function statusRows(view: BoardView, o: PanelOptions): string[] {
   const rows: string[] = [];
   for (let i = 0; i < keys.length; i += cells) {
     const row = keys.slice(i, i + cells).map((k) => {
-      const v = s[k]!;
+      const v = shownValue(k, s[k]!);
       const valueWidth = cellWidth - LABEL_WIDTH;
       const label = o.paint(fit(k, LABEL_WIDTH), 'dim');
       const value = fit(v, valueWidth);

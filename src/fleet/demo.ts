@@ -16,7 +16,7 @@ import type { BoardProcess } from './boardProcess.js';
 import { demoLayout } from './demoLayout.js';
 import { checkDemoCounts, prepareDemoNetwork } from './demoNetwork.js';
 import { type DemoOrderer, startDemoOrderer } from './demoOrderer.js';
-import { type DemoSnapshot, boardRow } from './demoSnapshot.js';
+import { type DemoSnapshot, boardRow, orgRows } from './demoSnapshot.js';
 import { type DemoSummary, type DemoSummaryBoard, formatDemoSummary } from './demoSummary.js';
 import { Fleet, edgepeerCliPath } from './fleet.js';
 import { LiveView, type TerminalOut, colourWanted } from './liveView.js';
@@ -35,6 +35,8 @@ const MQTT_HOST = '127.0.0.1';
 export interface DemoOptions {
   boards: number;
   orgs: number;
+  /** Boards gossip: one leader per org pulls from the orderer, the others take blocks from their neighbours. */
+  gossip: boolean;
   txPerSec: number;
   txSizeBytes: number;
   /** 0: until `stop` aborts. */
@@ -135,7 +137,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     stoppers.push({ what: 'broker', stop: () => broker.close() });
 
     const net = await prepareDemoNetwork({
-      networkDir: layout.networkDir, boards: o.boards, orgs: o.orgs, channel: demoDefaults.channel, mqttUrl: broker.url,
+      networkDir: layout.networkDir, boards: o.boards, orgs: o.orgs, channel: demoDefaults.channel, mqttUrl: broker.url, gossip: o.gossip,
     });
     channel = net.channel;
     const orderer = await startDemoOrderer({
@@ -204,7 +206,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     if (!live) {
       write(formatStartLines({
         dir: layout.dir, networkDir: net.networkDir, networkCreated: net.created, brokerUrl: broker.url, channel: net.channel,
-        targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
+        targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes, gossip: o.gossip,
         boards: theFleet.boards.map((b) => ({
           id: b.spec.id, org: b.spec.org, pid: b.pid, dataDir: b.spec.dataDir, logFile: b.spec.logFile,
           console: consoles.get(b.spec.id)?.monitorEnd ?? null, consolePid: consoles.get(b.spec.id)?.pid ?? null,
@@ -219,12 +221,13 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       const stats = gen.stats();
       txMeter.sample(stats.accepted, now);
       blockMeter.sample(height, now);
+      const boards = theFleet.boards.map((b) => boardRow(b, {
+        ordererHeight: height, heightAtStatus: heightAtStatus.get(b.spec.id) ?? null, blocksPerSec: boardMeters.get(b.spec.id)?.perSecond() ?? null, nowMs: now,
+      }));
       return {
-        channel: net.channel, brokerUrl: broker.url, dir: layout.dir, targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
+        channel: net.channel, brokerUrl: broker.url, dir: layout.dir, targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes, gossip: o.gossip,
         atMs: now, uptimeMs: now - startedMs, ordererHeight: height, txPerSec: txMeter.perSecond(), blocksPerSec: blockMeter.perSecond(),
-        load: stats, boards: theFleet.boards.map((b) => boardRow(b, {
-          ordererHeight: height, heightAtStatus: heightAtStatus.get(b.spec.id) ?? null, blocksPerSec: boardMeters.get(b.spec.id)?.perSecond() ?? null, nowMs: now,
-        })),
+        load: stats, boards, orgs: orgRows(boards),
       };
     };
     if (live) {

@@ -1,8 +1,13 @@
 // The demo's development network: made on first use, reused when the demo runs again on the same folder
 // (the ledgers then carry on where they were).
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createNetwork } from '../network/createNetwork.js';
-import { loadNetworkFile, networkFilePath } from '../network/loadNetwork.js';
+import { loadNetworkFile, networkFilePath, readBoardConfig } from '../network/loadNetwork.js';
+import { findFreePortRange } from './freePorts.js';
+
+/** The boards' gossip listeners are on loopback, as `edgepeer init --gossip` writes them. */
+const GOSSIP_HOST = '127.0.0.1';
 
 export interface DemoNetworkOptions {
   networkDir: string;
@@ -11,6 +16,8 @@ export interface DemoNetworkOptions {
   channel: string;
   /** Written into the board configs; the demo also passes it to each board on the command line. */
   mqttUrl: string;
+  /** Boards gossip (a gossip section in every board.json, on free loopback ports); false: each pulls itself. */
+  gossip: boolean;
 }
 
 export interface DemoNetwork {
@@ -63,15 +70,24 @@ export async function prepareDemoNetwork(o: DemoNetworkOptions): Promise<DemoNet
       throw new DemoOptionsError(`${o.networkDir} holds a network of ${net.boards.length} boards; `
         + `run with --boards ${net.boards.length} or less, or choose another --dir`);
     }
+    // Gossip is in the board.json files: a reused network keeps what it was made with.
+    const gossiping = boards.filter((b) => readBoardConfig(resolve(o.networkDir, b.config)).gossip !== undefined).length;
+    if (gossiping !== (o.gossip ? boards.length : 0)) {
+      throw new DemoOptionsError(`${o.networkDir} holds a network made ${o.gossip ? 'without' : 'with'} gossip; `
+        + `run ${o.gossip ? 'with --no-gossip' : 'without --no-gossip'}, or choose another --dir`);
+    }
     return { networkDir: o.networkDir, channel: net.channels[0]!, boards: boards.map((b) => ({ id: b.id, org: b.org })), created: false };
   }
 
+  const boardsPerOrg = Math.ceil(o.boards / o.orgs);
+  const gossip = o.gossip ? { basePort: await findFreePortRange(GOSSIP_HOST, boardsPerOrg * o.orgs) } : undefined;
   const summary = await createNetwork({
     dir: o.networkDir,
     channels: [o.channel],
     orgs: o.orgs,
-    boardsPerOrg: Math.ceil(o.boards / o.orgs),
+    boardsPerOrg,
     mqttUrl: o.mqttUrl,
+    ...(gossip !== undefined ? { gossip } : {}),
   });
   const boards = pickBoards(summary.boards, o.boards).map((b) => ({ id: b.id, org: b.org }));
   return { networkDir: summary.dir, channel: summary.channel, boards, created: true };

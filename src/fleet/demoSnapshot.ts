@@ -1,6 +1,6 @@
 // What the views show, gathered at one instant: the orderer, the load, and one row per board.
 import type { BoardRole } from '../peer/role.js';
-import type { LedsReport } from '../peer/statusReport.js';
+import type { BlockSources, LedsReport } from '../peer/statusReport.js';
 import type { BoardProcess, BoardProcessState } from './boardProcess.js';
 import type { LoadStats } from './loadGenerator.js';
 import { BOARD_STATUS_STALE_MS } from './timings.js';
@@ -15,7 +15,10 @@ export interface BoardRow {
   org: string;
   pid: number | null;
   state: BoardShownState;
-  role: BoardRole;
+  /** null until the board has reported (with gossip a board starts as a follower and may be elected). */
+  role: BoardRole | null;
+  /** Blocks the board took, by source; null until it has reported. */
+  from: BlockSources | null;
   /** null until the board has reported. */
   height: number | null;
   /** Blocks behind the orderer; null until the board has reported. */
@@ -38,6 +41,16 @@ export interface DemoHeader {
   dir: string;
   targetTxPerSec: number;
   txSizeBytes: number;
+  /** The boards gossip (one leader per org pulls from the orderer); false: every board pulls itself. */
+  gossip: boolean;
+}
+
+/** An organisation as the views show it: who leads it, as its running boards report their roles. */
+export interface OrgRow {
+  org: string;
+  /** Running boards that say they lead: exactly one once an org with gossip has settled. */
+  leaders: string[];
+  boards: number;
 }
 
 export interface DemoSnapshot extends DemoHeader {
@@ -50,6 +63,7 @@ export interface DemoSnapshot extends DemoHeader {
   blocksPerSec: number;
   load: LoadStats;
   boards: BoardRow[];
+  orgs: OrgRow[];
 }
 
 export interface BoardRowContext {
@@ -76,8 +90,9 @@ export function boardRow(b: BoardProcess, c: BoardRowContext): BoardRow {
     org: b.spec.org,
     pid: b.pid,
     state,
-    // Every board leads itself until it reports otherwise (the peer's status carries its role).
-    role: s?.role ?? 'leader',
+    // The peer's status carries its role; an ended board leads nothing.
+    role: live ? (s?.role ?? null) : null,
+    from: s?.from ?? null,
     height: s?.height ?? null,
     lag: s === null ? null : Math.max(0, (live ? (c.heightAtStatus ?? c.ordererHeight) : c.ordererHeight) - s.height),
     // An ended board's last link and deliver states are history, not its state.
@@ -90,4 +105,16 @@ export function boardRow(b: BoardProcess, c: BoardRowContext): BoardRow {
     exitCode: b.exitCode,
     exitSignal: b.exitSignal,
   };
+}
+
+/** The organisations in order of first appearance, each with the running boards that report leading it. */
+export function orgRows(rows: readonly BoardRow[]): OrgRow[] {
+  const byOrg = new Map<string, OrgRow>();
+  for (const r of rows) {
+    const o = byOrg.get(r.org) ?? { org: r.org, leaders: [], boards: 0 };
+    byOrg.set(r.org, o);
+    o.boards++;
+    if (r.role === 'leader' && r.state === 'running') o.leaders.push(r.id);
+  }
+  return [...byOrg.values()];
 }

@@ -1,7 +1,8 @@
 // The demo's terminal view: a header and one row per board, redrawn in place with ANSI cursor movement.
 // Lines are cut to the terminal's width (a wrapped line would break the cursor arithmetic) and the board
 // list to its height. Colour follows https://no-color.org.
-import type { BoardRow, DemoSnapshot } from './demoSnapshot.js';
+import { formatBlockSourcesBrief } from '../peer/statusReport.js';
+import type { BoardRow, DemoSnapshot, OrgRow } from './demoSnapshot.js';
 import { ledGlyphs } from './ledGlyphs.js';
 
 /** A board this many blocks behind the orderer or more is shown as lagging. */
@@ -75,6 +76,25 @@ function linkStyle(link: string): Style | undefined {
   return 'yellow';
 }
 
+function fromText(r: BoardRow): string {
+  return r.from === null ? '-' : formatBlockSourcesBrief(r.from);
+}
+
+/** "org1 org1-board2": who leads each org; none or several is shown as the problem it is. */
+function leadersLine(orgs: readonly OrgRow[], gossip: boolean): Line {
+  if (!gossip) return [['gossip', 'bold'], ['   off: every board pulls from the orderer itself', 'dim']];
+  const line: Line = [['leaders', 'bold']];
+  orgs.forEach((o, i) => {
+    line.push([i === 0 ? '  ' : '  ·  ']);
+    line.push([`${o.org} `]);
+    if (o.leaders.length === 1) line.push([o.leaders[0]!, 'cyan']);
+    else if (o.leaders.length === 0) line.push(['electing…', 'yellow']);
+    else line.push([`${o.leaders.length} leaders: ${o.leaders.join(', ')}`, 'red']);
+  });
+  line.push(['   from: o orderer, p push, l pull, c catch-up', 'dim']);
+  return line;
+}
+
 function lagStyle(lag: number | null): Style | undefined {
   if (lag === null) return undefined;
   if (lag === 0) return 'green';
@@ -93,9 +113,12 @@ function columns(rows: readonly BoardRow[], nowMs: number): Column[] {
   const ledsWidth = Math.max(4, ...rows.map((r) => (r.leds === null ? 0 : 5 + r.leds.height.length)));
   const idWidth = Math.max(5, ...rows.map((r) => r.id.length));
   const stateWidth = Math.max(7, ...rows.map((r) => stateText(r).length));
+  const orgWidth = Math.max(3, ...rows.map((r) => r.org.length));
+  const fromWidth = Math.max(4, ...rows.map((r) => fromText(r).length));
   return [
     { title: 'BOARD', width: idWidth, cell: (r) => [r.id, 'bold'] },
-    { title: 'ROLE', width: 6, cell: (r) => [r.role, 'cyan'] },
+    { title: 'ORG', width: orgWidth, cell: (r) => [r.org] },
+    { title: 'ROLE', width: 8, cell: (r) => [r.role ?? '-', r.role === 'leader' ? 'cyan' : undefined] },
     { title: 'PROCESS', width: stateWidth, cell: (r) => [stateText(r), stateStyle(r)] },
     { title: 'PID', width: 7, right: true, cell: (r) => [r.pid === null ? '-' : String(r.pid)] },
     { title: 'HEIGHT', width: 7, right: true, cell: (r) => [r.height === null ? '-' : String(r.height)] },
@@ -104,6 +127,7 @@ function columns(rows: readonly BoardRow[], nowMs: number): Column[] {
     { title: 'LINK', width: 10, cell: (r) => [r.link, linkStyle(r.link)] },
     { title: 'DELIVER', width: 9, cell: (r) => [r.deliver, linkStyle(r.deliver)] },
     { title: 'BLK/S', width: 6, right: true, cell: (r) => [r.blocksPerSec.toFixed(1)] },
+    { title: 'FROM', width: fromWidth, cell: (r) => [fromText(r)] },
     { title: 'REJECTED', width: 8, right: true, cell: (r) => [String(r.rejected), r.rejected > 0 ? 'red' : undefined] },
   ];
 }
@@ -136,6 +160,7 @@ export function renderFrame(s: DemoSnapshot, maxLines: number): Line[] {
       [`  accepted ${l.accepted}`], [`  failed ${l.failed}`, l.failed > 0 ? 'red' : undefined],
       ...(l.skipped > 0 ? [[`  skipped ${l.skipped}`, 'yellow'] as Segment] : []),
     ],
+    leadersLine(s.orgs, s.gossip),
     [['data', 'bold'], [`     ${s.dir}`], ['   Ctrl-C stops', 'dim']],
     [],
   ];

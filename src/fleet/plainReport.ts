@@ -1,12 +1,13 @@
 // The demo's output when stdout is not a terminal (or with --plain): key=value lines at a steady rate,
 // one for the orderer and one per board, for logs, scripts and tests.
-import { STATUS_LINE_PREFIX, formatLedsCompact } from '../peer/statusReport.js';
-import type { BoardRow, DemoSnapshot } from './demoSnapshot.js';
+import { STATUS_LINE_PREFIX, formatBlockSources, formatLedsCompact } from '../peer/statusReport.js';
+import type { BoardRow, DemoSnapshot, OrgRow } from './demoSnapshot.js';
 import { keyValueLine } from './keyValue.js';
 
 export const DEMO_START_PREFIX = 'edgepeer-demo-start';
 export const DEMO_BOARD_PREFIX = 'edgepeer-demo-board';
 export const DEMO_ORDERER_PREFIX = 'edgepeer-demo-orderer';
+export const DEMO_ORG_PREFIX = 'edgepeer-demo-org';
 
 export interface DemoStartInfo {
   dir: string;
@@ -16,6 +17,7 @@ export interface DemoStartInfo {
   channel: string;
   targetTxPerSec: number;
   txSizeBytes: number;
+  gossip: boolean;
   /** `console`: the end of the board's serial console to watch (`edgepeer console`); `consolePid`: its socat. */
   boards: { id: string; org: string; pid: number | null; dataDir: string; logFile: string; console?: string | null; consolePid?: number | null }[];
 }
@@ -25,7 +27,7 @@ export function formatStartLines(s: DemoStartInfo): string[] {
   return [
     keyValueLine(DEMO_START_PREFIX, [
       ['dir', s.dir], ['network', s.networkDir], ['network_created', String(s.networkCreated)], ['broker', s.brokerUrl],
-      ['channel', s.channel], ['boards', s.boards.length], ['tx_per_sec', s.targetTxPerSec], ['tx_size', s.txSizeBytes],
+      ['channel', s.channel], ['boards', s.boards.length], ['gossip', String(s.gossip)], ['tx_per_sec', s.targetTxPerSec], ['tx_size', s.txSizeBytes],
     ]),
     ...s.boards.map((b) => keyValueLine(DEMO_BOARD_PREFIX, [
       ['board', b.id], ['org', b.org], ['pid', b.pid], ['data', b.dataDir], ['log', b.logFile],
@@ -39,12 +41,16 @@ function exitText(r: BoardRow): string | null {
   return r.exitCode === null ? null : String(r.exitCode);
 }
 
-/** A board's status line: the boards' own key=value format with `lag`, `role`, `state`, `pid` added (`leds` as the boards write it). */
+/**
+ * A board's status line: the boards' own key=value format with `org`, `lag`, `role`, `state`, `pid` added
+ * (`leds` and `from` as the boards write them).
+ */
 export function formatBoardLine(r: BoardRow, channel: string): string {
   return keyValueLine(STATUS_LINE_PREFIX, [
-    ['board', r.id], ['channel', channel], ['height', r.height], ['lag', r.lag], ['link', r.link], ['deliver', r.deliver],
+    ['board', r.id], ['org', r.org], ['channel', channel], ['height', r.height], ['lag', r.lag], ['link', r.link], ['deliver', r.deliver],
     ['leds', r.leds === null ? null : formatLedsCompact(r.leds)],
-    ['bps', r.blocksPerSec.toFixed(1)], ['rejected', r.rejected], ['role', r.role], ['state', r.state], ['pid', r.pid],
+    ['bps', r.blocksPerSec.toFixed(1)], ['rejected', r.rejected], ['role', r.role], ['from', r.from === null ? null : formatBlockSources(r.from)],
+    ['state', r.state], ['pid', r.pid],
     ['exit', exitText(r)], ['error', r.error],
   ]);
 }
@@ -57,6 +63,14 @@ export function formatOrdererLine(s: DemoSnapshot): string {
   ]);
 }
 
+/** Who leads an org: `leader` is '-' while nobody does, and `leaders` counts them (1 once settled). */
+export function formatOrgLine(o: OrgRow, gossip: boolean): string {
+  return keyValueLine(DEMO_ORG_PREFIX, [
+    ['org', o.org], ['gossip', String(gossip)], ['leader', o.leaders.length === 1 ? o.leaders[0]! : null], ['leaders', o.leaders.length],
+    ['boards', o.boards],
+  ]);
+}
+
 export function formatPlainReport(s: DemoSnapshot): string[] {
-  return [formatOrdererLine(s), ...s.boards.map((r) => formatBoardLine(r, s.channel))];
+  return [formatOrdererLine(s), ...s.orgs.map((o) => formatOrgLine(o, s.gossip)), ...s.boards.map((r) => formatBoardLine(r, s.channel))];
 }

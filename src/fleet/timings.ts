@@ -36,7 +36,8 @@ export const DEMO_EXIT_GRACE_MS = 2_000;
 
 export const demoDefaults = {
   boards: 4,
-  orgs: 1,
+  /** Two orgs, so that the view shows a leader per org (each pulls from the orderer, its followers gossip). */
+  orgs: 2,
   txPerSec: 50,
   txSizeBytes: 256,
   /** 0: until Ctrl-C or SIGTERM. */

@@ -1,6 +1,41 @@
 // The board's status report: one line a human can read at a console and a program can parse
 // (logfmt: key=value pairs, values without spaces), or one JSON object per line.
+import { GOSSIP_BLOCK_ORIGINS, type GossipBlockOrigin } from '../gossip/seams.js';
 import type { PeerStatus } from './peer.js';
+
+/** Blocks the board took, by where they came from (src/gossip/seams.ts). */
+export type BlockSources = Record<GossipBlockOrigin, number>;
+
+/** A board without gossip takes every block it commits from the orderer. */
+export function soloBlockSources(committed: number): BlockSources {
+  return { orderer: committed, push: 0, pull: 0, catchup: 0 };
+}
+
+/** `orderer:120,push:3400,pull:12,catchup:0`: the status line's `from` field. */
+export function formatBlockSources(f: BlockSources): string {
+  return GOSSIP_BLOCK_ORIGINS.map((o) => `${o}:${f[o]}`).join(',');
+}
+
+/** Letters of the brief form, in GOSSIP_BLOCK_ORIGINS order: o(rderer), p(ush), (pul)l, c(atch-up). */
+const ORIGIN_LETTER: Record<GossipBlockOrigin, string> = { orderer: 'o', push: 'p', pull: 'l', catchup: 'c' };
+
+/** `o 120 p 3400 l 12 c 0`: the sources where room is short (the demo's view, the console panel). */
+export function formatBlockSourcesBrief(f: BlockSources): string {
+  return GOSSIP_BLOCK_ORIGINS.map((o) => `${ORIGIN_LETTER[o]} ${f[o]}`).join(' ');
+}
+
+/** Reads a `from` field back (as formatBlockSources writes it); null when it is not one. */
+export function parseBlockSources(text: string): BlockSources | null {
+  const out = soloBlockSources(0);
+  const parts = text.split(',');
+  if (parts.length !== GOSSIP_BLOCK_ORIGINS.length) return null;
+  for (const [i, part] of parts.entries()) {
+    const m = /^([a-z]+):(\d+)$/.exec(part);
+    if (m === null || m[1] !== GOSSIP_BLOCK_ORIGINS[i]) return null;
+    out[GOSSIP_BLOCK_ORIGINS[i]!] = Number(m[2]);
+  }
+  return out;
+}
 
 /** One LED as the board drives it. */
 export type LedLight = 'off' | 'on' | 'blink';
@@ -24,6 +59,8 @@ export interface StatusReport extends PeerStatus {
   uptimeSec: number;
   /** null until the board's LEDs are driven (or when it has none). */
   leds: LedsReport | null;
+  /** Blocks the board took, by source (gossip's blocksBySource(), or soloBlockSources without gossip). */
+  from: BlockSources;
 }
 
 const LIGHT_CHAR: Record<LedLight, string> = { off: '0', on: '1', blink: '~' };
@@ -55,6 +92,7 @@ export function formatStatusLine(r: StatusReport): string {
     ['uptime', r.uptimeSec],
     ['hash', r.lastHash.slice(0, 16)],
     ['leds', r.leds === null ? '-' : formatLedsCompact(r.leds)],
+    ['from', formatBlockSources(r.from)],
     ['error', r.error === null ? '-' : JSON.stringify(r.error)],
   ];
   return `${STATUS_LINE_PREFIX} ${fields.map(([k, v]) => `${k}=${v}`).join(' ')}`;

@@ -11,10 +11,12 @@ import { type ListDeps, formatPortList, listPorts } from '../../src/console/port
 import { ansiPaint, colourWanted, noPaint } from '../../src/console/terminal.js';
 import { formatLogLine, parseLogLine } from '../../src/peer/consoleLog.js';
 import { ConsoleOutput } from '../../src/peer/consoleOutput.js';
-import { parseStatusLine } from '../../src/peer/statusReport.js';
+import {
+  type StatusReport, formatBlockSources, formatBlockSourcesBrief, formatStatusLine, parseBlockSources, parseStatusLine, soloBlockSources,
+} from '../../src/peer/statusReport.js';
 
 const ESC = '\u001b';
-const STATUS = 'edgepeer-status board=b1 channel=ch1 height=2001 link=up deliver=streaming sync=in-sync role=leader bps=0.0 committed=2000 rejected=0 uptime=9 hash=0011223344556677 leds=- error=-';
+const STATUS = 'edgepeer-status board=b1 channel=ch1 height=2001 link=up deliver=streaming sync=in-sync role=leader bps=0.0 committed=2000 rejected=0 uptime=9 hash=0011223344556677 leds=- from=orderer:120,push:1870,pull:10,catchup:0 error=-';
 
 test('a log record becomes one logfmt console line that parses back', () => {
   const json = JSON.stringify({
@@ -64,6 +66,27 @@ test('the panel shows the latest status fields, the latest problem and recent li
   assert.ok(renderPanel(view, opts).every((l) => l.length <= 100), 'no line wider than the terminal');
   assert.equal(renderPanel(view, { ...opts, height: 5 }).length, 5);
   assert.deepEqual(parseStatusLine(STATUS)?.['height'], '2001');
+  assert.match(screen, /role\s+leader\b/);
+  assert.match(screen, /from\s+o 120 p 1870 l 10 c 0\b/, 'the block sources in their brief form');
+});
+
+test('the status line carries the block sources after the existing fields and before error; they parse back', () => {
+  const report: StatusReport = {
+    board: 'org1-board2', channel: 'ch1', height: 3533, lastHash: '00'.repeat(32), link: 'up', endpoint: 'mqtt://x', deliver: 'idle',
+    committed: 3532, rejected: 0, error: 'disk full', sync: 'in-sync', role: 'follower', blocksPerSec: 2, uptimeSec: 9, leds: null,
+    from: { orderer: 120, push: 3400, pull: 12, catchup: 0 },
+  };
+  const line = formatStatusLine(report);
+  const keys = Object.keys(parseStatusLine(line)!);
+  assert.deepEqual(keys, ['board', 'channel', 'height', 'link', 'deliver', 'sync', 'role', 'bps', 'committed', 'rejected', 'uptime', 'hash', 'leds', 'from', 'error']);
+  assert.equal(parseStatusLine(line)!['from'], 'orderer:120,push:3400,pull:12,catchup:0');
+  assert.equal(parseStatusLine(line)!['error'], 'disk full');
+  assert.deepEqual(parseBlockSources(formatBlockSources(report.from)), report.from);
+  assert.equal(formatBlockSourcesBrief(report.from), 'o 120 p 3400 l 12 c 0');
+  assert.deepEqual(soloBlockSources(7), { orderer: 7, push: 0, pull: 0, catchup: 0 }, 'without gossip every block is from the orderer');
+  for (const bad of ['orderer:1,push:2,pull:3', 'push:1,orderer:2,pull:3,catchup:4', 'orderer:1,push:x,pull:3,catchup:4', '-']) {
+    assert.equal(parseBlockSources(bad), null, bad);
+  }
 });
 
 test('NO_COLOR (any non-empty value) and a non-terminal turn colour off', () => {

@@ -14,6 +14,7 @@ const LEDS: LedsReport = { link: 'on', sync: 'blink', leader: 'on', error: 'off'
 const REPORT: StatusReport = {
   board: 'org1-board1', channel: 'demo', height: 13, lastHash: 'ab'.repeat(32), link: 'up', endpoint: 'mqtt://127.0.0.1:1883',
   deliver: 'streaming', committed: 12, rejected: 0, error: null, sync: 'syncing', role: 'leader', blocksPerSec: 4, uptimeSec: 3, leds: LEDS,
+  from: { orderer: 12, push: 0, pull: 0, catchup: 0 },
 };
 /** A time in the lit half of a blink period, and one in the dark half. */
 const LIT_MS = 1_000_100;
@@ -33,16 +34,16 @@ test('LED glyphs: status LEDs then the height bar, blinking ones alternating wit
 
 function row(leds: LedsReport | null): BoardRow {
   return {
-    id: 'org1-board1', org: 'org1', pid: 42, state: 'running', role: 'leader', height: 13, lag: 0, link: 'up', deliver: 'streaming',
+    id: 'org1-board1', org: 'org1', pid: 42, state: 'running', role: 'leader', from: { orderer: 12, push: 0, pull: 0, catchup: 0 }, height: 13, lag: 0, link: 'up', deliver: 'streaming',
     blocksPerSec: 4, rejected: 0, error: null, leds, exitCode: null, exitSignal: null,
   };
 }
 
 test('the live view shows the LEDs beside height and role; plain mode carries them as leds=', () => {
   const snapshot: DemoSnapshot = {
-    channel: 'demo', brokerUrl: 'mqtt://127.0.0.1:1883', dir: '/tmp/demo', targetTxPerSec: 50, txSizeBytes: 256, atMs: LIT_MS,
+    channel: 'demo', brokerUrl: 'mqtt://127.0.0.1:1883', dir: '/tmp/demo', targetTxPerSec: 50, txSizeBytes: 256, gossip: false, atMs: LIT_MS,
     uptimeMs: 3_000, ordererHeight: 13, txPerSec: 50, blocksPerSec: 4,
-    load: { submitted: 0, accepted: 0, failed: 0, inFlight: 0, skipped: 0 }, boards: [row(LEDS), row(null)],
+    load: { submitted: 0, accepted: 0, failed: 0, inFlight: 0, skipped: 0 }, boards: [row(LEDS), row(null)], orgs: [],
   };
   const lines = renderFrame(snapshot, 30).map((l) => lineText(l, 200, false));
   const title = lines.find((l) => l.includes('HEIGHT'))!;

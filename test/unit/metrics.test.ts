@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMetrics, startMetricsServer } from '../../src/observability/metrics.js';
+import { createGossipMetrics, createMetrics, startMetricsServer } from '../../src/observability/metrics.js';
 
 /** The sample line of `name` with exactly these labels, as Prometheus' text format writes it. */
 function sample(text: string, name: string, labels: string): number | undefined {
@@ -79,4 +79,52 @@ test('the metrics server answers 404 off /metrics and to other methods, and stop
     await server.close();
   }
   await assert.rejects(fetch(`${base}/metrics`), 'nothing listens after close()');
+});
+
+test('gossip metrics: one leader series per org that follows changes, blocks by origin, duplicates, messages and bytes, live members', async () => {
+  const m = createMetrics('peer');
+  const g = createGossipMetrics(m.registry);
+  assert.doesNotMatch(await m.registry.metrics(), /^edgepeer_gossip_leader\{/m, 'no leader series before anyone leads');
+
+  g.leader('org1', 'org1-board1');
+  g.leader('org2', 'org2-board3');
+  let text = await m.registry.metrics();
+  assert.equal(sample(text, 'edgepeer_gossip_leader', 'org="org1",leader="org1-board1"'), 1);
+  assert.equal(sample(text, 'edgepeer_gossip_leader', 'org="org2",leader="org2-board3"'), 1);
+
+  g.leader('org1', 'org1-board2');
+  text = await m.registry.metrics();
+  assert.equal(sample(text, 'edgepeer_gossip_leader', 'org="org1",leader="org1-board1"'), undefined, 'the previous leader series is removed');
+  assert.equal(sample(text, 'edgepeer_gossip_leader', 'org="org1",leader="org1-board2"'), 1);
+  g.leader('org1', 'org1-board2');
+  g.leader('org2', null);
+  text = await m.registry.metrics();
+  assert.equal(text.split('\n').filter((l) => l.startsWith('edgepeer_gossip_leader{')).length, 1, 'org2 has no series while nobody leads');
+
+  g.blocksReceived('orderer', 120);
+  g.blocksReceived('push', 3400);
+  g.blocksReceived('push', 1);
+  g.blocksReceived('pull', 12);
+  g.blocksReceived('catchup', 0);
+  g.duplicates(7);
+  g.message('out', 'blocks', 1000);
+  g.message('out', 'blocks', 500);
+  g.message('in', 'alive', 180);
+  g.message('in', 'range_request', 64);
+  g.liveMembers(5);
+  g.liveMembers(3);
+  text = await m.registry.metrics();
+  assert.equal(sample(text, 'edgepeer_gossip_blocks_received_total', 'origin="orderer"'), 120);
+  assert.equal(sample(text, 'edgepeer_gossip_blocks_received_total', 'origin="push"'), 3401);
+  assert.equal(sample(text, 'edgepeer_gossip_blocks_received_total', 'origin="pull"'), 12);
+  assert.equal(sample(text, 'edgepeer_gossip_duplicate_blocks_total', ''), 7);
+  assert.equal(sample(text, 'edgepeer_gossip_messages_total', 'direction="out",kind="blocks"'), 2);
+  assert.equal(sample(text, 'edgepeer_gossip_bytes_total', 'direction="out",kind="blocks"'), 1500);
+  assert.equal(sample(text, 'edgepeer_gossip_messages_total', 'direction="in",kind="alive"'), 1);
+  assert.equal(sample(text, 'edgepeer_gossip_bytes_total', 'direction="in",kind="alive"'), 180);
+  assert.equal(sample(text, 'edgepeer_gossip_bytes_total', 'direction="in",kind="range_request"'), 64);
+  assert.equal(sample(text, 'edgepeer_gossip_live_members', ''), 3);
+  assert.match(text, /^# TYPE edgepeer_gossip_blocks_received_total counter$/m);
+  assert.match(text, /^# TYPE edgepeer_gossip_leader gauge$/m);
+  assert.doesNotMatch(text, /^edgepeer_gossip_\w+ NaN/m);
 });

@@ -21,7 +21,10 @@ const FORCE_SIGNAL_MIN_GAP_MS = 500;
 
 interface DemoCliOptions {
   boards: number;
-  orgs: number;
+  /** Absent: demoDefaults.orgs, or fewer when there are fewer boards. */
+  orgs?: number;
+  /** false with --no-gossip. */
+  gossip: boolean;
   txPerSec: number;
   txSize: number;
   durationS: number;
@@ -35,7 +38,8 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('run a network on this machine: orderer + broker + load generator here, each board a child process, live view')
     .option('--boards <n>', 'board processes to run', wholeNumber, demoDefaults.boards)
-    .option('--orgs <n>', 'peer organisations the boards belong to', wholeNumber, demoDefaults.orgs)
+    .option('--orgs <n>', `peer organisations the boards belong to (default: ${demoDefaults.orgs}, or --boards when fewer)`, wholeNumber)
+    .option('--no-gossip', 'every board pulls from the orderer itself (default: boards gossip, one leader per org pulls)')
     .option('--tx-per-sec <n>', 'transactions submitted per second (0: none)', wholeNumber, demoDefaults.txPerSec)
     .option('--tx-size <bytes>', 'random payload bytes per transaction', wholeNumber, demoDefaults.txSizeBytes)
     .option('--duration-s <s>', 'stop after this many seconds (0: until Ctrl-C or SIGTERM)', wholeNumber, demoDefaults.durationS)
@@ -60,7 +64,7 @@ export function registerDemo(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         await runDemo({
-          boards: o.boards, orgs: o.orgs, txPerSec: o.txPerSec, txSizeBytes: o.txSize, durationS: o.durationS,
+          boards: o.boards, orgs: o.orgs ?? Math.min(demoDefaults.orgs, o.boards), gossip: o.gossip, txPerSec: o.txPerSec, txSizeBytes: o.txSize, durationS: o.durationS,
           ...(o.dir !== undefined ? { dir: o.dir } : {}), mqttPort: o.mqttPort, plain: o.plain === true, out: process.stdout,
         }, { stop: stop.signal, force: force.signal });
       } catch (err) {

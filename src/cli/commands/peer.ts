@@ -16,7 +16,7 @@ import { ChannelState } from '../../channel/channelState.js';
 import { configFromBlock } from '../../channel/blocks.js';
 import { systemClock } from '../../config/clock.js';
 import { GossipNode } from '../../gossip/gossipNode.js';
-import { formatStatusLine, type StatusReport } from '../../peer/statusReport.js';
+import { type BlockSources, formatStatusLine, soloBlockSources, type StatusReport } from '../../peer/statusReport.js';
 import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
@@ -118,6 +118,8 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   } catch (err) {
     log.error({ profile: profile.name, io: profile.io.plugin, err: (err as Error).message }, 'LEDs not available; the peer runs without them');
   }
+  // A board without gossip takes every block it commits from the orderer.
+  const blockSources = (committed: number): BlockSources => gossip?.blocksBySource() ?? soloBlockSources(committed);
   const started = Date.now();
   let lastHeight = ledger.height();
   let lastAt = started;
@@ -135,6 +137,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
       blocksPerSec: now > lastAt ? ((s.height - lastHeight) * 1000) / (now - lastAt) : 0,
       uptimeSec: Math.round((now - started) / 1000),
       leds: leds?.state ?? null,
+      from: blockSources(s.committed),
     };
     lastHeight = s.height;
     lastAt = now;
