@@ -48,7 +48,8 @@ function bad(field: string, expected: string): Refused {
  * node gains later is in the safe group until it is named here.
  */
 export const GOSSIP_LIMITS_MAY_BE_ZERO: readonly GossipLimitName[] = [
-  'fanout', 'reconnectDelayMs', 'leaderHandoverMinBlocks', 'leaderMinTermMs', 'electionStartupGraceMs', 'dropLogIntervalMs',
+  'fanout', 'reconnectDelayMs', 'leaderHandoverMinBlocks', 'leaderMinTermMs', 'leaderClaimSettleMs', 'electionStartupGraceMs',
+  'dropLogIntervalMs', 'catchUpSourceCooldownMs', 'followerInSyncSlackBlocks',
 ];
 
 /** Names a board.json may set: whatever gossipDefaults has now, so that new limits need no change here. */
