@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
 import { SUMMARY_DIR_PREFIX } from '../../src/fleet/demoSummary.js';
-import { DEMO_BOARD_PREFIX } from '../../src/fleet/plainReport.js';
-import { STATUS_LINE_PREFIX } from '../../src/peer/statusReport.js';
+import { DEMO_BOARD_PREFIX, DEMO_ORG_PREFIX } from '../../src/fleet/plainReport.js';
+import { STATUS_LINE_PREFIX, parseBlockSources } from '../../src/peer/statusReport.js';
 
 const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 /** Startup (network, broker, 4 node processes) plus the first blocks, on a 2-core machine under load. */
@@ -21,6 +21,8 @@ const STOP_TIMEOUT_MS = 8_000;
 const MIN_HEIGHT = 5;
 /** Lag is measured when a status line arrives; a block cut a moment earlier may still be on its way. */
 const MAX_LAG_BLOCKS = 2;
+/** Boards of the main test: two orgs of two, so each org has a leader and a follower. */
+const FLEET_BOARDS = 4;
 
 type Fields = Record<string, string>;
 
@@ -135,29 +137,85 @@ function assertStoppedCleanly(demo: RunningDemo, boards: readonly string[]): voi
   for (const [id, pid] of pids) assert.equal(isRunning(pid), false, `board ${id} (pid ${pid}) is no longer running`);
 }
 
-test('demo: four boards follow the orderer under load; SIGTERM stops everything and exits 0', async () => {
+/** One plain report (the orderer line, then a line per org, then a line per board): its org and board lines. */
+interface Report { orgs: Fields[]; boards: Fields[] }
+
+/** Collects whole reports (an orderer line starts one) and resolves with the first that `settled` accepts. */
+function waitForReport(d: RunningDemo, what: string, settled: (r: Report) => boolean, timeoutMs: number): Promise<Report> {
+  let current: Report | null = null;
+  return d.waitFor(what, (line) => {
+    if (line.startsWith('edgepeer-demo-orderer ')) {
+      const done = current;
+      current = { orgs: [], boards: [] };
+      return done !== null && settled(done) ? done : undefined;
+    }
+    const org = parseKeyValueLine(DEMO_ORG_PREFIX, line);
+    if (org !== null) current?.orgs.push(org);
+    const board = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+    if (board?.['board'] !== undefined) current?.boards.push(board);
+    return undefined;
+  }, timeoutMs);
+}
+
+const synced = (b: Fields): boolean => Number(b['height']) > MIN_HEIGHT && Number(b['lag']) <= MAX_LAG_BLOCKS && b['state'] === 'running';
+
+test('demo: four boards in two orgs gossip under load: one leader per org pulls, the followers get their blocks by gossip; SIGTERM stops everything and exits 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'edgepeer-demo-test-'));
   let demo: RunningDemo | undefined;
   try {
-    demo = startDemo(dir, ['--boards', '4', '--duration-s', '0', '--tx-per-sec', '100']);
+    demo = startDemo(dir, ['--boards', String(FLEET_BOARDS), '--duration-s', '0', '--tx-per-sec', '100']);
     const d = demo;
-    const latest = new Map<string, Fields>();
-    await d.waitFor('4 boards with height > 5 and lag <= 2', (line) => {
-      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
-      if (f?.['board'] === undefined) return undefined;
-      latest.set(f['board'], f);
-      const synced = [...latest.values()].filter((s) => Number(s['height']) > MIN_HEIGHT && Number(s['lag']) <= MAX_LAG_BLOCKS
-        && s['state'] === 'running');
-      return synced.length === 4 ? true : undefined;
-    }, BOARDS_SYNCED_TIMEOUT_MS);
-    const boards = [...latest.keys()];
+    // Settled: every board synced, exactly one leader per org, and every follower has taken gossiped blocks.
+    const report = await waitForReport(d, '4 boards synced, one leader per org, followers fed by gossip', (r) => r.boards.length === FLEET_BOARDS
+      && r.boards.every(synced) && r.orgs.length === 2 && r.orgs.every((o) => o['leaders'] === '1')
+      && r.boards.filter((b) => b['role'] === 'follower').every((b) => {
+        const f = parseBlockSources(b['from'] ?? '');
+        return f !== null && f.push + f.pull + f.catchup > 0;
+      }), BOARDS_SYNCED_TIMEOUT_MS);
+    const boards = report.boards.map((b) => b['board']!);
     assert.deepEqual([...boardPids(d.lines).keys()].sort(), [...boards].sort(), 'every board PID was printed at start');
+    for (const org of ['org1', 'org2']) {
+      const members = report.boards.filter((b) => b['org'] === org);
+      assert.equal(members.length, 2, `two boards in ${org}`);
+      const leaders = members.filter((b) => b['role'] === 'leader');
+      assert.equal(leaders.length, 1, `exactly one leader in ${org}: ${members.map((b) => `${b['board']}=${b['role']}`).join(' ')}`);
+      assert.equal(report.orgs.find((o) => o['org'] === org)?.['leader'], leaders[0]!['board'], 'the org line names the same leader');
+      assert.equal(leaders[0]!['deliver'], 'streaming', 'the leader pulls from the orderer');
+      assert.match(leaders[0]!['leds'] ?? '', /^..1.:/, 'its leader LED is on');
+      const follower = members.find((b) => b['role'] === 'follower')!;
+      assert.notEqual(follower['deliver'], 'streaming', 'a follower has no Deliver stream');
+      assert.match(follower['leds'] ?? '', /^..0.:/, "a follower's leader LED is off");
+      for (const b of members) assert.ok(parseBlockSources(b['from'] ?? '') !== null, `${b['board']} shows where its blocks came from: ${b['from']}`);
+    }
 
     d.child.kill('SIGTERM');
     const { code, signal } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
     assert.equal(signal, null);
     assert.equal(code, 0);
     assertStoppedCleanly(d, boards);
+  } finally {
+    await cleanUp(demo, dir);
+  }
+});
+
+test('demo: --no-gossip keeps the old behaviour: every board leads itself and takes every block from the orderer', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edgepeer-demo-test-'));
+  let demo: RunningDemo | undefined;
+  try {
+    demo = startDemo(dir, ['--boards', '2', '--orgs', '1', '--no-gossip', '--duration-s', '0', '--tx-per-sec', '50']);
+    const d = demo;
+    const report = await waitForReport(d, '2 boards synced', (r) => r.boards.length === 2 && r.boards.every(synced), BOARDS_SYNCED_TIMEOUT_MS);
+    assert.deepEqual(report.orgs, [{ org: 'org1', gossip: 'false', leader: '-', leaders: '2', boards: '2' }]);
+    for (const b of report.boards) {
+      assert.equal(b['role'], 'leader');
+      assert.equal(b['deliver'], 'streaming');
+      const f = parseBlockSources(b['from'] ?? '');
+      assert.ok(f !== null && f.orderer > 0 && f.push + f.pull + f.catchup === 0, `${b['board']} from ${b['from']}`);
+    }
+    d.child.kill('SIGTERM');
+    const { code } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
+    assert.equal(code, 0);
+    assertStoppedCleanly(d, ['org1-board1', 'org1-board2']);
   } finally {
     await cleanUp(demo, dir);
   }
@@ -173,7 +231,7 @@ test('demo: --duration-s 3 ends by itself with every board stopped', async () =>
     assert.equal(signal, null);
     assert.equal(code, 0);
     assert.ok(Date.now() - started >= 3_000, 'it ran for the duration');
-    assertStoppedCleanly(demo, ['org1-board1', 'org1-board2']);
+    assertStoppedCleanly(demo, ['org1-board1', 'org2-board1']);
   } finally {
     await cleanUp(demo, dir);
   }
@@ -197,13 +255,13 @@ test('demo: a board that dies is shown as dead and the demo carries on', async (
       return f?.['board'] === 'org1-board1' && f['state'] === 'dead' && f['exit'] === 'SIGKILL' ? true : undefined;
     }, STOP_TIMEOUT_MS);
     // The other board goes on following the orderer after the death.
-    const heightAfter = await d.waitFor('org1-board2 still running', (line) => {
+    const heightAfter = await d.waitFor('org2-board1 still running', (line) => {
       const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
-      return f?.['board'] === 'org1-board2' && f['state'] === 'running' ? Number(f['height']) : undefined;
+      return f?.['board'] === 'org2-board1' && f['state'] === 'running' ? Number(f['height']) : undefined;
     }, STOP_TIMEOUT_MS);
-    await d.waitFor('org1-board2 committing further', (line) => {
+    await d.waitFor('org2-board1 committing further', (line) => {
       const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
-      return f?.['board'] === 'org1-board2' && Number(f['height']) > heightAfter ? true : undefined;
+      return f?.['board'] === 'org2-board1' && Number(f['height']) > heightAfter ? true : undefined;
     }, STOP_TIMEOUT_MS);
 
     d.child.kill('SIGTERM');
@@ -211,8 +269,8 @@ test('demo: a board that dies is shown as dead and the demo carries on', async (
     assert.equal(code, 0);
     const out = d.lines.join('\n');
     assert.match(out, /org1-board1\s+data \S+\s+\(height \d+, died \(SIGKILL\)\)/);
-    assert.match(out, /org1-board2\s+data \S+\s+\(height \d+, stopped\)/);
-    const board2 = boardPids(d.lines).get('org1-board2');
+    assert.match(out, /org2-board1\s+data \S+\s+\(height \d+, stopped\)/);
+    const board2 = boardPids(d.lines).get('org2-board1');
     assert.ok(board2 !== undefined && !isRunning(board2));
   } finally {
     await cleanUp(demo, dir);
