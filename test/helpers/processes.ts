@@ -39,6 +39,13 @@ export interface SpawnCliOptions {
   logLevel?: string;
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * Runs the CLI through this command, which must exec node in place so that the PID stays node's
+   * (e.g. `ip netns exec NAME`: the board then lives in that network namespace).
+   */
+  prefix?: readonly string[];
+  /** Every stderr line, whole, as it arrives (the kept stderr is only a tail; a log a test reads needs all). */
+  onStderrLine?: (line: string) => void;
 }
 
 export interface ExitInfo {
@@ -77,7 +84,8 @@ export class CliProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, [LOG_LEVEL_ENV]: opts.logLevel ?? DEFAULT_CHILD_LOG_LEVEL, ...opts.env };
     // The CLI is not a test file: it must not think it runs under this runner.
     delete env['NODE_TEST_CONTEXT'];
-    this.child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...commandArgs] = [...(opts.prefix ?? []), process.execPath, CLI_PATH, ...args] as [string, ...string[]];
+    this.child = spawn(command, commandArgs, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (this.child.pid === undefined) throw new Error(`${this.name}: could not spawn ${process.execPath}`);
     this.pid = this.child.pid;
     registry.add(this);
@@ -85,6 +93,8 @@ export class CliProcess {
       this.lines.push(line);
       for (const l of this.lineListeners) l(line);
     });
+    const onStderrLine = opts.onStderrLine;
+    if (onStderrLine !== undefined) createInterface({ input: this.child.stderr! }).on('line', onStderrLine);
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (chunk: string) => {
       this.stderrText += chunk;

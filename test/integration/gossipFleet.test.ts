@@ -1,110 +1,135 @@
-// Gossip with real board processes on loopback: `edgepeer init --gossip`, one orderer, 4 boards in 2 orgs.
-// One board per org pulls from the orderer; the others get their blocks by gossip. The org1 leader is
-// then SIGKILLed: its org-mate takes over and every survivor reaches the orderer's height.
+// Gossip with real board processes on loopback (issue 3): `edgepeer init --gossip`, the orderer with its
+// embedded Aedes, 8 `edgepeer peer` boards in 2 orgs, real LMDB, real TCP between boards.
+// 1. After 2,000 transactions all 8 ledgers equal the orderer's, and the orderer's Deliver log shows at
+//    most one stream per org open at any instant once the election has settled.
+// 2. The org1 leader is SIGKILLed while load is being cut: an org-mate leads within the bound derived
+//    from the gossip limits, and every survivor reaches the orderer's height with no gap.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { gossipDefaults } from '../../src/config/constants.js';
-import type { NetworkSummary } from '../../src/network/createNetwork.js';
 import {
-  type CliProcess, TestRig, freePort, heightOf, killAllProcesses, lastStatus, readMetric, runCliJson, statusLines, waitForStatus,
+  FLEET_LIMITS, GossipFleet, pollUntil, takeoverBoundMs,
+} from '../helpers/gossipFleet.js';
+import {
+  TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, ledgerVerify, statusLines, waitForStatus,
 } from '../helpers/processes.js';
 
-const TX_COUNT = 500;
+const ORGS = 2;
+const BOARDS_PER_ORG = 4;
+const TX_COUNT = 2_000;
+/** Transactions per block; with a batch timeout longer than the test, the height is exact. */
 const MAX_MESSAGE_COUNT = 10;
-const BATCH_TIMEOUT_MS = 60_000;
-const STATUS_INTERVAL_MS = 100;
-const SYNC_TIMEOUT_MS = 30_000;
-/** A dead leader is noticed after aliveExpirationMs, checked every aliveIntervalMs; plus status and start-up slack. */
-const TAKEOVER_BOUND_MS = gossipDefaults.aliveExpirationMs + 2 * gossipDefaults.aliveIntervalMs + 1_000;
+const BATCH_TIMEOUT_MS = 600_000;
+/** The load during which the leader is killed, and how far into it (in blocks) the kill comes. */
+const KILL_LOAD_TX = 2_000;
+const KILL_AFTER_BLOCKS = 40;
+/** Start-up of 8 board processes and the first election on 2 shared cores. */
+const SETTLE_TIMEOUT_MS = 45_000;
+const SYNC_TIMEOUT_MS = 60_000;
+/** Scheduling slack on a loaded 2-core machine: a status line, a timer tick late, a busy event loop. */
+const TAKEOVER_SLACK_MS = 1_500;
+const TAKEOVER_BOUND_MS = takeoverBoundMs(FLEET_LIMITS, TAKEOVER_SLACK_MS);
 
 after(killAllProcesses);
 
-interface SubmitResult { accepted: number }
-
-test('gossip fleet: 4 board processes in 2 orgs, one Deliver stream per org, leader SIGKILLed and replaced', { timeout: 120_000 }, async (t) => {
+test('gossip fleet: 8 board processes in 2 orgs', { timeout: 240_000 }, async (t) => {
   const rig = new TestRig();
   t.after(() => rig.close());
-  const root = rig.tempDir();
-  const gossipBase = await freePort();
-  const net = await runCliJson<NetworkSummary>([
-    'init', '--dir', join(root, 'network'), '--channel', 'gossip', '--orgs', '2', '--boards-per-org', '2', '--json',
-    '--max-message-count', String(MAX_MESSAGE_COUNT), '--batch-timeout-ms', String(BATCH_TIMEOUT_MS),
-    '--gossip', '--gossip-base-port', String(gossipBase),
-  ], { name: 'init' });
-  const mqttPort = await freePort();
-  const mqtt = `mqtt://127.0.0.1:${mqttPort}`;
-  const metricsPort = await freePort();
-  await rig.orderer(['--network', net.dir, '--data', join(root, 'orderer'), '--metrics-port', String(metricsPort), '--mqtt-port', String(mqttPort)]);
-  const peers = new Map<string, CliProcess>();
-  for (const b of net.boards) {
-    peers.set(b.id, rig.spawn([
-      'peer', '--network', net.dir, '--board', b.id, '--data', join(root, 'peers', b.id), '--mqtt', mqtt,
-      '--status-interval-ms', String(STATUS_INTERVAL_MS),
-    ], { name: `peer ${b.id}` }));
-  }
-  const leaderOf = async (org: string, among: string[]): Promise<string> => {
-    const found = await Promise.race(net.boards.filter((b) => b.org === org && among.includes(b.id)).map((b) =>
-      waitForStatus(peers.get(b.id)!, (s) => s['role'] === 'leader', 'role=leader', { since: peers.get(b.id)!.lines.length })));
-    return found['board']!;
-  };
-  const all = net.boards.map((b) => b.id);
-  await Promise.all([leaderOf('org1', all), leaderOf('org2', all)]);
-  // Boards that start slowly (a loaded machine) may each elect themselves before hearing the others; the
-  // claims in their ALIVEs then settle it. The property is checked from the settled state on.
-  const settledLeaders = (): string[] | null => {
-    const s = net.boards.map((b) => lastStatus(peers.get(b.id)!));
-    const leaders = s.filter((x) => x?.['role'] === 'leader').map((x) => x!['board']!);
-    const perOrg = ['org1', 'org2'].map((org) => leaders.filter((id) => net.boards.find((b) => b.id === id)!.org === org));
-    return perOrg.every((l) => l.length === 1) ? perOrg.map((l) => l[0]!) : null;
-  };
-  const settleDeadline = Date.now() + SYNC_TIMEOUT_MS;
-  let settled = settledLeaders();
-  while (settled === null || (await readMetric(metricsPort, 'edgepeer_deliver_streams_open')) !== 2) {
-    if (Date.now() > settleDeadline) throw new Error('the election did not settle on one streaming leader per org');
-    await new Promise((r) => setTimeout(r, STATUS_INTERVAL_MS));
-    settled = settledLeaders();
-  }
-  const [lead1, lead2] = settled as [string, string];
+  const fleet = await GossipFleet.create(rig, {
+    orgs: ORGS, boardsPerOrg: BOARDS_PER_ORG, maxMessageCount: MAX_MESSAGE_COUNT, batchTimeoutMs: BATCH_TIMEOUT_MS,
+  });
+  fleet.startAll();
+  const log = fleet.deliverLog;
 
-  // Sampled while the load runs: the orderer's open Deliver streams, all channels together.
-  let maxStreams = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      maxStreams = Math.max(maxStreams, (await readMetric(metricsPort, 'edgepeer_deliver_streams_open')) ?? 0);
-      await new Promise((r) => setTimeout(r, 20));
+  // "Settled": every board has printed a status, each org has exactly one board saying role=leader and
+  // every other board of it says follower, and the Deliver log shows exactly one stream open per org,
+  // opened by that leader. Before that, boards that started late may briefly each lead their own view
+  // (electionStartupGraceMs damps it, a slow start on a loaded machine can still outlast it); that
+  // start-up transient is printed below, not asserted. From the settled instant on it is asserted.
+  const leaders = await pollUntil(() => {
+    const l = fleet.leaders();
+    if (l === null) return null;
+    const open = log.openAt(log.mark);
+    for (const [org, leader] of l) {
+      const streams = [...(open.get(org)?.values() ?? [])];
+      if (streams.length !== 1 || streams[0] !== leader) return null;
     }
-  })();
-  const submit = await runCliJson<SubmitResult>([
-    'submit', '--network', net.dir, '--mqtt', mqtt, '--count', String(TX_COUNT), '--size', '64', '--json',
-  ], { name: 'submit' });
-  assert.equal(submit.accepted, TX_COUNT);
-  const height = (await readMetric(metricsPort, 'edgepeer_ledger_height', { channel: 'gossip' }))!;
-  assert.equal(height, 1 + TX_COUNT / MAX_MESSAGE_COUNT);
-  const finals = await Promise.all([...peers.values()].map((p) =>
-    waitForStatus(p, (s) => heightOf(s) === height, `height=${height}`, { timeoutMs: SYNC_TIMEOUT_MS })));
-  sampling = false;
-  await sampler;
-  assert.equal(new Set(finals.map((s) => s['hash'])).size, 1, 'every ledger ends with the same block');
-  const roles = [...peers.entries()].map(([id, p]) => `${id}: ${statusLines(p).map((x) => `${x['role']}/${x['deliver']}`)
-    .filter((x, i, a) => i === 0 || a[i - 1] !== x).join(' ')}`).join('\n');
-  assert.ok(maxStreams <= 2, `the orderer served ${maxStreams} Deliver streams at once for 2 orgs; roles:\n${roles}`);
-  for (const s of finals) assert.equal(s['rejected'], '0');
-  for (const id of all.filter((x) => x !== lead1 && x !== lead2)) {
-    assert.equal(lastStatus(peers.get(id)!)!['role'], 'follower', `${id} follows`);
-  }
+    return l;
+  }, 'one leader per org, streaming alone', SETTLE_TIMEOUT_MS, () => fleet.describe());
+  const settledAt = log.mark;
+  const beforeSettling = log.maxOpenPerOrg(0);
+  t.diagnostic(`settled after ${settledAt} Deliver log events; leaders ${[...leaders.values()].join(', ')}; `
+    + `most streams per org before settling: ${[...beforeSettling].map(([o, n]) => `${o} ${n}`).join(', ')}`);
 
-  // SIGKILL org1's leader: its org-mate must lead within the bound and everyone reach the new height.
-  const killedAt = Date.now();
-  await peers.get(lead1)!.kill('SIGKILL');
-  peers.delete(lead1);
-  const heir = net.boards.find((b) => b.org === 'org1' && b.id !== lead1)!.id;
-  await waitForStatus(peers.get(heir)!, (s) => s['role'] === 'leader', 'role=leader', { timeoutMs: TAKEOVER_BOUND_MS + 2_000 });
-  const tookMs = Date.now() - killedAt;
-  assert.ok(tookMs <= TAKEOVER_BOUND_MS, `${heir} took over after ${tookMs} ms (bound ${TAKEOVER_BOUND_MS} ms)`);
-  await runCliJson<SubmitResult>(['submit', '--network', net.dir, '--mqtt', mqtt, '--count', '100', '--size', '64', '--json'], { name: 'submit 2' });
-  const height2 = height + 100 / MAX_MESSAGE_COUNT;
-  await Promise.all([...peers.values()].map((p) =>
-    waitForStatus(p, (s) => heightOf(s) === height2, `height=${height2}`, { timeoutMs: SYNC_TIMEOUT_MS })));
+  await t.test(`after ${TX_COUNT} transactions all 8 ledgers equal the orderer's, one Deliver stream per org`, async () => {
+    await fleet.submit(TX_COUNT);
+    const height = await fleet.ordererHeight();
+    assert.equal(height, 1 + TX_COUNT / MAX_MESSAGE_COUNT);
+    const finals = await fleet.allAt(height, SYNC_TIMEOUT_MS);
+    const orderer = await ledgerInfo(fleet.ordererData);
+    assert.equal(orderer.height, height);
+    for (const s of finals) {
+      // The status line shows the first 16 hex digits of the last hash.
+      assert.equal(s['hash'], orderer.lastHash.slice(0, 16), `${s['board']} ends on the orderer's last block`);
+      assert.equal(s['rejected'], '0', `${s['board']} rejected nothing`);
+    }
+    for (const [org, n] of log.maxOpenPerOrg(settledAt)) {
+      assert.ok(n <= 1, `${org} had ${n} Deliver streams open at once after settling:\n${log.describe(settledAt)}`);
+    }
+    const followers = fleet.ids().filter((id) => ![...leaders.values()].includes(id));
+    for (const id of followers) {
+      assert.deepEqual(log.opened(id, settledAt), [], `${id} (a follower) opened no Deliver stream`);
+      assert.equal(lastStatus(fleet.proc(id))!['role'], 'follower');
+    }
+    for (const id of [...leaders.values()]) {
+      assert.ok(log.blocksSentTo(id) + (log.openAt(log.mark).get(fleet.board(id).org)?.size ?? 0) > 0, `${id} streamed from the orderer`);
+    }
+    // A follower of each org: its whole chain re-checked from the ledger on disk (read-only, while it runs).
+    for (const org of fleet.orgs) {
+      const id = followers.find((f) => fleet.board(f).org === org)!;
+      const v = await ledgerVerify(fleet.board(id).data);
+      assert.deepEqual(v, { ok: true, channel: fleet.net.channel, height, lastHash: orderer.lastHash }, `${id}'s ledger verifies`);
+    }
+  });
+
+  await t.test('the org1 leader SIGKILLed mid-stream: an org-mate leads within the bound, survivors reach the orderer with no gap', async () => {
+    const lead1 = leaders.get('org1')!;
+    const h0 = await fleet.ordererHeight();
+    const load = fleet.submit(KILL_LOAD_TX);
+    // Mid-stream: the leader is taking blocks of this load from the orderer when it dies.
+    await waitForStatus(fleet.proc(lead1), (s) => heightOf(s) >= h0 + KILL_AFTER_BLOCKS, `height>=${h0 + KILL_AFTER_BLOCKS}`, { timeoutMs: SYNC_TIMEOUT_MS });
+    const mark = log.mark;
+    const survivors = fleet.running('org1').filter((b) => b.id !== lead1);
+    const since = new Map(survivors.map((b) => [b.id, b.proc!.lineCount]));
+    const killedAt = Date.now();
+    await fleet.stopBoard(lead1, 'SIGKILL');
+    // Taking over means streaming: the heir is the first org1 survivor whose Deliver stream the orderer
+    // opens after the kill, and the time is the orderer's, when it logged it. (Which survivor says
+    // role=leader first can differ from who ends up leading while their heights still leapfrog.)
+    const stream = await pollUntil(() => log.events.find((e) => e.index >= mark && e.kind === 'opened' && e.org === 'org1') ?? null,
+      'a Deliver stream from an org1 survivor', TAKEOVER_BOUND_MS + SYNC_TIMEOUT_MS, () => log.describe(mark));
+    const tookMs = stream.time - killedAt;
+    const heir = stream.requester;
+    const claimed = survivors.filter((b) => statusLines(b.proc!, since.get(b.id)!).some((s) => s['role'] === 'leader')).map((b) => b.id);
+    t.diagnostic(`${heir} streamed ${tookMs} ms after ${lead1} was killed (bound ${TAKEOVER_BOUND_MS} ms); `
+      + `org1 survivors that said role=leader meanwhile: ${claimed.join(', ') || 'none'}`);
+    assert.notEqual(heir, lead1);
+    assert.ok(tookMs <= TAKEOVER_BOUND_MS, `${heir} streamed from the orderer ${tookMs} ms after the kill (bound ${TAKEOVER_BOUND_MS} ms)`);
+    const others = log.events.filter((e) => e.index >= mark && e.kind === 'opened' && e.org === 'org1' && e.requester !== heir);
+    assert.deepEqual(others, [], 'no other org1 board opened a stream');
+    await load;
+    const height = await fleet.ordererHeight();
+    assert.equal(height, h0 + KILL_LOAD_TX / MAX_MESSAGE_COUNT);
+    await fleet.allAt(height, SYNC_TIMEOUT_MS);
+    const settled = await pollUntil(() => fleet.leaders(), 'one leader per org among the survivors', SYNC_TIMEOUT_MS, () => fleet.describe());
+    assert.equal(settled.get('org1'), heir, 'the board that took over leads org1');
+    const orderer = await ledgerInfo(fleet.ordererData);
+    const ids = fleet.running().map((b) => b.id);
+    assert.equal(ids.length, ORGS * BOARDS_PER_ORG - 1);
+    for (const id of ids) await fleet.stopBoard(id);
+    // No gap: every survivor's ledger is re-checked block by block and ends on the orderer's last block.
+    const verified = await Promise.all(ids.map((id) => ledgerVerify(fleet.board(id).data)));
+    for (const [i, v] of verified.entries()) {
+      assert.deepEqual(v, { ok: true, channel: fleet.net.channel, height, lastHash: orderer.lastHash }, `${ids[i]}'s ledger verifies`);
+    }
+  });
 });
