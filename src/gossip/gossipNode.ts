@@ -188,7 +188,17 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       log: this.o.log,
       onMessage: (bytes) => this.receive(bytes),
     });
-    if (this.o.discovery !== undefined) this.discovery = await this.o.discovery((bytes) => this.receive(bytes));
+    if (this.o.discovery !== undefined) {
+      try {
+        this.discovery = await this.o.discovery((bytes) => this.receive(bytes));
+      } catch (err) {
+        // A board that cannot join its configured group stops with the reason (docs/operations.md),
+        // without leaving its gossip listener open.
+        await this.transport.stop();
+        this.transport = null;
+        throw err;
+      }
+    }
     this.o.peer.on('accepted', this.onAccepted);
     this.o.peer.on('committed', this.onCommitted);
     this.o.log.info({ channel: this.o.peer.channel, listen: this.transport.endpoint, advertise: this.endpoint, bootstrap: this.o.bootstrap }, 'gossip started');
@@ -284,6 +294,12 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     // and every new leader waits leaderClaimSettleMs for a rival's claim, so that the org never has two
     // Deliver streams open across a handover or after boards elected themselves at the same moment.
     const predecessorLeads = live.some((c) => c.id !== this.self.id && c.leading === true);
+    if (isLeader && predecessorLeads && now - this.leaderSinceMs > this.limits.leaderMinTermMs) {
+      // Normally a predecessor steps down within an ALIVE or two; one that goes on claiming is another
+      // board that never gives way (two static orgLeaders): then nobody in the org pulls from the orderer.
+      this.warnOnce('rival-leader', { org: this.self.org, rivals: live.filter((c) => c.id !== this.self.id && c.leading === true).map((c) => c.id) },
+        'another board of this org keeps claiming leadership; neither pulls from the orderer (two static orgLeaders?)');
+    }
     const settled = now - this.leaderSinceMs >= this.limits.leaderClaimSettleMs;
     const deliver = isLeader && !predecessorLeads && settled;
     if (deliver) this.catchUp.cancel('leading: the orderer is the source now');
@@ -347,14 +363,18 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     }
   }
 
-  private drop(sender: string, reason: string): void {
-    this.emit('dropped', sender, reason);
-    const key = `${sender}\n${reason}`;
+  /** A warning logged at most every dropLogIntervalMs per key. */
+  private warnOnce(key: string, fields: Record<string, unknown>, msg: string): void {
     const now = this.o.clock.now();
     const last = this.lastDropLog.get(key);
     if (last !== undefined && now - last < this.limits.dropLogIntervalMs) return;
     this.lastDropLog.set(key, now);
-    this.o.log.warn({ sender, reason }, 'gossip message dropped');
+    this.o.log.warn(fields, msg);
+  }
+
+  private drop(sender: string, reason: string): void {
+    this.emit('dropped', sender, reason);
+    this.warnOnce(`${sender}\n${reason}`, { sender, reason }, 'gossip message dropped');
   }
 
   private receiveAlive(m: GossipMessage, a: AliveBody): void {
