@@ -115,20 +115,25 @@ function columns(rows: readonly BoardRow[], nowMs: number): Column[] {
   const stateWidth = Math.max(7, ...rows.map((r) => stateText(r).length));
   const orgWidth = Math.max(3, ...rows.map((r) => r.org.length));
   const fromWidth = Math.max(4, ...rows.map((r) => fromText(r).length));
+  const linkWidth = Math.max(4, ...rows.map((r) => r.link.length));
+  const deliverWidth = Math.max(7, ...rows.map((r) => r.deliver.length));
+  // A follower has no orderer stream by design: its link and deliver states are shown, not flagged.
+  const orderSide = (r: BoardRow, v: string): Segment => [v, r.role === 'follower' ? 'dim' : linkStyle(v)];
+  // What matters most comes first, so that a narrow terminal cuts off the least telling columns.
   return [
     { title: 'BOARD', width: idWidth, cell: (r) => [r.id, 'bold'] },
     { title: 'ORG', width: orgWidth, cell: (r) => [r.org] },
     { title: 'ROLE', width: 8, cell: (r) => [r.role ?? '-', r.role === 'leader' ? 'cyan' : undefined] },
     { title: 'PROCESS', width: stateWidth, cell: (r) => [stateText(r), stateStyle(r)] },
-    { title: 'PID', width: 7, right: true, cell: (r) => [r.pid === null ? '-' : String(r.pid)] },
     { title: 'HEIGHT', width: 7, right: true, cell: (r) => [r.height === null ? '-' : String(r.height)] },
-    { title: 'LEDS', width: ledsWidth, cell: (r) => [r.leds === null ? '-' : ledGlyphs(r.leds, nowMs), r.leds?.error === 'on' ? 'red' : undefined] },
     { title: 'LAG', width: 5, right: true, cell: (r) => [r.lag === null ? '-' : String(r.lag), lagStyle(r.lag)] },
-    { title: 'LINK', width: 10, cell: (r) => [r.link, linkStyle(r.link)] },
-    { title: 'DELIVER', width: 9, cell: (r) => [r.deliver, linkStyle(r.deliver)] },
-    { title: 'BLK/S', width: 6, right: true, cell: (r) => [r.blocksPerSec.toFixed(1)] },
+    { title: 'LEDS', width: ledsWidth, cell: (r) => [r.leds === null ? '-' : ledGlyphs(r.leds, nowMs), r.leds?.error === 'on' ? 'red' : undefined] },
     { title: 'FROM', width: fromWidth, cell: (r) => [fromText(r)] },
-    { title: 'REJECTED', width: 8, right: true, cell: (r) => [String(r.rejected), r.rejected > 0 ? 'red' : undefined] },
+    { title: 'BLK/S', width: 6, right: true, cell: (r) => [r.blocksPerSec.toFixed(1)] },
+    { title: 'LINK', width: linkWidth, cell: (r) => orderSide(r, r.link) },
+    { title: 'DELIVER', width: deliverWidth, cell: (r) => orderSide(r, r.deliver) },
+    { title: 'REJ', width: 4, right: true, cell: (r) => [String(r.rejected), r.rejected > 0 ? 'red' : undefined] },
+    { title: 'PID', width: 7, right: true, cell: (r) => [r.pid === null ? '-' : String(r.pid)] },
   ];
 }
 

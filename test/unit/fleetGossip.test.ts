@@ -1,9 +1,14 @@
 // The demo with gossip: each board's role and where its blocks came from, read from its JSON status line,
 // and per org who leads, in the live view and in plain mode; free loopback ports for the gossip listeners.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseStatusJson } from '../../src/fleet/boardStatus.js';
+import { DemoOptionsError, prepareDemoNetwork } from '../../src/fleet/demoNetwork.js';
+import { loadBoard } from '../../src/network/loadNetwork.js';
 import { type BoardRow, type DemoSnapshot, orgRows } from '../../src/fleet/demoSnapshot.js';
 import { GOSSIP_PORT_RANGE_HIGH_EXCLUSIVE, GOSSIP_PORT_RANGE_LOW, findFreePortRange } from '../../src/fleet/freePorts.js';
 import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
@@ -64,6 +69,11 @@ test('the live view shows org, role and sources per board, and who leads each or
   assert.ok(leaders.includes('org1 org1-board1') && leaders.includes('org2 electing'), leaders);
   const two = renderFrame(snapshot([row('a', 'org1', 'leader'), row('b', 'org1', 'leader')]), 30).map((l) => lineText(l, 200, false));
   assert.ok(two.some((l) => l.includes('org1 2 leaders: a, b')), two.join('\n'));
+  // A follower's link is down by design (no orderer stream): not painted as a fault, as a leader's would be.
+  const down = (role: BoardRow['role']): string | undefined => renderFrame(snapshot([{ ...row('a', 'org1', role), link: 'down' }]), 30)
+    .find((l) => l[0]?.[0].trim() === 'a')!.find(([text]) => text.trim() === 'down')?.[1];
+  assert.equal(down('follower'), 'dim');
+  assert.equal(down('leader'), 'red');
   const off = renderFrame(snapshot([row('a', 'org1', 'leader')], false), 30).map((l) => lineText(l, 200, false));
   assert.ok(off.some((l) => l.startsWith('gossip') && l.includes('off')), off.join('\n'));
 });
@@ -103,5 +113,29 @@ test('free port range: consecutive ports that can be bound; a base whose range h
     }
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+});
+
+test("the demo's network gossips on consecutive free loopback ports; a reused folder keeps its mode and refuses the other", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edgepeer-fleet-gossip-'));
+  try {
+    const base = { boards: 3, orgs: 2, channel: 'demo', mqttUrl: 'mqtt://127.0.0.1:1883' };
+    const gossipDir = join(dir, 'gossip');
+    const net = await prepareDemoNetwork({ ...base, networkDir: gossipDir, gossip: true });
+    assert.deepEqual(net.boards.map((b) => b.id), ['org1-board1', 'org2-board1', 'org1-board2']);
+    const listens = net.boards.map((b) => loadBoard(gossipDir, b.id).config.gossip?.listen);
+    assert.ok(listens.every((l) => l !== undefined && /^127\.0\.0\.1:\d+$/.test(l)), listens.join(' '));
+    const ports = listens.map((l) => Number(l!.split(':')[1]));
+    assert.equal(new Set(ports).size, ports.length, 'one port per board');
+    assert.ok(loadBoard(gossipDir, 'org1-board1').config.gossip!.bootstrap.includes(listens[1]!), 'a board bootstraps from the others');
+    assert.equal((await prepareDemoNetwork({ ...base, networkDir: gossipDir, gossip: true })).created, false);
+    await assert.rejects(prepareDemoNetwork({ ...base, networkDir: gossipDir, gossip: false }), (e) => e instanceof DemoOptionsError && /made with gossip/.test(e.message));
+
+    const plainDir = join(dir, 'plain');
+    await prepareDemoNetwork({ ...base, networkDir: plainDir, gossip: false });
+    assert.equal(loadBoard(plainDir, 'org1-board1').config.gossip, undefined);
+    await assert.rejects(prepareDemoNetwork({ ...base, networkDir: plainDir, gossip: true }), (e) => e instanceof DemoOptionsError && /made without gossip/.test(e.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
