@@ -154,6 +154,8 @@ export interface FleetBoard {
   org: string;
   index: number;
   data: string;
+  /** host:port its gossip listens on (and other boards reach it at). */
+  endpoint: string;
   metricsPort: number;
   /** The running process, or null while stopped. */
   proc: CliProcess | null;
@@ -212,7 +214,7 @@ export class GossipFleet {
     ], { logLevel: 'info', onStderrLine: fleet.deliverLog.ingest });
     fleet.orderer = proc;
     for (const [index, b] of net.boards.entries()) {
-      fleet.boards.set(b.id, { id: b.id, org: b.org, index, data: join(root, 'peers', b.id), metricsPort: await otherPort(), proc: null });
+      fleet.boards.set(b.id, { id: b.id, org: b.org, index, data: join(root, 'peers', b.id), endpoint: endpoint(index), metricsPort: await otherPort(), proc: null });
     }
     return fleet;
   }
@@ -260,8 +262,8 @@ export class GossipFleet {
     return b.proc;
   }
 
-  startAll(): void {
-    for (const id of this.ids()) this.startBoard(id);
+  startAll(except: readonly string[] = []): void {
+    for (const id of this.ids()) if (!except.includes(id)) this.startBoard(id);
   }
 
   /** SIGTERM (must exit 0) or SIGKILL. */
@@ -334,4 +336,24 @@ export async function blocksByOrigin(b: FleetBoard): Promise<Record<string, numb
     out[origin] = (await readMetric(b.metricsPort, 'edgepeer_gossip_blocks_received_total', { origin })) ?? 0;
   }
   return out;
+}
+
+/** A board's log records (pino JSON on stderr, warnings and up by default) whose message is `msg`. */
+export function logRecords(p: CliProcess, msg: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of p.stderrLines) {
+    if (!line.includes(msg)) continue;
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (o['msg'] === msg) out.push(o);
+    } catch {
+      // Not a log line.
+    }
+  }
+  return out;
+}
+
+/** The 'gossip message dropped' warnings a board logged: sender and reason. */
+export function gossipDrops(p: CliProcess): { sender: string; reason: string }[] {
+  return logRecords(p, 'gossip message dropped').map((o) => ({ sender: String(o['sender']), reason: String(o['reason']) }));
 }
