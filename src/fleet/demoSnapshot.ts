@@ -48,7 +48,7 @@ export interface DemoHeader {
 /** An organisation as the views show it: who leads it, as its running boards report their roles. */
 export interface OrgRow {
   org: string;
-  /** Running boards that say they lead: exactly one once an org with gossip has settled. */
+  /** Running (or stopping) boards that say they lead: exactly one once an org with gossip has settled. */
   leaders: string[];
   boards: number;
 }
@@ -114,7 +114,8 @@ export function orgRows(rows: readonly BoardRow[]): OrgRow[] {
     const o = byOrg.get(r.org) ?? { org: r.org, leaders: [], boards: 0 };
     byOrg.set(r.org, o);
     o.boards++;
-    if (r.role === 'leader' && r.state === 'running') o.leaders.push(r.id);
+    // A stopping board still reports (the view's last frame is drawn then); a silent one's role is stale.
+    if (r.role === 'leader' && (r.state === 'running' || r.state === 'stopping')) o.leaders.push(r.id);
   }
   return [...byOrg.values()];
 }

@@ -46,13 +46,14 @@ test("a board's JSON status carries its block sources; a report without them, or
   assert.equal(parseStatusJson(JSON.stringify({ ...REPORT, from: { orderer: 1, push: 2, pull: 3 } })), null);
 });
 
-test('per org: the running boards that report leading it; a dead board leads nothing', () => {
+test('per org: the running boards that report leading it; a dead or silent board leads nothing; a stopping one still counts', () => {
   const rows = [row('org1-board1', 'org1', 'leader'), row('org2-board1', 'org2', 'leader'), row('org1-board2', 'org1', 'follower'),
-    row('org2-board2', 'org2', 'leader'), row('org1-board3', 'org1', 'leader', 'dead')];
+    row('org2-board2', 'org2', 'leader'), row('org1-board3', 'org1', 'leader', 'dead'), row('org1-board4', 'org1', 'leader', 'silent')];
   assert.deepEqual(orgRows(rows), [
-    { org: 'org1', leaders: ['org1-board1'], boards: 3 },
+    { org: 'org1', leaders: ['org1-board1'], boards: 4 },
     { org: 'org2', leaders: ['org2-board1', 'org2-board2'], boards: 2 },
   ]);
+  assert.deepEqual(orgRows([row('org1-board1', 'org1', 'leader', 'stopping')])[0]!.leaders, ['org1-board1'], "the view's last frame, drawn while stopping");
 });
 
 test('the live view shows org, role and sources per board, and who leads each org (several leaders as a problem)', () => {
