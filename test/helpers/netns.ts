@@ -1,0 +1,78 @@
+// A Linux network namespace joined to the host by a veth pair, for putting one board process on its own
+// link that a test can cut (`ip link set … down`) and restore. Needs root and iproute2; otherwise
+// createNetns says why not, and the test skips with that reason.
+import { execFile } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+/** `ip` commands are quick; one that hangs this long is a broken system, not a slow one. */
+const IP_COMMAND_TIMEOUT_MS = 10_000;
+/** Linux interface names are at most 15 characters. */
+const MAX_IFNAME_CHARS = 15;
+/** 10.213.N.0/30 subnets tried for the pair: the first N not on any local interface is used. */
+const SUBNET_SECOND_OCTET = 213;
+const SUBNET_THIRD_OCTETS = 250;
+
+let made = 0;
+
+export interface Netns {
+  name: string;
+  /** Address of the host's end of the pair (processes on the host listen here to be reachable). */
+  hostAddr: string;
+  /** Address of the namespace's end. */
+  nsAddr: string;
+  /** Command prefix that runs a program inside the namespace (it execs it: the PID stays the program's). */
+  prefix: string[];
+  /** Takes the host's end down: nothing passes either way (addresses stay, local delivery works). */
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  /** Deletes the pair and the namespace; safe to call twice, and after a half-made namespace. */
+  remove(): Promise<void>;
+}
+
+async function ip(...args: string[]): Promise<void> {
+  await run('ip', args, { timeout: IP_COMMAND_TIMEOUT_MS });
+}
+
+export async function createNetns(): Promise<Netns | { skip: string }> {
+  if (process.getuid?.() !== 0) return { skip: 'network namespaces need root (ip netns)' };
+  const used = new Set(Object.values(networkInterfaces()).flat().map((a) => a?.address));
+  const free = Array.from({ length: SUBNET_THIRD_OCTETS }, (_, i) => (process.pid + i) % SUBNET_THIRD_OCTETS)
+    .find((n) => !used.has(`10.${SUBNET_SECOND_OCTET}.${n}.1`) && !used.has(`10.${SUBNET_SECOND_OCTET}.${n}.2`));
+  if (free === undefined) return { skip: `no free 10.${SUBNET_SECOND_OCTET}.N.0/30 subnet for the veth pair` };
+  const tag = `ep${process.pid}${made++}`.slice(0, MAX_IFNAME_CHARS - 1);
+  const name = `${tag}ns`;
+  const hostIf = `${tag}h`;
+  const nsIf = `${tag}n`;
+  const hostAddr = `10.${SUBNET_SECOND_OCTET}.${free}.1`;
+  const nsAddr = `10.${SUBNET_SECOND_OCTET}.${free}.2`;
+  let removed = false;
+  const remove = async (): Promise<void> => {
+    if (removed) return;
+    removed = true;
+    // Deleting one end of a veth pair deletes both; either may not exist when setup failed half way.
+    await ip('link', 'del', hostIf).catch(() => undefined);
+    await ip('netns', 'del', name).catch(() => undefined);
+  };
+  try {
+    await ip('netns', 'add', name);
+    await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+    await ip('link', 'set', nsIf, 'netns', name);
+    await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+    await ip('link', 'set', hostIf, 'up');
+    const inNs = (...args: string[]): Promise<void> => ip('netns', 'exec', name, 'ip', ...args);
+    await inNs('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+    await inNs('link', 'set', nsIf, 'up');
+    await inNs('link', 'set', 'lo', 'up');
+  } catch (err) {
+    await remove();
+    return { skip: `ip netns failed: ${(err as Error).message.split('\n')[0]}` };
+  }
+  return {
+    name, hostAddr, nsAddr, prefix: ['ip', 'netns', 'exec', name],
+    cut: () => ip('link', 'set', hostIf, 'down'),
+    restore: () => ip('link', 'set', hostIf, 'up'),
+    remove,
+  };
+}
