@@ -7,7 +7,7 @@ import { consoleDefaults, deliverClientDefaults, peerDefaults, statusIntervalMs 
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { loadBoard, loadGenesis } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
-import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
+import { createGossipMetrics, createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import { createServiceNotifier } from '../../platform/systemd.js';
 import { formatLogLine } from '../../peer/consoleLog.js';
 import { ConsoleOutput } from '../../peer/consoleOutput.js';
@@ -15,7 +15,10 @@ import { Peer } from '../../peer/peer.js';
 import { ChannelState } from '../../channel/channelState.js';
 import { configFromBlock } from '../../channel/blocks.js';
 import { systemClock } from '../../config/clock.js';
+import { StaticElection } from '../../gossip/election.js';
 import { GossipNode } from '../../gossip/gossipNode.js';
+import { gossipSettings } from '../../gossip/gossipSettings.js';
+import { multicastDiscovery } from '../../gossip/multicastDiscovery.js';
 import { type BlockSources, formatStatusLine, soloBlockSources, type StatusReport } from '../../peer/statusReport.js';
 import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
@@ -91,23 +94,30 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   let gossip: GossipNode | null = null;
   const peer = new Peer({
     boardId: o.board, ledger, genesis, signer: board.signer, links, log, metrics, responsePackingLimitBytes,
-    ...(gossipConfig !== undefined ? { deliverAtStart: false, role: { role: () => gossip?.role() ?? 'follower' } } : {}),
+    ...(gossipConfig !== undefined ? { deliverAtStart: false, role: { role: () => gossip?.role() ?? 'follower', followerSync: () => gossip?.followerSync() ?? 'offline' } } : {}),
     limits: {
       payloadBufferSlots: o.payloadBufferSlots,
       deliver: { keepaliveMs: o.keepaliveMs, streamStallTimeoutMs: o.stallTimeoutMs, maxRetryDelayMs: o.maxRetryDelayMs },
     },
   });
   if (gossipConfig !== undefined) {
+    const settings = gossipSettings(gossipConfig, profile);
+    const gossipLog = log.child({ component: 'gossip' });
     gossip = new GossipNode({
       peer,
       ledger,
       channelState: new ChannelState(configFromBlock(ledger.getBlock(ledger.lastConfigNumber())!)),
       signer: board.signer,
-      listen: gossipConfig.listen,
-      bootstrap: gossipConfig.bootstrap,
+      listen: settings.listen,
+      ...(settings.advertise !== null ? { advertise: settings.advertise } : {}),
+      bootstrap: settings.bootstrap,
       clock: systemClock,
       random: Math.random,
-      log: log.child({ component: 'gossip' }),
+      log: gossipLog,
+      limits: settings.limits,
+      ...(settings.election.kind === 'static' ? { election: new StaticElection(board.signer.certificate.id, settings.election.orgLeader) } : {}),
+      ...(settings.multicast !== null ? { discovery: multicastDiscovery({ ...settings.multicast, log: gossipLog }) } : {}),
+      metrics: createGossipMetrics(metrics.registry),
     });
   }
   const metricsServer = o.metricsPort !== undefined ? await startMetricsServer(metrics.registry, o.metricsPort) : null;
