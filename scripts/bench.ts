@@ -8,6 +8,9 @@
 //    verify, one LMDB transaction of a run of blocks, MQTT loopback; each figure beside its limit.
 // 4. Full runs only: peak memory of a peer whose ledger grows to `--rss-blocks` (default 1,000,000).
 //
+// 5. Gossip (scripts/benchGossip.ts): 16 boards in 2 orgs, latency from cut to committed on every board,
+//    gossip messages and bytes per block per board (`--gossip-only`, `--no-gossip`).
+//
 // `-- --quick` is a short smoke run (10,000 blocks, no 1M-block run); `-- --json` prints one object.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +29,7 @@ import { BlockLayout, locateBlock } from '../src/protocol/block.js';
 import { MessageType, type Signer, signEnvelope } from '../src/protocol/envelope.js';
 import type { BenchPeerArgs, BenchPeerResult } from './benchPeer.js';
 import { type Limit, ed25519Limit, lmdbLimit, mqttLimit, sha256Limit } from './benchLimits.js';
+import { formatGossipBench, gossipBenchSettings, runGossipBench } from './benchGossip.js';
 import { formatSerialBench, runSerialBench, serialBenchBlocks } from './benchSerial.js';
 
 const fullBlocks = 100_000;
@@ -100,7 +104,17 @@ async function main(): Promise<void> {
     quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'rss-blocks': { type: 'string' },
     'peer-node-flags': { type: 'string' },
     'serial-only': { type: 'boolean' }, 'no-serial': { type: 'boolean' },
+    'gossip-only': { type: 'boolean' }, 'no-gossip': { type: 'boolean' },
   } });
+  // Gossip between 16 boards (scripts/benchGossip.ts): `--gossip-only` runs just that, `--no-gossip` leaves
+  // it out, `--quick` runs it on fewer blocks.
+  const gossipBench = async (): Promise<Awaited<ReturnType<typeof runGossipBench>> | null> => (values['no-gossip'] ? null
+    : runGossipBench({ blocks: values.quick ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
+  if (values['gossip-only']) {
+    const gossip = await gossipBench();
+    process.stdout.write(values.json ? `${JSON.stringify({ gossip })}\n` : formatGossipBench(gossip!));
+    return;
+  }
   // The serial link (scripts/benchSerial.ts): `--serial-only` runs just that, `--no-serial` leaves it out.
   const serialBench = async (): Promise<Awaited<ReturnType<typeof runSerialBench>> | null> => (values['no-serial'] ? null
     : runSerialBench({ blocks: values.quick ? serialBenchBlocks.quick : serialBenchBlocks.full, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
@@ -220,8 +234,9 @@ async function main(): Promise<void> {
       limits,
     };
     const serial = await serialBench();
+    const gossip = await gossipBench();
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...result, serial })}\n`);
+      process.stdout.write(`${JSON.stringify({ ...result, serial, gossip })}\n`);
       return;
     }
     const n = (x: number | null, d = 0): string => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -251,6 +266,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'));
     if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);
+    if (gossip !== null) process.stdout.write(`\n${formatGossipBench(gossip)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
