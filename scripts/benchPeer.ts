@@ -65,7 +65,8 @@ async function main(): Promise<void> {
   gcObserver.observe({ entryTypes: ['gc'] });
 
   const b = loadBoard(a.network, a.board);
-  const link = new MqttClientLink({ endpoint: { url: a.url }, clientId: `${a.board}-${a.mode}` });
+  // Its one listener is the deliver client, which copies every response: the link may lend its buffers.
+  const link = new MqttClientLink({ endpoint: { url: a.url }, clientId: `${a.board}-${a.mode}`, lendPayloads: true });
   const ledger = openLedger(ledgerPath(a.data, b.config.channel), { channel: b.config.channel });
   const peer = new Peer({ boardId: a.board, ledger, genesis: b.genesis, signer: b.signer, links: [link], log: silentLogger() });
 

@@ -47,6 +47,12 @@ export const deliverClientDefaults = {
   windowMessages: 16,
   /** An endpoint that is not up this long after asking is given up for the next one. */
   connectTimeoutMs: 10_000,
+  /**
+   * Responses are copied into a ring of this many bytes and their blocks used in place until committed
+   * (src/peer/ingressRing.ts): room for the window in flight plus what the payload buffer holds of
+   * ~1 KiB blocks; a response that does not fit gets a buffer of its own.
+   */
+  ingressRingBytes: 8 * 1024 * 1024,
 } as const;
 
 export const peerDefaults = {
@@ -79,6 +85,13 @@ export const mqttDefaults = {
   keepaliveSeconds: 30,
   reconnectPeriodMs: 1_000,
   connectTimeoutMs: 10_000,
+  /** A link that lends its payloads (src/transport/mqtt/framedSocket.ts) reads the socket into one buffer of this size. */
+  lentReadBufferBytes: 64 * 1024,
+  /**
+   * ... and assembles packets in a ring of this size: a few Deliver responses, as mqtt.js is done with
+   * each within a turn or two; a packet that does not fit gets a buffer of its own.
+   */
+  lentPacketRingBytes: 1024 * 1024,
 } as const;
 
 export const serialDefaults = {

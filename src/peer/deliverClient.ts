@@ -8,10 +8,12 @@ import { MessageType, type Signer, signEnvelope } from '../protocol/envelope.js'
 import {
   type DeliverResponse, decodeDeliverResponse, encodeAckFrame, encodeCancelFrame, encodeSeekFrame,
 } from '../protocol/frames.js';
+import { blockNumber } from '../protocol/block.js';
 import { MAX_BLOCK_NUMBER, SeekBehavior, seekInfoToWire, seekSpecified } from '../protocol/seek.js';
 import { Status, type StatusCode, statusName } from '../protocol/status.js';
 import type { ClientLink, LinkState } from '../transport/link.js';
 import { backoffDelayMs } from './backoff.js';
+import { type IngressRegion, IngressRing } from './ingressRing.js';
 
 export type DeliverClientState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
 
@@ -23,6 +25,8 @@ export interface DeliverClientLimits {
   streamStallTimeoutMs: number;
   windowMessages: number;
   connectTimeoutMs: number;
+  /** Ring the responses are copied into until their blocks are committed (src/peer/ingressRing.ts); 0: none. */
+  ingressRingBytes?: number;
 }
 
 /** Where verified blocks go. */
@@ -56,6 +60,11 @@ export interface DeliverClientOptions {
   log: Logger;
   limits: DeliverClientLimits;
   events?: DeliverClientEvents;
+  /**
+   * The ledger height: a response's bytes are reused once its blocks are below it. Without it the
+   * responses are copied into buffers of their own and left to the GC.
+   */
+  committedHeight?: () => number;
 }
 
 type StreamEnd =
@@ -70,6 +79,7 @@ interface PendingResponse {
   seq: number;
   blocks: Uint8Array[];
   taken: number;
+  region: IngressRegion | null;
 }
 
 export class DeliverClient {
@@ -90,12 +100,36 @@ export class DeliverClient {
   private wakeSleep: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
   private readonly opened = new Set<ClientLink>();
+  /** Links may lend their message buffers (MQTT lendPayloads): every response is copied before use. */
+  private readonly ingress: IngressRing;
   private readonly onMessage = (channel: string, bytes: Uint8Array): void => this.handleMessage(channel, bytes);
   private readonly onLinkState: ((s: LinkState) => void)[];
 
   constructor(private readonly o: DeliverClientOptions) {
     if (o.links.length === 0) throw new Error('a deliver client needs at least one orderer endpoint');
     this.onLinkState = o.links.map((l) => (s: LinkState): void => this.handleLinkState(l, s));
+    this.ingress = new IngressRing(o.committedHeight === undefined ? 0 : (o.limits.ingressRingBytes ?? 0));
+  }
+
+  /** Responses that did not fit the ingress ring and were copied into buffers of their own. */
+  get responsesOutsideRing(): number {
+    return this.ingress.outsideRing;
+  }
+
+  private releaseIngress(): void {
+    if (this.o.committedHeight !== undefined) this.ingress.release(this.o.committedHeight());
+  }
+
+  /** The client lets go of a response: its region is reused once the blocks taken from it are committed. */
+  private letGo(p: PendingResponse): void {
+    if (p.region === null) return;
+    p.region.lastTaken = p.taken > 0 ? blockNumber(p.blocks[p.taken - 1]!) : -1;
+    p.region.held = false;
+  }
+
+  private dropPending(): void {
+    for (const p of this.pending) this.letGo(p);
+    this.pending = [];
   }
 
   get state(): DeliverClientState {
@@ -131,6 +165,7 @@ export class DeliverClient {
 
   /** Called by the sink's owner when buffer space was freed: offers what is still pending. */
   resume(): void {
+    this.releaseIngress();
     if (this.pending.length > 0) this.offerPending();
   }
 
@@ -213,7 +248,7 @@ export class DeliverClient {
     }, this.o.signer);
     const ended = new Promise<StreamEnd>((resolve) => (this.endStream = resolve));
     this.session = session;
-    this.pending = [];
+    this.dropPending();
     this.ackedSeq = 0;
     this.lastSeq = 0;
     this.lastHeardMs = this.o.clock.now();
@@ -229,7 +264,7 @@ export class DeliverClient {
     const end = await ended;
     this.session = null;
     this.endStream = null;
-    this.pending = [];
+    this.dropPending();
     if (this.keepaliveTimer) this.o.clock.clearTimeout(this.keepaliveTimer);
     this.keepaliveTimer = null;
     if (end.kind !== 'status' && link.state === 'up') {
@@ -295,14 +330,24 @@ export class DeliverClient {
 
   private handleMessage(channel: string, bytes: Uint8Array): void {
     if (channel !== this.o.channel || this.session === null) return;
+    this.releaseIngress();
+    // The link may reuse `bytes` once this returns; the blocks are views into the copy.
+    const copy = this.ingress.copy(bytes);
+    const region = copy.region;
     let r: DeliverResponse;
     try {
-      r = decodeDeliverResponse(bytes);
+      r = decodeDeliverResponse(copy.bytes);
     } catch (err) {
+      if (region !== null) region.held = false;
       this.o.log.warn({ channel, err: (err as Error).message }, 'malformed deliver response ignored');
       return;
     }
-    if (r.session !== this.session) return;
+    // Only a response with blocks is kept past this point.
+    if (region !== null && (!('blocks' in r) || r.blocks.length === 0)) region.held = false;
+    if (r.session !== this.session) {
+      if (region !== null) region.held = false;
+      return;
+    }
     this.lastHeardMs = this.o.clock.now();
     // A final status ends the session whatever came (or did not come) before it.
     if ('status' in r) {
@@ -311,14 +356,14 @@ export class DeliverClient {
     }
     // Responses are numbered 1, 2, 3 ... on a session. On a lossy link (serial) one can vanish; the
     // stream is then restarted from the next block needed rather than waiting on a hole forever.
-    if (r.seq <= this.lastSeq) return;
     if (r.seq !== this.lastSeq + 1) {
-      this.endStream?.({ kind: 'gap', expected: this.lastSeq + 1, got: r.seq });
+      if (region !== null) region.held = false;
+      if (r.seq > this.lastSeq) this.endStream?.({ kind: 'gap', expected: this.lastSeq + 1, got: r.seq });
       return;
     }
     this.lastSeq = r.seq;
     this.o.events?.response?.(r.blocks);
-    this.pending.push({ seq: r.seq, blocks: r.blocks, taken: 0 });
+    this.pending.push({ seq: r.seq, blocks: r.blocks, taken: 0, region });
     this.offerPending();
   }
 
@@ -339,6 +384,7 @@ export class DeliverClient {
         if (head.taken < head.blocks.length) return;
       }
       this.pending.shift();
+      this.letGo(head);
       this.ack(head.seq);
     }
   }

@@ -425,3 +425,56 @@ test('a lost response (a gap in seq, as on a noisy serial line) restarts the str
   const again = await nthSeek(link, 2);
   assert.deepEqual(again.seek.start, { type: SeekType.SPECIFIED, number: 13 });
 });
+
+/** Bytes shaped enough for the deliver client: the block number sits where a real header has it. */
+function numberedBlock(n: number, size: number): Uint8Array {
+  const b = new Uint8Array(size).fill(n & 0xff);
+  new DataView(b.buffer).setUint32(3, Math.floor(n / 2 ** 32));
+  new DataView(b.buffer).setUint32(7, n >>> 0);
+  return b;
+}
+
+test('responses are copied before use, so a link may reuse its buffers; the ring is reused once blocks are committed', async () => {
+  const links = [new FakeClientLink('orderer0')];
+  const link = links[0]!;
+  const kept: Uint8Array[] = [];
+  let committed = 0;
+  const sink: BlockSink = {
+    nextNumber: () => committed + kept.length,
+    offer: (blocks, from) => { for (let i = from; i < blocks.length; i++) kept.push(blocks[i]!); return blocks.length - from; },
+  };
+  // Room for two responses of 4 blocks of 100 bytes (with the response's own CBOR around them).
+  const client = new DeliverClient({
+    channel: CHANNEL, links, signer: tc.boardSigner, sink, clock: new ManualClock(), log: silentLogger(),
+    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed,
+  });
+  running.push(client);
+  client.start();
+  const s = await nthSeek(link, 1);
+  const lend = (seq: number, first: number): void => {
+    const msg = encodeDeliverBlocks(s.session, seq, Array.from({ length: 4 }, (_, i) => numberedBlock(first + i, 100)));
+    link.receive(CHANNEL, msg);
+    msg.fill(0xee); // what a lending link does with its buffer next
+  };
+  // Committed blocks are in the ledger: their bytes may be reused. The others must stay as they came.
+  const intact = (): void => kept.forEach((b, n) => { if (n >= committed) assert.deepEqual(b, numberedBlock(n, 100), `block ${n} intact`); });
+  lend(1, 0);
+  lend(2, 4);
+  intact();
+  assert.equal(client.responsesOutsideRing, 0);
+  // Nothing committed: a third response does not fit and gets a buffer of its own; the others stay.
+  lend(3, 8);
+  assert.equal(client.responsesOutsideRing, 1);
+  intact();
+  // The first two responses' blocks committed: their space is reused, and nothing else is overwritten.
+  committed = 8;
+  client.resume();
+  lend(4, 12);
+  lend(5, 16);
+  assert.equal(client.responsesOutsideRing, 1, 'the ring was reused');
+  intact();
+  assert.deepEqual(kept[0], numberedBlock(12, 100), 'the new responses went where the committed ones were');
+  assert.deepEqual(kept[4], numberedBlock(16, 100));
+  assert.equal(kept.length, 20);
+  assert.deepEqual(acks(link, s.session), [1, 2, 3, 4, 5]);
+});

@@ -2,9 +2,11 @@
 // its own resubscription after every reconnect (so 'up' means "subscribed", not just "connected"),
 // QoS 1 publishes whose promise settles on PUBACK, and a hard size limit in both directions.
 
-import { connect, ErrorWithReasonCode, type MqttClient, type ISubscriptionGrant } from 'mqtt';
+import { connect, ErrorWithReasonCode, MqttClient, type ISubscriptionGrant } from 'mqtt';
+import { mqttDefaults } from '../../config/constants.js';
 import type { LinkState } from '../link.js';
 import { toClientOptions, validateEndpoint, type MqttEndpoint } from './endpoint.js';
+import { FramedMqttSocket } from './framedSocket.js';
 
 /** Granted QoS value a broker uses in SUBACK to refuse a subscription. */
 const subscriptionRefusedQos = 128;
@@ -28,6 +30,12 @@ export interface ManagedMqttClientOptions {
   onMessage: (topic: string, payload: Buffer, retained: boolean) => void;
   onState: (state: LinkState) => void;
   onError: (error: Error) => void;
+  /**
+   * Plain-TCP endpoints only: read into reused buffers (src/transport/mqtt/framedSocket.ts), so that a
+   * payload is valid only during `onMessage` and must be copied to be kept. Saves an ArrayBuffer or
+   * two per message. Off by default.
+   */
+  lendPayloads?: boolean;
 }
 
 interface Waiter {
@@ -145,7 +153,12 @@ export class ManagedMqttClient {
     const clientOptions = await toClientOptions(this.options.endpoint, this.options.mqttClientId);
     if (this.closed) return;
     this.setState('connecting');
-    const client = connect(clientOptions);
+    const client = this.options.lendPayloads === true && clientOptions.protocol === 'mqtt'
+      ? new MqttClient(() => new FramedMqttSocket({
+        host: clientOptions.host!, port: clientOptions.port!,
+        readBufferBytes: mqttDefaults.lentReadBufferBytes, ringBytes: mqttDefaults.lentPacketRingBytes,
+      }), clientOptions)
+      : connect(clientOptions);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => this.onClose());

@@ -21,6 +21,12 @@ export interface MqttClientLinkOptions {
   clientId: string;
   /** Largest message accepted or sent; default `maxMessageBytes` from the constants. */
   maxMessageBytes?: number;
+  /**
+   * On a plain-TCP endpoint, hand messages on in buffers the link reuses (no ArrayBuffer per message):
+   * a 'message' listener may use the bytes only during the call, and copies what it keeps. For links
+   * whose only listener is a deliver client (it copies each response into its ingress ring).
+   */
+  lendPayloads?: boolean;
   /** Debug hook: a message that was not handed on, and why. */
   onDrop?: (reason: DropReason, topic: string) => void;
   /** Debug hook: connection and subscription errors (mqtt.js retries by itself). */
@@ -51,6 +57,7 @@ export class MqttClientLink implements ClientLink {
       onMessage: (topic, payload, retained) => this.handleMessage(topic, payload, retained),
       onState: (state) => this.events.emit('state', state),
       onError: (error) => options.onError?.(error),
+      lendPayloads: options.lendPayloads === true,
     });
   }
 

@@ -1,0 +1,173 @@
+// A plain-TCP stream for mqtt.js that makes no ArrayBuffer per message. Left to itself, every socket read
+// is a fresh 64 KiB ArrayBuffer and mqtt.js concatenates the reads of a large PUBLISH into yet another
+// one: about twice the payload in external memory per Deliver response, which V8 frees only at its next
+// GC. At catch-up rates that is tens of MiB of dead buffers between two GCs, the largest part of a
+// board's private memory. Here the socket reads into one reused buffer (net's `onread`), whole MQTT
+// packets are assembled in a preallocated ring, and each packet is handed to mqtt.js's parser on its
+// own, so that its payload is a view into the ring. A ring region is reused once mqtt.js has finished
+// with its packet (its write callback), so a payload is only valid during the 'message' event: a
+// listener that keeps one must copy it (the deliver client does).
+import net from 'node:net';
+import { Duplex, type Writable } from 'node:stream';
+
+/** MQTT fixed header: one type byte and at most four bytes of remaining length. */
+const MAX_FIXED_HEADER_BYTES = 5;
+const REMAINING_LENGTH_MAX_BYTES = 4;
+
+export interface FramedSocketOptions {
+  host: string;
+  port: number;
+  /** The one buffer every socket read goes into. */
+  readBufferBytes: number;
+  /** Ring in which packets are assembled; a packet that does not fit its free space gets a buffer of its own. */
+  ringBytes: number;
+}
+
+/** What the framing did, for tests and debugging. */
+export interface FramedSocketCounters {
+  packets: number;
+  /** Packets that did not fit the ring's free space and got a buffer of their own. */
+  outsideRing: number;
+}
+
+/**
+ * Packets must reach mqtt.js one at a time through `pipe()` (which mqtt.js calls once, right after
+ * building the stream): the readable side itself never pushes.
+ */
+export class FramedMqttSocket extends Duplex {
+  readonly counters: FramedSocketCounters = { packets: 0, outsideRing: 0 };
+  private readonly tcp: net.Socket;
+  private readonly ring: Buffer;
+  private sink: Writable | null = null;
+  private readonly header = Buffer.alloc(MAX_FIXED_HEADER_BYTES);
+  private headerFill = 0;
+  private packet: Buffer | null = null;
+  private packetFill = 0;
+  /** Ring regions handed out and not yet given back, oldest first, as start offsets; -1: not in the ring. */
+  private readonly regionStarts: number[] = [];
+  private writePos = 0;
+  private readonly written = (): void => this.releaseOldest();
+  private readonly resumeReading = (): void => { this.tcp.resume(); };
+
+  constructor(o: FramedSocketOptions) {
+    super({ allowHalfOpen: false });
+    this.ring = Buffer.allocUnsafe(o.ringBytes);
+    this.tcp = net.createConnection({
+      host: o.host,
+      port: o.port,
+      // Nagle off from the first byte: mqtt.js would leave it on, and every request/reply pays ~40 ms.
+      noDelay: true,
+      onread: { buffer: Buffer.allocUnsafe(o.readBufferBytes), callback: (n, buf) => this.onBytes(n, buf as Buffer) },
+    });
+    this.tcp.on('connect', () => this.emit('connect'));
+    this.tcp.on('error', (err) => this.destroy(err));
+    this.tcp.on('close', () => this.destroy());
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T): T {
+    this.sink = destination as unknown as Writable;
+    this.sink.on('drain', this.resumeReading);
+    return destination;
+  }
+
+  setNoDelay(noDelay: boolean): this {
+    this.tcp.setNoDelay(noDelay);
+    return this;
+  }
+
+  override _read(): void {
+    // Nothing to do: packets go to the piped writable directly.
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.tcp.write(chunk, done);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this.tcp.cork();
+    for (let i = 0; i < chunks.length - 1; i++) this.tcp.write(chunks[i]!.chunk);
+    this.tcp.write(chunks[chunks.length - 1]!.chunk, done);
+    this.tcp.uncork();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.tcp.end(done);
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.sink?.off('drain', this.resumeReading);
+    this.tcp.destroy();
+    done(err);
+  }
+
+  /** `onread` callback: buf[0..n) is valid only until it returns. Returning false would pause reading. */
+  private onBytes(n: number, buf: Buffer): boolean {
+    let i = 0;
+    while (i < n && !this.destroyed) {
+      if (this.packet === null) {
+        const b = buf[i++]!;
+        this.header[this.headerFill++] = b;
+        if (this.headerFill === 1 || (b & 0x80) !== 0) {
+          if (this.headerFill === 1 + REMAINING_LENGTH_MAX_BYTES) {
+            this.destroy(new Error('malformed MQTT packet: remaining length longer than 4 bytes'));
+            return false;
+          }
+          continue;
+        }
+        let remaining = 0;
+        for (let k = this.headerFill - 1; k >= 1; k--) remaining = remaining * 128 + (this.header[k]! & 0x7f);
+        const total = this.headerFill + remaining;
+        this.packet = this.allocate(total);
+        this.header.copy(this.packet, 0, 0, this.headerFill);
+        this.packetFill = this.headerFill;
+        this.headerFill = 0;
+      } else {
+        const take = Math.min(n - i, this.packet.length - this.packetFill);
+        buf.copy(this.packet, this.packetFill, i, i + take);
+        this.packetFill += take;
+        i += take;
+      }
+      if (this.packetFill === this.packet.length) this.deliver();
+    }
+    return true;
+  }
+
+  private deliver(): void {
+    const p = this.packet!;
+    this.packet = null;
+    this.counters.packets++;
+    if (this.sink === null) {
+      this.destroy(new Error('MQTT stream read before it was piped'));
+      return;
+    }
+    // The callback comes once mqtt.js has parsed and handled the packet, in write order.
+    if (!this.sink.write(p, this.written)) this.tcp.pause();
+  }
+
+  /** A region of `size` bytes for the next packet: in the ring when it fits its free space. */
+  private allocate(size: number): Buffer {
+    const starts = this.regionStarts;
+    let oldest = -1;
+    for (const s of starts) if (s >= 0) { oldest = s; break; }
+    let at = -1;
+    if (oldest < 0) {
+      at = size <= this.ring.length ? 0 : -1;
+    } else if (this.writePos > oldest) {
+      if (this.ring.length - this.writePos >= size) at = this.writePos;
+      else if (oldest >= size) at = 0;
+    } else if (oldest - this.writePos >= size) {
+      at = this.writePos;
+    }
+    starts.push(at);
+    if (at < 0) {
+      this.counters.outsideRing++;
+      return Buffer.allocUnsafe(size);
+    }
+    this.writePos = at + size;
+    return this.ring.subarray(at, at + size);
+  }
+
+  private releaseOldest(): void {
+    this.regionStarts.shift();
+  }
+}
