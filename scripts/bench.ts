@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { makeBlock } from '../src/channel/blocks.js';
 import { certificateKey } from '../src/crypto/certificate.js';
 import { deliverClientDefaults, deliverDefaults, peerDefaults } from '../src/config/constants.js';
+import { PROFILE_MEMORY_MB, heapCapMb, peerNodeOptions } from '../src/deploy/heapPolicy.js';
 import { type LmdbLedger, ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';
 import { createNetwork } from '../src/network/createNetwork.js';
 import { loadClient, loadGenesis, loadOrdererIdentities } from '../src/network/loadNetwork.js';
@@ -47,11 +48,10 @@ const lmdbRunBlocks = 240;
 const hotPathBlocks = 50_000;
 /** Fewer GC-free windows than this and a heap figure is not steady state: reported as n/a. */
 const minHeapWindows = 5;
-/**
- * V8 flags for the memory run: the Pi Zero 2 W unit's heap cap plus a 2 MiB young generation, which
- * keeps private memory down at a small cost in speed (`--peer-node-flags=...` to measure others).
- */
-const boardNodeFlags = '--max-old-space-size=192 --max-semi-space-size=2';
+/** The board the memory run stands for: its RAM gives the V8 flags its systemd unit runs the peer with. */
+const memoryRunBoardMb = PROFILE_MEMORY_MB['raspberry-pi-zero-2-w']!;
+/** V8 flags for the memory run, as deployed to that board (`--peer-node-flags=...` to measure others). */
+const boardNodeFlags = peerNodeOptions(heapCapMb(memoryRunBoardMb), memoryRunBoardMb);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cliPath = join(here, '..', 'src', 'cli', 'main.js');
@@ -231,6 +231,7 @@ async function main(): Promise<void> {
       memoryRunBlocks: memoryRun.blocks,
       memoryRunNodeFlags: rss ? memoryRunFlags : [],
       memoryAtEndMiB: memoryRun.memoryAtEndMiB,
+      anonAtEndMiB: memoryRun.anonAtEndMiB,
       limits,
     };
     const serial = await serialBench();
@@ -263,6 +264,8 @@ async function main(): Promise<void> {
         `anonymous ${n(memoryRun.peakRssAnonMiB, 1)} MiB + file-backed ${n(memoryRun.peakRssFileMiB, 1)} MiB; target ≤ 64 MiB`),
       line('', '', rss ? `memory run: ${n(rss.blocks / rss.seconds)} blk/s with node ${memoryRunFlags.join(' ') || '(defaults)'}` : ''),
       line('', '', `at the end: ${Object.entries(memoryRun.memoryAtEndMiB).map(([k, v]) => `${k} ${v}`).join(', ')} (MiB)`),
+      line('', '', `  anonymous at the end: malloc heap ${memoryRun.anonAtEndMiB.mallocHeap} + other mappings ${memoryRun.anonAtEndMiB.mappings} MiB`),
+      line('', '', '  (arrayBuffers counts the rings whole; only their used pages are resident)'),
       '',
     ].join('\n'));
     if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);

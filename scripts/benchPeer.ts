@@ -38,6 +38,12 @@ export interface BenchPeerResult {
   lastHash: string;
   /** process.memoryUsage() when the target was reached, MiB: where the private memory is. */
   memoryAtEndMiB: Record<string, number>;
+  /**
+   * Resident anonymous memory when the target was reached, MiB, by kind of mapping (/proc/self/smaps):
+   * `mallocHeap` the main malloc arena ([heap]: native allocations, small ArrayBuffers), `mappings` the
+   * other anonymous mappings (V8's heap pages, large ArrayBuffers such as the ingress rings, thread stacks).
+   */
+  anonAtEndMiB: { mallocHeap: number; mappings: number };
 }
 
 /** Blocks per heap-measurement window. */
@@ -56,6 +62,28 @@ function memory(): { rss: number; anon: number; file: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kib = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
   return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile') };
+}
+
+function anonymousBreakdown(): { mallocHeap: number; mappings: number } {
+  let mallocHeap = 0;
+  let mappings = 0;
+  let inHeap = false;
+  let anonymousMapping = false;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (m) {
+      inHeap = m[1] === '[heap]';
+      anonymousMapping = m[1] === '' || inHeap;
+      continue;
+    }
+    const a = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (a && anonymousMapping) {
+      if (inHeap) mallocHeap += Number(a[1]);
+      else mappings += Number(a[1]);
+    }
+  }
+  const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+  return { mallocHeap: mib(mallocHeap), mappings: mib(mappings) };
 }
 
 async function main(): Promise<void> {
@@ -102,6 +130,7 @@ async function main(): Promise<void> {
   const gcs = gcCount - gcAtStart;
   if (sampler) clearInterval(sampler);
   sample();
+  const anonAtEndMiB = anonymousBreakdown();
   const memoryAtEndMiB = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round((v / 2 ** 20) * 10) / 10]));
   await peer.stop();
   await link.close();
@@ -126,6 +155,7 @@ async function main(): Promise<void> {
     peakRssFileMiB: peak.file / 2 ** 20,
     lastHash,
     memoryAtEndMiB,
+    anonAtEndMiB,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

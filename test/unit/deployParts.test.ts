@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boardLayout } from '../../src/deploy/boardLayout.js';
-import { heapCapMb, boardMemoryMb } from '../../src/deploy/heapPolicy.js';
+import { heapCapMb, boardMemoryMb, peerNodeOptions } from '../../src/deploy/heapPolicy.js';
 import { InventoryError, parseInventoryIni, parseInventoryJson } from '../../src/deploy/inventory.js';
 import { NativePartsError, checkNativeParts } from '../../src/deploy/nativeParts.js';
 import {
@@ -71,6 +71,10 @@ test('the heap cap: 3/8 of the RAM in steps of 32 MB, between 96 MB and 1 GB', (
   assert.equal(heapCapMb(boardMemoryMb('raspberry-pi-5', null)), 768);
   assert.equal(heapCapMb(boardMemoryMb('raspberry-pi-5', 8192)), 1024);
   assert.equal(heapCapMb(128), 96);
+  // Boards up to 1 GiB run with a 2 MiB young generation; larger ones with V8's default.
+  assert.equal(peerNodeOptions(192, boardMemoryMb('raspberry-pi-zero-2-w', null)), '--max-old-space-size=192 --max-semi-space-size=2');
+  assert.equal(peerNodeOptions(384, boardMemoryMb('raspberry-pi-4', null)), '--max-old-space-size=384 --max-semi-space-size=2');
+  assert.equal(peerNodeOptions(768, boardMemoryMb('raspberry-pi-5', null)), '--max-old-space-size=768');
   assert.equal(boardMemoryMb('some-other-board', null), 512);
 });
 
@@ -198,7 +202,8 @@ test('the unit names the paths deploy installs to, and is a notify service with 
   const exec = setting('ExecStart')[0] ?? '';
   assert.ok(exec.startsWith(`${boardLayout.current}/bin/edgepeer peer --network ${boardLayout.current}/${boardLayout.networkDir} `), exec);
   assert.match(exec, new RegExp(`--data ${boardLayout.stateDir} `));
-  assert.ok(setting('Environment').some((e) => /^NODE_OPTIONS=--max-old-space-size=\d+$/.test(e)), 'a heap cap by default');
+  assert.ok(setting('Environment').some((e) => /^"NODE_OPTIONS=--max-old-space-size=\d+ --max-semi-space-size=\d+"$/.test(e)),
+    'a heap cap and a small young generation by default');
 });
 
 test('health: ledger open and, unless allowed otherwise, an orderer link up', () => {
