@@ -1,43 +1,45 @@
 // The gossip part of `npm run bench` (also alone: `npm run bench -- --gossip-only`, or
-// `node dist/scripts/benchGossip.js [--quick] [--json]`): 16 boards in 2 orgs, each a Peer with its
-// GossipNode, all in this one process (one event loop, shared with the orderer and its Aedes broker; real
-// MQTT, real LMDB ledgers, real TCP on loopback between the boards). The orderer cuts a steady load of
-// one-transaction blocks; every block's cut is timed at the orderer, its commit on every board.
-// Reports the latency from cut to committed, over every (block, board) and per block to the last board
-// (p50, p99, max), and the gossip messages and bytes each board sends per block, by kind.
+// `node dist/scripts/benchGossip.js [--quick] [--json] [--blocks N] [--boards-per-org N]`): 16 boards in
+// 2 orgs, each a Peer with its GossipNode in its own worker thread (scripts/benchGossipBoard.ts: its own
+// event loop, LMDB ledger, MQTT link and gossip TCP), the orderer and its Aedes broker in the main thread;
+// everything on loopback. The orderer cuts a steady load of one-transaction blocks; every block's cut is
+// timed at the orderer, its commit on every board, on one clock (timeOrigin + now in every thread).
+// Reports the latency from cut to committed over every (block, board), on the leaders (their blocks
+// come by Deliver) and per block to the last board (p50, p99, max), and the gossip messages and bytes
+// each board sends per block, by kind.
 //
-// In one process the 16 boards take turns on one thread, so the latency includes waiting for the other
-// boards' work: an upper bound of what 16 separate boards would see, on 2 shared cores a loose one.
+// Threads rather than processes: a board's durable LMDB commits block only its own thread, as on a real
+// board (in one thread 16 boards' commits queue behind each other and the figure measures that queue),
+// at a fraction of 16 processes' memory. The 2 cores are still shared by all 16 boards and the orderer.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ChannelState } from '../src/channel/channelState.js';
-import { configFromBlock } from '../src/channel/blocks.js';
 import { BroadcastClient } from '../src/client/broadcastClient.js';
-import { systemClock } from '../src/config/clock.js';
 import { gossipDefaults } from '../src/config/constants.js';
-import { GossipNode, type GossipLimits } from '../src/gossip/gossipNode.js';
-import type { GossipMessageKind, GossipMetricsSink } from '../src/gossip/seams.js';
-import { ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';
+import type { GossipLimits } from '../src/gossip/gossipNode.js';
 import { createNetwork } from '../src/network/createNetwork.js';
-import { loadBoard, loadClient, loadGenesis, loadOrdererIdentities } from '../src/network/loadNetwork.js';
+import { loadClient, loadGenesis, loadOrdererIdentities } from '../src/network/loadNetwork.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Orderer } from '../src/orderer/orderer.js';
-import { Peer } from '../src/peer/peer.js';
 import { startEmbeddedBroker } from '../src/transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../src/transport/mqtt/mqttServerLink.js';
+import type { BoardSnapshot, BoardWorkerData, FromBoard, ToBoard } from './benchGossipBoard.js';
+
+const boardWorkerPath = fileURLToPath(new URL('./benchGossipBoard.js', import.meta.url));
 
 export const gossipBenchSettings = {
   full: { blocks: 1_500 },
   quick: { blocks: 300 },
 } as const;
 const orgs = 2;
-const boardsPerOrg = 8;
+/** 16 boards in all; standalone, `--boards-per-org` changes it (1: a baseline without gossip hops). */
+const defaultBoardsPerOrg = 8;
 /** Transactions submitted per second, one per block: a steady load well below what one board takes. */
 const loadBlocksPerSec = 50;
 /** Random bytes per transaction (a block is a little larger: envelope, signature, header). */
@@ -51,6 +53,8 @@ const drainTimeoutMs = 60_000;
 /** A Broadcast answer slower than this counts as lost (the load is steady, not a backlog). */
 const broadcastTimeoutMs = 10_000;
 const pollIntervalMs = 20;
+/** A board worker answers a request (ready, snapshot, stop) within this long, or the run fails. */
+const workerReplyTimeoutMs = 30_000;
 const channel = 'gossipbench';
 /**
  * The gossip limits of the run: the defaults a deployment runs with. Only the startup grace is shortened,
@@ -67,6 +71,8 @@ export interface GossipBenchResult {
   };
   /** Cut at the orderer → committed, every (block, board) pair. */
   latency: LatencyFigures;
+  /** Cut at the orderer → committed on the org leaders (their blocks come by Deliver): gossip's starting line. */
+  latencyLeaders: LatencyFigures;
   /** Cut at the orderer → committed on the last of the boards, per block. */
   latencyAllBoards: LatencyFigures;
   /** Gossip messages one board sends per block, on average, by kind and in all. */
@@ -74,9 +80,11 @@ export interface GossipBenchResult {
   bytesPerBlockPerBoard: Record<string, number>;
   /** Blocks the boards took during the measured load, by where they came from, summed over boards. */
   blocksBySource: Record<string, number>;
-  /** Deliver streams the orderer had open at the end (one per org when gossip works). */
+  /** Deliver streams the orderer had open at the end (one per org while every org's leader streams). */
   ordererStreams: number;
   seconds: number;
+  /** CPU time of the bench (all threads: orderer, broker, every board) over the measured load, in % of one core. */
+  cpuPercentOfOneCore: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -89,36 +97,73 @@ function figures(values: number[]): LatencyFigures {
   return { p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s.at(-1) ?? Number.NaN, samples: s.length };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`gossip bench: timed out after ${timeoutMs} ms awaiting ${what}`);
     await new Promise((r) => setTimeout(r, pollIntervalMs));
   }
 }
 
-/** Seeded uniform [0, 1): which members get a push is reproducible from run to run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** The bench's handle on one board worker: its latest snapshot, refreshed on request. */
+class BoardWorker {
+  snapshot: BoardSnapshot | null = null;
+  endpoint = '';
+  private readonly worker: Worker;
+  private failure: Error | null = null;
+  private waiters: { type: FromBoard['type']; resolve: () => void }[] = [];
+
+  constructor(readonly id: string, readonly org: string, data: BoardWorkerData, onCommit: (m: Extract<FromBoard, { type: 'commit' }>) => void) {
+    this.worker = new Worker(boardWorkerPath, { workerData: data });
+    this.worker.on('message', (m: FromBoard) => {
+      if (m.type === 'commit') onCommit(m);
+      else if (m.type === 'snapshot') this.snapshot = m;
+      else if (m.type === 'ready') this.endpoint = m.endpoint;
+      this.waiters = this.waiters.filter((w) => (w.type === m.type ? (w.resolve(), false) : true));
+    });
+    this.worker.on('error', (err) => { this.failure = err; });
+  }
+
+  check(): void {
+    if (this.failure !== null) throw new Error(`board ${this.id}: ${this.failure.message}`);
+  }
+
+  private next(type: FromBoard['type'], timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`board ${this.id}: no '${type}' within ${timeoutMs} ms${this.failure ? `: ${this.failure.message}` : ''}`)), timeoutMs);
+      this.waiters.push({ type, resolve: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.next('ready', workerReplyTimeoutMs);
+  }
+
+  async refresh(): Promise<BoardSnapshot> {
+    this.check();
+    const got = this.next('snapshot', workerReplyTimeoutMs);
+    this.worker.postMessage({ type: 'snapshot' } satisfies ToBoard);
+    await got;
+    return this.snapshot!;
+  }
+
+  async stop(): Promise<void> {
+    if (this.failure === null) {
+      const stopped = this.next('stopped', workerReplyTimeoutMs).catch(() => undefined);
+      this.worker.postMessage({ type: 'stop' } satisfies ToBoard);
+      await stopped;
+    }
+    await this.worker.terminate();
+  }
 }
 
-interface Board {
-  id: string;
-  org: string;
-  peer: Peer;
-  node: GossipNode;
-  stop(): Promise<void>;
-}
+/** One clock for every thread (each worker has its own timeOrigin). */
+const nowMs = (): number => performance.timeOrigin + performance.now();
 
-export async function runGossipBench(o: { blocks: number; say: (s: string) => void }): Promise<GossipBenchResult> {
+export async function runGossipBench(o: { blocks: number; boardsPerOrg?: number; say: (s: string) => void }): Promise<GossipBenchResult> {
+  const boardsPerOrg = o.boardsPerOrg ?? defaultBoardsPerOrg;
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-bench-gossip-'));
-  const boards: Board[] = [];
+  const boards: BoardWorker[] = [];
   const clientLinks: MqttClientLink[] = [];
   let orderer: Orderer | null = null;
   let broker: Awaited<ReturnType<typeof startEmbeddedBroker>> | null = null;
@@ -140,74 +185,50 @@ export async function runGossipBench(o: { blocks: number; say: (s: string) => vo
     void (async () => {
       for (let n = 1; watching; n++) {
         await chain.waitForBlock(n);
-        cutAt[n] = performance.now();
+        cutAt[n] = nowMs();
       }
     })();
 
-    let measuring = false;
     let firstMeasured = Number.POSITIVE_INFINITY;
+    let lastMeasured = Number.NEGATIVE_INFINITY;
     const latencies: number[] = [];
+    const leaderLatencies: number[] = [];
     const lastCommit: number[] = [];
-    const messages = new Map<string, number>();
-    const bytes = new Map<string, number>();
-    const sink = (): GossipMetricsSink => ({
-      blocksReceived: () => undefined,
-      duplicates: () => undefined,
-      message: (direction: 'in' | 'out', kind: GossipMessageKind, size: number) => {
-        if (!measuring || direction !== 'out') return;
-        messages.set(kind, (messages.get(kind) ?? 0) + 1);
-        bytes.set(kind, (bytes.get(kind) ?? 0) + size);
-      },
-      leader: () => undefined,
-      liveMembers: () => undefined,
-    });
-    const state = new ChannelState(configFromBlock(genesis));
+    const onCommit = (m: Extract<FromBoard, { type: 'commit' }>): void => {
+      for (let k = Math.max(m.from, firstMeasured); k < m.to && k <= lastMeasured; k++) {
+        const cut = cutAt[k];
+        if (cut === undefined) continue;
+        latencies.push(m.at - cut);
+        if (m.delivering) leaderLatencies.push(m.at - cut);
+        lastCommit[k] = Math.max(lastCommit[k] ?? 0, m.at);
+      }
+    };
     const endpoints: string[] = [];
-    o.say(`  starting ${summary.boards.length} boards in ${orgs} orgs (in process) ...`);
+    o.say(`  starting ${summary.boards.length} boards in ${orgs} orgs (one worker thread each) ...`);
     for (const [i, b] of summary.boards.entries()) {
-      const board = loadBoard(summary.dir, b.id);
-      const link = new MqttClientLink({ endpoint: { url: broker.url }, clientId: b.id });
-      const ledger = openLedger(ledgerPath(join(dir, 'peers', b.id), channel), { channel });
-      let node: GossipNode | null = null;
-      const peer = new Peer({
-        boardId: b.id, ledger, genesis, signer: board.signer, links: [link], log: silentLogger(), deliverAtStart: false,
-        role: { role: () => node?.role() ?? 'follower' },
-      });
-      let committedTo = ledger.height();
-      peer.on('committed', (h) => {
-        const now = performance.now();
-        for (let k = committedTo; k < h; k++) {
-          if (!measuring || k < firstMeasured || cutAt[k] === undefined) continue;
-          latencies.push(now - cutAt[k]!);
-          lastCommit[k] = Math.max(lastCommit[k] ?? 0, now);
-        }
-        committedTo = Math.max(committedTo, h);
-      });
-      node = new GossipNode({
-        peer, ledger, channelState: state, signer: board.signer, listen: '127.0.0.1:0', bootstrap: [...endpoints],
-        clock: systemClock, random: mulberry32(i + 1), log: silentLogger(), limits: benchLimits, metrics: sink(),
-      });
-      peer.start();
-      await node.start();
-      endpoints.push(node.endpoint);
-      const n = node;
-      boards.push({
-        id: b.id, org: b.org, peer, node: n,
-        async stop() { await n.stop(); await peer.stop(); await link.close(); await ledger.close(); },
-      });
+      const w = new BoardWorker(b.id, b.org, {
+        netDir: summary.dir, boardId: b.id, channel, dataDir: join(dir, 'peers'), brokerUrl: broker.url,
+        bootstrap: [...endpoints], limits: benchLimits, seed: i + 1,
+      }, onCommit);
+      boards.push(w);
+      await w.ready();
+      endpoints.push(w.endpoint);
     }
-    const settled = (): boolean => boards.every((b) => b.node.liveMembers().length === boards.length - 1)
-      && [...new Set(boards.map((b) => b.org))].every((org) => {
-        const inOrg = boards.filter((b) => b.org === org);
-        return inOrg.filter((b) => b.peer.isDelivering).length === 1 && new Set(inOrg.map((b) => b.node.leader)).size === 1;
+    const refreshAll = (): Promise<BoardSnapshot[]> => Promise.all(boards.map((b) => b.refresh()));
+    const settled = async (): Promise<boolean> => {
+      const snaps = await refreshAll();
+      return snaps.every((x) => x.live === boards.length - 1) && [...new Set(boards.map((b) => b.org))].every((org) => {
+        const inOrg = snaps.filter((_, i) => boards[i]!.org === org);
+        return inOrg.filter((x) => x.delivering).length === 1 && new Set(inOrg.map((x) => x.leader)).size === 1;
       });
+    };
     await until(settled, 'every board to know the others and one leader per org to stream', settleTimeoutMs);
 
     const link = new MqttClientLink({ endpoint: { url: broker.url }, clientId: `bench-gossip-client-${process.pid}` });
     clientLinks.push(link);
     await link.open([channel]);
     const client = new BroadcastClient(link, channel, loadClient(summary.dir));
-    const allAt = (h: number): boolean => boards.every((b) => b.peer.height >= h);
+    const allAt = async (h: number): Promise<boolean> => (await refreshAll()).every((x) => x.height >= h);
     const submitPaced = async (count: number): Promise<void> => {
       const periodMs = 1000 / loadBlocksPerSec;
       const t0 = performance.now();
@@ -224,35 +245,38 @@ export async function runGossipBench(o: { blocks: number; say: (s: string) => vo
     await until(() => allAt(chain.height()), 'the warm-up blocks on every board', drainTimeoutMs);
 
     o.say(`  steady load: ${o.blocks} blocks at ${loadBlocksPerSec} blocks/s ...`);
+    const before = await refreshAll();
     firstMeasured = chain.height();
-    const sourcesBefore = boards.map((b) => b.node.blocksBySource());
-    measuring = true;
+    lastMeasured = firstMeasured + o.blocks - 1;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await submitPaced(o.blocks);
-    const lastBlock = firstMeasured + o.blocks - 1;
-    await until(() => chain.height() > lastBlock && allAt(lastBlock + 1), 'the measured blocks on every board', drainTimeoutMs);
-    measuring = false;
+    await until(async () => chain.height() > lastMeasured && allAt(lastMeasured + 1), 'the measured blocks on every board', drainTimeoutMs);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const afterSnaps = await refreshAll();
     watching = false;
     client.close();
 
     const perBlock: number[] = [];
-    for (let k = firstMeasured; k <= lastBlock; k++) if (lastCommit[k] !== undefined) perBlock.push(lastCommit[k]! - cutAt[k]!);
-    const per = (m: Map<string, number>): Record<string, number> => {
+    for (let k = firstMeasured; k <= lastMeasured; k++) if (lastCommit[k] !== undefined) perBlock.push(lastCommit[k]! - cutAt[k]!);
+    const delta = (pick: (x: BoardSnapshot) => Record<string, number>): Record<string, number> => {
+      const out: Record<string, number> = {};
+      afterSnaps.forEach((a, i) => {
+        for (const [k, v] of Object.entries(pick(a))) out[k] = (out[k] ?? 0) + v - (pick(before[i]!)[k] ?? 0);
+      });
+      return out;
+    };
+    const per = (m: Record<string, number>): Record<string, number> => {
       const out: Record<string, number> = {};
       let total = 0;
-      for (const [k, v] of [...m].sort()) {
+      for (const [k, v] of Object.entries(m).sort()) {
         out[k] = v / o.blocks / boards.length;
         total += v;
       }
       out['total'] = total / o.blocks / boards.length;
       return out;
     };
-    const sources: Record<string, number> = {};
-    for (const [i, b] of boards.entries()) {
-      const before = sourcesBefore[i]!;
-      for (const [k, v] of Object.entries(b.node.blocksBySource())) sources[k] = (sources[k] ?? 0) + v - before[k as keyof typeof before];
-    }
     const limits: Record<string, number> = {};
     for (const k of ['aliveIntervalMs', 'aliveExpirationMs', 'fanout', 'pullIntervalMs', 'blocksPerMessageMax', 'catchUpMinGapBlocks'] as const) {
       limits[k] = (benchLimits as Record<string, number>)[k] ?? gossipDefaults[k];
@@ -260,15 +284,18 @@ export async function runGossipBench(o: { blocks: number; say: (s: string) => vo
     return {
       settings: {
         boards: boards.length, orgs, blocks: o.blocks, loadBlocksPerSec, txDataBytes, limits,
-        setup: 'in process: 16 Peer + GossipNode, orderer and Aedes on one event loop; MQTT, LMDB and gossip TCP on loopback',
+        setup: `${boards.length} boards, each a Peer + GossipNode in its own worker thread (own event loop, LMDB, MQTT link, gossip TCP), `
+          + 'the orderer and Aedes in the main thread; loopback',
       },
       latency: figures(latencies),
+      latencyLeaders: figures(leaderLatencies),
       latencyAllBoards: figures(perBlock),
-      messagesPerBlockPerBoard: per(messages),
-      bytesPerBlockPerBoard: per(bytes),
-      blocksBySource: sources,
+      messagesPerBlockPerBoard: per(delta((x) => x.messages)),
+      bytesPerBlockPerBoard: per(delta((x) => x.bytes)),
+      blocksBySource: delta((x) => x.sources),
       ordererStreams: orderer.openDeliverSessions,
       seconds,
+      cpuPercentOfOneCore: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
     };
   } finally {
     for (const b of boards) await b.stop().catch(() => undefined);
@@ -290,18 +317,23 @@ export function formatGossipBench(r: GossipBenchResult): string {
     `            gossip limits ${JSON.stringify(s.limits)}`,
     `  cut → committed, every board and block   ${lat(r.latency)}`,
     `  cut → committed on all ${s.boards} boards, per block   ${lat(r.latencyAllBoards)}`,
+    `  cut → committed on the org leaders (Deliver)   ${lat(r.latencyLeaders)}`,
     `  gossip messages sent / block / board     ${kinds(r.messagesPerBlockPerBoard, 2)}`,
     `  gossip bytes sent / block / board        ${kinds(r.bytesPerBlockPerBoard, 0)}`,
     `  blocks by source (all boards, measured)  ${Object.entries(r.blocksBySource).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  orderer Deliver streams at the end       ${r.ordererStreams} (one per org)`,
+    `  orderer Deliver streams at the end       ${r.ordererStreams} (${s.orgs} orgs: one each when every org's leader streams)`,
+    `  CPU, all threads                         ${n(r.cpuPercentOfOneCore, 0)} % of one core`,
     '',
   ].join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' } } });
+  const { values } = parseArgs({ options: {
+    quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'boards-per-org': { type: 'string' },
+  } });
   const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks;
-  runGossipBench({ blocks, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }).then((r) => {
+  const boardsPerOrg = values['boards-per-org'] !== undefined ? Number(values['boards-per-org']) : defaultBoardsPerOrg;
+  runGossipBench({ blocks, boardsPerOrg, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }).then((r) => {
     process.stdout.write(values.json ? `${JSON.stringify({ gossip: r })}\n` : formatGossipBench(r));
     // Timers of closed sockets may linger a moment; the run is over.
     process.exit(0);
