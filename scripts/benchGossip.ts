@@ -1,5 +1,5 @@
 // The gossip part of `npm run bench` (also alone: `npm run bench -- --gossip-only`, or
-// `node dist/scripts/benchGossip.js [--quick] [--json] [--blocks N] [--boards-per-org N]`): 16 boards in
+// `node dist/scripts/benchGossip.js [--quick] [--json] [--blocks N] [--boards-per-org N] [--limits JSON]`): 16 boards in
 // 2 orgs, each a Peer with its GossipNode in its own worker thread (scripts/benchGossipBoard.ts: its own
 // event loop, LMDB ledger, MQTT link and gossip TCP), the orderer and its Aedes broker in the main thread;
 // everything on loopback. The orderer cuts a steady load of one-transaction blocks; every block's cut is
@@ -82,6 +82,8 @@ export interface GossipBenchResult {
   blocksBySource: Record<string, number>;
   /** Deliver streams the orderer had open at the end (one per org while every org's leader streams). */
   ordererStreams: number;
+  /** Role changes (leader ↔ follower) on all boards during the measured load: 0 when leadership held. */
+  roleChanges: number;
   seconds: number;
   /** CPU time of the bench (all threads: orderer, broker, every board) over the measured load, in % of one core. */
   cpuPercentOfOneCore: number;
@@ -160,8 +162,11 @@ class BoardWorker {
 /** One clock for every thread (each worker has its own timeOrigin). */
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-export async function runGossipBench(o: { blocks: number; boardsPerOrg?: number; say: (s: string) => void }): Promise<GossipBenchResult> {
+export async function runGossipBench(o: {
+  blocks: number; boardsPerOrg?: number; limits?: Partial<GossipLimits>; say: (s: string) => void;
+}): Promise<GossipBenchResult> {
   const boardsPerOrg = o.boardsPerOrg ?? defaultBoardsPerOrg;
+  const runLimits = { ...benchLimits, ...o.limits };
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-bench-gossip-'));
   const boards: BoardWorker[] = [];
   const clientLinks: MqttClientLink[] = [];
@@ -208,7 +213,7 @@ export async function runGossipBench(o: { blocks: number; boardsPerOrg?: number;
     for (const [i, b] of summary.boards.entries()) {
       const w = new BoardWorker(b.id, b.org, {
         netDir: summary.dir, boardId: b.id, channel, dataDir: join(dir, 'peers'), brokerUrl: broker.url,
-        bootstrap: [...endpoints], limits: benchLimits, seed: i + 1,
+        bootstrap: [...endpoints], limits: runLimits, seed: i + 1,
       }, onCommit);
       boards.push(w);
       await w.ready();
@@ -279,8 +284,9 @@ export async function runGossipBench(o: { blocks: number; boardsPerOrg?: number;
     };
     const limits: Record<string, number> = {};
     for (const k of ['aliveIntervalMs', 'aliveExpirationMs', 'fanout', 'pullIntervalMs', 'blocksPerMessageMax', 'catchUpMinGapBlocks'] as const) {
-      limits[k] = (benchLimits as Record<string, number>)[k] ?? gossipDefaults[k];
+      limits[k] = runLimits[k] ?? gossipDefaults[k];
     }
+    for (const [k, v] of Object.entries(o.limits ?? {})) limits[k] = v;
     return {
       settings: {
         boards: boards.length, orgs, blocks: o.blocks, loadBlocksPerSec, txDataBytes, limits,
@@ -294,6 +300,7 @@ export async function runGossipBench(o: { blocks: number; boardsPerOrg?: number;
       bytesPerBlockPerBoard: per(delta((x) => x.bytes)),
       blocksBySource: delta((x) => x.sources),
       ordererStreams: orderer.openDeliverSessions,
+      roleChanges: afterSnaps.reduce((t, a, i) => t + a.roleChanges - before[i]!.roleChanges, 0),
       seconds,
       cpuPercentOfOneCore: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
     };
@@ -322,6 +329,7 @@ export function formatGossipBench(r: GossipBenchResult): string {
     `  gossip bytes sent / block / board        ${kinds(r.bytesPerBlockPerBoard, 0)}`,
     `  blocks by source (all boards, measured)  ${Object.entries(r.blocksBySource).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  orderer Deliver streams at the end       ${r.ordererStreams} (${s.orgs} orgs: one each when every org's leader streams)`,
+    `  role changes during the load (all boards) ${r.roleChanges}`,
     `  CPU, all threads                         ${n(r.cpuPercentOfOneCore, 0)} % of one core`,
     '',
   ].join('\n');
@@ -330,10 +338,13 @@ export function formatGossipBench(r: GossipBenchResult): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: {
     quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'boards-per-org': { type: 'string' },
+    // Gossip limits to try instead of the defaults, as JSON: --limits '{"fanout":5,"pullIntervalMs":200}'.
+    limits: { type: 'string' },
   } });
   const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks;
   const boardsPerOrg = values['boards-per-org'] !== undefined ? Number(values['boards-per-org']) : defaultBoardsPerOrg;
-  runGossipBench({ blocks, boardsPerOrg, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }).then((r) => {
+  const limits = values.limits !== undefined ? JSON.parse(values.limits) as Partial<GossipLimits> : {};
+  runGossipBench({ blocks, boardsPerOrg, limits, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }).then((r) => {
     process.stdout.write(values.json ? `${JSON.stringify({ gossip: r })}\n` : formatGossipBench(r));
     // Timers of closed sockets may linger a moment; the run is over.
     process.exit(0);

@@ -38,6 +38,8 @@ export interface BoardSnapshot {
   messages: Record<string, number>;
   bytes: Record<string, number>;
   sources: Record<string, number>;
+  /** Times this board's role changed (leader ↔ follower) since start. */
+  roleChanges: number;
 }
 
 /** From a board to the bench. Times are performance.timeOrigin + performance.now(): one clock for all threads. */
@@ -95,6 +97,8 @@ async function main(): Promise<void> {
       liveMembers: () => undefined,
     },
   });
+  let roleChanges = 0;
+  node.on('role', () => { roleChanges++; });
   peer.start();
   await node.start();
   const n = node;
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     if (m.type === 'snapshot') {
       post({
         type: 'snapshot', height: peer.height, delivering: peer.isDelivering, leader: n.leader, live: n.liveMembers().length,
-        messages: { ...messages }, bytes: { ...bytes }, sources: { ...n.blocksBySource() },
+        messages: { ...messages }, bytes: { ...bytes }, sources: { ...n.blocksBySource() }, roleChanges,
       });
       return;
     }
