@@ -49,3 +49,35 @@ test('a lending link delivers every message intact, in order, in buffers it reus
     await broker.close();
   }
 });
+
+test('a lending link comes back after the broker restarts, and still delivers whole messages', { timeout: 60_000 }, async () => {
+  let broker = await startEmbeddedBroker();
+  const port = broker.port;
+  const client = new MqttClientLink({ endpoint: { url: broker.url, reconnectPeriodMs: 50 }, clientId: 'lender2', lendPayloads: true });
+  let server: MqttServerLink | null = null;
+  const states: string[] = [];
+  client.on('state', (s) => states.push(s));
+  const state = (): string => client.state;
+  const stateChange = (): Promise<void> => new Promise<void>((resolve) => { const on = (): void => { client.off('state', on); resolve(); }; client.on('state', on); });
+  try {
+    await client.open(['alpha']);
+    await broker.close();
+    while (state() === 'up') await stateChange();
+    broker = await startEmbeddedBroker({ port });
+    while (state() !== 'up') await stateChange();
+    server = new MqttServerLink({ endpoint: { url: broker.url } });
+    await server.start(() => undefined);
+    const got: Uint8Array[] = [];
+    const arrived = new Promise<void>((resolve) => client.on('message', (_c, m) => { got.push(new Uint8Array(m)); if (got.length === 2) resolve(); }));
+    const a = patterned(200_000, 1);
+    const b = patterned(3, 2);
+    await Promise.all([server.reply(client.replyRoute('alpha'), a), server.reply(client.replyRoute('alpha'), b)]);
+    await arrived;
+    assert.deepEqual(got, [a, b]);
+    assert.ok(states.includes('down') || states.includes('connecting'), `went down and came back: ${states.join(' ')}`);
+  } finally {
+    await client.close();
+    await server?.close();
+    await broker.close();
+  }
+});
