@@ -36,6 +36,8 @@ export interface ManagedMqttClientOptions {
    * two per message. Off by default.
    */
   lendPayloads?: boolean;
+  /** Ring a lending client assembles packets in; default mqttDefaults.lentPacketRingBytes. */
+  lentPacketRingBytes?: number;
 }
 
 interface Waiter {
@@ -156,7 +158,7 @@ export class ManagedMqttClient {
     const client = this.options.lendPayloads === true && clientOptions.protocol === 'mqtt'
       ? new MqttClient(() => new FramedMqttSocket({
         host: clientOptions.host!, port: clientOptions.port!,
-        readBufferBytes: mqttDefaults.lentReadBufferBytes, ringBytes: mqttDefaults.lentPacketRingBytes,
+        readBufferBytes: mqttDefaults.lentReadBufferBytes, ringBytes: this.options.lentPacketRingBytes ?? mqttDefaults.lentPacketRingBytes,
       }), clientOptions)
       : connect(clientOptions);
     this.client = client;

@@ -27,6 +27,8 @@ export interface MqttClientLinkOptions {
    * whose only listener is a deliver client (it copies each response into its ingress ring).
    */
   lendPayloads?: boolean;
+  /** Ring a lending link assembles packets in; default mqttDefaults.lentPacketRingBytes. */
+  lentPacketRingBytes?: number;
   /** Debug hook: a message that was not handed on, and why. */
   onDrop?: (reason: DropReason, topic: string) => void;
   /** Debug hook: connection and subscription errors (mqtt.js retries by itself). */
@@ -58,6 +60,7 @@ export class MqttClientLink implements ClientLink {
       onState: (state) => this.events.emit('state', state),
       onError: (error) => options.onError?.(error),
       lendPayloads: options.lendPayloads === true,
+      lentPacketRingBytes: options.lentPacketRingBytes,
     });
   }
 
