@@ -97,17 +97,26 @@ export class DeliverLog {
     return open;
   }
 
-  /** The most streams each org had open at any instant from `since` on (streams open at `since` count). */
-  maxOpenPerOrg(since = 0): Map<string, number> {
+  /**
+   * The most streams each org had open at any instant from `since` on (streams open at `since` count),
+   * leaving out the streams of `except` (e.g. a SIGKILLed board, whose session the orderer ends only when
+   * it notices).
+   */
+  maxOpenPerOrg(since = 0, except: readonly string[] = []): Map<string, number> {
     const open = new Map<string, Map<string, string>>();
     const max = new Map<string, number>();
     const record = (): void => { for (const [org, s] of open) max.set(org, Math.max(max.get(org) ?? 0, s.size)); };
-    for (const e of this.events) {
-      if (e.index === since) record();
+    // The streams open at `since` count even when no event comes after it.
+    let recordedAtSince = false;
+    for (const e of this.events.filter((x) => !except.includes(x.requester))) {
+      if (!recordedAtSince && e.index >= since) {
+        record();
+        recordedAtSince = true;
+      }
       apply(open, e);
       if (e.index >= since) record();
     }
-    if (since >= this.events.length) record();
+    if (!recordedAtSince) record();
     return max;
   }
 

@@ -114,14 +114,17 @@ test('gossip fleet: 8 board processes in 2 orgs', { timeout: 240_000 }, async (t
       + `org1 survivors that said role=leader meanwhile: ${claimed.join(', ') || 'none'}`);
     assert.notEqual(heir, lead1);
     assert.ok(tookMs <= TAKEOVER_BOUND_MS, `${heir} streamed from the orderer ${tookMs} ms after the kill (bound ${TAKEOVER_BOUND_MS} ms)`);
-    const others = log.events.filter((e) => e.index >= mark && e.kind === 'opened' && e.org === 'org1' && e.requester !== heir);
-    assert.deepEqual(others, [], 'no other org1 board opened a stream');
+    // The survivors never streamed two at once (a later handover between them may happen, an overlap not).
+    const survivorsMax = log.maxOpenPerOrg(mark, [lead1]).get('org1') ?? 0;
+    assert.ok(survivorsMax <= 1, `the org1 survivors had ${survivorsMax} streams open at once:\n${log.describe(mark)}`);
     await load;
     const height = await fleet.ordererHeight();
     assert.equal(height, h0 + KILL_LOAD_TX / MAX_MESSAGE_COUNT);
     await fleet.allAt(height, SYNC_TIMEOUT_MS);
     const settled = await pollUntil(() => fleet.leaders(), 'one leader per org among the survivors', SYNC_TIMEOUT_MS, () => fleet.describe());
-    assert.equal(settled.get('org1'), heir, 'the board that took over leads org1');
+    assert.ok(settled.get('org1') !== lead1 && settled.get('org1') !== undefined);
+    const overLoad = log.maxOpenPerOrg(mark, [lead1]).get('org1') ?? 0;
+    assert.ok(overLoad <= 1, `the org1 survivors had ${overLoad} streams open at once:\n${log.describe(mark)}`);
     const orderer = await ledgerInfo(fleet.ordererData);
     const ids = fleet.running().map((b) => b.id);
     assert.equal(ids.length, ORGS * BOARDS_PER_ORG - 1);
