@@ -99,10 +99,10 @@ function figures(values: number[]): LatencyFigures {
   return { p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s.at(-1) ?? Number.NaN, samples: s.length };
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number, explain?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gossip bench: timed out after ${timeoutMs} ms awaiting ${what}`);
+    if (Date.now() > deadline) throw new Error(`gossip bench: timed out after ${timeoutMs} ms awaiting ${what}${explain ? `\n${explain()}` : ''}`);
     await new Promise((r) => setTimeout(r, pollIntervalMs));
   }
 }
@@ -186,10 +186,11 @@ export async function runGossipBench(o: {
 
     // Cut times, by block number, taken as the orderer appends (waitForBlock resolves in the same tick).
     const cutAt: number[] = [];
-    let watching = true;
     void (async () => {
-      for (let n = 1; watching; n++) {
+      // waitForBlock resolves at once on a closed chain: the loop ends with it (on success or failure).
+      for (let n = 1; ; n++) {
         await chain.waitForBlock(n);
+        if (chain.isClosed) return;
         cutAt[n] = nowMs();
       }
     })();
@@ -227,7 +228,11 @@ export async function runGossipBench(o: {
         return inOrg.filter((x) => x.delivering).length === 1 && new Set(inOrg.map((x) => x.leader)).size === 1;
       });
     };
-    await until(settled, 'every board to know the others and one leader per org to stream', settleTimeoutMs);
+    const standing = (): string => boards.map((b) => {
+      const x = b.snapshot;
+      return `  ${b.id}: ${x === null ? 'no snapshot' : `height ${x.height}, live ${x.live}, leader ${x.leader}, delivering ${x.delivering}`}`;
+    }).join('\n');
+    await until(settled, 'every board to know the others and one leader per org to stream', settleTimeoutMs, standing);
 
     const link = new MqttClientLink({ endpoint: { url: broker.url }, clientId: `bench-gossip-client-${process.pid}` });
     clientLinks.push(link);
@@ -260,7 +265,6 @@ export async function runGossipBench(o: {
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const afterSnaps = await refreshAll();
-    watching = false;
     client.close();
 
     const perBlock: number[] = [];
