@@ -78,8 +78,11 @@ export async function lmdbLimit(blocks: Uint8Array[], runBlocks: number): Promis
 
 const benchChannel = 'bench';
 
-/** MQTT through an embedded Aedes in another process, with the real links, Deliver-sized messages, QoS 1. */
-export async function mqttLimit(messageBytes: number, messages: number, window: number, avgBlockBytes: number): Promise<Limit> {
+/**
+ * MQTT through an embedded Aedes in another process, with the real links, Deliver-sized messages, QoS 1;
+ * `lendPayloads` as the peer's link has it.
+ */
+export async function mqttLimit(messageBytes: number, messages: number, window: number, avgBlockBytes: number, lendPayloads = false): Promise<Limit> {
   const clientId = `bench-${process.pid}`;
   const replyTo = `edgepeer/v1/${benchChannel}/reply/${clientId}`;
   const source = spawn(process.execPath, [fileURLToPath(new URL('./benchMqttSource.js', import.meta.url)),
@@ -89,7 +92,7 @@ export async function mqttLimit(messageBytes: number, messages: number, window: 
       source.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { url: string }).url));
       source.once('exit', (code) => reject(new Error(`MQTT source exited ${code}`)));
     });
-    const link = new MqttClientLink({ endpoint: { url }, clientId });
+    const link = new MqttClientLink({ endpoint: { url }, clientId, lendPayloads });
     await link.open([benchChannel]);
     if (link.replyRoute(benchChannel) !== replyTo) throw new Error('reply route mismatch');
     let received = 0;

@@ -30,8 +30,9 @@ export class IngressRing {
 
   constructor(readonly capacityBytes: number) {
     if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 0) throw new RangeError(`ingress ring size must be a byte count, got ${capacityBytes}`);
-    // Zero-filled and large, so mapped fresh by the allocator: pages become resident only once used.
-    this.ring = new Uint8Array(capacityBytes);
+    // Zero-filled and large, so mapped fresh by the allocator: pages become resident only once used. A
+    // Buffer, as the links' messages are, so the blocks the hot path sees are of one kind.
+    this.ring = Buffer.alloc(capacityBytes);
   }
 
   /** Bytes of the ring between the oldest region still in use and the write position. */
@@ -48,7 +49,7 @@ export class IngressRing {
     if (at < 0) {
       this.outsideRing++;
       // Not message.slice(): on a Buffer that is a view, not a copy.
-      const own = new Uint8Array(size);
+      const own = Buffer.allocUnsafeSlow(size);
       own.set(message);
       return { bytes: own, region: null };
     }

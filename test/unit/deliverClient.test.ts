@@ -431,7 +431,8 @@ function numberedBlock(n: number, size: number): Uint8Array {
   const b = new Uint8Array(size).fill(n & 0xff);
   new DataView(b.buffer).setUint32(3, Math.floor(n / 2 ** 32));
   new DataView(b.buffer).setUint32(7, n >>> 0);
-  return b;
+  // The client hands on Buffers (views of its ring), as the links' own messages are.
+  return Buffer.from(b);
 }
 
 test('responses are copied before use, so a link may reuse its buffers; the ring is reused once blocks are committed', async () => {
