@@ -154,7 +154,8 @@ async function main(): Promise<void> {
     say(`  Ed25519: ${verify.detail}`);
     const lmdb = await lmdbLimit(sample, lmdbRunBlocks);
     say(`  LMDB: ${lmdb.detail}`);
-    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes);
+    // With a lending link, as the bench peer's (scripts/benchPeer.ts).
+    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes, true);
 
     const startOrderer = async (): Promise<{ child: Child; url: string }> => {
       const child = runChild([cliPath, 'orderer', '--network', summary.dir, '--data', ordererData, '--mqtt-port', '0', '--ready-json'],
