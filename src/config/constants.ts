@@ -162,6 +162,12 @@ export const gossipDefaults = {
   reconnectDelayMs: 1_000,
   /** A challenger takes over only when ahead of the current leader by at least this many blocks. */
   leaderHandoverMinBlocks: 16,
+  /**
+   * A live leader is replaced for lagging only when a challenger has been ahead by leaderHandoverMinBlocks
+   * for this long without a break: longer than an ALIVE's age, so the staleness of the leader's reported
+   * height under steady load does not look like lag.
+   */
+  leaderLagSustainMs: 3_000,
   /** A new leader keeps the role at least this long (unless it dies). */
   leaderMinTermMs: 3_000,
   /**
@@ -182,6 +188,8 @@ export const gossipDefaults = {
   pendingBlocksMax: 4096,
   /** A board not leading sends its height (a DIGEST) to one live member that has more, this often. */
   pullIntervalMs: 1_000,
+  /** A pushed block past a gap makes its receiver ask the sender for the gap at once, at most this often. */
+  gapPullMinIntervalMs: 50,
   /** Blocks one DIGEST answer carries at most; a larger gap is streamed (catch-up). */
   pullBlocksMax: 256,
   /** Block bytes in one BLOCKS message at most (at least one block): as a Deliver response. */

@@ -11,6 +11,13 @@ export interface ElectionParams {
   leaderHandoverMinBlocks: number;
   leaderMinTermMs: number;
   electionStartupGraceMs: number;
+  /**
+   * A live leader is replaced for being behind only once a challenger has led it by
+   * leaderHandoverMinBlocks for this long without a break. A member learns the leader's height from its
+   * ALIVE (up to aliveIntervalMs old) but its own at once, so under steady load every follower briefly
+   * looks ahead of a healthy leader; a stuck leader stays behind, and is replaced.
+   */
+  leaderLagSustainMs: number;
 }
 
 /** Highest height, ties to the lowest id. */
@@ -43,7 +50,7 @@ export function chooseLeader(
 
 export type ElectionState =
   | { kind: 'starting'; sinceMs: number }
-  | { kind: 'elected'; leader: string; termStartMs: number };
+  | { kind: 'elected'; leader: string; termStartMs: number; challengedSinceMs: number | null };
 
 /** The election as seen by one member: waits out the startup grace, then follows chooseLeader. */
 export class LeaderElection implements Election {
@@ -72,10 +79,18 @@ export class LeaderElection implements Election {
       if (nowMs - s.sinceMs < this.p.electionStartupGraceMs) return false;
       const leader = chooseLeader(live, null, 0, nowMs, this.p);
       if (leader === null) return false;
-      this.s = { kind: 'elected', leader, termStartMs: nowMs };
+      this.s = { kind: 'elected', leader, termStartMs: nowMs, challengedSinceMs: null };
       return true;
     }
     let leader = chooseLeader(live, s.leader, s.termStartMs, nowMs, this.p);
+    const incumbentLive = live.some((c) => c.id === s.leader);
+    if (leader !== s.leader && incumbentLive && !live.some((c) => c.id === leader && c.leading === true)) {
+      // Handover for lag, not for death: only once the lag has lasted (leaderLagSustainMs).
+      if (s.challengedSinceMs === null) s.challengedSinceMs = nowMs;
+      if (nowMs - s.challengedSinceMs < this.p.leaderLagSustainMs) leader = s.leader;
+    } else if (leader === s.leader) {
+      s.challengedSinceMs = null;
+    }
     if (leader === this.selfId) {
       // Two boards that elected themselves before hearing each other: the one with the lower id keeps
       // the role unless the other leads it by leaderHandoverMinBlocks (then the lower one hands over).
@@ -85,7 +100,7 @@ export class LeaderElection implements Election {
       if (rival !== undefined) leader = rival.id;
     }
     if (leader === null || leader === s.leader) return false;
-    this.s = { kind: 'elected', leader, termStartMs: nowMs };
+    this.s = { kind: 'elected', leader, termStartMs: nowMs, challengedSinceMs: null };
     return true;
   }
 }

@@ -97,6 +97,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private timer: TimerHandle | null = null;
   private stopped = false;
   private lastPullMs = 0;
+  private lastGapPullMs = 0;
   /** When this board last became (or stopped being) its org's leader. */
   private leaderSinceMs = 0;
   private settleTimer: TimerHandle | null = null;
@@ -432,6 +433,20 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     }
     if (blocks.length > 0) this.membership.sawBlock(from, blockNumber(blocks[blocks.length - 1]!));
     this.drain();
+    if (origin === 'push' && blocks.length > 0) this.pullGap(from, blockNumber(blocks[0]!), now);
+  }
+
+  /**
+   * A pushed block arrived past a gap: ask its sender for what lies before it now, not at the next pull
+   * tick, because in-order commits hold every later block behind the gap. A board forwards only blocks
+   * its peer took, which continue its chain, so the sender holds the gap's blocks.
+   */
+  private pullGap(from: string, firstNumber: number, now: number): void {
+    const next = this.o.peer.nextNumber();
+    if (firstNumber <= next || this.pending.has(next) || this.o.peer.isDelivering || this.catchUp.active) return;
+    if (now - this.lastGapPullMs < this.limits.gapPullMinIntervalMs) return;
+    this.lastGapPullMs = now;
+    if (this.sendTo(from, { type: GossipType.DIGEST, height: next })) this.pullAsked.set(from, now);
   }
 
   /** Offers the pending run that continues the peer's chain; forwards pushed blocks it took (infect-and-die). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Election, LeaderElection, StaticElection, chooseLeader } from '../../../src/gossip/election.js';
 
-const p = { leaderHandoverMinBlocks: 10, leaderMinTermMs: 1_000, electionStartupGraceMs: 500 };
+const p = { leaderHandoverMinBlocks: 10, leaderMinTermMs: 1_000, electionStartupGraceMs: 500, leaderLagSustainMs: 0 };
 
 test('the highest height wins', () => {
   assert.equal(chooseLeader([{ id: 'a', height: 5 }, { id: 'b', height: 9 }, { id: 'c', height: 7 }], null, 0, 0, p), 'b');
@@ -112,4 +112,25 @@ test('the dynamic election is an Election too', () => {
   const e: Election = new LeaderElection('a', p, 0);
   assert.equal(e.update([{ id: 'a', height: 1 }], 600), true);
   assert.ok(e.isLeader);
+});
+
+test('a live leader that only looks behind for less than leaderLagSustainMs keeps the role; one that stays behind hands over', () => {
+  const q = { ...p, leaderLagSustainMs: 3_000 };
+  const e = new LeaderElection('b', q, 0);
+  e.update([{ id: 'a', height: 3 }, { id: 'b', height: 3 }], 500);
+  assert.equal(e.leader, 'a');
+  // The leader's ALIVE is a second old under load: b looks 40 ahead, then a's next ALIVE catches up.
+  assert.equal(e.update([{ id: 'a', height: 10 }, { id: 'b', height: 50 }], 5_000), false);
+  assert.equal(e.update([{ id: 'a', height: 60 }, { id: 'b', height: 62 }], 6_000), false);
+  assert.equal(e.update([{ id: 'a', height: 60 }, { id: 'b', height: 100 }], 8_500), false, 'a new lag starts its own clock');
+  assert.equal(e.leader, 'a');
+  // a is stuck (its orderer link is down) while b goes on: after 3 s of lag b takes over.
+  assert.equal(e.update([{ id: 'a', height: 60 }, { id: 'b', height: 140 }], 10_000), false);
+  assert.equal(e.update([{ id: 'a', height: 60 }, { id: 'b', height: 180 }], 11_500), true);
+  assert.equal(e.leader, 'b');
+  // A dead leader is replaced at once, sustain or not.
+  const f = new LeaderElection('b', q, 0);
+  f.update([{ id: 'a', height: 3 }, { id: 'b', height: 3 }], 500);
+  assert.equal(f.update([{ id: 'b', height: 3 }], 600), true);
+  assert.ok(f.isLeader);
 });
