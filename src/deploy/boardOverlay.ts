@@ -9,6 +9,7 @@ import { BOARD_CONFIG_FILE_NAME, GENESIS_FILE_NAME, NETWORK_FILE_NAME } from '..
 import { genesisPath, loadBoard, loadNetworkFile, readBoardConfig } from '../network/loadNetwork.js';
 import { boardLayout } from './boardLayout.js';
 import type { BundleManifest } from './bundleManifest.js';
+import { peerNodeOptions } from './heapPolicy.js';
 import { runChecked } from './runCommand.js';
 
 export const PRIVATE_KEY_MODE = 0o600;
@@ -21,6 +22,8 @@ export interface BoardSettings {
   /** Replaces board.json's orderers when given. */
   orderers: string[] | null;
   heapMb: number;
+  /** The board's RAM: small boards also get a small young generation (heapPolicy.peerNodeOptions). */
+  memoryMb: number;
   metricsPort: number;
   statusIntervalMs: number;
   /** The `--console` value, or null for none. */
@@ -77,8 +80,8 @@ export function boardEnvText(s: BoardSettings, releaseName: string, now: Date): 
     `EDGEPEER_BOARD=${s.board}`,
     `EDGEPEER_METRICS_PORT=${s.metricsPort}`,
     `EDGEPEER_STATUS_INTERVAL_MS=${s.statusIntervalMs}`,
-    `# Heap cap for the ${s.profile} profile (src/deploy/heapPolicy.ts).`,
-    `NODE_OPTIONS=--max-old-space-size=${s.heapMb}`,
+    `# Heap cap and young generation for the ${s.profile} profile (src/deploy/heapPolicy.ts).`,
+    `NODE_OPTIONS=${peerNodeOptions(s.heapMb, s.memoryMb)}`,
     `EDGEPEER_PEER_ARGS=${args}`,
     '',
   ].join('\n');

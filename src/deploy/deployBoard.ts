@@ -103,6 +103,7 @@ export function boardSettings(b: InventoryBoard, ctx: Pick<DeployContext, 'netwo
     profile,
     orderers: b.orderers,
     heapMb: b.heapMb ?? heapCapMb(boardMemoryMb(profile, b.memoryMb)),
+    memoryMb: boardMemoryMb(profile, b.memoryMb),
     metricsPort: b.metricsPort,
     statusIntervalMs: ctx.statusIntervalMs,
     console: consoleArg,

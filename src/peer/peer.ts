@@ -138,6 +138,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       clock,
       log: o.log,
       limits: limits.deliver,
+      committedHeight: () => this.ledger.height(),
       events: {
         state: (s) => {
           if (s === 'streaming') {

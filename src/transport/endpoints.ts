@@ -43,6 +43,9 @@ export function createClientLink(endpoint: string, o: ClientLinkOptions): Client
   if (/^mqtts?:\/\//.test(endpoint)) {
     return new MqttClientLink({
       endpoint: o.mqttEndpoint?.(endpoint) ?? { url: endpoint }, clientId: o.clientId, onError: (error) => o.onError?.(endpoint, error),
+      // The orderer link's one listener is the deliver client, which copies each response into its
+      // ingress ring within the message event: the link may lend its buffer (no ArrayBuffer per message).
+      lendPayloads: true,
     });
   }
   throw new EndpointError(`orderer endpoint '${endpoint}': expected ${ENDPOINT_FORMS}`);

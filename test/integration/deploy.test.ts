@@ -113,10 +113,10 @@ test('deploy installs releases on several boards in parallel, rolls back unhealt
     assert.deepEqual(boardJson.orderers, ['mqtt://10.0.0.2:1883']);
     const envA = readFileSync(join(relA, 'board.env'), 'utf8');
     assert.match(envA, /^EDGEPEER_BOARD=org1-board1$/m);
-    assert.match(envA, /^NODE_OPTIONS=--max-old-space-size=192$/m, 'a Pi Zero 2 W (512 MB) gets a 192 MB heap');
+    assert.match(envA, /^NODE_OPTIONS=--max-old-space-size=192 --max-semi-space-size=2$/m, 'a Pi Zero 2 W (512 MB) gets a 192 MB heap and a 2 MB young generation');
     assert.match(envA, /^EDGEPEER_PEER_ARGS=$/m);
     const envB = readFileSync(join(roots.b, 'opt/edgepeer', rel1, 'board.env'), 'utf8');
-    assert.match(envB, /^NODE_OPTIONS=--max-old-space-size=384$/m, 'a Pi 4 (1 GB) gets a 384 MB heap');
+    assert.match(envB, /^NODE_OPTIONS=--max-old-space-size=384 --max-semi-space-size=2$/m, 'a Pi 4 (1 GB) gets a 384 MB heap');
     assert.match(envB, /^EDGEPEER_PEER_ARGS=--console \/dev\/serial0@115200$/m, "console = true uses the profile's UART");
     assert.equal(
       readFileSync(join(roots.a, 'etc/systemd/system/edgepeer.service'), 'utf8'),

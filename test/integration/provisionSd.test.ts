@@ -165,7 +165,7 @@ test("the card's first boot installs the release and enables the unit, then remo
     assert.match(current, /^releases\/\d{8}T\d{6}\.\d{3}Z-1\.0\.0-/);
     const rel = join(root, 'opt/edgepeer', current);
     assert.equal(statSync(join(rel, 'network/orgs/org1/boards/org1-board1/key.pem')).mode & 0o777, 0o600);
-    assert.match(readFileSync(join(rel, 'board.env'), 'utf8'), /^NODE_OPTIONS=--max-old-space-size=192$/m);
+    assert.match(readFileSync(join(rel, 'board.env'), 'utf8'), /^NODE_OPTIONS=--max-old-space-size=192 --max-semi-space-size=2$/m);
     assert.ok(existsSync(join(root, 'etc/systemd/system/edgepeer.service')));
     const cmds = farm.commands('pi-07');
     assert.ok(cmds.includes('userconf admin $6$salt$abcdefghijklmnop'), cmds.join('\n'));
