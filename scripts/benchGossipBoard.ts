@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { ChannelState } from '../src/channel/channelState.js';
 import { configFromBlock } from '../src/channel/blocks.js';
+import { seededRandom } from '../src/config/random.js';
 import { systemClock } from '../src/config/clock.js';
 import { GossipNode, type GossipLimits } from '../src/gossip/gossipNode.js';
 import type { GossipMessageKind } from '../src/gossip/seams.js';
@@ -49,17 +50,6 @@ export type FromBoard =
   | ({ type: 'snapshot' } & BoardSnapshot)
   | { type: 'stopped' };
 
-/** Seeded uniform [0, 1): which members get a push is reproducible from run to run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('benchGossipBoard runs as a worker thread of scripts/benchGossip.ts');
@@ -84,7 +74,7 @@ async function main(): Promise<void> {
   });
   node = new GossipNode({
     peer, ledger, channelState: new ChannelState(configFromBlock(genesis)), signer: board.signer, listen: '127.0.0.1:0',
-    bootstrap: d.bootstrap, clock: systemClock, random: mulberry32(d.seed), log: silentLogger(), limits: d.limits,
+    bootstrap: d.bootstrap, clock: systemClock, random: seededRandom(d.seed), log: silentLogger(), limits: d.limits,
     metrics: {
       blocksReceived: () => undefined,
       duplicates: () => undefined,

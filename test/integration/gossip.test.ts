@@ -7,6 +7,7 @@ import { configFromBlock } from '../../src/channel/blocks.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { systemClock } from '../../src/config/clock.js';
+import { seededRandom } from '../../src/config/random.js';
 import { submitLoad } from '../../src/client/broadcastClient.js';
 import { GossipNode } from '../../src/gossip/gossipNode.js';
 import { GossipType, signGossip } from '../../src/gossip/messages.js';
@@ -63,7 +64,7 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
     });
     node = new GossipNode({
       peer, ledger, channelState: state, signer: board.signer, listen: '127.0.0.1:0', bootstrap: [...endpoints],
-      clock: systemClock, random: mulberry(i + 1), log: silentLogger(), limits,
+      clock: systemClock, random: seededRandom(i + 1), log: silentLogger(), limits,
     });
     peer.on('committed', sample);
     peer.on('accepted', (blocks, source) => sources.set(`${b.id}/${source}`, (sources.get(`${b.id}/${source}`) ?? 0) + blocks.length));
@@ -161,12 +162,3 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
   });
 });
 
-function mulberry(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

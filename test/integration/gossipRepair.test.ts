@@ -8,6 +8,7 @@ import { ChannelState } from '../../src/channel/channelState.js';
 import { configFromBlock } from '../../src/channel/blocks.js';
 import { submitLoad } from '../../src/client/broadcastClient.js';
 import { systemClock } from '../../src/config/clock.js';
+import { seededRandom } from '../../src/config/random.js';
 import { GossipNode } from '../../src/gossip/gossipNode.js';
 import { type LmdbLedger, ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { loadBoard, loadGenesis } from '../../src/network/loadNetwork.js';
@@ -15,7 +16,6 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { Peer } from '../../src/peer/peer.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { type InProcessNetwork, allCut, startInProcessNetwork, waitForHeight } from '../helpers/inProcessNetwork.js';
-import { seededRandom } from '../helpers/seededRandom.js';
 
 const limits = {
   fanout: 0, aliveIntervalMs: 100, aliveExpirationMs: 1_000, electionStartupGraceMs: 300, leaderMinTermMs: 1_000,
