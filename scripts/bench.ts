@@ -29,6 +29,7 @@ import { loadClient, loadGenesis, loadOrdererIdentities } from '../src/network/l
 import { BlockLayout, locateBlock } from '../src/protocol/block.js';
 import { MessageType, type Signer, signEnvelope } from '../src/protocol/envelope.js';
 import type { BenchPeerArgs, BenchPeerResult } from './benchPeer.js';
+import { createMemoryCgroup } from './benchCgroup.js';
 import { type Limit, ed25519Limit, lmdbLimit, mqttLimit, sha256Limit } from './benchLimits.js';
 import { formatGossipBench, gossipBenchSettings, runGossipBench } from './benchGossip.js';
 import { formatSerialBench, runSerialBench, serialBenchBlocks } from './benchSerial.js';
@@ -53,13 +54,27 @@ const memoryRunBoardMb = PROFILE_MEMORY_MB['raspberry-pi-zero-2-w']!;
 /** V8 flags for the memory run, as deployed to that board (`--peer-node-flags=...` to measure others). */
 const boardNodeFlags = peerNodeOptions(heapCapMb(memoryRunBoardMb), memoryRunBoardMb);
 
+/** The memory target, as a hard limit on the peer's cgroup in the second memory run. */
+const memoryCgroupLimitMiB = 64;
+
+type CgroupRun =
+  | { skip: string }
+  | {
+    limitMiB: number; completed: boolean; blocksPerSec: number; peakRssMiB: number; peakRssAnonMiB: number;
+    peakChargeMiB: number; limitHits: number; oomKills: number; error?: string;
+  };
+
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cliPath = join(here, '..', 'src', 'cli', 'main.js');
 
 interface Child { done: Promise<string>; kill(): void }
 
-function runChild(args: string[], readyLine?: (line: string) => boolean): Child {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEPEER_LOG_LEVEL: 'warn' } });
+/** Runs node with `args`; with `cgroupProcs`, the child enters that cgroup before node starts. */
+function runChild(args: string[], readyLine?: (line: string) => boolean, cgroupProcs?: string): Child {
+  const env = { ...process.env, EDGEPEER_LOG_LEVEL: 'warn' };
+  const child = cgroupProcs === undefined
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn('/bin/sh', ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', cgroupProcs, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   let matched = false;
@@ -163,9 +178,10 @@ async function main(): Promise<void> {
       return { child, url: (JSON.parse(await child.done) as { mqtt: string }).mqtt };
     };
     let orderer = await startOrderer();
-    const runPeer = async (name: string, mode: BenchPeerArgs['mode'], target: number, verify: boolean, flags: string[]): Promise<BenchPeerResult> => {
+    const runPeer = async (name: string, mode: BenchPeerArgs['mode'], target: number, verify: boolean, flags: string[],
+      cgroupProcs?: string): Promise<BenchPeerResult> => {
       const args: BenchPeerArgs = { network: summary.dir, board, data: join(dir, name), url: orderer.url, target, mode, verify };
-      const out = await runChild([...flags, join(here, 'benchPeer.js'), JSON.stringify(args)]).done;
+      const out = await runChild([...flags, join(here, 'benchPeer.js'), JSON.stringify(args)], undefined, cgroupProcs).done;
       return JSON.parse(out.trim().split('\n').pop()!) as BenchPeerResult;
     };
     say('a fresh peer catches up over MQTT (speed run) ...');
@@ -183,6 +199,7 @@ async function main(): Promise<void> {
       { heapBytesPerBlock: number | null; heapWindows: number };
 
     let rss: BenchPeerResult | null = null;
+    let cgroupRun: CgroupRun | null = null;
     if (rssBlocks > blocks) {
       say(`growing the orderer's ledger to ${rssBlocks} blocks for the memory run ...`);
       orderer.child.kill();
@@ -195,6 +212,28 @@ async function main(): Promise<void> {
       say(`a fresh peer catches up ${rssBlocks} blocks (memory run) ...`);
       rss = await runPeer('peer-rss', 'speed', rssBlocks + 1, false, memoryRunFlags);
       if (rss.lastHash !== rssLastHash) throw new Error('the peer ended on another chain than the orderer (memory run)');
+      const group = createMemoryCgroup(`edgepeer-bench-${process.pid}`, memoryCgroupLimitMiB * 2 ** 20);
+      if ('skip' in group) {
+        cgroupRun = { skip: group.skip };
+      } else {
+        say(`... and again inside a ${memoryCgroupLimitMiB} MiB memory cgroup (RSS and page cache charged, no swap) ...`);
+        try {
+          const r = await runPeer('peer-cgroup', 'speed', rssBlocks + 1, false, memoryRunFlags, group.procsFile);
+          const st = group.stats();
+          cgroupRun = {
+            limitMiB: memoryCgroupLimitMiB, completed: r.lastHash === rssLastHash, blocksPerSec: r.blocks / r.seconds, peakRssMiB: r.peakRssMiB,
+            peakRssAnonMiB: r.peakRssAnonMiB, peakChargeMiB: st.peakBytes / 2 ** 20, limitHits: st.limitHits, oomKills: st.oomKills,
+          };
+        } catch (err) {
+          const st = group.stats();
+          cgroupRun = {
+            limitMiB: memoryCgroupLimitMiB, completed: false, blocksPerSec: 0, peakRssMiB: 0, peakRssAnonMiB: 0,
+            peakChargeMiB: st.peakBytes / 2 ** 20, limitHits: st.limitHits, oomKills: st.oomKills, error: (err as Error).message.slice(0, 300),
+          };
+        } finally {
+          group.remove();
+        }
+      }
     }
     orderer.child.kill();
     await orderer.child.done.catch(() => undefined);
@@ -231,6 +270,7 @@ async function main(): Promise<void> {
       peakRssFileMiB: memoryRun.peakRssFileMiB,
       memoryRunBlocks: memoryRun.blocks,
       memoryRunNodeFlags: rss ? memoryRunFlags : [],
+      memoryCgroupRun: cgroupRun,
       memoryAtEndMiB: memoryRun.memoryAtEndMiB,
       anonAtEndMiB: memoryRun.anonAtEndMiB,
       limits,
@@ -267,6 +307,15 @@ async function main(): Promise<void> {
       line('', '', `at the end: ${Object.entries(memoryRun.memoryAtEndMiB).map(([k, v]) => `${k} ${v}`).join(', ')} (MiB)`),
       line('', '', `  anonymous at the end: malloc heap ${memoryRun.anonAtEndMiB.mallocHeap} + other mappings ${memoryRun.anonAtEndMiB.mappings} MiB`),
       line('', '', '  (arrayBuffers counts the rings whole; only their used pages are resident)'),
+      ...(cgroupRun === null ? [] : 'skip' in cgroupRun
+        ? [line(`in a ${memoryCgroupLimitMiB} MiB memory cgroup`, 'skipped', cgroupRun.skip)]
+        : [
+          line(`in a ${cgroupRun.limitMiB} MiB memory cgroup`, cgroupRun.completed ? 'completed' : 'FAILED',
+            `${n(cgroupRun.blocksPerSec)} blk/s, peak RSS ${n(cgroupRun.peakRssMiB, 1)} MiB (anonymous ${n(cgroupRun.peakRssAnonMiB, 1)}), `
+            + `peak charge ${n(cgroupRun.peakChargeMiB, 1)} MiB`),
+          line('', '', `limit reached ${cgroupRun.limitHits} times (the kernel reclaimed page cache), OOM kills ${cgroupRun.oomKills}`
+            + `${cgroupRun.error !== undefined ? `; ${cgroupRun.error}` : ''}`),
+        ]),
       '',
     ].join('\n'));
     if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);
