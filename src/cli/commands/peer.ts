@@ -15,6 +15,7 @@ import { Peer } from '../../peer/peer.js';
 import { ChannelState } from '../../channel/channelState.js';
 import { configFromBlock } from '../../channel/blocks.js';
 import { systemClock } from '../../config/clock.js';
+import { seededRandom } from '../../config/random.js';
 import { StaticElection } from '../../gossip/election.js';
 import { GossipNode } from '../../gossip/gossipNode.js';
 import { gossipSettings } from '../../gossip/gossipSettings.js';
@@ -41,6 +42,7 @@ interface PeerCliOptions extends MqttTlsOptions {
   maxRetryDelayMs: number;
   profile?: string;
   console?: string;
+  gossipSeed?: number;
 }
 
 export function registerPeer(program: Command): void {
@@ -61,6 +63,7 @@ export function registerPeer(program: Command): void {
     .option('--keepalive-ms <ms>', 'ACK the orderer at least this often', wholeNumber, deliverClientDefaults.keepaliveMs)
     .option('--stall-timeout-ms <ms>', 'reconnect when the stream is silent this long', wholeNumber, deliverClientDefaults.streamStallTimeoutMs)
     .option('--max-retry-delay-ms <ms>', 'cap of the reconnect backoff', wholeNumber, deliverClientDefaults.maxRetryDelayMs)
+    .option('--gossip-seed <n>', 'seed the random choices of gossip (push targets, pull and catch-up sources), to repeat a fleet run', wholeNumber)
     .option('--profile <name|file>', "board profile for the LEDs: a name from `edgepeer boards`, or a profile file (default: board.json's profile)");
   addMqttTlsOptions(cmd).action(async (o: PeerCliOptions) => runPeer(o));
 }
@@ -112,7 +115,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
       ...(settings.advertise !== null ? { advertise: settings.advertise } : {}),
       bootstrap: settings.bootstrap,
       clock: systemClock,
-      random: Math.random,
+      random: o.gossipSeed === undefined ? Math.random : seededRandom(o.gossipSeed),
       log: gossipLog,
       limits: settings.limits,
       ...(settings.election.kind === 'static' ? { election: new StaticElection(board.signer.certificate.id, settings.election.orgLeader) } : {}),
