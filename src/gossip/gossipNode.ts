@@ -19,6 +19,7 @@ import { BlockServer } from './blockServer.js';
 import { CatchUp } from './catchUp.js';
 import { LeaderElection } from './election.js';
 import { Membership } from './membership.js';
+import { type GossipedOrigin, PendingBlocks } from './pendingBlocks.js';
 import {
   type AliveBody, BlocksKind, type BlocksKindValue, type GossipBody, GossipType, type GossipMessage, type RangePosition, openGossip, signGossip,
 } from './messages.js';
@@ -65,18 +66,13 @@ export interface GossipNodeEvents {
   dropped: [sender: string, reason: string];
 }
 
-interface PendingBlock {
-  block: Uint8Array;
-  from: string;
-  origin: Exclude<GossipBlockOrigin, 'orderer'>;
-}
 
 const KIND_OF_TYPE: Record<number, GossipMessageKind> = {
   [GossipType.ALIVE]: 'alive', [GossipType.BLOCKS]: 'blocks', [GossipType.DIGEST]: 'digest',
   [GossipType.RANGE_REQUEST]: 'range_request', [GossipType.RANGE_ACK]: 'range_ack',
 };
 
-const ORIGIN_OF_KIND: Record<BlocksKindValue, PendingBlock['origin']> = {
+const ORIGIN_OF_KIND: Record<BlocksKindValue, GossipedOrigin> = {
   [BlocksKind.PUSH]: 'push', [BlocksKind.PULL]: 'pull', [BlocksKind.RANGE]: 'catchup',
 };
 
@@ -106,9 +102,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   /** Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. */
   private outbox: Uint8Array[] = [];
   /** Gossiped blocks ahead of the peer's next number, waiting for the gap before them to fill. */
-  private readonly pending = new Map<number, PendingBlock>();
-  /** Pushed blocks in `pending` (catch-up and pull blocks are bounded by what this board asked for). */
-  private pushedPending = 0;
+  private readonly pending: PendingBlocks;
   private readonly lastDropLog = new Map<string, number>();
   private notTaken = 0;
   private readonly bySource: Record<GossipBlockOrigin, number> = { orderer: 0, push: 0, pull: 0, catchup: 0 };
@@ -134,6 +128,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.election = o.election ?? new LeaderElection(this.self.id, this.limits, o.clock.now());
     // A restarted board must out-number its earlier ALIVEs, which others remember.
     this.incarnation = o.clock.now();
+    this.pending = new PendingBlocks(this.limits.pendingBlocksMax);
     this.channelState = o.channelState;
     this.configNumber = o.ledger.lastConfigNumber();
     const send = (member: string, body: GossipBody): boolean => this.sendTo(member, body);
@@ -410,21 +405,11 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     let duplicates = 0;
     let notTaken = 0;
     for (const b of blocks) {
-      const n = blockNumber(b);
-      if (n < next || this.pending.has(n)) {
-        duplicates++;
-        continue;
-      }
-      if (origin === 'push') {
-        if (this.pushedPending >= this.limits.pendingBlocksMax) {
-          // Not taken, not lost: the block stays with the sender and the orderer; pull or a catch-up
-          // stream fetches it once the gap before it is filled.
-          notTaken++;
-          continue;
-        }
-        this.pushedPending++;
-      }
-      this.pending.set(n, { block: b, from, origin });
+      const outcome = this.pending.hold(blockNumber(b), next, { block: b, from, origin });
+      // A full pending set does not lose the block: it stays with its sender and the orderer, and pull
+      // or a catch-up stream fetches it once the gap before it is filled.
+      if (outcome === 'duplicate') duplicates++;
+      else if (outcome === 'full') notTaken++;
     }
     if (duplicates > 0) this.metrics.duplicates(duplicates);
     if (notTaken > 0) {
@@ -453,47 +438,33 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private drain(): void {
     for (;;) {
       const next = this.o.peer.nextNumber();
-      for (const [n, p] of this.pending) if (n < next) this.forget(n, p);
-      const run: Uint8Array[] = [];
-      for (let n = next; run.length < this.limits.blocksPerMessageMax; n++) {
-        const p = this.pending.get(n);
-        if (p === undefined) break;
-        run.push(p.block);
-      }
+      this.pending.dropBelow(next);
+      const run = this.pending.run(next, this.limits.blocksPerMessageMax);
       if (run.length === 0) break;
       const taken = this.o.peer.offerFromGossip(run, 0);
       const after = this.o.peer.nextNumber();
       const pushed: Uint8Array[] = [];
       const senders = new Set<string>();
       for (let n = next; n < after; n++) {
-        const p = this.pending.get(n)!;
+        const p = this.pending.delete(n)!;
         this.bySource[p.origin]++;
         this.metrics.blocksReceived(p.origin, 1);
         if (p.origin === 'push') {
           pushed.push(p.block);
           senders.add(p.from);
         }
-        this.forget(n, p);
       }
       // Only blocks new to the fleet travel on; pulled and streamed ones are repairs of this board.
       if (pushed.length > 0) this.push(pushed, senders);
       if (taken < 0) {
-        const bad = this.pending.get(after);
-        if (bad !== undefined) {
-          this.forget(after, bad);
-          this.catchUp.misbehaved(bad.from, this.o.clock.now());
-        }
+        const bad = this.pending.delete(after);
+        if (bad !== undefined) this.catchUp.misbehaved(bad.from, this.o.clock.now());
         this.drop(bad === undefined ? 'unknown' : bad.from, `gossiped block ${after} rejected by verification`);
         continue;
       }
       if (taken < run.length) break;
     }
     this.catchUp.progress(this.o.peer.nextNumber());
-  }
-
-  private forget(n: number, p: PendingBlock): void {
-    this.pending.delete(n);
-    if (p.origin === 'push') this.pushedPending--;
   }
 
   /** A configuration block was committed: members are authenticated against the new configuration. */
