@@ -260,14 +260,21 @@ export class GossipFleet {
     return [...new Set(this.net.boards.map((b) => b.org))];
   }
 
-  /** Starts (or restarts, on the same data) a board process; `prefix` e.g. runs it in a network namespace. */
-  startBoard(id: string, opts: { prefix?: readonly string[] } = {}): CliProcess {
+  /**
+   * Starts (or restarts, on the same data) a board process; `prefix` e.g. runs it in a network namespace,
+   * `args` are more `edgepeer peer` flags (e.g. --gossip-seed), `onStderrLine` sees its whole log.
+   */
+  startBoard(id: string, opts: { prefix?: readonly string[]; args?: readonly string[]; onStderrLine?: (line: string) => void } = {}): CliProcess {
     const b = this.board(id);
     if (b.proc !== null) throw new Error(`board ${id} is already running`);
     b.proc = this.rig.spawn([
       'peer', '--network', this.net.dir, '--board', id, '--data', b.data, '--mqtt', this.mqtt,
-      '--status-interval-ms', String(FLEET_STATUS_INTERVAL_MS), '--metrics-port', String(b.metricsPort),
-    ], { name: `peer ${id}`, ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}) });
+      '--status-interval-ms', String(FLEET_STATUS_INTERVAL_MS), '--metrics-port', String(b.metricsPort), ...(opts.args ?? []),
+    ], {
+      name: `peer ${id}`,
+      ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
+      ...(opts.onStderrLine !== undefined ? { onStderrLine: opts.onStderrLine } : {}),
+    });
     return b.proc;
   }
 

@@ -1,0 +1,425 @@
+// The soak run (`npm run soak`, and its short version in test/integration/soakShort.test.ts): a gossip
+// fleet of real board processes under a steady load for a while, with seeded chaos (SIGKILL and SIGTERM
+// of random boards, leaders included, each restarted on its own data; a network partition of one board
+// when root can make a namespace), checking the fleet's invariants as it goes and at the end.
+//
+// The load runs with a batch timeout longer than the run, so blocks are cut only when full: at the end
+// the accepted transactions are padded to a whole block and the orderer's final height is exact, to be
+// awaited instead of guessed.
+import { randomBytes } from 'node:crypto';
+import { BroadcastClient } from '../../src/client/broadcastClient.js';
+import { seededRandom } from '../../src/config/random.js';
+import { LoadGenerator } from '../../src/fleet/loadGenerator.js';
+import { loadClient } from '../../src/network/loadNetwork.js';
+import { type BlockSources, parseBlockSources } from '../../src/peer/statusReport.js';
+import { Status, statusName } from '../../src/protocol/status.js';
+import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
+import {
+  type DeliverLogEvent, FLEET_LIMITS, type FleetBoard, GossipFleet, pollUntil, takeoverBoundMs,
+} from './gossipFleet.js';
+import { type Netns, createNetns } from './netns.js';
+import { type CliProcess, TestRig, lastStatus, ledgerInfo, ledgerVerify, waitForStatus } from './processes.js';
+
+/** Transactions per block; the batch timeout is longer than any run, so every block is full. */
+const SOAK_MAX_MESSAGE_COUNT = 10;
+const SOAK_BATCH_TIMEOUT_MS = 24 * 3_600_000;
+const SOAK_TX_BYTES = 64;
+/** Start-up of the board processes and the first election on 2 shared cores. */
+const SETTLE_TIMEOUT_MS = 60_000;
+/** From the end of the load to every board at the orderer's final height. */
+const CONVERGE_TIMEOUT_MS = 120_000;
+/** A restarted board must print its first status line within this long. */
+const RESTART_TIMEOUT_MS = 30_000;
+/** Answers still due when the load stops are awaited this long (the orderer never goes down). */
+const LOAD_DRAIN_MS = 15_000;
+/**
+ * The fleet tests' gossip limits, but a board this many blocks behind repairs by a catch-up stream: with
+ * the default (256) a board down a few seconds under a steady load only ever pulls, and the soak should
+ * see both repairs under chaos.
+ */
+export const SOAK_LIMITS = { ...FLEET_LIMITS, catchUpMinGapBlocks: 8 };
+/** Scheduling slack for a takeover on a loaded 2-core machine (as in the fleet test). */
+const TAKEOVER_SLACK_MS = 1_500;
+const TAKEOVER_BOUND_MS = takeoverBoundMs(SOAK_LIMITS, TAKEOVER_SLACK_MS);
+/** A leader kill with no successor stream this long after it is a liveness failure, not a slow takeover. */
+const TAKEOVER_TIMEOUT_MS = 30_000;
+/**
+ * After a partition heals, the board that was cut off may still see itself leading (it saw all the
+ * others dead) until its first ALIVE round with them: overlaps this soon after the restore count as
+ * part of the partition.
+ */
+const PARTITION_HEAL_GRACE_MS = TAKEOVER_BOUND_MS;
+/** Invariants are re-checked this often while chaos runs. */
+const CHECK_INTERVAL_MS = 1_000;
+
+export type ChaosKind = 'kill-leader' | 'kill' | 'term' | 'partition';
+
+export interface SoakOptions {
+  durationMs: number;
+  seed: number;
+  boards: number;
+  orgs: number;
+  txPerSec: number;
+  /** 'auto': a partition when namespaces can be made (root, iproute2); false: never. */
+  partition: 'auto' | false;
+  /** Quiet time between chaos actions, drawn uniformly from this range. */
+  chaosGapMs: readonly [number, number];
+  /** How long a killed or stopped board stays down, and how long a partition lasts. */
+  downMs: readonly [number, number];
+  /** Progress lines (the script prints them; the test sends them to diagnostics). */
+  log: (line: string) => void;
+}
+
+export const SOAK_DEFAULTS = {
+  boards: 6, orgs: 2, txPerSec: 20, chaosGapMs: [3_000, 10_000], downMs: [1_000, 6_000],
+} as const;
+
+export interface ChaosEvent {
+  kind: ChaosKind;
+  board: string;
+  org: string;
+  /** Was streaming from the orderer (its org's leader) when hit. */
+  wasLeader: boolean;
+  atMs: number;
+  /** For a leader hit by SIGKILL or SIGTERM: who streamed next for its org, and how long after. */
+  takeover?: { by: string; afterMs: number };
+  downForMs: number;
+}
+
+export interface Overlap {
+  org: string;
+  /** Orderer log times, ms since the epoch. */
+  fromMs: number;
+  toMs: number;
+  streams: number;
+  requesters: string[];
+  /** Inside a partition (or its heal grace): reported, not a violation. */
+  duringPartition: boolean;
+}
+
+export interface SoakReport {
+  ok: boolean;
+  /** Why it failed (empty when ok). */
+  violations: string[];
+  startedAt: number;
+  durationMs: number;
+  seed: number;
+  height: number;
+  lastHash: string;
+  load: { accepted: number; failed: number; skipped: number; padded: number };
+  chaos: ChaosEvent[];
+  overlaps: Overlap[];
+  partitionsAvailable: string;
+  /** Blocks by origin over the whole run, every process life of every board summed. */
+  sources: BlockSources;
+  rejections: { board: string; msg: string; reason: string }[];
+  /** 'gossip message dropped' warnings, by reason (dropped messages are not errors: counted). */
+  drops: Map<string, number>;
+  /** Every warning and error the boards logged, by message. */
+  warnings: Map<string, number>;
+}
+
+const zeroSources = (): BlockSources => ({ orderer: 0, push: 0, pull: 0, catchup: 0 });
+
+/** Runs one soak and returns its report; everything it started is stopped before it returns. */
+export async function runSoak(o: SoakOptions): Promise<SoakReport> {
+  const rig = new TestRig();
+  try {
+    return await soak(rig, o);
+  } finally {
+    await rig.close();
+  }
+}
+
+async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
+  if (o.boards % o.orgs !== 0 || o.boards / o.orgs < 2) throw new Error(`--boards ${o.boards} must be a multiple of --orgs ${o.orgs}, 2 or more per org`);
+  const rng = seededRandom(o.seed);
+  const between = (r: readonly [number, number]): number => Math.round(r[0] + rng() * (r[1] - r[0]));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+  const violations: string[] = [];
+  const rejections: SoakReport['rejections'] = [];
+  const drops = new Map<string, number>();
+  const warnings = new Map<string, number>();
+  const sources = zeroSources();
+  const chaos: ChaosEvent[] = [];
+  /** [from, to] of each partition (to: the restore, plus the heal grace), ms since the epoch. */
+  const partitions: { board: string; fromMs: number; toMs: number }[] = [];
+  /** When each board was last SIGKILLed or cut off: its sessions the orderer still holds are stale from then. */
+  const staleFrom: { board: string; atMs: number }[] = [];
+
+  let ns: Netns | null = null;
+  let partitionsAvailable = 'off (--no-partition)';
+  if (o.partition === 'auto') {
+    const made = await createNetns();
+    if ('skip' in made) partitionsAvailable = `off: ${made.skip}`;
+    else {
+      ns = made;
+      rig.defer(() => made.remove());
+    }
+  }
+  const boardsPerOrg = o.boards / o.orgs;
+  // The partitioned board: the last one (the highest id of the last org, never its first leader by id).
+  const isolatedId = ns === null ? null : `org${o.orgs}-board${boardsPerOrg}`;
+  if (ns !== null) partitionsAvailable = `on: ${isolatedId} in namespace ${ns.name}`;
+  const nsNow = ns;
+  const fleet = await GossipFleet.create(rig, {
+    orgs: o.orgs, boardsPerOrg, maxMessageCount: SOAK_MAX_MESSAGE_COUNT, batchTimeoutMs: SOAK_BATCH_TIMEOUT_MS, limits: SOAK_LIMITS,
+    ...(nsNow !== null ? { gossipHost: (_: number, id: string) => (id === isolatedId ? nsNow.nsAddr : nsNow.hostAddr), mqttHost: nsNow.hostAddr } : {}),
+  });
+  const log = fleet.deliverLog;
+  const lives = new Map<string, number>();
+
+  const onStderr = (id: string) => (line: string): void => {
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const msg = String(r['msg']);
+    // Boards log warnings and errors only (the children's default level): every one is tallied.
+    warnings.set(msg, (warnings.get(msg) ?? 0) + 1);
+    if (msg === 'gossip message dropped') {
+      const reason = String(r['reason']).replace(/\d+/g, 'N');
+      drops.set(reason, (drops.get(reason) ?? 0) + 1);
+    } else if (msg.includes('rejected')) {
+      rejections.push({ board: id, msg, reason: `${String(r['reason'])}${r['detail'] === undefined ? '' : `: ${String(r['detail'])}`}` });
+    }
+  };
+  const start = (id: string): CliProcess => {
+    const life = lives.get(id) ?? 0;
+    lives.set(id, life + 1);
+    const b = fleet.board(id);
+    return fleet.startBoard(id, {
+      ...(id === isolatedId && ns !== null ? { prefix: ns.prefix } : {}),
+      // A seed per board and per life: the run's gossip choices repeat with the run's seed.
+      args: ['--gossip-seed', String((o.seed * 1_000 + b.index * 50 + life) >>> 0)],
+      onStderrLine: onStderr(id),
+    });
+  };
+  /** Adds a process life's block counts (its last status line) to the run's totals. */
+  const account = (p: CliProcess | null): void => {
+    const s = p === null ? null : lastStatus(p);
+    const f = s === null ? null : parseBlockSources(s['from'] ?? '');
+    if (f === null) return;
+    for (const k of Object.keys(sources) as (keyof BlockSources)[]) sources[k] += f[k];
+  };
+  const stop = async (id: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    const p = fleet.board(id).proc;
+    if (signal === 'SIGKILL') staleFrom.push({ board: id, atMs: Date.now() });
+    await fleet.stopBoard(id, signal).catch((err: unknown) => {
+      violations.push(`${id} did not stop cleanly on SIGTERM: ${(err as Error).message.split('\n')[0]}`);
+    });
+    account(p);
+  };
+
+  for (const id of fleet.ids()) start(id);
+  const leaders = await pollUntil(() => {
+    const l = fleet.leaders();
+    if (l === null) return null;
+    const open = log.openAt(log.mark);
+    for (const [org, leader] of l) {
+      const streams = [...(open.get(org)?.values() ?? [])];
+      if (streams.length !== 1 || streams[0] !== leader) return null;
+    }
+    return l;
+  }, 'one leader per org, streaming alone', SETTLE_TIMEOUT_MS, () => fleet.describe());
+  const settledAt = log.mark;
+  const startedAt = Date.now();
+  o.log(`settled: leaders ${[...leaders.values()].join(', ')}; partitions ${partitionsAvailable}`);
+
+  const link = new MqttClientLink({ endpoint: { url: fleet.mqtt }, clientId: `soak-load-${process.pid}` });
+  await link.open([fleet.net.channel]);
+  rig.defer(() => link.close());
+  const client = new BroadcastClient(link, fleet.net.channel, loadClient(fleet.net.dir));
+  const failures: string[] = [];
+  const load = new LoadGenerator({
+    client, txPerSec: o.txPerSec, txSizeBytes: SOAK_TX_BYTES,
+    onFailure: (r) => { failures.push(`${statusName(r.status)}${r.info === undefined ? '' : ` (${r.info})`}`); },
+  });
+  load.start();
+
+  // Checks while the chaos runs: a board that exits on its own, a rejected block (counted from the
+  // logs as they come: all sources here are honest, so none is expected).
+  const reported = new Set<CliProcess>();
+  const checker = setInterval(() => {
+    for (const b of fleet.running()) {
+      const e = b.proc!.exitInfo;
+      if (e === null || reported.has(b.proc!)) continue;
+      reported.add(b.proc!);
+      violations.push(`${b.id} exited by itself (${e.signal ?? `code ${e.code}`})`);
+    }
+  }, CHECK_INTERVAL_MS);
+
+  /** The board streaming for `org` at the orderer now (the org's leader as the orderer sees it), if running. */
+  const streamingLeader = (org: string): FleetBoard | null => {
+    const open = [...(log.openAt(log.mark).get(org)?.values() ?? [])];
+    const running = open.filter((id) => fleet.board(id).proc !== null);
+    return running.length === 1 ? fleet.board(running[0]!) : null;
+  };
+  const awaitTakeover = async (org: string, from: string, mark: number, atMs: number): Promise<{ by: string; afterMs: number } | undefined> => {
+    try {
+      const e = await pollUntil(() => log.events.find((x) => x.index >= mark && x.kind === 'opened' && x.org === org && x.requester !== from) ?? null,
+        `a Deliver stream for ${org} after ${from}`, TAKEOVER_TIMEOUT_MS);
+      return { by: e.requester, afterMs: e.time - atMs };
+    } catch {
+      violations.push(`no ${org} board streamed from the orderer within ${TAKEOVER_TIMEOUT_MS} ms of its leader ${from} going down`);
+      return undefined;
+    }
+  };
+
+  try {
+    let first = true;
+    while (Date.now() - startedAt < o.durationMs && violations.length === 0 && rejections.length === 0) {
+      await new Promise((r) => setTimeout(r, between(o.chaosGapMs)));
+      if (Date.now() - startedAt >= o.durationMs) break;
+      // The first action always takes a leader down, so that even a short run sees a takeover.
+      const kinds: ChaosKind[] = ['kill-leader', 'kill', 'term', ...(ns !== null ? ['partition' as const] : [])];
+      const kind: ChaosKind = first ? 'kill-leader' : pick(kinds);
+      first = false;
+      const org = pick(fleet.orgs);
+      let target: FleetBoard | null;
+      if (kind === 'kill-leader') target = streamingLeader(org);
+      else if (kind === 'partition') target = isolatedId === null ? null : fleet.board(isolatedId);
+      else target = pick(fleet.running(org));
+      if (target === null || target.proc === null) continue;
+      const wasLeader = streamingLeader(target.org)?.id === target.id;
+      const downForMs = between(o.downMs);
+      const atMs = Date.now();
+      const mark = log.mark;
+      const ev: ChaosEvent = { kind, board: target.id, org: target.org, wasLeader, atMs, downForMs };
+      chaos.push(ev);
+      if (kind === 'partition') {
+        await ns!.cut();
+        staleFrom.push({ board: target.id, atMs });
+        await new Promise((r) => setTimeout(r, downForMs));
+        await ns!.restore();
+        partitions.push({ board: target.id, fromMs: atMs, toMs: Date.now() + PARTITION_HEAL_GRACE_MS });
+      } else {
+        await stop(target.id, kind === 'term' ? 'SIGTERM' : 'SIGKILL');
+        if (wasLeader) {
+          const t = await awaitTakeover(target.org, target.id, mark, atMs);
+          if (t !== undefined) ev.takeover = t;
+        }
+        const downLeft = downForMs - (Date.now() - atMs);
+        if (downLeft > 0) await new Promise((r) => setTimeout(r, downLeft));
+        const p = start(target.id);
+        await waitForStatus(p, () => true, 'a first status line after the restart', { timeoutMs: RESTART_TIMEOUT_MS });
+      }
+      o.log(`${((atMs - startedAt) / 1000).toFixed(1)} s: ${kind} ${target.id}${wasLeader ? ' (leader)' : ''}, ${downForMs} ms`
+        + (ev.takeover !== undefined ? `; ${ev.takeover.by} streamed ${ev.takeover.afterMs} ms later` : ''));
+    }
+  } finally {
+    clearInterval(checker);
+  }
+
+  // The end: every board runs, the load is drained and padded to a whole block, everyone converges.
+  for (const id of fleet.ids()) if (fleet.board(id).proc === null) start(id);
+  const stats = await load.stop(LOAD_DRAIN_MS);
+  if (stats.inFlight > 0) violations.push(`${stats.inFlight} transactions still unanswered ${LOAD_DRAIN_MS} ms after the load stopped`);
+  const padded = (SOAK_MAX_MESSAGE_COUNT - (stats.accepted % SOAK_MAX_MESSAGE_COUNT)) % SOAK_MAX_MESSAGE_COUNT;
+  const pads = await Promise.all(Array.from({ length: padded }, () => client.submit({ pad: randomBytes(SOAK_TX_BYTES) })));
+  const accepted = stats.accepted + pads.filter((r) => r.status === Status.SUCCESS).length;
+  failures.push(...pads.filter((r) => r.status !== Status.SUCCESS).map((r) => statusName(r.status)));
+  client.close();
+  if (failures.length > 0) violations.push(`${failures.length} transactions not accepted: ${[...new Set(failures)].slice(0, 5).join('; ')}`);
+  const height = 1 + Math.floor(accepted / SOAK_MAX_MESSAGE_COUNT);
+  await pollUntil(async () => ((await fleet.ordererHeight()) === height ? true : null), `orderer height ${height}`, CONVERGE_TIMEOUT_MS);
+  const orderer = await ledgerInfo(fleet.ordererData);
+  const finals = await fleet.allAt(height, CONVERGE_TIMEOUT_MS).catch((err: unknown) => {
+    violations.push(`not every board reached the orderer's height ${height}: ${(err as Error).message.split('\n')[0]}`);
+    return [];
+  });
+  for (const s of finals) {
+    if (s['hash'] !== orderer.lastHash.slice(0, 16)) violations.push(`${s['board']} ends on ${s['hash']}, the orderer on ${orderer.lastHash.slice(0, 16)}`);
+  }
+  const ids = fleet.running().map((b) => b.id);
+  for (const id of ids) await stop(id, 'SIGTERM');
+  const verified = await Promise.all(ids.map((id) => ledgerVerify(fleet.board(id).data)));
+  verified.forEach((v, i) => {
+    if (!v.ok || v.height !== height || v.lastHash !== orderer.lastHash) violations.push(`${ids[i]}'s ledger: ${JSON.stringify(v)}`);
+  });
+  for (const r of rejections) violations.push(`${r.board}: ${r.msg}: ${r.reason}`);
+
+  const overlaps = deliverOverlaps(log.events, settledAt, staleFrom, partitions);
+  for (const v of overlaps.filter((x) => !x.duringPartition)) {
+    violations.push(`${v.org} had ${v.streams} Deliver streams open at once for ${v.toMs - v.fromMs} ms (${v.requesters.join(', ')})`);
+  }
+  return {
+    ok: violations.length === 0, violations, startedAt, durationMs: Date.now() - startedAt, seed: o.seed, height, lastHash: orderer.lastHash,
+    load: { accepted, failed: failures.length, skipped: stats.skipped, padded }, chaos, overlaps, partitionsAvailable, sources, rejections, drops, warnings,
+  };
+}
+
+/**
+ * The intervals, from the settled instant on, during which an org had more than one live Deliver stream
+ * open at the orderer. A stream of a board SIGKILLed or cut off is not live from that moment (the orderer
+ * ends it only when it notices); a stream of a board that was stopped with SIGTERM stays live until the
+ * orderer logs its end (a graceful stop ends it first).
+ */
+export function deliverOverlaps(
+  events: readonly DeliverLogEvent[], since: number, staleFrom: readonly { board: string; atMs: number }[],
+  partitions: readonly { fromMs: number; toMs: number }[],
+): Overlap[] {
+  const open = new Map<string, Map<string, DeliverLogEvent>>();
+  const current = new Map<string, Overlap>();
+  const out: Overlap[] = [];
+  const live = (org: string, atMs: number): DeliverLogEvent[] => [...(open.get(org)?.values() ?? [])]
+    .filter((s) => !staleFrom.some((k) => k.board === s.requester && k.atMs >= s.time && k.atMs <= atMs));
+  const inPartition = (a: number, b: number): boolean => partitions.some((p) => a <= p.toMs && b >= p.fromMs);
+  for (const e of events) {
+    const s = open.get(e.org) ?? new Map<string, DeliverLogEvent>();
+    open.set(e.org, s);
+    if (e.kind === 'opened') s.set(e.session, e);
+    else s.delete(e.session);
+    if (e.index < since) continue;
+    for (const org of open.keys()) {
+      const l = live(org, e.time);
+      const cur = current.get(org);
+      if (l.length > 1) {
+        if (cur === undefined) current.set(org, { org, fromMs: e.time, toMs: e.time, streams: l.length, requesters: l.map((x) => x.requester), duringPartition: false });
+        else {
+          cur.streams = Math.max(cur.streams, l.length);
+          for (const x of l) if (!cur.requesters.includes(x.requester)) cur.requesters.push(x.requester);
+        }
+      } else if (cur !== undefined) {
+        cur.toMs = e.time;
+        cur.duringPartition = inPartition(cur.fromMs, cur.toMs);
+        out.push(cur);
+        current.delete(org);
+      }
+    }
+  }
+  const lastMs = events.at(-1)?.time ?? 0;
+  for (const cur of current.values()) {
+    cur.toMs = lastMs;
+    cur.duringPartition = inPartition(cur.fromMs, cur.toMs);
+    out.push(cur);
+  }
+  return out;
+}
+
+/** The report as the lines the script prints. */
+export function formatSoakReport(r: SoakReport): string[] {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const by = (k: ChaosKind): ChaosEvent[] => r.chaos.filter((c) => c.kind === k);
+  const takeovers = r.chaos.filter((c) => c.takeover !== undefined);
+  const lines = [
+    `soak ${r.ok ? 'PASSED' : 'FAILED'}: seed ${r.seed}, ${s(r.durationMs)}, ${r.height} blocks (last ${r.lastHash.slice(0, 16)}), `
+      + `${r.load.accepted} transactions accepted (${r.load.padded} padding the last block), ${r.load.failed} failed, ${r.load.skipped} skipped by the load generator`,
+    `chaos: ${by('kill').length + by('kill-leader').length} SIGKILL (${r.chaos.filter((c) => c.kind !== 'term' && c.kind !== 'partition' && c.wasLeader).length} of a leader), `
+      + `${by('term').length} SIGTERM (${by('term').filter((c) => c.wasLeader).length} of a leader), ${by('partition').length} partitions; partitions ${r.partitionsAvailable}`,
+    `takeovers (${takeovers.length}, bound ${TAKEOVER_BOUND_MS} ms): `
+      + (takeovers.map((c) => `${s(c.atMs - r.startedAt)} ${c.board} -> ${c.takeover!.by} in ${c.takeover!.afterMs} ms`).join('; ') || 'none'),
+    `blocks taken by origin (all boards, all restarts): orderer ${r.sources.orderer}, push ${r.sources.push}, pull ${r.sources.pull}, catchup ${r.sources.catchup}`,
+    `Deliver streams per org: ${r.overlaps.filter((v) => !v.duringPartition).length} overlaps outside partitions, ${r.overlaps.filter((v) => v.duringPartition).length} during partitions`
+      + (r.overlaps.length === 0 ? '' : `: ${r.overlaps.map((v) => `${v.org} ${v.streams} for ${v.toMs - v.fromMs} ms at ${s(v.fromMs - r.startedAt)} (${v.requesters.join(', ')})${v.duringPartition ? ' [partition]' : ''}`).join('; ')}`),
+    `blocks rejected: ${r.rejections.length}; gossip messages dropped: `
+      + ([...r.drops].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'),
+    `board warnings and errors by message: ${[...r.warnings].map(([msg, n]) => `${n} '${msg}'`).join(', ') || 'none'}`,
+  ];
+  const slow = takeovers.filter((c) => c.takeover!.afterMs > TAKEOVER_BOUND_MS);
+  if (slow.length > 0) lines.push(`takeovers slower than the bound (reported, not a violation): ${slow.length}`);
+  for (const v of r.violations) lines.push(`VIOLATION: ${v}`);
+  return lines;
+}
