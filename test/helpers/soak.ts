@@ -49,6 +49,8 @@ const TAKEOVER_TIMEOUT_MS = 30_000;
  * part of the partition.
  */
 const PARTITION_HEAL_GRACE_MS = TAKEOVER_BOUND_MS;
+/** Boards and times kept per warning message for the summary. */
+const WARNING_PLACES_KEPT = 6;
 /** Invariants are re-checked this often while chaos runs. */
 const CHECK_INTERVAL_MS = 1_000;
 
@@ -115,8 +117,10 @@ export interface SoakReport {
   rejections: { board: string; msg: string; reason: string }[];
   /** 'gossip message dropped' warnings, by reason (dropped messages are not errors: counted). */
   drops: Map<string, number>;
-  /** Every warning and error the boards logged, by message. */
-  warnings: Map<string, number>;
+  /** Every warning and error the boards logged, by message: how many, and the first few boards and times. */
+  warnings: Map<string, { count: number; where: string[] }>;
+  /** The longest time each org had no live Deliver stream open (from the settled instant on), ms. */
+  longestWithoutStream: Map<string, number>;
 }
 
 const zeroSources = (): BlockSources => ({ orderer: 0, push: 0, pull: 0, catchup: 0 });
@@ -139,7 +143,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   const violations: string[] = [];
   const rejections: SoakReport['rejections'] = [];
   const drops = new Map<string, number>();
-  const warnings = new Map<string, number>();
+  const warnings = new Map<string, { count: number; where: string[] }>();
   const sources = zeroSources();
   const chaos: ChaosEvent[] = [];
   /** [from, to] of each partition (to: the restore, plus the heal grace), ms since the epoch. */
@@ -168,6 +172,8 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   });
   const log = fleet.deliverLog;
   const lives = new Map<string, number>();
+  // Times in the summary count from the settled instant; before it (start-up), from the fleet's creation.
+  let startedAt = Date.now();
 
   const onStderr = (id: string) => (line: string): void => {
     let r: Record<string, unknown>;
@@ -178,7 +184,10 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
     }
     const msg = String(r['msg']);
     // Boards log warnings and errors only (the children's default level): every one is tallied.
-    warnings.set(msg, (warnings.get(msg) ?? 0) + 1);
+    const w = warnings.get(msg) ?? { count: 0, where: [] };
+    w.count++;
+    if (w.where.length < WARNING_PLACES_KEPT) w.where.push(`${id}@${((Date.now() - startedAt) / 1000).toFixed(1)}s`);
+    warnings.set(msg, w);
     if (msg === 'gossip message dropped') {
       const reason = String(r['reason']).replace(/\d+/g, 'N');
       drops.set(reason, (drops.get(reason) ?? 0) + 1);
@@ -225,7 +234,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
     return l;
   }, 'one leader per org, streaming alone', SETTLE_TIMEOUT_MS, () => fleet.describe());
   const settledAt = log.mark;
-  const startedAt = Date.now();
+  startedAt = Date.now();
   o.log(`settled: leaders ${[...leaders.values()].join(', ')}; partitions ${partitionsAvailable}`);
 
   const link = new MqttClientLink({ endpoint: { url: fleet.mqtt }, clientId: `soak-load-${process.pid}` });
@@ -345,8 +354,10 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   for (const v of overlaps.filter((x) => !x.duringPartition)) {
     violations.push(`${v.org} had ${v.streams} Deliver streams open at once for ${v.toMs - v.fromMs} ms (${v.requesters.join(', ')})`);
   }
+  const longestWithoutStream = new Map<string, number>();
+  for (const org of fleet.orgs) longestWithoutStream.set(org, longestGap(log.events, settledAt, org, staleFrom));
   return {
-    ok: violations.length === 0, violations, startedAt, durationMs: Date.now() - startedAt, seed: o.seed, height, lastHash: orderer.lastHash,
+    ok: violations.length === 0, longestWithoutStream, violations, startedAt, durationMs: Date.now() - startedAt, seed: o.seed, height, lastHash: orderer.lastHash,
     load: { accepted, failed: failures.length, skipped: stats.skipped, padded }, chaos, overlaps, partitionsAvailable, sources, rejections, drops, warnings,
   };
 }
@@ -399,6 +410,40 @@ export function deliverOverlaps(
   return out;
 }
 
+/**
+ * The longest stretch, from event `since` on, during which `org` had no live Deliver stream open at the
+ * orderer (a stream of a board SIGKILLed or cut off counts as gone from that moment, as in deliverOverlaps).
+ */
+export function longestGap(events: readonly DeliverLogEvent[], since: number, org: string, staleFrom: readonly { board: string; atMs: number }[]): number {
+  const open = new Map<string, DeliverLogEvent>();
+  const liveAt = (atMs: number): number => [...open.values()]
+    .filter((s) => !staleFrom.some((k) => k.board === s.requester && k.atMs >= s.time && k.atMs <= atMs)).length;
+  // A stale moment between events ends a stream without an event: the kills are points to look at too.
+  const points = [...events.filter((e) => e.index >= since).map((e) => ({ atMs: e.time, e })), ...staleFrom.map((k) => ({ atMs: k.atMs, e: null }))]
+    .sort((a, b) => a.atMs - b.atMs);
+  for (const e of events) {
+    if (e.index >= since) break;
+    if (e.org !== org) continue;
+    if (e.kind === 'opened') open.set(e.session, e);
+    else open.delete(e.session);
+  }
+  let gapFrom: number | null = null;
+  let longest = 0;
+  for (const { atMs, e } of points) {
+    if (e !== null && e.org === org) {
+      if (e.kind === 'opened') open.set(e.session, e);
+      else open.delete(e.session);
+    }
+    const n = liveAt(atMs);
+    if (n === 0 && gapFrom === null) gapFrom = atMs;
+    if (n > 0 && gapFrom !== null) {
+      longest = Math.max(longest, atMs - gapFrom);
+      gapFrom = null;
+    }
+  }
+  return longest;
+}
+
 /** The report as the lines the script prints. */
 export function formatSoakReport(r: SoakReport): string[] {
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -416,7 +461,8 @@ export function formatSoakReport(r: SoakReport): string[] {
       + (r.overlaps.length === 0 ? '' : `: ${r.overlaps.map((v) => `${v.org} ${v.streams} for ${v.toMs - v.fromMs} ms at ${s(v.fromMs - r.startedAt)} (${v.requesters.join(', ')})${v.duringPartition ? ' [partition]' : ''}`).join('; ')}`),
     `blocks rejected: ${r.rejections.length}; gossip messages dropped: `
       + ([...r.drops].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'),
-    `board warnings and errors by message: ${[...r.warnings].map(([msg, n]) => `${n} '${msg}'`).join(', ') || 'none'}`,
+    `longest time an org had no live Deliver stream: ${[...r.longestWithoutStream].map(([org, ms]) => `${org} ${ms} ms`).join(', ')}`,
+    `board warnings and errors by message: ${[...r.warnings].map(([msg, w]) => `${w.count} '${msg}' (${w.where.join(', ')}${w.count > w.where.length ? ', ...' : ''})`).join('; ') || 'none'}`,
   ];
   const slow = takeovers.filter((c) => c.takeover!.afterMs > TAKEOVER_BOUND_MS);
   if (slow.length > 0) lines.push(`takeovers slower than the bound (reported, not a violation): ${slow.length}`);
