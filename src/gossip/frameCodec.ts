@@ -8,29 +8,47 @@ export function encodeFrame(message: Uint8Array): Buffer {
   return out;
 }
 
-/** Splits a byte stream into frames; a length above maxFrameBytes is an error (the connection is dropped). */
+/**
+ * Splits a byte stream into frames; a length above maxFrameBytes is an error (the connection is dropped).
+ * Chunks are only joined once a whole frame is in, so a frame that trickles in as many small chunks costs
+ * time linear in its size (joining on every chunk was quadratic: 5 s for 4 MiB in 1 KiB pieces).
+ */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Bytes of the frame being received, header included; -1 while its header is incomplete. */
+  private need = -1;
 
   constructor(private readonly maxFrameBytes: number) {}
 
-  /** Returns the whole frames now available; throws on an oversized frame. */
-  push(chunk: Buffer): Buffer[] {
+  /**
+   * Returns the whole frames now available. An oversized length throws, after handing over (through
+   * `onFrame`, when given) the frames that came before it in the stream.
+   */
+  push(chunk: Buffer, onFrame?: (frame: Buffer) => void): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const frames: Buffer[] = [];
-    while (this.buffered >= FRAME_HEADER_BYTES) {
-      if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
-      const buf = this.chunks[0]!;
-      const len = buf.readUInt32BE(0);
-      if (len > this.maxFrameBytes) throw new Error(`frame of ${len} bytes exceeds the limit of ${this.maxFrameBytes}`);
-      if (buf.length < FRAME_HEADER_BYTES + len) break;
-      frames.push(buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len));
-      const rest = buf.subarray(FRAME_HEADER_BYTES + len);
+    for (;;) {
+      if (this.need < 0) {
+        if (this.buffered < FRAME_HEADER_BYTES) break;
+        if (this.chunks[0]!.length < FRAME_HEADER_BYTES) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+        const len = this.chunks[0]!.readUInt32BE(0);
+        if (len > this.maxFrameBytes) {
+          if (onFrame !== undefined) for (const f of frames) onFrame(f);
+          throw new Error(`frame of ${len} bytes exceeds the limit of ${this.maxFrameBytes}`);
+        }
+        this.need = FRAME_HEADER_BYTES + len;
+      }
+      if (this.buffered < this.need) break;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      frames.push(all.subarray(FRAME_HEADER_BYTES, this.need));
+      const rest = all.subarray(this.need);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
+      this.need = -1;
     }
+    if (onFrame !== undefined) for (const f of frames) onFrame(f);
     return frames;
   }
 }

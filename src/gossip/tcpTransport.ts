@@ -45,10 +45,12 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     inbound.add(socket);
     const decoder = new FrameDecoder(o.limits.maxFrameBytes);
     socket.on('data', (chunk: Buffer) => {
-      let frames: Buffer[];
+      const frames: Buffer[] = [];
       try {
-        frames = decoder.push(chunk);
+        decoder.push(chunk, (f) => frames.push(f));
       } catch (err) {
+        // The frames before the oversized one were whole and are handled; the connection is not.
+        for (const f of frames) o.onMessage(f);
         o.log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, err: (err as Error).message }, 'gossip connection dropped');
         socket.destroy();
         return;

@@ -74,3 +74,34 @@ test('DIGEST, RANGE_REQUEST, RANGE_ACK and range BLOCKS round-trip; a range requ
   assert.ok(!bad.ok);
   assert.match(bad.reason, /malformed: range request: end must be above start/);
 });
+
+test('a frame trickling in as small chunks is joined once: the work is linear in its size', () => {
+  // Counted, not timed: bytes copied by Buffer.concat while 1 MiB arrives in 1 KiB pieces. Joining on
+  // every chunk copies about size²/(2·chunk) = 512 MiB; joining once copies the frame once.
+  const frame = encodeFrame(new Uint8Array(1 << 20));
+  const d = new FrameDecoder(4 << 20);
+  const concat = Buffer.concat;
+  let copied = 0;
+  Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+    const out = concat(list, total);
+    copied += out.length;
+    return out;
+  }) as typeof Buffer.concat;
+  let frames: Buffer[] = [];
+  try {
+    for (let i = 0; i < frame.length; i += 1024) frames = frames.concat(d.push(frame.subarray(i, i + 1024)));
+  } finally {
+    Buffer.concat = concat;
+  }
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.length, 1 << 20);
+  assert.ok(copied <= 2 * frame.length, `${copied} bytes copied for a frame of ${frame.length}`);
+});
+
+test('the frames before an oversized length are handed over before the error', () => {
+  const d = new FrameDecoder(8);
+  const got: Buffer[] = [];
+  const stream = Buffer.concat([encodeFrame(Uint8Array.of(1)), encodeFrame(Uint8Array.of(2, 2)), encodeFrame(new Uint8Array(9))]);
+  assert.throws(() => d.push(stream, (f) => got.push(f)), /exceeds the limit/);
+  assert.deepEqual(got.map((f) => [...f]), [[1], [2, 2]]);
+});
