@@ -158,6 +158,8 @@ export const gossipDefaults = {
   maxFrameBytes: 4 * 1024 * 1024,
   /** Bytes queued for one neighbour at most; beyond that messages to it are dropped (and counted). */
   maxQueuedBytesPerConnection: 8 * 1024 * 1024,
+  /** A stopping board waits this long at most for its last messages (the leaving ALIVE) to be written. */
+  closeFlushTimeoutMs: 500,
   /** Wait before reconnecting to a neighbour whose connection failed. */
   reconnectDelayMs: 1_000,
   /** A challenger takes over only when ahead of the current leader by at least this many blocks. */

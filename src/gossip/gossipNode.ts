@@ -97,6 +97,8 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   /** When this board last became (or stopped being) its org's leader. */
   private leaderSinceMs = 0;
   private settleTimer: TimerHandle | null = null;
+  /** Since when another org member has claimed leadership while this board leads; null: none does. */
+  private rivalClaimSinceMs: number | null = null;
   /** Members sent a DIGEST, and when: only their PULL answers are taken. */
   private readonly pullAsked = new Map<string, number>();
   /** Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. */
@@ -208,6 +210,9 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.timer = null;
     this.settleTimer = null;
     this.catchUp.cancel('stopping');
+    // Said before going: the org elects a successor now instead of after aliveExpirationMs of silence
+    // (a leader's redeploy would otherwise leave its org without a Deliver stream that long).
+    this.announce(true);
     this.server.stop();
     this.o.peer.off('accepted', this.onAccepted);
     this.o.peer.off('committed', this.onCommitted);
@@ -245,7 +250,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (this.sendTo(to.id, { type: GossipType.DIGEST, height: next })) this.pullAsked.set(to.id, now);
   }
 
-  private announce(): void {
+  private announce(leaving = false): void {
     const t = this.transport;
     if (t === null) return;
     this.seq++;
@@ -253,7 +258,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       type: GossipType.ALIVE,
       alive: {
         ...this.self, height: this.o.peer.height, incarnation: this.incarnation, seq: this.seq, endpoint: this.endpoint,
-        leader: this.election.isLeader,
+        leader: this.election.isLeader && !leaving, ...(leaving ? { leaving: true } : {}),
       },
     });
     const targets = new Set(this.o.bootstrap);
@@ -286,18 +291,21 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       // a successor learns that its predecessor stepped down, one aliveIntervalMs sooner.
       this.announce();
     }
-    // A new leader whose predecessor is alive waits until it says it stopped leading (its next ALIVE),
-    // and every new leader waits leaderClaimSettleMs for a rival's claim, so that the org never has two
-    // Deliver streams open across a handover or after boards elected themselves at the same moment.
-    const predecessorLeads = live.some((c) => c.id !== this.self.id && c.leading === true);
-    if (isLeader && predecessorLeads && now - this.leaderSinceMs > this.limits.leaderMinTermMs) {
-      // Normally a predecessor steps down within an ALIVE or two; one that goes on claiming is another
-      // board that never gives way (two static orgLeaders): then nobody in the org pulls from the orderer.
-      this.warnOnce('rival-leader', { org: this.self.org, rivals: live.filter((c) => c.id !== this.self.id && c.leading === true).map((c) => c.id) },
-        'another board of this org keeps claiming leadership; neither pulls from the orderer (two static orgLeaders?)');
+    const rivals = live.filter((c) => c.id !== this.self.id && c.leading === true).map((c) => c.id);
+    if (!isLeader || rivals.length === 0) this.rivalClaimSinceMs = null;
+    else if (this.rivalClaimSinceMs === null) this.rivalClaimSinceMs = now;
+    if (this.rivalClaimSinceMs !== null && now - this.rivalClaimSinceMs > this.limits.leaderMinTermMs) {
+      // A rival steps down within an ALIVE or two of hearing this board's claim (the election's rival
+      // rule); one that goes on claiming never gives way: two static orgLeaders.
+      this.warnOnce('rival-leader', { org: this.self.org, rivals }, 'another board of this org keeps claiming leadership (two static orgLeaders?)');
     }
+    // A new leader waits for a predecessor that still claims the role to step down (its next ALIVE), and
+    // for leaderClaimSettleMs for a rival's claim, so that a handover or boards electing themselves at the
+    // same moment open no second Deliver stream. A leader already streaming goes on while a rival (a board
+    // back from a partition, which led its island) claims: the rival rule makes one of them step down, and
+    // stopping here too would leave the org without a stream in between.
     const settled = now - this.leaderSinceMs >= this.limits.leaderClaimSettleMs;
-    const deliver = isLeader && !predecessorLeads && settled;
+    const deliver = isLeader && settled && (this.o.peer.isDelivering || rivals.length === 0);
     if (deliver) this.catchUp.cancel('leading: the orderer is the source now');
     if (deliver !== this.o.peer.isDelivering) void this.o.peer.setDelivering(deliver);
     if (isLeader && !settled && this.settleTimer === null) {
@@ -375,6 +383,13 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   private receiveAlive(m: GossipMessage, a: AliveBody): void {
     const outcome = this.membership.heard(a, this.o.clock.now());
+    if (a.leaving === true && outcome !== 'stale') {
+      if (this.membership.left(a.id) !== undefined) {
+        this.o.log.info({ member: `${m.sender.org}/${m.sender.id}` }, 'gossip member left');
+        this.elect();
+      }
+      return;
+    }
     if (outcome === 'new' || outcome === 'revived') {
       this.o.log.info({ member: `${m.sender.org}/${m.sender.id}`, endpoint: a.endpoint, height: a.height }, `gossip member ${outcome === 'new' ? 'joined' : 'back'}`);
       this.elect();

@@ -49,6 +49,15 @@ export class Membership {
     if (m !== undefined && m.height < height) m.height = height;
   }
 
+  /** `id` said it is stopping: dead now, live again at its next ALIVE (a restart has a higher incarnation). */
+  left(id: string): Member | undefined {
+    const m = this.members.get(id);
+    if (m === undefined || !m.alive) return undefined;
+    m.alive = false;
+    m.leader = false;
+    return m;
+  }
+
   /** Marks members not heard within aliveExpirationMs dead; returns those that just died. */
   expire(nowMs: number): Member[] {
     const died: Member[] = [];

@@ -10,6 +10,8 @@ export interface GossipTransportLimits {
   maxFrameBytes: number;
   maxQueuedBytesPerConnection: number;
   reconnectDelayMs: number;
+  /** stop() waits this long at most for what is queued (a leaving ALIVE) to be written. */
+  closeFlushTimeoutMs: number;
 }
 
 export interface GossipTransport {
@@ -104,7 +106,16 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     },
     async stop() {
       stopped = true;
-      for (const s of outbound.values()) s.destroy();
+      // Ended, not destroyed: what was queued last (the leaving ALIVE) is written first, within a bound.
+      await Promise.all([...outbound.values()].map((s) => new Promise<void>((resolve) => {
+        if (s.destroyed) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => { s.destroy(); resolve(); }, o.limits.closeFlushTimeoutMs);
+        s.end(() => { clearTimeout(timer); s.destroy(); resolve(); });
+        s.once('close', () => { clearTimeout(timer); resolve(); });
+      })));
       for (const s of inbound) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
