@@ -334,6 +334,23 @@ export class GossipFleet {
   }
 }
 
+/**
+ * Waits until every org has one leader by the boards' status lines and the Deliver log shows exactly one
+ * stream open per org, opened by that leader; returns the leaders by org.
+ */
+export function untilSettled(fleet: GossipFleet, log: DeliverLog, timeoutMs: number): Promise<Map<string, string>> {
+  return pollUntil(() => {
+    const l = fleet.leaders();
+    if (l === null) return null;
+    const open = log.openAt(log.mark);
+    for (const [org, leader] of l) {
+      const streams = [...(open.get(org)?.values() ?? [])];
+      if (streams.length !== 1 || streams[0] !== leader) return null;
+    }
+    return l;
+  }, 'one leader per org, streaming alone', timeoutMs, () => fleet.describe());
+}
+
 /** Re-checks `check` every FLEET_POLL_INTERVAL_MS until it returns a value other than null. */
 export async function pollUntil<T>(check: () => T | null | Promise<T | null>, what: string, timeoutMs: number, explain?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;

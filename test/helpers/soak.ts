@@ -15,7 +15,7 @@ import { type BlockSources, parseBlockSources } from '../../src/peer/statusRepor
 import { Status, statusName } from '../../src/protocol/status.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import {
-  type DeliverLogEvent, FLEET_LIMITS, type FleetBoard, GossipFleet, pollUntil, takeoverBoundMs,
+  type DeliverLogEvent, FLEET_LIMITS, type FleetBoard, GossipFleet, pollUntil, takeoverBoundMs, untilSettled,
 } from './gossipFleet.js';
 import { type Netns, createNetns } from './netns.js';
 import { type CliProcess, TestRig, lastStatus, ledgerInfo, ledgerVerify, waitForStatus } from './processes.js';
@@ -223,16 +223,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   };
 
   for (const id of fleet.ids()) start(id);
-  const leaders = await pollUntil(() => {
-    const l = fleet.leaders();
-    if (l === null) return null;
-    const open = log.openAt(log.mark);
-    for (const [org, leader] of l) {
-      const streams = [...(open.get(org)?.values() ?? [])];
-      if (streams.length !== 1 || streams[0] !== leader) return null;
-    }
-    return l;
-  }, 'one leader per org, streaming alone', SETTLE_TIMEOUT_MS, () => fleet.describe());
+  const leaders = await untilSettled(fleet, log, SETTLE_TIMEOUT_MS);
   const settledAt = log.mark;
   startedAt = Date.now();
   o.log(`settled: leaders ${[...leaders.values()].join(', ')}; partitions ${partitionsAvailable}`);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import {
-  FLEET_LIMITS, GossipFleet, pollUntil, takeoverBoundMs,
+  FLEET_LIMITS, GossipFleet, pollUntil, takeoverBoundMs, untilSettled,
 } from '../helpers/gossipFleet.js';
 import {
   TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, ledgerVerify, statusLines, waitForStatus,
@@ -45,16 +45,7 @@ test('gossip fleet: 8 board processes in 2 orgs', { timeout: 240_000 }, async (t
   // opened by that leader. Before that, boards that started late may briefly each lead their own view
   // (electionStartupGraceMs damps it, a slow start on a loaded machine can still outlast it); that
   // start-up transient is printed below, not asserted. From the settled instant on it is asserted.
-  const leaders = await pollUntil(() => {
-    const l = fleet.leaders();
-    if (l === null) return null;
-    const open = log.openAt(log.mark);
-    for (const [org, leader] of l) {
-      const streams = [...(open.get(org)?.values() ?? [])];
-      if (streams.length !== 1 || streams[0] !== leader) return null;
-    }
-    return l;
-  }, 'one leader per org, streaming alone', SETTLE_TIMEOUT_MS, () => fleet.describe());
+  const leaders = await untilSettled(fleet, log, SETTLE_TIMEOUT_MS);
   const settledAt = log.mark;
   const beforeSettling = log.maxOpenPerOrg(0);
   t.diagnostic(`settled after ${settledAt} Deliver log events; leaders ${[...leaders.values()].join(', ')}; `
