@@ -25,7 +25,10 @@ export interface BlockServerLimits {
 export interface BlockServerOptions {
   ledger: BlockReader;
   limits: BlockServerLimits;
-  /** Signs and sends to a member (by id); false when it could not be queued. */
+  /**
+   * Signs and sends to a member (by id); false when it could not be queued. Must encode `body` before it
+   * returns: its blocks are views into a buffer the next message reuses.
+   */
   send(member: string, body: GossipBody): boolean;
   log: Logger;
 }
@@ -48,8 +51,12 @@ interface Session {
 export class BlockServer {
   private readonly sessions = new Map<string, Session>();
   private served = 0;
+  /** Blocks of the message being built (see read()). */
+  private scratch: Buffer;
 
-  constructor(private readonly o: BlockServerOptions) {}
+  constructor(private readonly o: BlockServerOptions) {
+    this.scratch = Buffer.allocUnsafe(o.limits.blocksMessageMaxBytes);
+  }
 
   /** Range sessions open now. */
   get openSessions(): number {
@@ -147,18 +154,30 @@ export class BlockServer {
     this.o.log.info({ requester: s.requester, session: s.id, next: s.next, end: s.end, why }, 'gossip range stream closed');
   }
 
-  /** Copies of consecutive blocks [from, to), as many as fit one message. */
+  /**
+   * Consecutive blocks [from, to), as many as fit one message, as views into one reused scratch buffer:
+   * valid until the next read, which is enough because every caller signs (encodes, copies) the message
+   * before reading again. One copy out of the store's read buffer per block, and no allocation per block.
+   */
   private read(from: number, to: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
     const last = Math.min(to, from + this.o.limits.blocksPerMessageMax) - 1;
-    if (last < from) return out;
-    // The visitor's bytes live in the store's read buffer: each is copied before the next read (a Buffer's
-    // slice() would be a view, hence the explicit copy).
+    if (last < from) return [];
+    const offsets: number[] = [];
+    let used = 0;
     this.o.ledger.readBlocks(from, last, this.o.limits.blocksMessageMaxBytes, (b) => {
-      const copy = new Uint8Array(b.length);
-      copy.set(b);
-      out.push(copy);
+      // At least one block is visited even when it alone exceeds the message size: the scratch grows.
+      if (used + b.length > this.scratch.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * this.scratch.length, used + b.length));
+        bigger.set(this.scratch.subarray(0, used));
+        this.scratch = bigger;
+      }
+      this.scratch.set(b, used);
+      offsets.push(used);
+      used += b.length;
     });
+    offsets.push(used);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i + 1 < offsets.length; i++) out.push(this.scratch.subarray(offsets[i], offsets[i + 1]));
     this.served += out.length;
     return out;
   }

@@ -72,6 +72,8 @@ const KIND_OF_TYPE: Record<number, GossipMessageKind> = {
   [GossipType.RANGE_REQUEST]: 'range_request', [GossipType.RANGE_ACK]: 'range_ack',
 };
 
+const GOSSIPED_ORIGINS: readonly GossipedOrigin[] = ['push', 'pull', 'catchup'];
+
 const ORIGIN_OF_KIND: Record<BlocksKindValue, GossipedOrigin> = {
   [BlocksKind.PUSH]: 'push', [BlocksKind.PULL]: 'pull', [BlocksKind.RANGE]: 'catchup',
 };
@@ -106,8 +108,9 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   /** Gossiped blocks ahead of the peer's next number, waiting for the gap before them to fill. */
   private readonly pending: PendingBlocks;
   private readonly lastDropLog = new Map<string, number>();
-  private notTaken = 0;
   private readonly bySource: Record<GossipBlockOrigin, number> = { orderer: 0, push: 0, pull: 0, catchup: 0 };
+  /** Blocks one drain() took, by origin (reused). */
+  private readonly tookByOrigin: Record<GossipedOrigin, number> = { push: 0, pull: 0, catchup: 0 };
   private lastLeaderReported: string | null | undefined = undefined;
   private readonly onAccepted = (blocks: Uint8Array[], source: BlockSource): void => {
     if (source !== 'orderer') return;
@@ -159,10 +162,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     return this.o.advertise ?? this.transport?.endpoint ?? this.o.listen;
   }
 
-  /** Pushed blocks that arrived while the pending map was full, and were therefore not taken (yet). */
-  get blocksNotTaken(): number {
-    return this.notTaken;
-  }
 
   /** Blocks the peer took, by where they came from. */
   blocksBySource(): Record<GossipBlockOrigin, number> {
@@ -428,7 +427,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     }
     if (duplicates > 0) this.metrics.duplicates(duplicates);
     if (notTaken > 0) {
-      this.notTaken += notTaken;
       this.drop(`${m.sender.org}/${from}`, `pushed blocks far ahead not held (${this.limits.pendingBlocksMax} pending): left to pull and catch-up`);
     }
     if (blocks.length > 0) this.membership.sawBlock(from, blockNumber(blocks[blocks.length - 1]!));
@@ -451,9 +449,13 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   /** Offers the pending run that continues the peer's chain; forwards pushed blocks it took (infect-and-die). */
   private drain(): void {
+    // Blocks the peer got another way (the orderer, while leading) are dropped once; those taken below
+    // are deleted as they are taken.
+    this.pending.dropBelow(this.o.peer.nextNumber());
+    const took = this.tookByOrigin;
+    took.push = took.pull = took.catchup = 0;
     for (;;) {
       const next = this.o.peer.nextNumber();
-      this.pending.dropBelow(next);
       const run = this.pending.run(next, this.limits.blocksPerMessageMax);
       if (run.length === 0) break;
       const taken = this.o.peer.offerFromGossip(run, 0);
@@ -462,8 +464,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       const senders = new Set<string>();
       for (let n = next; n < after; n++) {
         const p = this.pending.delete(n)!;
-        this.bySource[p.origin]++;
-        this.metrics.blocksReceived(p.origin, 1);
+        took[p.origin]++;
         if (p.origin === 'push') {
           pushed.push(p.block);
           senders.add(p.from);
@@ -478,6 +479,12 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
         continue;
       }
       if (taken < run.length) break;
+    }
+    // Counted per drain, not per block: a metric update builds a label object each time.
+    for (const origin of GOSSIPED_ORIGINS) {
+      if (took[origin] === 0) continue;
+      this.bySource[origin] += took[origin];
+      this.metrics.blocksReceived(origin, took[origin]);
     }
     this.catchUp.progress(this.o.peer.nextNumber());
   }

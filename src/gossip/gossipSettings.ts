@@ -7,6 +7,9 @@ import { gossipDefaults, maxTimerDelayMs } from '../config/constants.js';
 import type { BoardGossipConfig, GossipLimitName, GossipLimitOverrides, GossipMulticastConfig } from '../config/network.js';
 import type { BoardProfile } from '../board/profile.js';
 import type { GossipLimits } from './gossipNode.js';
+import { type HostPort, parseHostPort } from './tcpTransport.js';
+
+export { type HostPort, parseHostPort } from './tcpTransport.js';
 
 export type GossipElectionSetting = { kind: 'dynamic' } | { kind: 'static'; orgLeader: boolean };
 
@@ -80,19 +83,6 @@ export function checkGossipLimits(v: unknown): Checked<GossipLimitOverrides> {
     return bad('aliveExpirationMs', `greater than aliveIntervalMs (${expiration} is not greater than ${interval})`);
   }
   return { ok: true, value: out };
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** host:port with an IPv4 address or a host name and a port of 0..65535; null when it is not. */
-export function parseHostPort(s: string): HostPort | null {
-  const m = /^([^\s:]+):(\d{1,5})$/.exec(s);
-  if (m === null) return null;
-  const port = Number(m[2]);
-  return port <= 65_535 ? { host: m[1]!, port } : null;
 }
 
 /** An address that names no particular interface: fine to listen on, useless to be reached at. */

@@ -31,15 +31,23 @@ export interface TcpTransportOptions {
   onMessage(message: Uint8Array): void;
 }
 
-export function parseHostPort(s: string): { host: string; port: number } {
-  const i = s.lastIndexOf(':');
-  const port = Number(s.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`'${s}' is not host:port`);
-  return { host: s.slice(0, i), port };
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** host:port with an IPv4 address or a host name and a port of 0..65535; null when it is not. */
+export function parseHostPort(s: string): HostPort | null {
+  const m = /^([^\s:]+):(\d{1,5})$/.exec(s);
+  if (m === null) return null;
+  const port = Number(m[2]);
+  return port <= 65_535 ? { host: m[1]!, port } : null;
 }
 
 export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipTransport> {
-  const { host, port } = parseHostPort(o.listen);
+  const at = parseHostPort(o.listen);
+  if (at === null) throw new Error(`gossip listen address '${o.listen}' is not host:port`);
+  const { host, port } = at;
   const inbound = new Set<net.Socket>();
   const outbound = new Map<string, net.Socket>();
   const failedAt = new Map<string, number>();
@@ -75,12 +83,8 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     if (existing) return existing;
     const failed = failedAt.get(to);
     if (stopped || (failed !== undefined && o.clock.now() - failed < o.limits.reconnectDelayMs)) return null;
-    let target: { host: string; port: number };
-    try {
-      target = parseHostPort(to);
-    } catch {
-      return null;
-    }
+    const target = parseHostPort(to);
+    if (target === null) return null;
     const socket = net.connect(target);
     socket.setNoDelay(true);
     outbound.set(to, socket);

@@ -136,5 +136,3 @@ export function createGossipMetrics(registry: Registry): GossipMetricsSink {
   };
 }
 
-/** The same as createGossipMetrics, named as the gossip seam's docs call it. */
-export const gossipMetrics = createGossipMetrics;

@@ -333,39 +333,39 @@ export class DeliverClient {
     this.releaseIngress();
     // The link may reuse `bytes` once this returns; the blocks are views into the copy.
     const copy = this.ingress.copy(bytes);
-    const region = copy.region;
+    // A response not kept for its blocks frees its place in the ring at once.
+    if (!this.handleResponse(copy.bytes, copy.region) && copy.region !== null) copy.region.held = false;
+  }
+
+  /** Handles one (copied) response; true when it was kept as pending, its region then let go by letGo(). */
+  private handleResponse(bytes: Uint8Array, region: IngressRegion | null): boolean {
     let r: DeliverResponse;
     try {
-      r = decodeDeliverResponse(copy.bytes);
+      r = decodeDeliverResponse(bytes);
     } catch (err) {
-      if (region !== null) region.held = false;
-      this.o.log.warn({ channel, err: (err as Error).message }, 'malformed deliver response ignored');
-      return;
+      this.o.log.warn({ channel: this.o.channel, err: (err as Error).message }, 'malformed deliver response ignored');
+      return false;
     }
-    // Only a response with blocks is kept past this point.
-    if (region !== null && (!('blocks' in r) || r.blocks.length === 0)) region.held = false;
-    if (r.session !== this.session) {
-      if (region !== null) region.held = false;
-      return;
-    }
+    if (r.session !== this.session) return false;
     this.lastHeardMs = this.o.clock.now();
     // A final status ends the session whatever came (or did not come) before it.
     if ('status' in r) {
       this.endStream?.({ kind: 'status', status: r.status });
-      return;
+      return false;
     }
     // Responses are numbered 1, 2, 3 ... on a session. On a lossy link (serial) one can vanish; the
     // stream is then restarted from the next block needed rather than waiting on a hole forever.
     if (r.seq !== this.lastSeq + 1) {
-      if (region !== null) region.held = false;
       if (r.seq > this.lastSeq) this.endStream?.({ kind: 'gap', expected: this.lastSeq + 1, got: r.seq });
-      return;
+      return false;
     }
     this.lastSeq = r.seq;
     this.o.events?.response?.(r.blocks);
     this.pending.push({ seq: r.seq, blocks: r.blocks, taken: 0, region });
     this.offerPending();
+    return true;
   }
+
 
   private offerPending(): void {
     while (this.pending.length > 0) {

@@ -37,7 +37,9 @@ async function withLedger(fn: (ledger: LmdbLedger) => Promise<void> | void): Pro
 function rig(ledger: LmdbLedger) {
   const toServer: GossipBody[] = [];
   const toClient: GossipBody[] = [];
-  const server = new BlockServer({ ledger, limits, send: (_m, b) => { toClient.push(b); return true; }, log: silentLogger() });
+  // As the node's send does (it signs, which encodes): the blocks are copied before send returns.
+  const encoded = (b: GossipBody): GossipBody => (b.type === GossipType.BLOCKS ? { ...b, blocks: b.blocks.map((x) => Uint8Array.from(x)) } : b);
+  const server = new BlockServer({ ledger, limits, send: (_m, b) => { toClient.push(encoded(b)); return true; }, log: silentLogger() });
   const client = new CatchUp({ limits, send: (_m, b) => { toServer.push(b); return true; }, random: () => 0, log: silentLogger() });
   const toServerNow = (now: number): void => {
     for (const b of toServer.splice(0)) {
