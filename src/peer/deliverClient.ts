@@ -116,6 +116,11 @@ export class DeliverClient {
     return this.ingress.outsideRing;
   }
 
+  /** Responses copied into the ingress ring. */
+  get responsesInRing(): number {
+    return this.ingress.inRing;
+  }
+
   private releaseIngress(): void {
     if (this.o.committedHeight !== undefined) this.ingress.release(this.o.committedHeight());
   }

@@ -25,7 +25,8 @@ export class IngressRing {
   /** Regions in the ring, oldest first. */
   private readonly regions: IngressRegion[] = [];
   private writePos = 0;
-  /** Responses that did not fit the ring's free space. */
+  /** Responses copied into the ring, and those that did not fit its free space. */
+  inRing = 0;
   outsideRing = 0;
 
   constructor(readonly capacityBytes: number) {
@@ -53,6 +54,7 @@ export class IngressRing {
       own.set(message);
       return { bytes: own, region: null };
     }
+    this.inRing++;
     const region = new IngressRegion(at);
     this.regions.push(region);
     this.writePos = at + size;

@@ -232,6 +232,11 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     return r.duplicates + r.good;
   }
 
+  /** Deliver responses copied into the ingress ring, and those that got a buffer of their own. */
+  get ingress(): { inRing: number; outsideRing: number } {
+    return { inRing: this.deliver.responsesInRing, outsideRing: this.deliver.responsesOutsideRing };
+  }
+
   /** Committed height, without building a whole status report. */
   get height(): number {
     return this.ledger.height();
