@@ -5,7 +5,7 @@
 //   npm run soak -- --minutes 3 --seed 7 --boards 6 --orgs 2 --tx-per-sec 20 [--no-partition]
 import { parseArgs } from 'node:util';
 import { SOAK_DEFAULTS, formatSoakReport, runSoak } from '../test/helpers/soak.js';
-import { killAllProcesses } from '../test/helpers/processes.js';
+import { TestRig } from '../test/helpers/processes.js';
 
 const DEFAULT_MINUTES = 10;
 const MS_PER_MINUTE = 60_000;
@@ -34,9 +34,19 @@ const minutes = positive('minutes', values.minutes, DEFAULT_MINUTES, false);
 const say = (line: string): void => { process.stderr.write(`soak: ${line}\n`); };
 say(`seed ${seed}, ${minutes} min`);
 
-// Ctrl-C: the board processes and the orderer are children of this one; stop them by PID.
+// Everything the run starts is on this rig: its processes (stopped by PID), the network namespace and
+// its veth pair, the temp dirs, the load generator and its MQTT link.
+const rig = new TestRig();
+let interrupted = false;
+const closeRig = (): Promise<void> => rig.close().catch((err: unknown) => {
+  process.stderr.write(`soak: cleanup: ${(err as Error).message}\n`);
+});
+
+// Ctrl-C: release all of it before exiting (the run, its processes gone, then fails: that is not reported).
 process.once('SIGINT', () => {
-  void killAllProcesses().finally(() => process.exit(130));
+  interrupted = true;
+  say('interrupted: stopping the fleet, removing the namespace and the temp dirs');
+  void closeRig().finally(() => process.exit(130));
 });
 
 runSoak({
@@ -49,11 +59,15 @@ runSoak({
   chaosGapMs: SOAK_DEFAULTS.chaosGapMs,
   downMs: SOAK_DEFAULTS.downMs,
   log: say,
-}).then((r) => {
+}, rig).then(async (r) => {
+  if (interrupted) return;
+  await closeRig();
   process.stdout.write(`${formatSoakReport(r).join('\n')}\n`);
   // Sockets of stopped children may hold the loop a moment; the run is over.
   process.exit(r.ok ? 0 : 1);
-}, (err: unknown) => {
+}, async (err: unknown) => {
+  if (interrupted) return;
   process.stderr.write(`soak: ${(err as Error).stack ?? String(err)}\n`);
-  void killAllProcesses().finally(() => process.exit(1));
+  await closeRig();
+  process.exit(1);
 });

@@ -24,14 +24,35 @@ import { type CliProcess, TestRig, lastStatus, ledgerInfo, ledgerVerify, waitFor
 const SOAK_MAX_MESSAGE_COUNT = 10;
 const SOAK_BATCH_TIMEOUT_MS = 24 * 3_600_000;
 const SOAK_TX_BYTES = 64;
-/** Start-up of the board processes and the first election on 2 shared cores. */
-const SETTLE_TIMEOUT_MS = 60_000;
-/** From the end of the load to every board at the orderer's final height. */
-const CONVERGE_TIMEOUT_MS = 120_000;
-/** A restarted board must print its first status line within this long. */
-const RESTART_TIMEOUT_MS = 30_000;
-/** Answers still due when the load stops are awaited this long (the orderer never goes down). */
-const LOAD_DRAIN_MS = 15_000;
+/** How long the soak waits for each thing it awaits (SoakOptions.timeouts overrides any of them). */
+export interface SoakTimeouts {
+  /** Start-up of the board processes and the first election. */
+  settleMs: number;
+  /** A restarted board must print its first status line within this long. */
+  restartMs: number;
+  /** A leader kill with no successor stream this long after it is a liveness failure, not a slow takeover. */
+  takeoverMs: number;
+  /** Answers still due when the load stops are awaited this long (the orderer never goes down). */
+  loadDrainMs: number;
+  /** From the end of the load to the orderer at its final height, and again to every board there. */
+  convergeMs: number;
+}
+
+/** The long run's timeouts, for 2 shared cores. */
+export const SOAK_TIMEOUTS: SoakTimeouts = {
+  settleMs: 60_000, restartMs: 30_000, takeoverMs: 30_000, loadDrainMs: 15_000, convergeMs: 120_000,
+};
+
+/**
+ * The most time a run with these options can spend waiting, chaos included: a caller's own timeout (a
+ * test's) must be longer, or a failure ends as a bare timeout instead of the report. The chaos loop
+ * stops at the first violation, so at most one takeover times out; the last action may start just
+ * before the end of durationMs.
+ */
+export function soakWorstCaseMs(o: Pick<SoakOptions, 'durationMs' | 'chaosGapMs' | 'downMs'>, t: SoakTimeouts): number {
+  const lastAction = o.chaosGapMs[1] + o.downMs[1] + t.takeoverMs + t.restartMs;
+  return t.settleMs + o.durationMs + lastAction + t.loadDrainMs + 2 * t.convergeMs;
+}
 /**
  * The fleet tests' gossip limits, but a board this many blocks behind repairs by a catch-up stream: with
  * the default (256) a board down a few seconds under a steady load only ever pulls, and the soak should
@@ -41,8 +62,6 @@ export const SOAK_LIMITS = { ...FLEET_LIMITS, catchUpMinGapBlocks: 8 };
 /** Scheduling slack for a takeover on a loaded 2-core machine (as in the fleet test). */
 const TAKEOVER_SLACK_MS = 1_500;
 const TAKEOVER_BOUND_MS = takeoverBoundMs(SOAK_LIMITS, TAKEOVER_SLACK_MS);
-/** A leader kill with no successor stream this long after it is a liveness failure, not a slow takeover. */
-const TAKEOVER_TIMEOUT_MS = 30_000;
 /**
  * After a partition heals, the board that was cut off may still see itself leading (it saw all the
  * others dead) until its first ALIVE round with them: overlaps this soon after the restore count as
@@ -70,6 +89,8 @@ export interface SoakOptions {
   downMs: readonly [number, number];
   /** Progress lines (the script prints them; the test sends them to diagnostics). */
   log: (line: string) => void;
+  /** Overrides of SOAK_TIMEOUTS (a short run takes short ones, to fail within its test's timeout). */
+  timeouts?: Partial<SoakTimeouts>;
 }
 
 export const SOAK_DEFAULTS = {
@@ -125,17 +146,23 @@ export interface SoakReport {
 
 const zeroSources = (): BlockSources => ({ orderer: 0, push: 0, pull: 0, catchup: 0 });
 
-/** Runs one soak and returns its report; everything it started is stopped before it returns. */
-export async function runSoak(o: SoakOptions): Promise<SoakReport> {
-  const rig = new TestRig();
+/**
+ * Runs one soak and returns its report. With no `rig`, everything it started is stopped before it
+ * returns; with a caller's rig, the caller closes it (e.g. in a test's `t.after`, which also runs when the
+ * test times out, or in a script's SIGINT handler), and everything the soak starts is registered on it.
+ */
+export async function runSoak(o: SoakOptions, rig?: TestRig): Promise<SoakReport> {
+  if (rig !== undefined) return soak(rig, o);
+  const own = new TestRig();
   try {
-    return await soak(rig, o);
+    return await soak(own, o);
   } finally {
-    await rig.close();
+    await own.close();
   }
 }
 
 async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
+  const t: SoakTimeouts = { ...SOAK_TIMEOUTS, ...o.timeouts };
   if (o.boards % o.orgs !== 0 || o.boards / o.orgs < 2) throw new Error(`--boards ${o.boards} must be a multiple of --orgs ${o.orgs}, 2 or more per org`);
   const rng = seededRandom(o.seed);
   const between = (r: readonly [number, number]): number => Math.round(r[0] + rng() * (r[1] - r[0]));
@@ -147,7 +174,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   const sources = zeroSources();
   const chaos: ChaosEvent[] = [];
   /** [from, to] of each partition (to: the restore, plus the heal grace), ms since the epoch. */
-  const partitions: { board: string; fromMs: number; toMs: number }[] = [];
+  const partitions: Partition[] = [];
   /** When each board was last SIGKILLed or cut off: its sessions the orderer still holds are stale from then. */
   const staleFrom: { board: string; atMs: number }[] = [];
 
@@ -223,7 +250,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   };
 
   for (const id of fleet.ids()) start(id);
-  const leaders = await untilSettled(fleet, log, SETTLE_TIMEOUT_MS);
+  const leaders = await untilSettled(fleet, log, t.settleMs);
   const settledAt = log.mark;
   startedAt = Date.now();
   o.log(`settled: leaders ${[...leaders.values()].join(', ')}; partitions ${partitionsAvailable}`);
@@ -232,12 +259,16 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   await link.open([fleet.net.channel]);
   rig.defer(() => link.close());
   const client = new BroadcastClient(link, fleet.net.channel, loadClient(fleet.net.dir));
+  // Before the link closes, on every path (the normal end closes it too; a second close does nothing).
+  rig.defer(() => client.close());
   const failures: string[] = [];
   const load = new LoadGenerator({
     client, txPerSec: o.txPerSec, txSizeBytes: SOAK_TX_BYTES,
     onFailure: (r) => { failures.push(`${statusName(r.status)}${r.info === undefined ? '' : ` (${r.info})`}`); },
   });
   load.start();
+  // Its timer must not outlive a run that throws before the end stops it (runs before the link's close).
+  rig.defer(async () => { await load.stop(0); });
 
   // Checks while the chaos runs: a board that exits on its own, a rejected block (counted from the
   // logs as they come: all sources here are honest, so none is expected).
@@ -260,10 +291,10 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   const awaitTakeover = async (org: string, from: string, mark: number, atMs: number): Promise<{ by: string; afterMs: number } | undefined> => {
     try {
       const e = await pollUntil(() => log.events.find((x) => x.index >= mark && x.kind === 'opened' && x.org === org && x.requester !== from) ?? null,
-        `a Deliver stream for ${org} after ${from}`, TAKEOVER_TIMEOUT_MS);
+        `a Deliver stream for ${org} after ${from}`, t.takeoverMs);
       return { by: e.requester, afterMs: e.time - atMs };
     } catch {
-      violations.push(`no ${org} board streamed from the orderer within ${TAKEOVER_TIMEOUT_MS} ms of its leader ${from} going down`);
+      violations.push(`no ${org} board streamed from the orderer within ${t.takeoverMs} ms of its leader ${from} going down`);
       return undefined;
     }
   };
@@ -276,13 +307,14 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
       // The first action always takes a leader down, so that even a short run sees a takeover.
       const kinds: ChaosKind[] = ['kill-leader', 'kill', 'term', ...(ns !== null ? ['partition' as const] : [])];
       const kind: ChaosKind = first ? 'kill-leader' : pick(kinds);
-      first = false;
       const org = pick(fleet.orgs);
       let target: FleetBoard | null;
       if (kind === 'kill-leader') target = streamingLeader(org);
       else if (kind === 'partition') target = isolatedId === null ? null : fleet.board(isolatedId);
       else target = pick(fleet.running(org));
+      // No leader streaming right now (a handover): the first action is tried again after the next gap.
       if (target === null || target.proc === null) continue;
+      first = false;
       const wasLeader = streamingLeader(target.org)?.id === target.id;
       const downForMs = between(o.downMs);
       const atMs = Date.now();
@@ -294,17 +326,17 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
         staleFrom.push({ board: target.id, atMs });
         await new Promise((r) => setTimeout(r, downForMs));
         await ns!.restore();
-        partitions.push({ board: target.id, fromMs: atMs, toMs: Date.now() + PARTITION_HEAL_GRACE_MS });
+        partitions.push({ board: target.id, org: target.org, fromMs: atMs, toMs: Date.now() + PARTITION_HEAL_GRACE_MS });
       } else {
         await stop(target.id, kind === 'term' ? 'SIGTERM' : 'SIGKILL');
         if (wasLeader) {
-          const t = await awaitTakeover(target.org, target.id, mark, atMs);
-          if (t !== undefined) ev.takeover = t;
+          const took = await awaitTakeover(target.org, target.id, mark, atMs);
+          if (took !== undefined) ev.takeover = took;
         }
         const downLeft = downForMs - (Date.now() - atMs);
         if (downLeft > 0) await new Promise((r) => setTimeout(r, downLeft));
         const p = start(target.id);
-        await waitForStatus(p, () => true, 'a first status line after the restart', { timeoutMs: RESTART_TIMEOUT_MS });
+        await waitForStatus(p, () => true, 'a first status line after the restart', { timeoutMs: t.restartMs });
       }
       o.log(`${((atMs - startedAt) / 1000).toFixed(1)} s: ${kind} ${target.id}${wasLeader ? ' (leader)' : ''}, ${downForMs} ms`
         + (ev.takeover !== undefined ? `; ${ev.takeover.by} streamed ${ev.takeover.afterMs} ms later` : ''));
@@ -315,8 +347,8 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
 
   // The end: every board runs, the load is drained and padded to a whole block, everyone converges.
   for (const id of fleet.ids()) if (fleet.board(id).proc === null) start(id);
-  const stats = await load.stop(LOAD_DRAIN_MS);
-  if (stats.inFlight > 0) violations.push(`${stats.inFlight} transactions still unanswered ${LOAD_DRAIN_MS} ms after the load stopped`);
+  const stats = await load.stop(t.loadDrainMs);
+  if (stats.inFlight > 0) violations.push(`${stats.inFlight} transactions still unanswered ${t.loadDrainMs} ms after the load stopped`);
   const padded = (SOAK_MAX_MESSAGE_COUNT - (stats.accepted % SOAK_MAX_MESSAGE_COUNT)) % SOAK_MAX_MESSAGE_COUNT;
   const pads = await Promise.all(Array.from({ length: padded }, () => client.submit({ pad: randomBytes(SOAK_TX_BYTES) })));
   const accepted = stats.accepted + pads.filter((r) => r.status === Status.SUCCESS).length;
@@ -324,9 +356,9 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   client.close();
   if (failures.length > 0) violations.push(`${failures.length} transactions not accepted: ${[...new Set(failures)].slice(0, 5).join('; ')}`);
   const height = 1 + Math.floor(accepted / SOAK_MAX_MESSAGE_COUNT);
-  await pollUntil(async () => ((await fleet.ordererHeight()) === height ? true : null), `orderer height ${height}`, CONVERGE_TIMEOUT_MS);
+  await pollUntil(async () => ((await fleet.ordererHeight()) === height ? true : null), `orderer height ${height}`, t.convergeMs);
   const orderer = await ledgerInfo(fleet.ordererData);
-  const finals = await fleet.allAt(height, CONVERGE_TIMEOUT_MS).catch((err: unknown) => {
+  const finals = await fleet.allAt(height, t.convergeMs).catch((err: unknown) => {
     violations.push(`not every board reached the orderer's height ${height}: ${(err as Error).message.split('\n')[0]}`);
     return [];
   });
@@ -353,22 +385,33 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   };
 }
 
+/** A board cut off from [fromMs, toMs] (toMs: the restore plus the heal grace), ms since the epoch. */
+export interface Partition {
+  board: string;
+  org: string;
+  fromMs: number;
+  toMs: number;
+}
+
 /**
  * The intervals, from the settled instant on, during which an org had more than one live Deliver stream
  * open at the orderer. A stream of a board SIGKILLed or cut off is not live from that moment (the orderer
  * ends it only when it notices); a stream of a board that was stopped with SIGTERM stays live until the
- * orderer logs its end (a graceful stop ends it first).
+ * orderer logs its end (a graceful stop ends it first). An overlap is excused as part of a partition only
+ * when it is in the cut-off board's org, the cut-off board is one of its streams, and it meets the
+ * partition's time span: a partition says nothing about the other orgs.
  */
 export function deliverOverlaps(
   events: readonly DeliverLogEvent[], since: number, staleFrom: readonly { board: string; atMs: number }[],
-  partitions: readonly { fromMs: number; toMs: number }[],
+  partitions: readonly Partition[],
 ): Overlap[] {
   const open = new Map<string, Map<string, DeliverLogEvent>>();
   const current = new Map<string, Overlap>();
   const out: Overlap[] = [];
   const live = (org: string, atMs: number): DeliverLogEvent[] => [...(open.get(org)?.values() ?? [])]
     .filter((s) => !staleFrom.some((k) => k.board === s.requester && k.atMs >= s.time && k.atMs <= atMs));
-  const inPartition = (a: number, b: number): boolean => partitions.some((p) => a <= p.toMs && b >= p.fromMs);
+  const inPartition = (cur: Overlap): boolean => partitions.some((p) => p.org === cur.org && cur.requesters.includes(p.board)
+    && cur.fromMs <= p.toMs && cur.toMs >= p.fromMs);
   for (const e of events) {
     const s = open.get(e.org) ?? new Map<string, DeliverLogEvent>();
     open.set(e.org, s);
@@ -386,7 +429,7 @@ export function deliverOverlaps(
         }
       } else if (cur !== undefined) {
         cur.toMs = e.time;
-        cur.duringPartition = inPartition(cur.fromMs, cur.toMs);
+        cur.duringPartition = inPartition(cur);
         out.push(cur);
         current.delete(org);
       }
@@ -395,7 +438,7 @@ export function deliverOverlaps(
   const lastMs = events.at(-1)?.time ?? 0;
   for (const cur of current.values()) {
     cur.toMs = lastMs;
-    cur.duringPartition = inPartition(cur.fromMs, cur.toMs);
+    cur.duringPartition = inPartition(cur);
     out.push(cur);
   }
   return out;
