@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const post = (m: FromBoard): void => port.postMessage(m);
   const board = loadBoard(d.netDir, d.boardId);
   const genesis = loadGenesis(d.netDir, d.channel);
-  const link = new MqttClientLink({ endpoint: { url: d.brokerUrl }, clientId: d.boardId });
+  const link = new MqttClientLink({ endpoint: { url: d.brokerUrl }, clientId: d.boardId, lendPayloads: true }); // as a board's orderer link
   const ledger = openLedger(ledgerPath(join(d.dataDir, d.boardId), d.channel), { channel: d.channel });
   let node: GossipNode | null = null;
   const peer = new Peer({

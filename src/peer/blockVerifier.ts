@@ -116,7 +116,9 @@ export class BlockVerifier {
         if (segBad >= 0) { bad = segBad; r.reason = 'signature'; r.detail = `block ${blockNumber(blocks[segBad]!)} signature does not verify`; break; }
         let next: ChannelState;
         try {
-          next = new ChannelState(configFromBlock(b));
+          // From a copy: the decoded config keeps views into the bytes it came from, and a delivered
+          // block's bytes are reused once it is committed (the ingress ring). Config blocks are rare.
+          next = new ChannelState(configFromBlock(Uint8Array.prototype.slice.call(b)));
         } catch (err) {
           bad = i; r.reason = 'config'; r.detail = `block ${n}: ${(err as Error).message}`; break;
         }

@@ -8,7 +8,6 @@ import { MessageType, type Signer, signEnvelope } from '../protocol/envelope.js'
 import {
   type DeliverResponse, decodeDeliverResponse, encodeAckFrame, encodeCancelFrame, encodeSeekFrame,
 } from '../protocol/frames.js';
-import { blockNumber } from '../protocol/block.js';
 import { MAX_BLOCK_NUMBER, SeekBehavior, seekInfoToWire, seekSpecified } from '../protocol/seek.js';
 import { Status, type StatusCode, statusName } from '../protocol/status.js';
 import type { ClientLink, LinkState } from '../transport/link.js';
@@ -60,11 +59,8 @@ export interface DeliverClientOptions {
   log: Logger;
   limits: DeliverClientLimits;
   events?: DeliverClientEvents;
-  /**
-   * The ledger height: a response's bytes are reused once its blocks are below it. Without it the
-   * responses are copied into buffers of their own and left to the GC.
-   */
-  committedHeight?: () => number;
+  /** The ledger height: a response's place in the ingress ring is reused once its blocks are below it. */
+  committedHeight: () => number;
 }
 
 type StreamEnd =
@@ -108,7 +104,7 @@ export class DeliverClient {
   constructor(private readonly o: DeliverClientOptions) {
     if (o.links.length === 0) throw new Error('a deliver client needs at least one orderer endpoint');
     this.onLinkState = o.links.map((l) => (s: LinkState): void => this.handleLinkState(l, s));
-    this.ingress = new IngressRing(o.committedHeight === undefined ? 0 : (o.limits.ingressRingBytes ?? 0));
+    this.ingress = new IngressRing(o.limits.ingressRingBytes ?? 0);
   }
 
   /** Responses that did not fit the ingress ring and were copied into buffers of their own. */
@@ -122,13 +118,17 @@ export class DeliverClient {
   }
 
   private releaseIngress(): void {
-    if (this.o.committedHeight !== undefined) this.ingress.release(this.o.committedHeight());
+    this.ingress.release(this.o.committedHeight());
   }
 
-  /** The client lets go of a response: its region is reused once the blocks taken from it are committed. */
+  /**
+   * The client lets go of a response: its region is reused once every block the sink may hold from it is
+   * committed. The sink's tip bounds them all, also when an offer was rejected after buffering the blocks
+   * before the bad one (those are not counted in `taken`).
+   */
   private letGo(p: PendingResponse): void {
     if (p.region === null) return;
-    p.region.lastTaken = p.taken > 0 ? blockNumber(p.blocks[p.taken - 1]!) : -1;
+    p.region.lastTaken = this.o.sink.nextNumber() - 1;
     p.region.held = false;
   }
 

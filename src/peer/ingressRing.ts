@@ -7,7 +7,7 @@
 
 /** One response's bytes in the ring. */
 export class IngressRegion {
-  /** Number of the last block taken from the response (buffered or already had); -1 while none. */
+  /** Highest block number the sink may hold from the response (its tip when the client let go); -1 while none. */
   lastTaken = -1;
   /** While the deliver client holds the response (some of its blocks not offered yet). */
   held = true;

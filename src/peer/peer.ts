@@ -75,7 +75,10 @@ export interface PeerEvents {
   committed: [height: number];
   rejected: [reason: string, detail: string];
   stopped: [reason: string];
-  /** Blocks newly verified and buffered (not yet committed), with where they came from; for gossip. */
+  /**
+   * Blocks newly verified and buffered (not yet committed), with where they came from; for gossip. The
+   * bytes may be reused once the block is committed (the deliver client's ingress ring): copy to keep.
+   */
   accepted: [blocks: Uint8Array[], source: BlockSource];
 }
 

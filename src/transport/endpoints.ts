@@ -23,6 +23,11 @@ export interface ClientLinkOptions {
   onError?: (endpoint: string, error: Error) => void;
   /** Tests open serial endpoints on mock ports. */
   serialPortFactory?: PortFactory;
+  /**
+   * MQTT links hand messages on in buffers they reuse (no ArrayBuffer per message): for a link whose
+   * listeners copy what they keep within the message event, as the deliver client does. Default false.
+   */
+  lendPayloads?: boolean;
 }
 
 /** Throws EndpointError for anything that is not one of the three forms (before any port or socket is opened). */
@@ -43,9 +48,7 @@ export function createClientLink(endpoint: string, o: ClientLinkOptions): Client
   if (/^mqtts?:\/\//.test(endpoint)) {
     return new MqttClientLink({
       endpoint: o.mqttEndpoint?.(endpoint) ?? { url: endpoint }, clientId: o.clientId, onError: (error) => o.onError?.(endpoint, error),
-      // The orderer link's one listener is the deliver client, which copies each response into its
-      // ingress ring within the message event: the link may lend its buffer (no ArrayBuffer per message).
-      lendPayloads: true,
+      lendPayloads: o.lendPayloads === true,
     });
   }
   throw new EndpointError(`orderer endpoint '${endpoint}': expected ${ENDPOINT_FORMS}`);

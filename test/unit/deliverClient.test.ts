@@ -73,6 +73,8 @@ function harness(o: { endpoints?: number; next?: number; limits?: Partial<Delive
   const gaveUp: string[] = [];
   const client = new DeliverClient({
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock, log: silentLogger(), limits: { ...LIMITS, ...o.limits },
+    // The fake sink commits as it takes.
+    committedHeight: () => sink.next,
     events: { state: (s) => states.push(s), status: (s) => statuses.push(s), gaveUp: (r) => gaveUp.push(r) },
   });
   running.push(client);
@@ -478,4 +480,46 @@ test('responses are copied before use, so a link may reuse its buffers; the ring
   assert.deepEqual(kept[4], numberedBlock(16, 100));
   assert.equal(kept.length, 20);
   assert.deepEqual(acks(link, s.session), [1, 2, 3, 4, 5]);
+});
+
+test('blocks buffered by an offer that then rejects a later block keep their ring space until committed', async () => {
+  const links = [new FakeClientLink('orderer0')];
+  const link = links[0]!;
+  const kept: Uint8Array[] = [];
+  let committed = 0;
+  // Takes blocks 0 and 1 of the first response, then finds block 2 bad: buffered, yet not counted as taken.
+  let rejectAt = 2;
+  const sink: BlockSink = {
+    nextNumber: () => committed + kept.length,
+    offer: (blocks, from) => {
+      for (let i = from; i < blocks.length; i++) {
+        if (committed + kept.length === rejectAt) { rejectAt = -1; return -1; }
+        kept.push(blocks[i]!);
+      }
+      return blocks.length - from;
+    },
+  };
+  const clock = new ManualClock();
+  const client = new DeliverClient({
+    channel: CHANNEL, links, signer: tc.boardSigner, sink, clock, log: silentLogger(),
+    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed,
+  });
+  running.push(client);
+  client.start();
+  const first = await nthSeek(link, 1);
+  const lend = (session: string, seq: number, from: number): void => {
+    const msg = encodeDeliverBlocks(session, seq, Array.from({ length: 4 }, (_, i) => numberedBlock(from + i, 100)));
+    link.receive(CHANNEL, msg);
+    msg.fill(0xee);
+  };
+  lend(first.session, 1, 0);
+  assert.equal(kept.length, 2, 'blocks 0 and 1 buffered before the rejection');
+  await clock.advance(LIMITS.retryBaseDelayMs);
+  const second = await nthSeek(link, 2);
+  assert.deepEqual(second.seek.start, { type: SeekType.SPECIFIED, number: 2 });
+  // Nothing committed yet: the new session's response must not land on blocks 0 and 1.
+  lend(second.session, 1, 2);
+  assert.deepEqual(kept[0], numberedBlock(0, 100), 'block 0 intact');
+  assert.deepEqual(kept[1], numberedBlock(1, 100), 'block 1 intact');
+  assert.equal(kept.length, 6);
 });

@@ -87,8 +87,10 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   const genesis = o.channel === undefined ? board.genesis : loadGenesis(o.network, channel);
   const endpoints = o.orderer ?? (o.mqtt !== undefined ? [o.mqtt] : board.config.orderers);
   if (endpoints.length === 0) throw new Error('no orderer endpoint: give --orderer or --mqtt, or list them in board.json');
+  // The orderer links' one listener is the peer's deliver client, which copies each response into its
+  // ingress ring within the message event: they may lend their buffers.
   const links: ClientLink[] = endpoints.map((endpoint) => createClientLink(endpoint, {
-    clientId: o.board, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
+    clientId: o.board, lendPayloads: true, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
   }));
   const metrics = createMetrics('peer');
   const ledger = openLedger(ledgerPath(o.data, channel), { channel });

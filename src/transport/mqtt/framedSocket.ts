@@ -13,6 +13,12 @@ import { Duplex, type Writable } from 'node:stream';
 /** MQTT fixed header: one type byte and at most four bytes of remaining length. */
 const MAX_FIXED_HEADER_BYTES = 5;
 const REMAINING_LENGTH_MAX_BYTES = 4;
+/**
+ * What a PUBLISH carries besides its payload, at most: fixed header, topic (≤ 65,535 bytes and its length),
+ * packet id, MQTT 5 properties. A packet longer than the payload limit plus this is refused from its header,
+ * before anything is allocated for it.
+ */
+export const MQTT_PACKET_OVERHEAD_MAX_BYTES = 128 * 1024;
 
 export interface FramedSocketOptions {
   host: string;
@@ -21,13 +27,11 @@ export interface FramedSocketOptions {
   readBufferBytes: number;
   /** Ring in which packets are assembled; a packet that does not fit its free space gets a buffer of its own. */
   ringBytes: number;
-}
-
-/** What the framing did, for tests and debugging. */
-export interface FramedSocketCounters {
-  packets: number;
-  /** Packets that did not fit the ring's free space and got a buffer of their own. */
-  outsideRing: number;
+  /**
+   * Largest packet accepted. The length comes from the broker's header: without a bound, five bytes would
+   * make the board allocate 256 MiB for a packet that never comes.
+   */
+  maxPacketBytes: number;
 }
 
 /**
@@ -35,8 +39,8 @@ export interface FramedSocketCounters {
  * building the stream): the readable side itself never pushes.
  */
 export class FramedMqttSocket extends Duplex {
-  readonly counters: FramedSocketCounters = { packets: 0, outsideRing: 0 };
   private readonly tcp: net.Socket;
+  private readonly maxPacketBytes: number;
   private readonly ring: Buffer;
   private sink: Writable | null = null;
   private readonly header = Buffer.alloc(MAX_FIXED_HEADER_BYTES);
@@ -52,6 +56,7 @@ export class FramedMqttSocket extends Duplex {
   constructor(o: FramedSocketOptions) {
     super({ allowHalfOpen: false });
     this.ring = Buffer.allocUnsafe(o.ringBytes);
+    this.maxPacketBytes = o.maxPacketBytes;
     this.tcp = net.createConnection({
       host: o.host,
       port: o.port,
@@ -68,11 +73,6 @@ export class FramedMqttSocket extends Duplex {
     this.sink = destination as unknown as Writable;
     this.sink.on('drain', this.resumeReading);
     return destination;
-  }
-
-  setNoDelay(noDelay: boolean): this {
-    this.tcp.setNoDelay(noDelay);
-    return this;
   }
 
   override _read(): void {
@@ -117,6 +117,10 @@ export class FramedMqttSocket extends Duplex {
         let remaining = 0;
         for (let k = this.headerFill - 1; k >= 1; k--) remaining = remaining * 128 + (this.header[k]! & 0x7f);
         const total = this.headerFill + remaining;
+        if (total > this.maxPacketBytes) {
+          this.destroy(new Error(`MQTT packet of ${total} bytes exceeds the limit of ${this.maxPacketBytes} bytes`));
+          return false;
+        }
         this.packet = this.allocate(total);
         this.header.copy(this.packet, 0, 0, this.headerFill);
         this.packetFill = this.headerFill;
@@ -135,7 +139,6 @@ export class FramedMqttSocket extends Duplex {
   private deliver(): void {
     const p = this.packet!;
     this.packet = null;
-    this.counters.packets++;
     if (this.sink === null) {
       this.destroy(new Error('MQTT stream read before it was piped'));
       return;
@@ -159,10 +162,7 @@ export class FramedMqttSocket extends Duplex {
       at = this.writePos;
     }
     starts.push(at);
-    if (at < 0) {
-      this.counters.outsideRing++;
-      return Buffer.allocUnsafe(size);
-    }
+    if (at < 0) return Buffer.allocUnsafe(size);
     this.writePos = at + size;
     return this.ring.subarray(at, at + size);
   }

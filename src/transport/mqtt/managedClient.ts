@@ -6,7 +6,7 @@ import { connect, ErrorWithReasonCode, MqttClient, type ISubscriptionGrant } fro
 import { mqttDefaults } from '../../config/constants.js';
 import type { LinkState } from '../link.js';
 import { toClientOptions, validateEndpoint, type MqttEndpoint } from './endpoint.js';
-import { FramedMqttSocket } from './framedSocket.js';
+import { FramedMqttSocket, MQTT_PACKET_OVERHEAD_MAX_BYTES } from './framedSocket.js';
 
 /** Granted QoS value a broker uses in SUBACK to refuse a subscription. */
 const subscriptionRefusedQos = 128;
@@ -159,6 +159,7 @@ export class ManagedMqttClient {
       ? new MqttClient(() => new FramedMqttSocket({
         host: clientOptions.host!, port: clientOptions.port!,
         readBufferBytes: mqttDefaults.lentReadBufferBytes, ringBytes: this.options.lentPacketRingBytes ?? mqttDefaults.lentPacketRingBytes,
+        maxPacketBytes: this.options.maxMessageBytes + MQTT_PACKET_OVERHEAD_MAX_BYTES,
       }), clientOptions)
       : connect(clientOptions);
     this.client = client;
