@@ -486,7 +486,7 @@ test('blocks buffered by an offer that then rejects a later block keep their rin
   const links = [new FakeClientLink('orderer0')];
   const link = links[0]!;
   const kept: Uint8Array[] = [];
-  let committed = 0;
+  const committed = 0;
   // Takes blocks 0 and 1 of the first response, then finds block 2 bad: buffered, yet not counted as taken.
   let rejectAt = 2;
   const sink: BlockSink = {
@@ -517,7 +517,7 @@ test('blocks buffered by an offer that then rejects a later block keep their rin
   await clock.advance(LIMITS.retryBaseDelayMs);
   const second = await nthSeek(link, 2);
   assert.deepEqual(second.seek.start, { type: SeekType.SPECIFIED, number: 2 });
-  // Nothing committed yet: the new session's response must not land on blocks 0 and 1.
+  // Nothing committed (committed stays 0): the new session's response must not land on blocks 0 and 1.
   lend(second.session, 1, 2);
   assert.deepEqual(kept[0], numberedBlock(0, 100), 'block 0 intact');
   assert.deepEqual(kept[1], numberedBlock(1, 100), 'block 1 intact');
