@@ -68,6 +68,8 @@ test('a range stream sends at most the window ahead of what the requester took, 
       next += m.blocks.length;
       client.progress(next);
       toServerNow(0);
+      // Every acknowledgement buys credit for what was taken, never more: the window holds throughout.
+      assert.ok(toClient.length <= limits.catchUpWindowMessages, `${toClient.length} messages in flight, window ${limits.catchUpWindowMessages}`);
     }
     assert.equal(next, BLOCKS);
     assert.equal(client.state.kind, 'idle', 'the stream finished');
@@ -95,6 +97,32 @@ test('a requester that takes nothing gets nothing more than the window; a silent
     // The stalled source cools down: with no other source, no stream starts.
     assert.equal(client.maybeStart(0, [{ id: 'source', height: BLOCKS }], limits.catchUpStallTimeoutMs + 2), false);
     assert.equal(client.maybeStart(0, [{ id: 'source', height: BLOCKS }, { id: 'other', height: BLOCKS }], limits.catchUpStallTimeoutMs + 2), true);
+    const s = client.state as { kind: string; source?: string };
+    assert.deepEqual([s.kind, s.source], ['streaming', 'other']);
+  });
+});
+
+test('a lying source (a block of its stream fails verification) is left: its session is cancelled, it cools down, another source is asked', async () => {
+  await withLedger((ledger) => {
+    const { server, client, toClient, toServerNow } = rig(ledger);
+    assert.equal(client.maybeStart(0, [{ id: 'source', height: BLOCKS }], 0), true);
+    toServerNow(0);
+    const m = toClient.shift()!;
+    assert.ok(m.type === GossipType.BLOCKS && m.range !== undefined);
+    assert.ok(client.received('source', m.range, blockNumber(m.blocks[m.blocks.length - 1]!), 1));
+    assert.equal(server.openSessions, 1);
+    // The node verifies the stream's blocks and reports the sender of one that failed (gossipNode.ts).
+    client.misbehaved('source', 1);
+    assert.equal(client.state.kind, 'idle', 'the stream from the liar stops');
+    toServerNow(1);
+    assert.equal(server.openSessions, 0, 'the cancel ends the served session');
+    // What it had in flight is not taken any more.
+    const late = toClient.shift();
+    assert.ok(late !== undefined && late.type === GossipType.BLOCKS && late.range !== undefined);
+    assert.equal(client.received('source', late.range, blockNumber(late.blocks[late.blocks.length - 1]!), 2), false);
+    // Cooling down: alone it is not asked again, beside another holder the other one is.
+    assert.equal(client.maybeStart(0, [{ id: 'source', height: BLOCKS }], 2), false);
+    assert.equal(client.maybeStart(0, [{ id: 'source', height: BLOCKS }, { id: 'other', height: BLOCKS }], 2), true);
     const s = client.state as { kind: string; source?: string };
     assert.deepEqual([s.kind, s.source], ['streaming', 'other']);
   });
