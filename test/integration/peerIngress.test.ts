@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deliverDefaults } from '../../src/config/constants.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { verifyChain } from '../../src/ledger/verifyChain.js';
@@ -24,8 +25,12 @@ import { waitForHeight } from '../helpers/inProcessNetwork.js';
 
 /** About 25 Deliver responses of 256 KiB. */
 const BLOCKS = 6_000;
+/** The orderer's response size (the default) and the peer's ingress ring: room for RING_SLOTS responses. */
+const RESPONSE_BYTES = deliverDefaults.maxResponseBytes;
+const INGRESS_RING_BYTES = 640 * 1024;
+const RING_SLOTS = Math.floor(INGRESS_RING_BYTES / RESPONSE_BYTES);
 
-test('a peer on a lending link with a small ingress ring commits every block intact', { timeout: 120_000 }, async () => {
+test('a peer on a lending link with a small ingress ring commits every block intact', { timeout: 120_000 }, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'edgepeer-ingress-'));
   const broker = await startEmbeddedBroker();
   let orderer: Orderer | null = null;
@@ -50,7 +55,7 @@ test('a peer on a lending link with a small ingress ring commits every block int
       boardId: board.config.id, ledger, genesis: board.genesis, signer: board.signer, links: [link], log: silentLogger(),
       // Two and a half responses of ring against a window of 16, and a payload buffer smaller than one
       // response: every response is taken in parts over several commits, held in the ring meanwhile.
-      limits: { payloadBufferSlots: 100, deliver: { ingressRingBytes: 640 * 1024 } },
+      limits: { payloadBufferSlots: 100, deliver: { ingressRingBytes: INGRESS_RING_BYTES } },
     });
     peer.start();
     await waitForHeight(peer, chain.height, 100_000);
@@ -60,6 +65,17 @@ test('a peer on a lending link with a small ingress ring commits every block int
     assert.equal(status.lastHash, toHex(orderer.chain(chain.channel).ledger.lastHash()));
     const verdict = verifyChain(ledger);
     assert.ok(verdict.ok, verdict.ok ? '' : `block ${verdict.badBlock}: ${verdict.reason}`);
+    // The ring was used: responses were copied into it, and only a small minority got a buffer of their
+    // own. A response misses the ring only when the responses still held leave no room for it; the peer
+    // holds the one it is taking in parts (and commits each within the turn it arrives in), so with room
+    // for RING_SLOTS (2) responses nearly every one fits. The bound allows one in RING_SLOTS + 1 to miss:
+    // a ring never used, or one that a response never fits, fails it.
+    const { inRing, outsideRing } = peer.ingress;
+    const responses = inRing + outsideRing;
+    t.diagnostic(`responses in the ingress ring ${inRing}, outside it ${outsideRing} (ring room for ${RING_SLOTS})`);
+    assert.ok(RING_SLOTS >= 2, 'the ring holds two responses');
+    assert.ok(inRing > 0, 'responses were copied into the ingress ring');
+    assert.ok(outsideRing <= responses / (RING_SLOTS + 1), `${outsideRing} of ${responses} responses did not fit the ring`);
   } finally {
     await peer?.stop();
     await link?.close();
