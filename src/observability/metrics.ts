@@ -114,12 +114,22 @@ export function createGossipMetrics(registry: Registry): GossipMetricsSink {
   // One series per org: the label set of the leader shown now, so that a change removes the old one
   // (a stale series with value 1 would say two members lead).
   const shownLeader = new Map<string, string>();
+  // Called for every gossip message: the children are bound once per (direction, kind), not looked up by
+  // a label object each time.
+  type MessageCounters = { messages: { inc(n?: number): void }; bytes: { inc(n?: number): void } };
+  const perMessage = { in: new Map<GossipMessageKind, MessageCounters>(), out: new Map<GossipMessageKind, MessageCounters>() };
+  const bind = (direction: 'in' | 'out', kind: GossipMessageKind): MessageCounters => {
+    const c = { messages: messages.labels(direction, kind), bytes: bytes.labels(direction, kind) };
+    perMessage[direction].set(kind, c);
+    return c;
+  };
   return {
     blocksReceived: (origin: GossipBlockOrigin, count: number) => { if (count > 0) blocksReceived.inc({ origin }, count); },
     duplicates: (count: number) => { if (count > 0) duplicates.inc(count); },
     message: (direction: 'in' | 'out', kind: GossipMessageKind, size: number) => {
-      messages.inc({ direction, kind });
-      if (size > 0) bytes.inc({ direction, kind }, size);
+      const c = perMessage[direction].get(kind) ?? bind(direction, kind);
+      c.messages.inc();
+      if (size > 0) c.bytes.inc(size);
     },
     leader: (org: string, id: string | null) => {
       const before = shownLeader.get(org);
