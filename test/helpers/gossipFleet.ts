@@ -1,18 +1,26 @@
 // A gossip fleet of real processes for the fleet tests: `edgepeer init --gossip`, the orderer (embedded
 // Aedes) with its Deliver log read line by line, and `edgepeer peer` board processes with short gossip
 // limits written into their board.json. Everything starts through the TestRig, which stops it.
+import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gossipDefaults } from '../../src/config/constants.js';
 import type { NetworkSummary } from '../../src/network/createNetwork.js';
+import type { BlockSources } from '../../src/peer/statusReport.js';
 import {
-  type CliProcess, type StatusFields, type TestRig, freePort, heightOf, lastStatus, readMetric, runCliJson, waitForStatus,
+  type CliProcess, POLL_INTERVAL_MS, type StatusFields, type TestRig, freePort, heightOf, lastStatus, ledgerInfo, ledgerVerify,
+  pollUntil, readMetric, runCliJson, waitForStatus,
 } from './processes.js';
+
+// Shared with the in-process tests; re-exported for the fleet tests that took it from here.
+export { pollUntil };
 
 /** Status lines every this often: takeover times are read from them. */
 export const FLEET_STATUS_INTERVAL_MS = 100;
-/** How often a fleet-wide condition (statuses of several boards, the Deliver log) is re-checked. */
-export const FLEET_POLL_INTERVAL_MS = 50;
+/** How often a fleet-wide condition (statuses of several boards, the Deliver log) is re-checked (pollUntil's). */
+export const FLEET_POLL_INTERVAL_MS = POLL_INTERVAL_MS;
+/** A `submit` of a fleet test's load must be accepted within this long. */
+const SUBMIT_TIMEOUT_MS = 120_000;
 
 export type FleetLimits = Partial<Record<keyof typeof gossipDefaults, number>>;
 
@@ -168,6 +176,11 @@ export interface FleetBoard {
   metricsPort: number;
   /** The running process, or null while stopped. */
   proc: CliProcess | null;
+  /**
+   * Every JSON log record it wrote on stderr, all its process lives in order (read whole from each line,
+   * not from the process's kept stderr tail). `records.length` is a mark for logRecords' `since`.
+   */
+  records: Record<string, unknown>[];
 }
 
 export class GossipFleet {
@@ -223,7 +236,7 @@ export class GossipFleet {
     ], { logLevel: 'info', onStderrLine: fleet.deliverLog.ingest });
     fleet.orderer = proc;
     for (const [index, b] of net.boards.entries()) {
-      fleet.boards.set(b.id, { id: b.id, org: b.org, index, data: join(root, 'peers', b.id), endpoint: endpoint(index), metricsPort: await otherPort(), proc: null });
+      fleet.boards.set(b.id, { id: b.id, org: b.org, index, data: join(root, 'peers', b.id), endpoint: endpoint(index), metricsPort: await otherPort(), proc: null, records: [] });
     }
     return fleet;
   }
@@ -267,15 +280,40 @@ export class GossipFleet {
   startBoard(id: string, opts: { prefix?: readonly string[]; args?: readonly string[]; onStderrLine?: (line: string) => void } = {}): CliProcess {
     const b = this.board(id);
     if (b.proc !== null) throw new Error(`board ${id} is already running`);
+    const more = opts.onStderrLine;
     b.proc = this.rig.spawn([
       'peer', '--network', this.net.dir, '--board', id, '--data', b.data, '--mqtt', this.mqtt,
       '--status-interval-ms', String(FLEET_STATUS_INTERVAL_MS), '--metrics-port', String(b.metricsPort), ...(opts.args ?? []),
     ], {
       name: `peer ${id}`,
       ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
-      ...(opts.onStderrLine !== undefined ? { onStderrLine: opts.onStderrLine } : {}),
+      onStderrLine: (line) => {
+        if (line.startsWith('{')) {
+          try {
+            b.records.push(JSON.parse(line) as Record<string, unknown>);
+          } catch {
+            // Not a log record.
+          }
+        }
+        more?.(line);
+      },
     });
     return b.proc;
+  }
+
+  /** The next log record's index for a board: pass as `since` to logRecords to count only what comes after. */
+  logMark(id: string): number {
+    return this.board(id).records.length;
+  }
+
+  /** A board's log records (pino JSON on stderr, warnings and up by default) whose message is `msg`, from record `since` on. */
+  logRecords(id: string, msg: string, since = 0): Record<string, unknown>[] {
+    return this.board(id).records.slice(since).filter((o) => o['msg'] === msg);
+  }
+
+  /** The 'gossip message dropped' warnings a board logged from record `since` on: sender and reason. */
+  gossipDrops(id: string, since = 0): { sender: string; reason: string }[] {
+    return this.logRecords(id, 'gossip message dropped', since).map((o) => ({ sender: String(o['sender']), reason: String(o['reason']) }));
   }
 
   startAll(except: readonly string[] = []): void {
@@ -298,12 +336,25 @@ export class GossipFleet {
     return h;
   }
 
-  /** `submit` of `count` transactions; resolves when all are accepted (not awaited at once: a background load). */
-  async submit(count: number, size = 64): Promise<void> {
-    const r = await runCliJson<{ accepted: number }>([
+  /**
+   * `submit` of `count` transactions through the rig (a test that fails before awaiting it still has it
+   * killed); resolves when all are accepted. Often not awaited at once (a background load): the promise
+   * is marked handled where it is made, so a failure while the test is elsewhere is not an unhandled
+   * rejection, and it still rejects for whoever awaits it.
+   */
+  submit(count: number, size = 64): Promise<void> {
+    const p = this.rig.spawn([
       'submit', '--network', this.net.dir, '--mqtt', this.mqtt, '--count', String(count), '--size', String(size), '--json',
-    ], { name: `submit ${count}`, timeoutMs: 120_000 });
-    if (r.accepted !== count) throw new Error(`the orderer accepted ${r.accepted} of ${count} transactions`);
+    ], { name: `submit ${count}` });
+    const done = (async (): Promise<void> => {
+      await p.succeeded(SUBMIT_TIMEOUT_MS);
+      const last = p.lines.at(-1);
+      if (last === undefined) throw new Error(`submit ${count}: no output\n${p.describe()}`);
+      const r = JSON.parse(last) as { accepted: number };
+      if (r.accepted !== count) throw new Error(`the orderer accepted ${r.accepted} of ${count} transactions`);
+    })();
+    done.catch(() => undefined);
+    return done;
   }
 
   /** Latest status of every running board (null: none printed yet). */
@@ -332,6 +383,20 @@ export class GossipFleet {
   describe(): string {
     return [...this.running().map((b) => b.proc!.describe()), `orderer Deliver log:\n${this.deliverLog.describe()}`].join('\n');
   }
+
+  /**
+   * Asserts that the orderer is at `height` and that every board of `ids` has a ledger that verifies
+   * block by block (`ledger verify`, read-only: a running board's too) and ends on the orderer's last block.
+   */
+  async assertConverged(ids: readonly string[], height: number): Promise<void> {
+    const orderer = await ledgerInfo(this.ordererData);
+    assert.equal(orderer.height, height, 'the orderer is at the height the boards are checked against');
+    const verified = await Promise.all(ids.map((id) => ledgerVerify(this.board(id).data)));
+    for (const [i, v] of verified.entries()) {
+      assert.deepEqual(v, { ok: true, channel: this.net.channel, height, lastHash: orderer.lastHash },
+        `${ids[i]}'s ledger verifies and ends on the orderer's last block`);
+    }
+  }
 }
 
 /**
@@ -351,42 +416,11 @@ export function untilSettled(fleet: GossipFleet, log: DeliverLog, timeoutMs: num
   }, 'one leader per org, streaming alone', timeoutMs, () => fleet.describe());
 }
 
-/** Re-checks `check` every FLEET_POLL_INTERVAL_MS until it returns a value other than null. */
-export async function pollUntil<T>(check: () => T | null | Promise<T | null>, what: string, timeoutMs: number, explain?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms awaiting ${what}${explain === undefined ? '' : `\n${explain()}`}`);
-    await new Promise((r) => setTimeout(r, FLEET_POLL_INTERVAL_MS));
-  }
-}
-
-/** A board's blocks by origin from its metrics (edgepeer_gossip_blocks_received_total{origin}). */
-export async function blocksByOrigin(b: FleetBoard): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const origin of ['orderer', 'push', 'pull', 'catchup']) {
+/** A board's blocks by origin from its metrics (edgepeer_gossip_blocks_received_total{origin}; its current process life). */
+export async function blocksByOrigin(b: FleetBoard): Promise<BlockSources> {
+  const out: BlockSources = { orderer: 0, push: 0, pull: 0, catchup: 0 };
+  for (const origin of Object.keys(out) as (keyof BlockSources)[]) {
     out[origin] = (await readMetric(b.metricsPort, 'edgepeer_gossip_blocks_received_total', { origin })) ?? 0;
   }
   return out;
-}
-
-/** A board's log records (pino JSON on stderr, warnings and up by default) whose message is `msg`. */
-export function logRecords(p: CliProcess, msg: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of p.stderrLines) {
-    if (!line.includes(msg)) continue;
-    try {
-      const o = JSON.parse(line) as Record<string, unknown>;
-      if (o['msg'] === msg) out.push(o);
-    } catch {
-      // Not a log line.
-    }
-  }
-  return out;
-}
-
-/** The 'gossip message dropped' warnings a board logged: sender and reason. */
-export function gossipDrops(p: CliProcess): { sender: string; reason: string }[] {
-  return logRecords(p, 'gossip message dropped').map((o) => ({ sender: String(o['sender']), reason: String(o['reason']) }));
 }

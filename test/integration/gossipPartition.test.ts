@@ -6,9 +6,9 @@
 // where namespaces cannot be made (not root, no iproute2).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { GossipFleet, logRecords, pollUntil } from '../helpers/gossipFleet.js';
+import { GossipFleet, untilSettled } from '../helpers/gossipFleet.js';
 import { createNetns } from '../helpers/netns.js';
-import { TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, ledgerVerify, waitForStatus } from '../helpers/processes.js';
+import { TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, pollUntil, waitForStatus } from '../helpers/processes.js';
 import { parseBlockSources } from '../../src/peer/statusReport.js';
 
 const ORGS = 2;
@@ -46,19 +46,23 @@ test('gossip fleet: a board cut off from the others (its namespace link down) re
   });
   fleet.startAll([isolated]);
   const x = fleet.startBoard(isolated, { prefix: ns.prefix });
-  const leaders = await pollUntil(() => fleet.leaders(), 'one leader per org', SETTLE_TIMEOUT_MS, () => fleet.describe());
+  const log = fleet.deliverLog;
+  const leaders = await untilSettled(fleet, log, SETTLE_TIMEOUT_MS);
   assert.notEqual(leaders.get('org1'), isolated);
   await fleet.submit(WARM_UP_TX);
   const warm = await fleet.ordererHeight();
   await fleet.allAt(warm, SYNC_TIMEOUT_MS);
   const hostBoards = fleet.running().filter((b) => b.id !== isolated);
 
+  // Log records are counted from the cut: a 'member dead' from the start-up does not count.
+  const logMarks = new Map(fleet.ids().map((id) => [id, fleet.logMark(id)]));
+  const deadSinceCut = (id: string): string[] => fleet.logRecords(id, 'gossip member dead', logMarks.get(id)).map((r) => String(r['member']));
   await ns.cut();
   // Cut off as far as gossip is concerned: every host board declares it dead, and it them.
-  await pollUntil(() => (hostBoards.every((b) => logRecords(b.proc!, 'gossip member dead').some((r) => String(r['member']).endsWith(`/${isolated}`)))
-    && logRecords(x, 'gossip member dead').length >= hostBoards.length ? true : null),
+  await pollUntil(() => (hostBoards.every((b) => deadSinceCut(b.id).some((m) => m.endsWith(`/${isolated}`)))
+    && hostBoards.every((b) => deadSinceCut(isolated).some((m) => m.endsWith(`/${b.id}`))) ? true : null),
   `the host boards and ${isolated} to see each other dead`, SYNC_TIMEOUT_MS, () => fleet.describe());
-  const mark = fleet.deliverLog.mark;
+  const mark = log.mark;
   await fleet.submit(CUT_OFF_TX);
   const cutHeight = await fleet.ordererHeight();
   await fleet.allAt(cutHeight, SYNC_TIMEOUT_MS, hostBoards.map((b) => b.id));
@@ -74,29 +78,30 @@ test('gossip fleet: a board cut off from the others (its namespace link down) re
   assert.equal(converged['hash'], orderer.lastHash.slice(0, 16));
   // Where the missed blocks came from: the status line's counts now, less those before the restore.
   const [was, now] = [parseBlockSources(behind['from'] ?? ''), parseBlockSources(converged['from'] ?? '')];
-  const from = was === null || now === null ? null
-    : Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - was[k as keyof typeof was]]));
-  const ownStreams = fleet.deliverLog.opened(isolated, mark);
-  t.diagnostic(`${isolated} converged ${tookMs} ms after the restore, ${cutHeight - warm} blocks behind; those blocks by origin `
+  assert.ok(was !== null && now !== null, `${isolated}'s status lines carry from=: ${behind['from']}, ${converged['from']}`);
+  const from = { orderer: now.orderer - was.orderer, push: now.push - was.push, pull: now.pull - was.pull, catchup: now.catchup - was.catchup };
+  const missed = cutHeight - warm;
+  const ownStreams = log.opened(isolated, mark);
+  t.diagnostic(`${isolated} converged ${tookMs} ms after the restore, ${missed} blocks behind; those blocks by origin `
     + `${JSON.stringify(from)}; Deliver streams it opened since the cut: ${ownStreams.length}`);
+  // How it repaired the gap, either way true to the orderer's log. In its island the board led its org
+  // alone (each partition keeps a leader), so when the link came back it may have streamed from the
+  // orderer itself before gossip told it who leads; otherwise its neighbours repaired all of it, by a
+  // catch-up stream (the gap is well over catchUpMinGapBlocks).
+  assert.equal(from.orderer + from.push + from.pull + from.catchup, missed, `every block it missed counted once by origin: ${JSON.stringify(from)}`);
+  if (ownStreams.length === 0) {
+    assert.equal(from.orderer, 0, 'no Deliver stream of its own in the log, no block from the orderer');
+    assert.ok(from.catchup > 0, `with no stream of its own, a neighbour's catch-up stream repaired the gap: ${JSON.stringify(from)}`);
+  } else {
+    t.diagnostic(`${isolated} streamed from the orderer after the rejoin (${from.orderer} blocks), before it learnt who leads`);
+  }
 
-  // Back as a member: one leader per org again (the rejoined board follows), and new blocks reach it.
-  const after2 = await pollUntil(() => fleet.leaders(), 'one leader per org after the rejoin', SYNC_TIMEOUT_MS, () => fleet.describe());
+  // Back as a member: one leader per org again (the rejoined board follows) and, once it knows, it stops
+  // any stream of its own: each org is down to its one leader's stream. New blocks reach it.
+  const after2 = await untilSettled(fleet, log, SYNC_TIMEOUT_MS);
   assert.deepEqual(after2, leaders, 'the leaders from before the cut lead again');
-  // In its island the board led its org alone (each partition keeps a leader), and may have streamed from
-  // the orderer as soon as the link came back, before gossip told it who leads: once it knows, it stops,
-  // and each org is down to its one leader's stream.
-  const log = fleet.deliverLog;
-  await pollUntil(() => {
-    const open = log.openAt(log.mark);
-    return [...leaders].every(([org, id]) => {
-      const streams = [...(open.get(org)?.values() ?? [])];
-      return streams.length === 1 && streams[0] === id;
-    }) ? true : null;
-  }, 'one Deliver stream per org, its leader\'s', SYNC_TIMEOUT_MS, () => log.describe(mark));
   await fleet.submit(AFTER_TX);
   const height = await fleet.ordererHeight();
   await fleet.allAt(height, SYNC_TIMEOUT_MS);
-  const final = await ledgerInfo(fleet.ordererData);
-  assert.deepEqual(await ledgerVerify(fleet.board(isolated).data), { ok: true, channel: fleet.net.channel, height, lastHash: final.lastHash });
+  await fleet.assertConverged(fleet.ids(), height);
 });
