@@ -74,6 +74,10 @@ export type GossipElectionKind = 'dynamic' | 'static';
 
 export const GOSSIP_ELECTION_KINDS: readonly GossipElectionKind[] = ['dynamic', 'static'];
 
+export function isGossipElectionKind(v: unknown): v is GossipElectionKind {
+  return (GOSSIP_ELECTION_KINDS as readonly unknown[]).includes(v);
+}
+
 /** Where boards announce themselves on the LAN (board profile or board.json). */
 export interface GossipMulticastConfig {
   /** An administratively scoped IPv4 group, 239.0.0.0/8 (RFC 2365). */

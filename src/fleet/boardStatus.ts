@@ -1,7 +1,7 @@
 // Reads a board's `--status-json` lines back into StatusReports. A line that is not a complete report
 // (something else the board printed, a half-written line) is ignored rather than trusted.
 import { GOSSIP_BLOCK_ORIGINS } from '../gossip/seams.js';
-import type { BlockSources, LedLight, LedsReport, StatusReport } from '../peer/statusReport.js';
+import { type BlockSources, type LedLight, type LedsReport, type StatusReport, soloBlockSources } from '../peer/statusReport.js';
 import type { DeliverClientState } from '../peer/deliverClient.js';
 import type { BoardRole } from '../peer/role.js';
 import type { SyncState } from '../peer/syncTracker.js';
@@ -39,12 +39,17 @@ function parseLeds(v: unknown): LedsReport | null {
   return { link, sync, leader, error, height: height as boolean[] };
 }
 
-/** The `from` of a report: a count for every block origin, or null when it is not that shape. */
-function parseBlockSources(v: unknown): BlockSources | null {
+/** The `from` of a JSON report: a count for every block origin, or null when it is not that shape. */
+function blockSourcesFromJson(v: unknown): BlockSources | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const f = v as Fields;
-  if (!GOSSIP_BLOCK_ORIGINS.every((o) => isCount(f[o]))) return null;
-  return { orderer: f['orderer'] as number, push: f['push'] as number, pull: f['pull'] as number, catchup: f['catchup'] as number };
+  const out = soloBlockSources(0);
+  for (const o of GOSSIP_BLOCK_ORIGINS) {
+    const n = f[o];
+    if (!isCount(n)) return null;
+    out[o] = n;
+  }
+  return out;
 }
 
 export function parseStatusJson(line: string): StatusReport | null {
@@ -61,7 +66,7 @@ export function parseStatusJson(line: string): StatusReport | null {
   const { board, channel, height, lastHash, link, endpoint, deliver, committed, rejected, error, blocksPerSec, uptimeSec, sync, role } = f;
   if (!isOneOf(SYNC_STATES)(sync) || !isOneOf(ROLES)(role)) return null;
   // Where the blocks came from is part of the report, as the role is: the view shows both.
-  const from = parseBlockSources(f['from']);
+  const from = blockSourcesFromJson(f['from']);
   if (from === null) return null;
   if (!isText(board) || !isText(channel) || !isCount(height) || !isText(lastHash) || !isLinkState(link) || !isText(endpoint)
     || !isDeliverState(deliver) || !isCount(committed) || !isCount(rejected) || !(error === null || isText(error))

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  type BoardConfig, type BoardGossipConfig, GOSSIP_ELECTION_KINDS, type GossipElectionKind, type IdentityFiles, type LedPinOverrides,
+  type BoardConfig, type BoardGossipConfig, GOSSIP_ELECTION_KINDS, type IdentityFiles, isGossipElectionKind, type LedPinOverrides,
   type NetworkFile,
 } from '../config/network.js';
 import { type Certificate, decodeCertificate } from '../crypto/certificate.js';
@@ -214,10 +214,10 @@ function readGossip(shape: JsonShape, v: unknown): BoardGossipConfig {
   }
   const election = o['election'];
   if (election !== undefined) {
-    if (typeof election !== 'string' || !(GOSSIP_ELECTION_KINDS as readonly string[]).includes(election)) {
+    if (!isGossipElectionKind(election)) {
       shape.fail('gossip.election', `one of ${GOSSIP_ELECTION_KINDS.map((k) => `"${k}"`).join(', ')} (${JSON.stringify(election)} given)`);
     }
-    out.election = election as GossipElectionKind;
+    out.election = election;
   }
   const orgLeader = o['orgLeader'];
   if ((out.election ?? 'dynamic') === 'static') {

@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
+import { seededRandom } from '../../src/config/random.js';
 import { type PtyPair, SOCAT_MISSING, findSocat, startPtyPair } from '../../src/fleet/ptyPair.js';
+
+export { seededRandom } from '../../src/config/random.js';
 
 export type { PtyPair };
 
@@ -32,18 +35,6 @@ export async function ptyPair(dir: string, a: string, b: string): Promise<PtyPai
 /** Stops every pair still running (for an after() hook). */
 export async function stopAllPtyPairs(): Promise<void> {
   await Promise.all([...pairs].map((p) => p.stop()));
-}
-
-/** mulberry32: a small seeded PRNG, so a noisy run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface NoiseRates {

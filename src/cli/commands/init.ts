@@ -5,7 +5,7 @@ import {
 } from '../../network/createNetwork.js';
 import type { BatchConfig } from '../../protocol/channelConfig.js';
 import { defaultBatch } from '../../config/constants.js';
-import { GOSSIP_ELECTION_KINDS, type GossipElectionKind } from '../../config/network.js';
+import { GOSSIP_ELECTION_KINDS, type GossipElectionKind, isGossipElectionKind } from '../../config/network.js';
 import { collect, wholeNumber } from '../options.js';
 
 /** Exit code for a command line that cannot be carried out as written. */
@@ -47,10 +47,10 @@ function parseWholeNumber(value: string, flag: string): number {
 }
 
 function parseElection(value: string): GossipElectionKind {
-  if (!(GOSSIP_ELECTION_KINDS as readonly string[]).includes(value)) {
+  if (!isGossipElectionKind(value)) {
     throw new NetworkOptionsError(`--gossip-election: must be ${GOSSIP_ELECTION_KINDS.join(' or ')}, got '${value}'`);
   }
-  return value as GossipElectionKind;
+  return value;
 }
 
 function batchFrom(o: RawInitOptions): Partial<BatchConfig> {
