@@ -9,6 +9,7 @@
 // listener that keeps one must copy it (the deliver client does).
 import net from 'node:net';
 import { Duplex, type Writable } from 'node:stream';
+import { ByteRing } from '../byteRing.js';
 
 /** MQTT fixed header: one type byte and at most four bytes of remaining length. */
 const MAX_FIXED_HEADER_BYTES = 5;
@@ -41,21 +42,20 @@ export interface FramedSocketOptions {
 export class FramedMqttSocket extends Duplex {
   private readonly tcp: net.Socket;
   private readonly maxPacketBytes: number;
-  private readonly ring: Buffer;
+  private readonly ring: ByteRing;
   private sink: Writable | null = null;
   private readonly header = Buffer.alloc(MAX_FIXED_HEADER_BYTES);
   private headerFill = 0;
   private packet: Buffer | null = null;
   private packetFill = 0;
-  /** Ring regions handed out and not yet given back, oldest first, as start offsets; -1: not in the ring. */
-  private readonly regionStarts: number[] = [];
-  private writePos = 0;
+  /** Per packet handed to mqtt.js and not yet done with, oldest first: whether it holds a ring region. */
+  private readonly packetInRing: boolean[] = [];
   private readonly written = (): void => this.releaseOldest();
   private readonly resumeReading = (): void => { this.tcp.resume(); };
 
   constructor(o: FramedSocketOptions) {
     super({ allowHalfOpen: false });
-    this.ring = Buffer.allocUnsafe(o.ringBytes);
+    this.ring = new ByteRing(o.ringBytes);
     this.maxPacketBytes = o.maxPacketBytes;
     this.tcp = net.createConnection({
       host: o.host,
@@ -149,25 +149,13 @@ export class FramedMqttSocket extends Duplex {
 
   /** A region of `size` bytes for the next packet: in the ring when it fits its free space. */
   private allocate(size: number): Buffer {
-    const starts = this.regionStarts;
-    let oldest = -1;
-    for (const s of starts) if (s >= 0) { oldest = s; break; }
-    let at = -1;
-    if (oldest < 0) {
-      at = size <= this.ring.length ? 0 : -1;
-    } else if (this.writePos > oldest) {
-      if (this.ring.length - this.writePos >= size) at = this.writePos;
-      else if (oldest >= size) at = 0;
-    } else if (oldest - this.writePos >= size) {
-      at = this.writePos;
-    }
-    starts.push(at);
-    if (at < 0) return Buffer.allocUnsafe(size);
-    this.writePos = at + size;
-    return this.ring.subarray(at, at + size);
+    const at = this.ring.reserve(size);
+    this.packetInRing.push(at >= 0);
+    return at < 0 ? Buffer.allocUnsafe(size) : this.ring.buffer.subarray(at, at + size);
   }
 
+  /** mqtt.js is done with the oldest packet (write callbacks come in write order). */
   private releaseOldest(): void {
-    this.regionStarts.shift();
+    if (this.packetInRing.shift() === true) this.ring.releaseOldest();
   }
 }
