@@ -184,6 +184,8 @@ export const gossipDefaults = {
   blocksPerMessageMax: 256,
   /** Repeated drop warnings are logged at most this often. */
   dropLogIntervalMs: 10_000,
+  /** Distinct (sender, reason) pairs whose last warning time is kept; beyond it the old ones are forgotten. */
+  dropLogKeysMax: 1_024,
   /** A gossip message whose timestamp is further than this from the local clock is refused. */
   messageTimeWindowMs: 5 * 60 * 1000,
   /** Pushed blocks held while they do not fit the payload buffer yet. */

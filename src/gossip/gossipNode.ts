@@ -20,6 +20,7 @@ import { CatchUp } from './catchUp.js';
 import { LeaderElection } from './election.js';
 import { Membership } from './membership.js';
 import { type GossipedOrigin, PendingBlocks } from './pendingBlocks.js';
+import { RateLimitedLog } from './rateLimitedLog.js';
 import {
   type AliveBody, BlocksKind, type BlocksKindValue, type GossipBody, GossipType, type GossipMessage, type RangePosition, openGossip, signGossip,
 } from './messages.js';
@@ -103,11 +104,15 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private rivalClaimSinceMs: number | null = null;
   /** Members sent a DIGEST, and when: only their PULL answers are taken. */
   private readonly pullAsked = new Map<string, number>();
-  /** Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. */
+  /**
+   * Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. They are
+   * views into the deliver client's ingress ring, whose space is reused only after the peer's 'committed'
+   * listeners ran, and flushOutbox encodes (copies) them there.
+   */
   private outbox: Uint8Array[] = [];
   /** Gossiped blocks ahead of the peer's next number, waiting for the gap before them to fill. */
   private readonly pending: PendingBlocks;
-  private readonly lastDropLog = new Map<string, number>();
+  private readonly warnings: RateLimitedLog;
   private readonly bySource: Record<GossipBlockOrigin, number> = { orderer: 0, push: 0, pull: 0, catchup: 0 };
   /** Blocks one drain() took, by origin (reused). */
   private readonly tookByOrigin: Record<GossipedOrigin, number> = { push: 0, pull: 0, catchup: 0 };
@@ -134,6 +139,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     // A restarted board must out-number its earlier ALIVEs, which others remember.
     this.incarnation = o.clock.now();
     this.pending = new PendingBlocks(this.limits.pendingBlocksMax);
+    this.warnings = new RateLimitedLog(o.log, o.clock, this.limits.dropLogIntervalMs, this.limits.dropLogKeysMax);
     this.channelState = o.channelState;
     this.configNumber = o.ledger.lastConfigNumber();
     const send = (member: string, body: GossipBody): boolean => this.sendTo(member, body);
@@ -161,7 +167,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   get endpoint(): string {
     return this.o.advertise ?? this.transport?.endpoint ?? this.o.listen;
   }
-
 
   /** Blocks the peer took, by where they came from. */
   blocksBySource(): Record<GossipBlockOrigin, number> {
@@ -296,7 +301,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (this.rivalClaimSinceMs !== null && now - this.rivalClaimSinceMs > this.limits.leaderMinTermMs) {
       // A rival steps down within an ALIVE or two of hearing this board's claim (the election's rival
       // rule); one that goes on claiming never gives way: two static orgLeaders.
-      this.warnOnce('rival-leader', { org: this.self.org, rivals }, 'another board of this org keeps claiming leadership (two static orgLeaders?)');
+      this.warnings.warn('rival-leader', { org: this.self.org, rivals }, 'another board of this org keeps claiming leadership (two static orgLeaders?)');
     }
     // A new leader waits for a predecessor that still claims the role to step down (its next ALIVE), and
     // for leaderClaimSettleMs for a rival's claim, so that a handover or boards electing themselves at the
@@ -366,18 +371,9 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     }
   }
 
-  /** A warning logged at most every dropLogIntervalMs per key. */
-  private warnOnce(key: string, fields: Record<string, unknown>, msg: string): void {
-    const now = this.o.clock.now();
-    const last = this.lastDropLog.get(key);
-    if (last !== undefined && now - last < this.limits.dropLogIntervalMs) return;
-    this.lastDropLog.set(key, now);
-    this.o.log.warn(fields, msg);
-  }
-
   private drop(sender: string, reason: string): void {
     this.emit('dropped', sender, reason);
-    this.warnOnce(`${sender}\n${reason}`, { sender, reason }, 'gossip message dropped');
+    this.warnings.warn(`${sender}\n${reason}`, { sender, reason }, 'gossip message dropped');
   }
 
   private receiveAlive(m: GossipMessage, a: AliveBody): void {
