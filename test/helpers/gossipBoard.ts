@@ -15,6 +15,7 @@ import { Peer, type PeerOptions } from '../../src/peer/peer.js';
 import type { Signer } from '../../src/protocol/envelope.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import type { InProcessNetwork } from './inProcessNetwork.js';
+import { withTimeout } from './processes.js';
 
 /** Where boards run: their channel, the broker their links use, a folder for their ledgers, their keys. */
 export interface GossipBoardSite {
@@ -116,4 +117,26 @@ export async function startGossipBoard(where: InProcessNetwork | GossipBoardSite
     id, org: signer.certificate.org, peer, node: n, ledger,
     stop: () => (stopping ??= stopAll(started)),
   };
+}
+
+/**
+ * Resolves once `done()` holds, re-checking it at every `event` of any of the boards' nodes (no polling);
+ * fails after `timeoutMs` naming `what`.
+ */
+export async function untilNodeEvent(
+  boards: readonly GossipBoard[], event: 'role' | 'dropped', done: () => boolean, what: string, timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    let on: () => void = () => undefined;
+    const fired = new Promise<void>((resolve) => {
+      on = resolve;
+      for (const b of boards) b.node.on(event, on);
+    });
+    try {
+      await withTimeout(fired, what, Math.max(0, deadline - Date.now()));
+    } finally {
+      for (const b of boards) b.node.off(event, on);
+    }
+  }
 }

@@ -1,23 +1,16 @@
 // Gossip between boards, in process: real orderer, real MQTT, real LMDB, real TCP between boards.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ChannelState } from '../../src/channel/channelState.js';
-import { configFromBlock } from '../../src/channel/blocks.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { systemClock } from '../../src/config/clock.js';
-import { seededRandom } from '../../src/config/random.js';
 import { submitLoad } from '../../src/client/broadcastClient.js';
-import { GossipNode } from '../../src/gossip/gossipNode.js';
 import { GossipType, signGossip } from '../../src/gossip/messages.js';
 import { startTcpTransport } from '../../src/gossip/tcpTransport.js';
-import { openLedger, ledgerPath } from '../../src/ledger/lmdbLedger.js';
-import { loadBoard, loadGenesis } from '../../src/network/loadNetwork.js';
+import { loadBoard } from '../../src/network/loadNetwork.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { Peer } from '../../src/peer/peer.js';
 import { HEADER_OFFSET, encodeHeader, readHeader } from '../../src/protocol/block.js';
-import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
+import { type GossipBoard, networkSite, startGossipBoard, untilNodeEvent } from '../helpers/gossipBoard.js';
 import { allCut, startInProcessNetwork, waitForHeight } from '../helpers/inProcessNetwork.js';
 
 const limits = {
@@ -25,19 +18,24 @@ const limits = {
   fanout: 2, aliveIntervalMs: 100, aliveExpirationMs: 600, electionStartupGraceMs: 400, leaderMinTermMs: 1_000, leaderHandoverMinBlocks: 100,
 };
 
-interface Board { id: string; org: string; peer: Peer; node: GossipNode; block(n: number): Uint8Array; stop(): Promise<void> }
+/** Elections, takeovers and drops on loopback: one that takes this long is not coming. */
+const EVENT_TIMEOUT_MS = 20_000;
+
+type Board = GossipBoard;
 
 test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, forgeries refused', { timeout: 90_000 }, async (t) => {
   const net = await startInProcessNetwork({ orgs: 2, boardsPerOrg: 3, batch: { maxMessageCount: 10 } });
   const boards: Board[] = [];
   t.after(async () => {
-    for (const b of boards) await b.stop();
+    // Every board's stop runs, and the network's, even when one fails.
+    const errors: unknown[] = [];
+    for (const b of boards) await b.stop().catch((err: unknown) => { errors.push(err); });
     await net.stop();
+    if (errors.length > 0) throw new AggregateError(errors, 'boards failed to stop');
   });
   const netDir = net.summary.dir;
   const channel = net.summary.channel;
-  const genesis = loadGenesis(netDir, channel);
-  const state = new ChannelState(configFromBlock(genesis));
+  const site = networkSite(net);
   // Two boards per org gossip; the third of each org is a member that never runs (its key forges below).
   const running = ['org1', 'org2'].flatMap((org) => net.summary.boards.filter((b) => b.org === org).slice(0, 2));
   const rogue = loadBoard(netDir, net.summary.boards.filter((b) => b.org === 'org2')[2]!.id);
@@ -54,33 +52,20 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
     maxSessions = Math.max(maxSessions, net.orderer.openDeliverSessions);
   };
   for (const [i, b] of running.entries()) {
-    const board = loadBoard(netDir, b.id);
-    const link = new MqttClientLink({ endpoint: { url: net.brokerUrl }, clientId: b.id });
-    const ledger = openLedger(ledgerPath(join(net.dir, 'peers', b.id), channel), { channel });
-    let node: GossipNode | null = null;
-    const peer = new Peer({
-      boardId: b.id, ledger, genesis, signer: board.signer, links: [link], log: silentLogger(), deliverAtStart: false,
-      role: { role: () => node?.role() ?? 'follower' }, limits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500 } },
+    const board = await startGossipBoard(site, b.id, {
+      bootstrap: endpoints, limits, seed: i + 1, peerLimits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500 } },
+      beforeStart: (peer, node) => {
+        peer.on('committed', sample);
+        peer.on('accepted', (blocks, source) => sources.set(`${b.id}/${source}`, (sources.get(`${b.id}/${source}`) ?? 0) + blocks.length));
+        node.on('role', sample);
+      },
     });
-    node = new GossipNode({
-      peer, ledger, channelState: state, signer: board.signer, listen: '127.0.0.1:0', bootstrap: [...endpoints],
-      clock: systemClock, random: seededRandom(i + 1), log: silentLogger(), limits,
-    });
-    peer.on('committed', sample);
-    peer.on('accepted', (blocks, source) => sources.set(`${b.id}/${source}`, (sources.get(`${b.id}/${source}`) ?? 0) + blocks.length));
-    node.on('role', sample);
-    peer.start();
-    await node.start();
-    endpoints.push(node.endpoint);
-    const n = node;
-    boards.push({ id: b.id, org: b.org, peer, node, block: (k) => ledger.getBlock(k)!, async stop() { await n.stop(); await peer.stop(); await link.close(); await ledger.close(); } });
+    boards.push(board);
+    endpoints.push(board.node.endpoint);
   }
   const leaderOf = (org: string, among = boards): Board | undefined => among.find((b) => b.org === org && b.node.role() === 'leader');
-  const untilLeaders = async (among: Board[]): Promise<void> => {
-    while (!['org1', 'org2'].every((org) => leaderOf(org, among) !== undefined)) {
-      await new Promise<void>((resolve) => among.forEach((b) => b.node.once('role', () => resolve())));
-    }
-  };
+  const untilLeaders = (among: Board[]): Promise<void> => untilNodeEvent(among, 'role',
+    () => ['org1', 'org2'].every((org) => leaderOf(org, among) !== undefined), 'a leader in each org', EVENT_TIMEOUT_MS);
   // Sampled, not awaited: a deliver client running where it should not shows at any moment.
   const sampler = setInterval(sample, 5);
   t.after(() => clearInterval(sampler));
@@ -109,7 +94,7 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
     await old.stop();
     boards.splice(boards.indexOf(old), 1);
     const heir = boards.find((b) => b.org === 'org1')!;
-    if (heir.node.role() !== 'leader') await new Promise((resolve) => heir.node.once('role', resolve));
+    await untilNodeEvent([heir], 'role', () => heir.node.role() === 'leader', `${heir.id} to lead org1`, EVENT_TIMEOUT_MS);
     const tookMs = Date.now() - stoppedAt;
     // A board that stops says so (ALIVE leaving): its org-mate does not wait for it to expire, which
     // would take at least aliveExpirationMs - aliveIntervalMs from the stop (its last ALIVE came before).
@@ -142,7 +127,7 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
     const fakeKey = generateKeyPair();
     const fakeCert = issueCertificate({ ...rogue.signer.certificate, publicKey: fakeKey.publicKeyRaw }, fakeRoot.privateKey);
     // A block numbered `height` made from the last real block: its hash chain and signature do not hold.
-    const ledgerBlock = target.block(height - 1);
+    const ledgerBlock = target.ledger.getBlock(height - 1)!;
     const forged = Uint8Array.from(ledgerBlock);
     forged.set(encodeHeader({ ...readHeader(ledgerBlock), number: height }), HEADER_OFFSET);
     for (const b of boards) {
@@ -151,9 +136,8 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
       // Signed by a real member (the rogue board's own key): the message is authentic, its block is not.
       sender.send(b.node.endpoint, signGossip(channel, { type: GossipType.BLOCKS, blocks: [forged] }, rogue.signer, Date.now()));
     }
-    while (drops.filter((d) => d.includes('rejected by verification')).length < boards.length) {
-      await new Promise((resolve) => boards.forEach((b) => b.node.once('dropped', resolve)));
-    }
+    await untilNodeEvent(boards, 'dropped', () => drops.filter((d) => d.includes('rejected by verification')).length >= boards.length,
+      'every board to drop the forged block as rejected by verification', EVENT_TIMEOUT_MS);
     const rogueName = `${rogue.config.org}/${rogue.config.id}`;
     assert.ok(drops.some((d) => d.includes(rogueName) && d.includes('bad signature')), drops.join('\n'));
     assert.ok(drops.some((d) => d.includes(rogueName) && d.includes('sender not allowed')), drops.join('\n'));

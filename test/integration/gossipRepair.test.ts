@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { submitLoad } from '../../src/client/broadcastClient.js';
-import { type GossipBoard, type GossipBoardSite, networkSite, startGossipBoard } from '../helpers/gossipBoard.js';
+import { type GossipBoard, type GossipBoardSite, networkSite, startGossipBoard, untilNodeEvent } from '../helpers/gossipBoard.js';
 import { allCut, startInProcessNetwork, waitForHeight } from '../helpers/inProcessNetwork.js';
-import { pollUntil, withTimeout } from '../helpers/processes.js';
+import { pollUntil } from '../helpers/processes.js';
 
 const limits = {
   fanout: 0, aliveIntervalMs: 100, aliveExpirationMs: 1_000, electionStartupGraceMs: 300, leaderMinTermMs: 1_000,
@@ -19,25 +19,6 @@ const LATE_BOARD_GAP_BLOCKS = 3_000;
 
 const startBoard = (site: GossipBoardSite, id: string, bootstrap: string[], seed: number): Promise<GossipBoard> =>
   startGossipBoard(site, id, { bootstrap, limits, seed });
-
-/** Resolves with the first of `boards` to lead, awaiting their 'role' events (fails after `timeoutMs`). */
-async function untilLeader(boards: readonly GossipBoard[], timeoutMs: number): Promise<GossipBoard> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const leader = boards.find((b) => b.node.role() === 'leader');
-    if (leader !== undefined) return leader;
-    let onRole: () => void = () => undefined;
-    const changed = new Promise<void>((resolve) => {
-      onRole = resolve;
-      for (const b of boards) b.node.on('role', onRole);
-    });
-    try {
-      await withTimeout(changed, `a leader among ${boards.map((b) => b.id).join(', ')}`, Math.max(0, deadline - Date.now()));
-    } finally {
-      for (const b of boards) b.node.off('role', onRole);
-    }
-  }
-}
 
 test('without push, followers reach the orderer by pull; a board that joins far behind catches up by one stream', { timeout: 120_000 }, async (t) => {
   const net = await startInProcessNetwork({ orgs: 1, boardsPerOrg: 4, batch: { maxMessageCount: 1 } });
@@ -57,7 +38,7 @@ test('without push, followers reach the orderer by pull; a board that joins far 
     endpoints.push(b.node.endpoint);
     boards.push(b);
   }
-  await untilLeader(boards, ELECTION_TIMEOUT_MS);
+  await untilNodeEvent(boards, 'role', () => boards.some((b) => b.node.role() === 'leader'), 'a leader among the first three boards', ELECTION_TIMEOUT_MS);
 
   await t.test('pull: a few blocks at a time, answered by whoever has them', async () => {
     const client = await net.client('org1');
