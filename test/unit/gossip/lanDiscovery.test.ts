@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { systemClock } from '../../../src/config/clock.js';
 import { certificateValidityMs } from '../../../src/config/constants.js';
 import { issueCertificate } from '../../../src/crypto/certificate.js';
 import { generateKeyPair } from '../../../src/crypto/keys.js';
@@ -14,11 +13,9 @@ import { StaticElection } from '../../../src/gossip/election.js';
 import { GossipNode } from '../../../src/gossip/gossipNode.js';
 import { type MulticastDiscovery, multicastDiscovery } from '../../../src/gossip/multicastDiscovery.js';
 import { type GossipMetricsSink, noGossipMetrics } from '../../../src/gossip/seams.js';
-import { ledgerPath, openLedger } from '../../../src/ledger/lmdbLedger.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { Peer } from '../../../src/peer/peer.js';
 import type { Signer } from '../../../src/protocol/envelope.js';
-import { MqttClientLink } from '../../../src/transport/mqtt/mqttClientLink.js';
+import { type GossipBoard, type GossipBoardSite, startGossipBoard } from '../../helpers/gossipBoard.js';
 import { LOOPBACK, firstOf, freeUdpPort, loopbackMulticastProblem } from '../../helpers/multicastProbe.js';
 import { makeTestChannel } from '../../helpers/testChannel.js';
 
@@ -48,40 +45,34 @@ test('boards with no bootstrap list meet by multicast; a static follower names i
   };
   const root = await mkdtemp(join(tmpdir(), 'edgepeer-lan-'));
   const port = await freeUdpPort();
-  const stops: (() => Promise<void>)[] = [];
+  const boards: GossipBoard[] = [];
   t.after(async () => {
-    for (const stop of stops.reverse()) await stop();
+    // Every board's stop runs (each runs all of its steps), and the folder goes, even when one fails.
+    const errors: unknown[] = [];
+    for (const b of boards.reverse()) await b.stop().catch((err: unknown) => { errors.push(err); });
     await rm(root, { recursive: true, force: true });
+    if (errors.length > 0) throw new AggregateError(errors, 'boards failed to stop');
   });
 
+  const signers = new Map([[tc.boardSigner.certificate.id, tc.boardSigner], [second.certificate.id, second]]);
+  // No orderer: the leader's deliver client retries against NO_ORDERER_URL, and that is all it does.
+  const site: GossipBoardSite = {
+    genesis: tc.genesis, channelState: tc.state, brokerUrl: NO_ORDERER_URL, dir: root, signer: (id) => signers.get(id)!,
+  };
   const discoveries: MulticastDiscovery[] = [];
   const start = async (signer: Signer, orgLeader: boolean, metrics: GossipMetricsSink): Promise<GossipNode> => {
     const id = signer.certificate.id;
-    const ledger = openLedger(ledgerPath(join(root, id), tc.config.channel), { channel: tc.config.channel });
-    stops.push(() => ledger.close());
-    const link = new MqttClientLink({ endpoint: { url: NO_ORDERER_URL }, clientId: id });
-    stops.push(() => link.close());
-    let node: GossipNode | null = null;
-    const peer = new Peer({
-      boardId: id, ledger, genesis: tc.genesis, signer, links: [link], log: silentLogger(), deliverAtStart: false,
-      role: { role: () => node?.role() ?? 'follower' },
-    });
     const discover = multicastDiscovery({ group: GROUP, port, interface: LOOPBACK, log: silentLogger() });
-    node = new GossipNode({
-      peer, ledger, channelState: tc.state, signer, listen: `${LOOPBACK}:0`, bootstrap: [], clock: systemClock, random: Math.random,
-      log: silentLogger(), limits: LIMITS, election: new StaticElection(id, orgLeader), metrics,
+    const b = await startGossipBoard(site, id, {
+      bootstrap: [], listen: `${LOOPBACK}:0`, limits: LIMITS, seed: boards.length + 1, election: new StaticElection(id, orgLeader), metrics,
       discovery: async (onMessage) => {
         const d = await discover(onMessage);
         discoveries.push(d);
         return d;
       },
     });
-    peer.start();
-    stops.push(() => peer.stop());
-    await node.start();
-    const n = node;
-    stops.push(() => n.stop());
-    return n;
+    boards.push(b);
+    return b.node;
   };
 
   let leaderSees: () => void = () => undefined;
