@@ -143,8 +143,14 @@ export class FramedMqttSocket extends Duplex {
       this.destroy(new Error('MQTT stream read before it was piped'));
       return;
     }
-    // The callback comes once mqtt.js has parsed and handled the packet, in write order.
-    if (!this.sink.write(p, this.written)) this.tcp.pause();
+    // The callback comes once mqtt.js has parsed and handled the packet, in write order. mqtt.js's
+    // parser reports "full" for every packet above its 16 KiB high-water mark, so pausing on that alone
+    // would stop and restart the socket for every Deliver response; what bounds memory is the ring, so
+    // reading pauses only when half of it is taken or a packet had to go outside it.
+    const full = !this.sink.write(p, this.written);
+    if (full && (this.packetInRing[this.packetInRing.length - 1] === false || this.ring.usedBytes > this.ring.buffer.length / 2)) {
+      this.tcp.pause();
+    }
   }
 
   /** A region of `size` bytes for the next packet: in the ring when it fits its free space. */
