@@ -82,6 +82,17 @@ export class LeaderElection implements Election {
       this.s = { kind: 'elected', leader, termStartMs: nowMs, challengedSinceMs: null };
       return true;
     }
+    const current = live.find((c) => c.id === s.leader);
+    if (s.leader !== this.selfId && current?.leading === false) {
+      // The member this board follows says it does not lead (it stepped down to a rival after this board
+      // adopted its claim): follow whoever claims now, or every other board's leader and this one's differ
+      // for as long as their heights stay level.
+      const claimant = bestCandidate(live.filter((c) => c.leading === true && c.id !== this.selfId));
+      if (claimant !== null) {
+        this.s = { kind: 'elected', leader: claimant.id, termStartMs: nowMs, challengedSinceMs: null };
+        return true;
+      }
+    }
     let leader = chooseLeader(live, s.leader, s.termStartMs, nowMs, this.p);
     const incumbentLive = live.some((c) => c.id === s.leader);
     if (leader !== s.leader && incumbentLive && !live.some((c) => c.id === leader && c.leading === true)) {

@@ -134,3 +134,21 @@ test('a live leader that only looks behind for less than leaderLagSustainMs keep
   assert.equal(f.update([{ id: 'b', height: 3 }], 600), true);
   assert.ok(f.isLeader);
 });
+
+test('a follower that adopted a claim which was then withdrawn follows the member that claims now', () => {
+  // org2-board8 joins while board2 still claims (board1 and board2 elected themselves together); board2
+  // then steps down to board1. With equal heights, nothing else would ever move board8 off board2.
+  const e = new LeaderElection('h', p, 0);
+  assert.equal(e.update([{ id: 'b', height: 1, leading: true }, { id: 'a', height: 1, leading: true }, { id: 'h', height: 1 }], 600), true);
+  assert.equal(e.leader, 'a', 'two claims: the best claimant');
+  const f = new LeaderElection('h', p, 0);
+  f.update([{ id: 'b', height: 1, leading: true }, { id: 'h', height: 1 }], 600);
+  assert.equal(f.leader, 'b', 'only b claimed when h elected');
+  assert.equal(f.update([{ id: 'b', height: 1, leading: false }, { id: 'a', height: 1, leading: true }, { id: 'h', height: 1 }], 5_000), true);
+  assert.equal(f.leader, 'a');
+  // A leader that says nothing about itself (no claim either way) is not second-guessed.
+  const g = new LeaderElection('h', p, 0);
+  g.update([{ id: 'b', height: 1, leading: true }, { id: 'h', height: 1 }], 600);
+  assert.equal(g.update([{ id: 'b', height: 1 }, { id: 'a', height: 1, leading: true }, { id: 'h', height: 1 }], 5_000), false);
+  assert.equal(g.leader, 'b');
+});
