@@ -13,33 +13,11 @@ import {
   BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET,
   blockNumber, bytesEqualAt, isConfigBlock, layoutErrorText, locateBlock,
 } from '../protocol/block.js';
+import { RunResult, type RunVerifier } from '../protocol/blockFormat.js';
 
-export type RejectReason = 'layout' | 'number' | 'previous-hash' | 'data-hash' | 'signature' | 'config';
+export { RunResult, type RejectReason } from '../protocol/blockFormat.js';
 
-/** Outcome of one verifyRun call; one instance is reused by its owner. */
-export class RunResult {
-  /** Leading blocks at or below the verified tip (already had), skipped. */
-  duplicates = 0;
-  /** Blocks verified good, starting at index `duplicates`. */
-  good = 0;
-  /** Index of the first bad block, or -1. */
-  badIndex = -1;
-  reason: RejectReason | null = null;
-  detail = '';
-  /** Number of the first bad block, or -1. */
-  badNumber = -1;
-
-  reset(): void {
-    this.duplicates = 0;
-    this.good = 0;
-    this.badIndex = -1;
-    this.reason = null;
-    this.detail = '';
-    this.badNumber = -1;
-  }
-}
-
-export class BlockVerifier {
+export class BlockVerifier implements RunVerifier {
   private stateValue: ChannelState;
   private tip: number;
   private readonly tipHashBytes = new Uint8Array(HASH_BYTES);
