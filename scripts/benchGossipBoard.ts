@@ -15,6 +15,7 @@ import { loadBoard, loadGenesis } from '../src/network/loadNetwork.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
+import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
 
 export interface BoardWorkerData {
   netDir: string;
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const ledger = openLedger(ledgerPath(join(d.dataDir, d.boardId), d.channel), { channel: d.channel });
   let node: GossipNode | null = null;
   const peer = new Peer({
-    boardId: d.boardId, ledger, genesis, signer: board.signer, links: [link], log: silentLogger(), deliverAtStart: false,
+    boardId: d.boardId, ledger, rules: edgepeerChainRules(ledger.channel, genesis), signer: board.signer, links: [link], log: silentLogger(), deliverAtStart: false,
     role: { role: () => node?.role() ?? 'follower' },
   });
   const messages: Record<string, number> = {};

@@ -17,6 +17,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MessageType, signEnvelope } from '../src/protocol/envelope.js';
 import type { ClientLink } from '../src/transport/link.js';
+import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
 
 /** Blocks per offer, as a Deliver response of 256 KiB carries about this many 1 KiB blocks. */
 const runBlocks = 240;
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     const signer = loadOrdererIdentities(summary.dir).node;
     const tx = signEnvelope({ type: MessageType.TRANSACTION, channel: 'bench', data: randomBytes(txDataBytes) }, loadClient(summary.dir)).bytes;
     const ledger = openLedger(ledgerPath(join(dir, 'peer'), 'bench'), { channel: 'bench' });
-    const peer = new Peer({ boardId: board.config.id, ledger, genesis: board.genesis, signer: board.signer, links: [idleLink], log: silentLogger() });
+    const peer = new Peer({ boardId: board.config.id, ledger, rules: edgepeerChainRules(ledger.channel, board.genesis), signer: board.signer, links: [idleLink], log: silentLogger() });
     const runs: Uint8Array[][] = [];
     let prev: Uint8Array = ledger.lastHash().slice();
     for (let n = 1; n <= blocksTotal; n += runBlocks) {

@@ -13,6 +13,7 @@ import { loadBoard } from '../src/network/loadNetwork.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
+import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
 
 export interface BenchPeerArgs {
   network: string;
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   // Its one listener is the deliver client, which copies every response: the link may lend its buffers.
   const link = new MqttClientLink({ endpoint: { url: a.url }, clientId: `${a.board}-${a.mode}`, lendPayloads: true });
   const ledger = openLedger(ledgerPath(a.data, b.config.channel), { channel: b.config.channel });
-  const peer = new Peer({ boardId: a.board, ledger, genesis: b.genesis, signer: b.signer, links: [link], log: silentLogger() });
+  const peer = new Peer({ boardId: a.board, ledger, rules: edgepeerChainRules(ledger.channel, b.genesis), signer: b.signer, links: [link], log: silentLogger() });
 
   const windows: number[] = [];
   let windowStartHeight = -1;

@@ -22,6 +22,7 @@ import { MessageType, signEnvelope } from '../src/protocol/envelope.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { SerialClientLink } from '../src/transport/serial/serialClientLink.js';
+import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
 
 export const serialBenchBlocks = { full: 5_000, quick: 1_000 } as const;
 /** The line the projection is for: 8N1 puts 10 bits on the wire per byte. */
@@ -121,7 +122,7 @@ export async function runSerialBench(o: { blocks: number; say?: (s: string) => v
     stops.push(() => link.close());
     const ledger = openLedger(ledgerPath(join(dir, 'peer'), chain.channel), { channel: chain.channel });
     stops.push(() => ledger.close());
-    const peer = new Peer({ boardId: chain.board, ledger, genesis: board.genesis, signer: board.signer, links: [link], log: silentLogger() });
+    const peer = new Peer({ boardId: chain.board, ledger, rules: edgepeerChainRules(ledger.channel, board.genesis), signer: board.signer, links: [link], log: silentLogger() });
     say('serial: a fresh peer catches up over the PTY ...');
     const target = o.blocks + 1;
     const started = performance.now();

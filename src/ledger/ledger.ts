@@ -1,5 +1,6 @@
 // The ledger seam: the chain of blocks of one channel, append-only, height and last hash kept in the
 // same transaction as the blocks.
+import type { BlockFormat } from '../protocol/blockFormat.js';
 
 export class LedgerAppendError extends Error {
   override readonly name = 'LedgerAppendError';
@@ -21,12 +22,14 @@ export type BlockVisitor = (block: Uint8Array, number: number) => void;
 
 export interface BlockLedger {
   readonly channel: string;
+  /** How its blocks are encoded; every block appended must be of this format. */
+  readonly format: BlockFormat;
   /** Number of blocks; the next block to append has this number. */
   height(): number;
   /** Hash of the last block (32 bytes), or 32 zero bytes when empty. Do not keep: may be reused. */
   lastHash(): Uint8Array;
   /**
-   * Number of the newest configuration block (header flag FLAG_CONFIG) in the ledger, kept in the same
+   * Number of the newest configuration block (BlockReader.isConfig) in the ledger, kept in the same
    * transaction as the blocks so a restarted orderer or board knows its channel config without a scan.
    * 0 for a ledger holding only the genesis block; -1 when empty.
    */

@@ -5,8 +5,12 @@
 //
 //   segments : first block number -> segment (count, block hashes, offsets, blocks)
 //   hashes   : block hash (32 bytes) -> block number (8 bytes, big-endian)
-//   meta     : 'format', 'channel', 'head' (height, last config, last hash), 'indexedHeight'
+//   meta     : 'format', 'channel', 'blockFormat', 'head' (height, last config, last hash), 'indexedHeight'
 //              (binary records, src/ledger/metaRecords.ts)
+//
+// The blocks are those of one BlockFormat (src/protocol/blockFormat.ts: edgepeer's own, or Fabric's),
+// named in 'blockFormat' so a ledger is never read under the other format's rules; a ledger written
+// before that record existed holds edgepeer blocks.
 //
 // The hash index is written after the blocks, as Fabric's blockfile manager does: blocks
 // [0, indexedHeight) are indexed, and indexedHeight moves only in the transaction that writes the
@@ -17,10 +21,9 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Database, type RootDatabase, open } from 'lmdb';
 import { ledgerDefaults } from '../config/constants.js';
-import { blockHashLocated } from '../crypto/blockHash.js';
-import {
-  BlockLayout, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET, blockNumber, bytesEqualAt, isConfigBlock, layoutErrorText, locateBlock,
-} from '../protocol/block.js';
+import { edgepeerBlockFormat } from '../channel/edgepeerFormat.js';
+import { HASH_BYTES, bytesEqualAt } from '../protocol/block.js';
+import { type BlockFormat, type BlockFormatName, type BlockReader, isBlockFormatName } from '../protocol/blockFormat.js';
 import { MAX_ID_CHARS } from '../protocol/envelope.js';
 import { HashIndexScheduler } from './hashIndexScheduler.js';
 import { RecentHashes } from './recentHashes.js';
@@ -54,6 +57,8 @@ export class LedgerOpenError extends Error {
 
 export interface OpenLedgerOptions {
   channel: string;
+  /** The blocks' format (default edgepeer's own); must match the one the ledger was created with. */
+  format?: BlockFormat;
   /** Opens without a write lock; the file must exist. Height and last hash are those seen at opening. */
   readOnly?: boolean;
   /** A run is split into segments of at most this many bytes (a larger block gets a segment of its own). */
@@ -113,21 +118,21 @@ const RunCheck = { ok: 0, layout: 1, number: 2, link: 3 } as const;
  * Checks block `expected` of a run: layout, number, and link to the previous hash (prev at prevAt).
  * A function of its own, not a loop body in append: inlined there, V8 boxed a double once per block.
  */
-function checkRunBlock(block: Uint8Array, expected: number, prev: Uint8Array, prevAt: number, layout: BlockLayout): number {
-  if (locateBlock(block, layout) !== LayoutError.ok) return RunCheck.layout;
-  if (blockNumber(block) !== expected) return RunCheck.number;
-  if (!bytesEqualAt(block, PREVIOUS_HASH_OFFSET, prev, prevAt, HASH_BYTES)) return RunCheck.link;
+function checkRunBlock(block: Uint8Array, expected: number, prev: Uint8Array, prevAt: number, reader: BlockReader): number {
+  if (!reader.locate(block)) return RunCheck.layout;
+  if (reader.number(block) !== expected) return RunCheck.number;
+  if (!reader.previousHashEquals(block, prev, prevAt)) return RunCheck.link;
   return RunCheck.ok;
 }
 
 /** The error for a block that checkRunBlock refused (off the hot path: it may allocate). */
-function runCheckError(code: number, block: Uint8Array, expected: number): LedgerAppendError {
+function runCheckError(code: number, block: Uint8Array, expected: number, reader: BlockReader): LedgerAppendError {
   if (code === RunCheck.layout) {
-    const err = locateBlock(block, new BlockLayout());
-    return new LedgerAppendError(`block ${expected}: ${layoutErrorText(err)}`, expected);
+    reader.locate(block);
+    return new LedgerAppendError(`block ${expected}: ${reader.locateError}`, expected);
   }
   if (code === RunCheck.number) {
-    const number = blockNumber(block);
+    const number = reader.number(block);
     return new LedgerAppendError(`block ${number}: expected block number ${expected} (ledger height ${expected})`, number);
   }
   return new LedgerAppendError(`block ${expected}: previous hash does not match the hash of block ${expected - 1}`, expected);
@@ -135,6 +140,7 @@ function runCheckError(code: number, block: Uint8Array, expected: number): Ledge
 
 export class LmdbLedger implements BlockLedger, LedgerAudit {
   readonly channel: string;
+  readonly format: BlockFormat;
   readonly path: string;
   readonly readOnly: boolean;
   readonly maxSegmentBytes: number;
@@ -154,7 +160,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
   // Reused by every append, so that a run allocates a fixed amount whatever its length: the put per
   // segment, the head put and the transaction. lmdb copies a value during a put inside
   // transactionSync, so the scratch may be refilled for the next segment straight away.
-  private readonly layout = new BlockLayout();
+  private readonly reader: BlockReader;
   private runHashes = new Uint8Array(MIN_RUN_HASHES * HASH_BYTES);
   private segmentScratch = new Uint8Array(0);
   private readonly headValue = new Uint8Array(HEAD_BYTES);
@@ -178,6 +184,8 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
   constructor(path: string, opts: OpenLedgerOptions) {
     assertChannelName(opts.channel);
     this.channel = opts.channel;
+    this.format = opts.format ?? edgepeerBlockFormat;
+    this.reader = this.format.reader();
     this.path = path;
     this.opts = opts;
     this.readOnly = opts.readOnly === true;
@@ -239,6 +247,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
       writeHead(head, 0, -1, new Uint8Array(HASH_BYTES), 0);
       this.meta.put('format', encodeFormat(LEDGER_FORMAT_VERSION));
       this.meta.put('channel', Buffer.from(this.channel, 'utf8'));
+      this.meta.put('blockFormat', Buffer.from(this.format.name, 'utf8'));
       this.meta.put('head', head);
       this.meta.put('indexedHeight', new Uint8Array(U64_BYTES));
     });
@@ -254,6 +263,11 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     const format = this.meta.getBinary('format');
     if (format === undefined || decodeFormat(format) !== LEDGER_FORMAT_VERSION) {
       throw new LedgerOpenError(`ledger ${this.path} has no format ${LEDGER_FORMAT_VERSION} record`);
+    }
+    const blockFormat = storedBlockFormat(this.meta.getBinary('blockFormat'));
+    if (blockFormat === null) throw new LedgerOpenError(`ledger ${this.path}: its block format record names no known format`);
+    if (blockFormat !== this.format.name) {
+      throw new LedgerOpenError(`ledger ${this.path} holds ${blockFormat} blocks, not ${this.format.name} blocks`);
     }
     const head = this.meta.getBinary('head');
     if (head === undefined || !readHead(head, this.head)) {
@@ -395,20 +409,24 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     // this allocates nothing: the hashes go into a reused table, the blocks stay where they are.
     if (this.runHashes.length < count * HASH_BYTES) this.runHashes = new Uint8Array(Math.max(count, 2 * this.runHashes.length / HASH_BYTES) * HASH_BYTES);
     const runHashes = this.runHashes;
-    const layout = this.layout;
+    const reader = this.reader;
     const height = this.head.height;
     let lastConfig = this.head.lastConfig;
     for (let i = 0; i < count; i++) {
       const block = blocks[start + i]!;
       const expected = height + i;
       const code = i === 0
-        ? checkRunBlock(block, expected, this.head.lastHash, 0, layout)
-        : checkRunBlock(block, expected, runHashes, (i - 1) * HASH_BYTES, layout);
-      if (code !== RunCheck.ok) throw runCheckError(code, block, expected);
-      const hash = hashes !== null ? hashes[start + i]! : blockHashLocated(block, layout);
-      if (hash.length !== HASH_BYTES) throw new LedgerAppendError(`block ${expected}: given hash is not ${HASH_BYTES} bytes`, expected);
-      runHashes.set(hash, i * HASH_BYTES);
-      if (isConfigBlock(block)) lastConfig = expected;
+        ? checkRunBlock(block, expected, this.head.lastHash, 0, reader)
+        : checkRunBlock(block, expected, runHashes, (i - 1) * HASH_BYTES, reader);
+      if (code !== RunCheck.ok) throw runCheckError(code, block, expected, reader);
+      if (hashes !== null) {
+        const hash = hashes[start + i]!;
+        if (hash.length !== HASH_BYTES) throw new LedgerAppendError(`block ${expected}: given hash is not ${HASH_BYTES} bytes`, expected);
+        runHashes.set(hash, i * HASH_BYTES);
+      } else {
+        reader.hashInto(block, runHashes, i * HASH_BYTES);
+      }
+      if (reader.isConfig(block)) lastConfig = expected;
     }
     writeHead(this.headValue, height + count, lastConfig, runHashes, (count - 1) * HASH_BYTES);
 
@@ -571,6 +589,13 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     this.indexer?.stop();
     await this.env.close();
   }
+}
+
+/** The block format a stored 'blockFormat' record names; edgepeer for a ledger older than the record; null for an unknown name. */
+function storedBlockFormat(value: Uint8Array | undefined): BlockFormatName | null {
+  if (value === undefined) return 'edgepeer';
+  const name = Buffer.from(value).toString('utf8');
+  return isBlockFormatName(name) ? name : null;
 }
 
 export function openLedger(path: string, opts: OpenLedgerOptions): LmdbLedger {

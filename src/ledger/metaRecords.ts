@@ -3,13 +3,14 @@
 //
 //   'format'        : u32 BE
 //   'channel'       : UTF-8
+//   'blockFormat'   : UTF-8 BlockFormatName (absent in ledgers written before it: edgepeer)
 //   'head'          : height u64 BE | lastConfig + 1 u64 BE | lastHash [32]    (one put per append)
 //   'indexedHeight' : u64 BE
 //
 // The hash index's values are u64 BE block numbers too.
 import { HASH_BYTES } from '../protocol/block.js';
 
-export type MetaKey = 'format' | 'channel' | 'head' | 'indexedHeight';
+export type MetaKey = 'format' | 'channel' | 'blockFormat' | 'head' | 'indexedHeight';
 
 export const U64_BYTES = 8;
 export const FORMAT_BYTES = 4;

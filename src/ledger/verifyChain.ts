@@ -1,20 +1,17 @@
 // Re-checks a stored chain from block 0, every block on its own (no amortisation: this is the audit,
 // not the hot path): the segments' structure (count, offsets, hash table) and that they tile
-// [0, height) exactly, then per block its layout, number, previous-hash link, data hash and the orderer
-// signatures under the configuration in effect; then the recorded last hash and last config number,
-// and that the hash index holds exactly the blocks below its indexed height, each under its number.
-// Block 0 is the trust anchor: its own configuration must sign it.
+// [0, height) exactly, then per block its layout, number, previous-hash link, data hash and what the
+// chain's format asks of it beyond that (ChainAuditRules: for edgepeer blocks, the orderer signatures
+// under the configuration in effect); then the recorded last hash and last config number, and that the
+// hash index holds exactly the blocks below its indexed height, each under its number.
 //
 // Everything is read in one synchronous pass, so it sees one snapshot of the store even while a node
 // keeps writing to it.
-import { ChannelState } from '../channel/channelState.js';
-import { ZERO_HASH, configFromBlock } from '../channel/blocks.js';
-import { blockHashLocated } from '../crypto/blockHash.js';
-import { sha256, toHex } from '../crypto/hash.js';
-import {
-  BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET, blockNumber, bytesEqualAt,
-  dataBytes, isConfigBlock, layoutErrorText, locateBlock,
-} from '../protocol/block.js';
+import { ZERO_HASH } from '../channel/blocks.js';
+import { edgepeerAuditRules } from '../channel/edgepeerAudit.js';
+import { toHex } from '../crypto/hash.js';
+import { HASH_BYTES, bytesEqualAt } from '../protocol/block.js';
+import type { BlockReader, ChainAuditRules } from '../protocol/blockFormat.js';
 import type { BlockLedger, LedgerAudit, StoredLedgerState } from './ledger.js';
 import { SegmentSlot, locateInSegment, segmentCount, segmentDefect, segmentHashAt } from './segment.js';
 
@@ -23,15 +20,18 @@ export type ChainVerdict =
   | { ok: false; height: number; badBlock: number; reason: string };
 
 export interface VerifyChainOptions {
-  /** Time at which certificates of block signers must be valid; defaults to now. */
+  /** Time at which certificates of block signers must be valid; defaults to now (edgepeer rules). */
   nowMs?: number;
+  /** The format's checks; default: edgepeer's (block 0 is the trust anchor, signed under its own configuration). */
+  rules?: ChainAuditRules;
 }
 
 type Failure = Extract<ChainVerdict, { ok: false }>;
 
 export function verifyChain(ledger: BlockLedger & LedgerAudit, opts: VerifyChainOptions = {}): ChainVerdict {
   const stored = ledger.storedState();
-  const audit = new ChainAudit(ledger, stored, opts.nowMs ?? Date.now());
+  const rules = opts.rules ?? edgepeerAuditRules(ledger.channel, opts.nowMs ?? Date.now());
+  const audit = new ChainAudit(ledger, stored, rules);
   if (stored.indexedHeight > stored.height) {
     return audit.fail(stored.height, `indexed height ${stored.indexedHeight} is above the recorded height`);
   }
@@ -43,18 +43,20 @@ export function verifyChain(ledger: BlockLedger & LedgerAudit, opts: VerifyChain
 class ChainAudit {
   private failure: Failure | null = null;
   private next = 0;
-  private state: ChannelState | null = null;
   private previousHash: Uint8Array = ZERO_HASH;
   private lastConfig = -1;
-  private readonly layout = new BlockLayout();
+  private readonly reader: BlockReader;
+  private readonly hash = new Uint8Array(HASH_BYTES);
   private readonly slot = new SegmentSlot();
   private readonly badIndex = { i: 0 };
 
   constructor(
     private readonly ledger: BlockLedger & LedgerAudit,
     private readonly stored: StoredLedgerState,
-    private readonly nowMs: number,
-  ) {}
+    private readonly rules: ChainAuditRules,
+  ) {
+    this.reader = ledger.format.reader();
+  }
 
   fail(badBlock: number, reason: string): Failure {
     this.failure = { ok: false, height: this.stored.height, badBlock, reason };
@@ -100,39 +102,20 @@ class ChainAudit {
 
   /** Checks block n; returns why it is bad, or null. */
   private block(block: Uint8Array, n: number, seg: Uint8Array, hashAt: number): string | null {
-    const layout = this.layout;
-    const err = locateBlock(block, layout);
-    if (err !== LayoutError.ok) return `bad layout: ${layoutErrorText(err)}`;
-    const number = blockNumber(block);
+    const reader = this.reader;
+    if (!reader.locate(block)) return `bad layout: ${reader.locateError}`;
+    const number = reader.number(block);
     if (number !== n) return `header carries block number ${number}`;
-    if (!bytesEqualAt(block, PREVIOUS_HASH_OFFSET, this.previousHash, 0, HASH_BYTES)) {
+    if (!reader.previousHashEquals(block, this.previousHash, 0)) {
       return n === 0 ? 'previous hash of block 0 is not zero' : `previous hash does not match the hash of block ${n - 1}`;
     }
-    if (!bytesEqualAt(block, DATA_HASH_OFFSET, sha256(dataBytes(block, layout)), 0, HASH_BYTES)) {
-      return 'data hash does not match the SHA-256 of the block data';
-    }
-    const config = isConfigBlock(block);
-    if (this.state === null) {
-      if (!config) return 'block 0 is not a configuration block';
-      const genesisState = stateFromConfigBlock(block, this.ledger.channel, this.nowMs);
-      if (typeof genesisState === 'string') return genesisState;
-      this.state = genesisState;
-    }
-    if (!this.state.blockSignaturesValid(block, layout)) {
-      return `orderer signatures do not satisfy the block-validation policy (sequence ${this.state.config.sequence})`;
-    }
-    if (config) {
-      if (n > 0) {
-        const next = stateFromConfigBlock(block, this.ledger.channel, this.nowMs);
-        if (typeof next === 'string') return next;
-        if (next.config.sequence <= this.state.config.sequence) {
-          return `configuration sequence ${next.config.sequence} does not follow ${this.state.config.sequence}`;
-        }
-        this.state = next;
-      }
-      this.lastConfig = n;
-    }
-    const hash = blockHashLocated(block, layout);
+    if (!reader.dataHashValid(block)) return 'data hash does not match the SHA-256 of the block data';
+    const config = reader.isConfig(block);
+    const ruled = this.rules.check(block, n, config);
+    if (ruled !== null) return ruled;
+    if (config) this.lastConfig = n;
+    const hash = this.hash;
+    reader.hashInto(block, hash, 0);
     if (!bytesEqualAt(seg, hashAt, hash, 0, HASH_BYTES)) return "the segment's hash table does not hold this block's hash";
     const indexed = this.ledger.indexedNumberOf(hash);
     if (n < this.stored.indexedHeight && indexed !== n) {
@@ -141,7 +124,7 @@ class ChainAudit {
     if (n >= this.stored.indexedHeight && indexed !== undefined) {
       return `hash index has an entry for this block, above the indexed height ${this.stored.indexedHeight}`;
     }
-    this.previousHash = hash;
+    this.previousHash = new Uint8Array(hash);
     return null;
   }
 
@@ -160,16 +143,5 @@ class ChainAudit {
         `hash index holds ${indexEntryCount} entries for ${indexedHeight} indexed blocks`);
     }
     return { ok: true, height, lastHash: new Uint8Array(this.previousHash) };
-  }
-}
-
-/** The ChannelState a configuration block sets up, or why it cannot. */
-function stateFromConfigBlock(block: Uint8Array, channel: string, nowMs: number): ChannelState | string {
-  try {
-    const config = configFromBlock(block);
-    if (config.channel !== channel) return `configuration is for channel '${config.channel}', not '${channel}'`;
-    return new ChannelState(config, nowMs);
-  } catch (err) {
-    return `unusable configuration: ${(err as Error).message}`;
   }
 }

@@ -8,6 +8,7 @@ import type { BlockLedger } from '../ledger/ledger.js';
 import type { ChannelConfig } from '../protocol/channelConfig.js';
 import type { Signer } from '../protocol/envelope.js';
 import { BlockCutter } from './blockCutter.js';
+import { HeightSignal, type ServedChain } from './servedChain.js';
 
 export interface ChainOptions {
   ledger: BlockLedger;
@@ -18,14 +19,12 @@ export interface ChainOptions {
   onBlockCut?: (channel: string, number: number, envelopes: number, isConfig: boolean) => void;
 }
 
-type HeightWaiter = { above: number; resolve: () => void };
-
-export class Chain {
+export class Chain implements ServedChain {
   private stateValue: ChannelState;
   private blockSigner: BlockSigner;
   private readonly cutter: BlockCutter;
   private batchTimer: TimerHandle | null = null;
-  private waiters: HeightWaiter[] = [];
+  private readonly signal = new HeightSignal();
   private closed = false;
 
   constructor(private readonly opts: ChainOptions) {
@@ -116,20 +115,13 @@ export class Chain {
   }
 
   private wake(): void {
-    if (this.waiters.length === 0) return;
-    const h = this.height();
-    const still: HeightWaiter[] = [];
-    for (const w of this.waiters) {
-      if (w.above < h) w.resolve();
-      else still.push(w);
-    }
-    this.waiters = still;
+    this.signal.wake(this.height());
   }
 
   /** Resolves once the chain holds block `number` (height > number), or when the chain closes. */
   waitForBlock(number: number): Promise<void> {
     if (number < this.height() || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ above: number, resolve }));
+    return this.signal.wait(number);
   }
 
   close(): void {
@@ -137,8 +129,7 @@ export class Chain {
     this.stopTimer();
     const pending = this.cutter.cut();
     if (pending.length > 0) this.writeBlock(pending);
-    for (const w of this.waiters) w.resolve();
-    this.waiters = [];
+    this.signal.wakeAll();
   }
 
   get isClosed(): boolean {

@@ -8,7 +8,7 @@ import { type DeliverRequestFrame, FrameKind, decodeDeliverRequestFrame, encodeD
 import { seekInfoFromWire } from '../protocol/seek.js';
 import { Status, type StatusCode, statusName } from '../protocol/status.js';
 import type { ServerLink } from '../transport/link.js';
-import type { Chain } from './chain.js';
+import type { ServedChain } from './servedChain.js';
 import { DeliverSession } from './deliverSession.js';
 import { checkRequest } from './requestChecks.js';
 import { resolveSeek } from './seekResolution.js';
@@ -30,7 +30,7 @@ export interface DeliverObserver {
 }
 
 export interface DeliverServiceOptions {
-  chains: ReadonlyMap<string, Chain>;
+  chains: ReadonlyMap<string, ServedChain>;
   clock: Clock;
   log: Logger;
   limits: DeliverLimits;

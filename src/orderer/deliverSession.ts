@@ -6,14 +6,14 @@ import { encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js'
 import { SeekBehavior, type SeekBehaviorCode } from '../protocol/seek.js';
 import { Status, type StatusCode } from '../protocol/status.js';
 import type { ServerLink } from '../transport/link.js';
-import type { Chain } from './chain.js';
+import type { ServedChain } from './servedChain.js';
 import { SessionAccess } from './sessionAccess.js';
 
 export type SessionState = 'waitingForBlock' | 'waitingForCredit' | 'sending' | 'done';
 
 export interface DeliverSessionParams {
   id: string;
-  chain: Chain;
+  chain: ServedChain;
   link: ServerLink;
   replyTo: string;
   creator: Certificate;

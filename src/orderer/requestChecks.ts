@@ -4,23 +4,23 @@ import type { Clock } from '../config/clock.js';
 import type { Envelope, MessageTypeCode } from '../protocol/envelope.js';
 import type { Policy } from '../protocol/channelConfig.js';
 import { Status, type StatusCode } from '../protocol/status.js';
-import type { Chain } from './chain.js';
+import type { ServedChain } from './servedChain.js';
 
-export type RequestVerdict = { ok: true; chain: Chain } | { ok: false; status: StatusCode; reason: string };
+export type RequestVerdict<C extends ServedChain> = { ok: true; chain: C } | { ok: false; status: StatusCode; reason: string };
 
-export interface RequestCheckContext {
-  chains: ReadonlyMap<string, Chain>;
+export interface RequestCheckContext<C extends ServedChain> {
+  chains: ReadonlyMap<string, C>;
   clock: Clock;
   requestTimeWindowMs: number;
 }
 
-export function checkRequest(
-  ctx: RequestCheckContext,
+export function checkRequest<C extends ServedChain>(
+  ctx: RequestCheckContext<C>,
   topicChannel: string,
   env: Envelope,
   expectedTypes: readonly MessageTypeCode[],
-  policyOf: (chain: Chain) => Policy,
-): RequestVerdict {
+  policyOf: (chain: C) => Policy,
+): RequestVerdict<C> {
   const p = env.payload;
   if (!expectedTypes.includes(p.type)) return { ok: false, status: Status.BAD_REQUEST, reason: `unexpected message type ${p.type}` };
   if (p.channel !== topicChannel) {

@@ -4,13 +4,13 @@
 import type { Clock } from '../config/clock.js';
 import type { ChannelState } from '../channel/channelState.js';
 import type { Certificate } from '../crypto/certificate.js';
-import type { Chain } from './chain.js';
+import type { ServedChain } from './servedChain.js';
 
 export class SessionAccess {
   private checkedState: ChannelState | null = null;
   private denied: string | null = null;
 
-  constructor(private readonly chain: Chain, private readonly creator: Certificate, private readonly clock: Clock) {}
+  constructor(private readonly chain: ServedChain, private readonly creator: Certificate, private readonly clock: Clock) {}
 
   /** Why the requester may not read now, or null when it may. */
   check(): string | null {

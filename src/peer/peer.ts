@@ -1,18 +1,17 @@
 // A board's peer for one channel: ledger, verifier, payload buffer, commit loop and deliver client,
 // wired together. Blocks flow deliver client → verifier → payload buffer → committer → ledger.
 import { EventEmitter } from 'node:events';
-import { ChannelState } from '../channel/channelState.js';
 import { type Clock, systemClock } from '../config/clock.js';
 import { deliverClientDefaults, deliverDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
 import { toHex } from '../crypto/hash.js';
-import { anchorGenesis } from '../ledger/anchorGenesis.js';
+import type { ChainRules } from '../ledger/chainRules.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { PeerMetrics } from '../observability/metrics.js';
-import { HASH_BYTES, blockNumber } from '../protocol/block.js';
+import { HASH_BYTES } from '../protocol/block.js';
+import { type BlockReader, RunResult, type RunVerifier } from '../protocol/blockFormat.js';
 import type { Signer } from '../protocol/envelope.js';
 import type { ClientLink, LinkState } from '../transport/link.js';
-import { BlockVerifier, RunResult } from './blockVerifier.js';
 import { Committer } from './committer.js';
 import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from './deliverClient.js';
 import { PayloadBuffer } from './payloadBuffer.js';
@@ -34,7 +33,8 @@ export const defaultPeerLimits: PeerLimits = {
 export interface PeerOptions {
   boardId: string;
   ledger: BlockLedger;
-  genesis: Uint8Array;
+  /** The channel's chain: its format, trust anchor and verification (edgepeerChainRules, or a Fabric channel's). */
+  rules: ChainRules;
   signer: Signer;
   links: ClientLink[];
   log: Logger;
@@ -84,7 +84,8 @@ export interface PeerEvents {
 
 export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   private readonly ledger: BlockLedger;
-  private readonly verifier: BlockVerifier;
+  private readonly verifier: RunVerifier;
+  private readonly reader: BlockReader;
   private readonly buffer: PayloadBuffer;
   private readonly committer: Committer;
   private readonly deliver: DeliverClient;
@@ -110,10 +111,12 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     const clock = o.clock ?? systemClock;
     this.ledger = o.ledger;
     this.channel = o.ledger.channel;
-    const config = anchorGenesis(this.ledger, o.genesis);
+    if (o.rules.format.name !== o.ledger.format.name) {
+      throw new Error(`channel ${this.channel}: the ledger holds ${o.ledger.format.name} blocks, the channel's are ${o.rules.format.name}`);
+    }
+    this.verifier = o.rules.anchor(this.ledger, (n) => o.log.info({ channel: this.channel, block: n }, 'configuration block verified'));
+    this.reader = o.rules.format.reader();
     const height = this.ledger.height();
-    this.verifier = new BlockVerifier(new ChannelState(config), height - 1, this.ledger.lastHash(),
-      (n) => o.log.info({ channel: this.channel, block: n }, 'configuration block verified'));
     this.buffer = new PayloadBuffer(limits.payloadBufferSlots, height);
     this.hashScratch = new Uint8Array(1024 * HASH_BYTES);
     const channelLabel = { channel: this.channel };
@@ -214,7 +217,9 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     const first = from + r.duplicates;
     for (let i = first; i < first + r.good; i++) {
       const b = blocks[i]!;
-      this.buffer.push(blockNumber(b), b, this.hashScratch, (i - from) * HASH_BYTES);
+      // Verified, so it locates.
+      this.reader.locate(b);
+      this.buffer.push(this.reader.number(b), b, this.hashScratch, (i - from) * HASH_BYTES);
     }
     if (r.good > 0) {
       this.committer.schedule();

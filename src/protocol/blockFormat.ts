@@ -25,7 +25,10 @@ export interface BlockReader {
   readonly locateError: string;
   /** The block's number (at most 2^53-1: `locate` refuses larger ones). */
   number(block: Uint8Array): number;
-  /** Whether the block's previous-hash field equals the 32 bytes of `hash` at `offset`. */
+  /**
+   * Whether the block's previous-hash field equals the 32 bytes of `hash` at `offset`. An empty
+   * previous hash (Fabric's genesis block has none) equals 32 zero bytes, the hash before block 0.
+   */
   previousHashEquals(block: Uint8Array, hash: Uint8Array, offset: number): boolean;
   /** Recomputes the data hash from the block's data and compares it with the header's. */
   dataHashValid(block: Uint8Array): boolean;
@@ -82,4 +85,13 @@ export interface RunVerifier {
    * `hashOut` at ((index - from) * 32) and advances the tip past the good blocks.
    */
   verifyRun(blocks: ArrayLike<Uint8Array>, from: number, count: number, hashOut: Uint8Array, r: RunResult): void;
+}
+
+/**
+ * The audit's checks of one block beyond what a BlockReader checks (src/ledger/verifyChain.ts), called
+ * for every block in order from the first: signatures, configuration. Each block on its own.
+ */
+export interface ChainAuditRules {
+  /** Why block n (a configuration block when `isConfig`) is bad, or null. */
+  check(block: Uint8Array, n: number, isConfig: boolean): string | null;
 }

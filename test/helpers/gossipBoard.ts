@@ -16,6 +16,7 @@ import type { Signer } from '../../src/protocol/envelope.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import type { InProcessNetwork } from './inProcessNetwork.js';
 import { withTimeout } from './processes.js';
+import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 
 /** Where boards run: their channel, the broker their links use, a folder for their ledgers, their keys. */
 export interface GossipBoardSite {
@@ -72,7 +73,7 @@ export async function startGossipBoard(where: InProcessNetwork | GossipBoardSite
   const ledger = openLedger(ledgerPath(join(site.dir, 'peers', id), channel), { channel });
   let node: GossipNode | null = null;
   const peer = new Peer({
-    boardId: id, ledger, genesis: site.genesis, signer, links: [link], log: silentLogger(), deliverAtStart: false,
+    boardId: id, ledger, rules: edgepeerChainRules(ledger.channel, site.genesis), signer, links: [link], log: silentLogger(), deliverAtStart: false,
     role: { role: () => node?.role() ?? 'follower', followerSync: () => node?.followerSync() ?? 'offline' },
     ...(o.peerLimits !== undefined ? { limits: o.peerLimits } : {}),
   });

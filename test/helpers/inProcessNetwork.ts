@@ -16,6 +16,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/transport/mq
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
 import type { BatchConfig } from '../../src/protocol/channelConfig.js';
+import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 
 export interface InProcessNetwork {
   dir: string;
@@ -92,7 +93,7 @@ export async function startInProcessNetwork(opts: {
         const link = new MqttClientLink({ endpoint: { url }, clientId: boardId });
         const ledger = openLedger(ledgerPath(join(dir, 'peers', boardId), channel), { channel });
         const peer = new Peer({
-          boardId, ledger, genesis: loadGenesis(netDir, channel), signer: board.signer, links: [link], log: silentLogger(),
+          boardId, ledger, rules: edgepeerChainRules(channel, loadGenesis(netDir, channel)), signer: board.signer, links: [link], log: silentLogger(),
           limits: { deliver: { retryBaseDelayMs: 20, maxRetryDelayMs: 500, ...popts.deliver } },
         });
         peers.set(peer, { link, ledger });

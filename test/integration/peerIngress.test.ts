@@ -22,6 +22,7 @@ import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
 import { prepareChain } from '../helpers/preparedChain.js';
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
+import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 
 /** About 25 Deliver responses of 256 KiB. */
 const BLOCKS = 6_000;
@@ -52,7 +53,7 @@ test('a peer on a lending link with a small ingress ring commits every block int
     link = new MqttClientLink({ endpoint: { url: broker.url }, clientId: board.config.id, lendPayloads: true, lentPacketRingBytes: 300 * 1024 });
     ledger = openLedger(ledgerPath(join(root, 'peer'), chain.channel), { channel: chain.channel });
     peer = new Peer({
-      boardId: board.config.id, ledger, genesis: board.genesis, signer: board.signer, links: [link], log: silentLogger(),
+      boardId: board.config.id, ledger, rules: edgepeerChainRules(ledger.channel, board.genesis), signer: board.signer, links: [link], log: silentLogger(),
       // Two and a half responses of ring against a window of 16, and a payload buffer smaller than one
       // response: every response is taken in parts over several commits, held in the ring meanwhile.
       limits: { payloadBufferSlots: 100, deliver: { ingressRingBytes: INGRESS_RING_BYTES } },

@@ -20,6 +20,7 @@ import {
   TestRig, freePort, heightOf, killAllProcesses, ledgerInfo, ledgerVerify, waitForStatus, withTimeout,
 } from '../helpers/processes.js';
 import { NoiseProxy, ptyPair, socatMissing, stopAllPtyPairs } from '../helpers/pty.js';
+import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 
 const BLOCKS = 2_000;
 const HEIGHT = BLOCKS + 1;
@@ -92,7 +93,7 @@ async function startSerialRun(root: string, chain: Awaited<ReturnType<typeof pre
   const peerLink = new SerialClientLink({ port: { path: peerPort, baudRate: 115200 }, reopen: FAST_REOPEN });
   const ledger = openLedger(ledgerPath(join(root, 'peer'), chain.channel), { channel: chain.channel });
   const peer = new Peer({
-    boardId, ledger, genesis: board.genesis, signer: board.signer, links: [peerLink], log: silentLogger(),
+    boardId, ledger, rules: edgepeerChainRules(ledger.channel, board.genesis), signer: board.signer, links: [peerLink], log: silentLogger(),
     limits: { deliver: FAST_DELIVER },
   });
   peer.start();

@@ -10,7 +10,7 @@ import { issueCertificate } from '../../src/crypto/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { certificateValidityMs } from '../../src/config/constants.js';
-import { BlockVerifier, RunResult } from '../../src/peer/blockVerifier.js';
+import { BlockVerifier, RunResult } from '../../src/channel/blockVerifier.js';
 import { FLAG_CONFIG, HASH_BYTES } from '../../src/protocol/block.js';
 import type { ChannelConfig } from '../../src/protocol/channelConfig.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';

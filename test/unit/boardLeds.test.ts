@@ -20,6 +20,7 @@ import { Status } from '../../src/protocol/status.js';
 import { FakeClientLink, ManualClock, settle } from '../helpers/fakes.js';
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
+import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 
 const CHANNEL = 'testchannel';
 const REFRESH_MS = 100;
@@ -60,7 +61,7 @@ async function rig(o: { wrongStatusThreshold?: number } = {}): Promise<Rig> {
   const clock = new ManualClock();
   const role = { value: 'leader' as BoardRole };
   const peer = new Peer({
-    boardId: 'board1', ledger, genesis: chain.genesis, signer: chain.boardSigner, links: [link], log: silentLogger(), clock,
+    boardId: 'board1', ledger, rules: edgepeerChainRules(ledger.channel, chain.genesis), signer: chain.boardSigner, links: [link], log: silentLogger(), clock,
     role: { role: () => role.value },
     responsePackingLimitBytes: () => PACKING_LIMIT_BYTES,
     limits: { deliver: { retryBaseDelayMs: RETRY_BASE_MS, maxRetryDelayMs: RETRY_BASE_MS, wrongStatusThreshold: o.wrongStatusThreshold ?? 10 } },

@@ -7,6 +7,8 @@ import { verifyChain } from '../../ledger/verifyChain.js';
 
 export interface LedgerInfo {
   channel: string;
+  /** The blocks' format: edgepeer, or fabric (a followed Fabric channel). */
+  blockFormat: string;
   path: string;
   height: number;
   /** Hex; 64 zeros for an empty ledger. */
@@ -48,7 +50,7 @@ export async function ledgerInfo(dataDir: string, channel?: string): Promise<Led
   const ledger = openLedger(path, { channel: name, readOnly: true });
   try {
     return {
-      channel: name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber(),
+      channel: name, blockFormat: ledger.format.name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber(),
       indexedHeight: ledger.indexedHeight(), segments: ledger.segmentCount(),
     };
   } finally {
@@ -88,7 +90,7 @@ export function registerLedger(program: Command): void {
       if (opts.json) {
         out(`${JSON.stringify(info)}\n`);
       } else {
-        out(`channel     ${info.channel}\nheight      ${info.height}\nlast hash   ${info.lastHash}\n`
+        out(`channel     ${info.channel}\nformat      ${info.blockFormat}\nheight      ${info.height}\nlast hash   ${info.lastHash}\n`
           + `last config ${info.lastConfigNumber}\nindexed     ${info.indexedHeight}\nsegments    ${info.segments}\n`
           + `path        ${info.path}\n`);
       }

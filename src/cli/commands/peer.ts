@@ -25,6 +25,7 @@ import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
 import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, wholeNumber } from '../options.js';
+import { edgepeerChainRules } from '../../ledger/edgepeerChainRules.js';
 
 interface PeerCliOptions extends MqttTlsOptions {
   network: string;
@@ -98,7 +99,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   const gossipConfig = board.config.gossip;
   let gossip: GossipNode | null = null;
   const peer = new Peer({
-    boardId: o.board, ledger, genesis, signer: board.signer, links, log, metrics, responsePackingLimitBytes,
+    boardId: o.board, ledger, rules: edgepeerChainRules(channel, genesis), signer: board.signer, links, log, metrics, responsePackingLimitBytes,
     ...(gossipConfig !== undefined ? { deliverAtStart: false, role: { role: () => gossip?.role() ?? 'follower', followerSync: () => gossip?.followerSync() ?? 'offline' } } : {}),
     limits: {
       payloadBufferSlots: o.payloadBufferSlots,

@@ -1,12 +1,13 @@
-// Verification of runs of blocks before they are buffered, with amortised signatures (design §2):
+// Verification of runs of edgepeer blocks before they are buffered, with amortised signatures
+// (docs/design.md, "Amortised verification"):
 // every block's layout, number, previous-hash link and data hash are checked, and the orderer's
 // signature is checked on the newest block of each contiguous segment. Because each header carries
 // the hash of the one before it, a valid signature on the segment's tip authenticates every block
 // down to the verified tip. A configuration block closes a segment and is verified on its own, then
 // its configuration governs the blocks after it. If a segment's tip does not verify, the segment is
 // re-checked block by block so the good prefix is kept and the bad block is named.
-import { ChannelState } from '../channel/channelState.js';
-import { configFromBlock } from '../channel/blocks.js';
+import { configFromBlock } from './blocks.js';
+import { ChannelState } from './channelState.js';
 import { blockHashInto } from '../crypto/blockHash.js';
 import { Sha256 } from '../crypto/sha256.js';
 import {
