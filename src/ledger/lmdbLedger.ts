@@ -12,31 +12,25 @@
 // named in 'blockFormat' so a ledger is never read under the other format's rules; a ledger written
 // before that record existed holds edgepeer blocks.
 //
-// The hash index is written after the blocks, as Fabric's blockfile manager does: blocks
-// [0, indexedHeight) are indexed, and indexedHeight moves only in the transaction that writes the
-// entries it covers. The index is caught up from the segments' hash tables (no re-hashing) by
-// numberOfHash before it answers, and in the background once appends have paused. Appends never
-// touch it: one put per segment is what keeps the hot path's garbage per block small.
+// This file opens the environment, keeps the head and checks and writes runs; the segments are read and
+// written by SegmentStore (src/ledger/segmentStore.ts) and the hash index is kept by HashIndex
+// (src/ledger/hashIndex.ts), written after the blocks as Fabric's blockfile manager does.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Database, type RootDatabase, open } from 'lmdb';
 import { ledgerDefaults } from '../config/constants.js';
 import { edgepeerBlockFormat } from '../channel/edgepeerFormat.js';
-import { HASH_BYTES, bytesEqualAt } from '../protocol/block.js';
+import { HASH_BYTES } from '../protocol/block.js';
 import { type BlockFormat, type BlockFormatName, type BlockReader, isBlockFormatName } from '../protocol/blockFormat.js';
 import { MAX_ID_CHARS } from '../protocol/envelope.js';
-import { HashIndexScheduler } from './hashIndexScheduler.js';
-import { RecentHashes } from './recentHashes.js';
+import { HashIndex } from './hashIndex.js';
 import {
   type BlockLedger, type BlockVisitor, type LedgerAudit, LedgerAppendError, LedgerCorruptError, type StoredLedgerState,
 } from './ledger.js';
 import {
   HEAD_BYTES, LedgerHead, type MetaKey, U64_BYTES, decodeFormat, encodeFormat, headHeight, readHead, readU64, writeHead,
-  writeU64,
 } from './metaRecords.js';
-import {
-  SEGMENT_FIXED_BYTES, SEGMENT_PER_BLOCK_BYTES, SegmentSlot, locateInSegment, segmentCount, segmentHashAt, writeSegment,
-} from './segment.js';
+import { SegmentStore } from './segmentStore.js';
 
 /** Bumped when the stored layout changes, so an old binary refuses a file it cannot read. */
 export const LEDGER_FORMAT_VERSION = 2;
@@ -46,8 +40,6 @@ const LEDGER_FILE_PREFIX = 'ledger-';
 const LEDGER_FILE_SUFFIX = '.mdb';
 /** Channel names become file names: no separators, no leading dot. */
 const CHANNEL_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-/** First size of the segment scratch; it doubles from here as larger runs come. */
-const MIN_SEGMENT_SCRATCH_BYTES = 64 * 1024;
 /** Hashes the run-hash scratch holds at first. */
 const MIN_RUN_HASHES = 256;
 
@@ -146,40 +138,22 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
   readonly maxSegmentBytes: number;
   readonly hashIndexSliceBlocks: number;
   private readonly env: RootDatabase;
-  private readonly segments: Database<Uint8Array, number>;
-  private readonly hashIndex: Database<Uint8Array, Uint8Array>;
   private readonly meta: Database<Uint8Array, MetaKey>;
-  private readonly opts: OpenLedgerOptions;
+  private readonly segments: SegmentStore;
+  private readonly hashIndex: HashIndex;
   // height, last config and last hash as last committed (or read at opening).
   private readonly head = new LedgerHead();
-  private cachedIndexedHeight = 0;
   private closed = false;
-  private readonly indexer: HashIndexScheduler | null;
-  private indexFailure: Error | null = null;
 
   // Reused by every append, so that a run allocates a fixed amount whatever its length: the put per
-  // segment, the head put and the transaction. lmdb copies a value during a put inside
-  // transactionSync, so the scratch may be refilled for the next segment straight away.
+  // segment, the head put and the transaction.
   private readonly reader: BlockReader;
   private runHashes = new Uint8Array(MIN_RUN_HASHES * HASH_BYTES);
-  private segmentScratch = new Uint8Array(0);
   private readonly headValue = new Uint8Array(HEAD_BYTES);
   private pendingBlocks: ArrayLike<Uint8Array> | null = null;
   private pendingStart = 0;
   private pendingCount = 0;
   private readonly writeRunBound = (): void => this.writeRun();
-
-  private readonly recent: RecentHashes;
-  private readonly indexKey = new Uint8Array(HASH_BYTES);
-  private readonly indexValue = new Uint8Array(U64_BYTES);
-  private sliceIndexedTo = 0;
-  private readonly indexSliceTxnBound = (): void => this.indexSliceTxn();
-
-  // The segment found by the last lookup; segments are never rewritten, so it stays right, and
-  // consecutive reads of one segment skip the range lookup.
-  private foundFirst = -1;
-  private foundCount = 0;
-  private readonly slot = new SegmentSlot();
 
   constructor(path: string, opts: OpenLedgerOptions) {
     assertChannelName(opts.channel);
@@ -187,11 +161,10 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     this.format = opts.format ?? edgepeerBlockFormat;
     this.reader = this.format.reader();
     this.path = path;
-    this.opts = opts;
     this.readOnly = opts.readOnly === true;
     this.maxSegmentBytes = positiveInteger(opts.maxSegmentBytes, ledgerDefaults.maxSegmentBytes, 'maxSegmentBytes');
     this.hashIndexSliceBlocks = positiveInteger(opts.hashIndexSliceBlocks, ledgerDefaults.hashIndexSliceBlocks, 'hashIndexSliceBlocks');
-    this.recent = new RecentHashes(positiveInteger(opts.hashIndexRecentBlocks, ledgerDefaults.hashIndexRecentBlocks, 'hashIndexRecentBlocks'));
+    const recentBlocks = positiveInteger(opts.hashIndexRecentBlocks, ledgerDefaults.hashIndexRecentBlocks, 'hashIndexRecentBlocks');
     const idleMs = opts.hashIndexIdleMs ?? ledgerDefaults.hashIndexIdleMs;
     if (!Number.isFinite(idleMs) || idleMs < 0) throw new RangeError(`hashIndexIdleMs must be a duration in ms, got ${idleMs}`);
     if (!this.readOnly) mkdirSync(dirname(path), { recursive: true });
@@ -205,25 +178,20 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
       this.meta = this.env.openDB<Uint8Array, MetaKey>('meta', { encoding: 'binary' });
       // Checked before the other databases are opened, so that opening an old file changes nothing in it.
       this.checkFormat();
-      this.segments = this.env.openDB<Uint8Array, number>('segments', { encoding: 'binary' });
-      this.hashIndex = this.env.openDB<Uint8Array, Uint8Array>('hashes', { encoding: 'binary', keyEncoding: 'binary' });
+      this.segments = new SegmentStore(this.env.openDB<Uint8Array, number>('segments', { encoding: 'binary' }), path, this.maxSegmentBytes);
       if (!this.readOnly) this.initialiseIfNew();
-      this.loadMeta();
+      const indexedHeight = this.loadMeta();
+      this.hashIndex = new HashIndex({
+        env: this.env, meta: this.meta, segments: this.segments, path, height: () => this.head.height, indexedHeight,
+        scheduling: this.readOnly ? null : { idleMs }, sliceBlocks: this.hashIndexSliceBlocks, recentBlocks,
+        ...(opts.onHashIndexProgress && { onProgress: opts.onHashIndexProgress }),
+        ...(opts.onHashIndexFailed && { onFailed: opts.onHashIndexFailed }),
+      });
     } catch (err) {
       void this.env.close().catch(() => undefined);
       if (err instanceof LedgerOpenError) throw err;
       throw new LedgerOpenError(`cannot open ledger ${path}: ${(err as Error).message}`);
     }
-    this.indexer = this.readOnly ? null : new HashIndexScheduler({
-      idleMs,
-      runSlice: () => this.indexSlice(),
-      failed: (err) => {
-        this.indexFailure = err;
-        this.opts.onHashIndexFailed?.(err);
-      },
-    });
-    // Not rebuilt here: a restart after a crash costs nothing until the ledger is quiet or asked.
-    if (this.indexer !== null && this.cachedIndexedHeight < this.head.height) this.indexer.noteAppend();
   }
 
   private checkFormat(): void {
@@ -240,7 +208,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
   private initialiseIfNew(): void {
     this.env.transactionSync(() => {
       if (this.meta.getBinary('channel') !== undefined) return;
-      if (this.segments.getKeysCount({ limit: 1 }) > 0) {
+      if (!this.segments.isEmpty()) {
         throw new LedgerOpenError(`ledger ${this.path} holds blocks but no channel record`);
       }
       const head = new Uint8Array(HEAD_BYTES);
@@ -253,7 +221,8 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     });
   }
 
-  private loadMeta(): void {
+  /** Reads the meta records into the head; returns the stored indexed height. */
+  private loadMeta(): number {
     const channelBytes = this.meta.getBinary('channel');
     if (channelBytes === undefined) throw new LedgerOpenError(`${this.path} is not an edgepeer ledger (no channel record)`);
     const channel = Buffer.from(channelBytes).toString('utf8');
@@ -278,7 +247,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     if (!Number.isSafeInteger(indexedHeight) || indexedHeight < 0 || indexedHeight > this.head.height) {
       throw new LedgerOpenError(`ledger ${this.path}: stored indexed height is not a block count up to the height`);
     }
-    this.cachedIndexedHeight = indexedHeight;
+    return indexedHeight;
   }
 
   height(): number {
@@ -295,14 +264,12 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
 
   /** Blocks whose hashes are in the hash index (the rest are found by catching the index up). */
   indexedHeight(): number {
-    return this.cachedIndexedHeight;
+    return this.hashIndex.indexedHeight;
   }
 
   /** Stored segments. */
   segmentCount(): number {
-    // lmdb's typings leave getStats() untyped; mdb_stat's entry count is what it returns.
-    const { entryCount } = this.segments.getStats() as { entryCount?: unknown };
-    return typeof entryCount === 'number' ? entryCount : this.segments.getKeysCount();
+    return this.segments.count();
   }
 
   /**
@@ -320,60 +287,26 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
    * any get), and must not be modified. Copy what must outlive that, or send it first.
    */
   getBlockUnsafe(n: number): Uint8Array | undefined {
-    if (!Number.isSafeInteger(n) || n < 0) return undefined;
-    const seg = this.findSegment(n);
-    if (seg === undefined) return undefined;
-    // lmdb hands back its whole 16 MiB shared buffer with only `length` patched; byteLength, slice()
-    // and socket writes would see all of it. A view of exactly the block costs an object, not a copy.
-    return seg.subarray(this.slot.start, this.slot.end);
+    return this.segments.blockView(n);
   }
 
   readBlocks(from: number, toInclusive: number, maxBytes: number, visit: BlockVisitor): number {
-    if (!Number.isSafeInteger(from) || from < 0) return 0;
-    let n = from;
-    let bytes = 0;
-    let visited = 0;
-    while (n <= toInclusive) {
-      const seg = this.findSegment(n);
-      if (seg === undefined) break;
-      const first = this.foundFirst;
-      const count = this.foundCount;
-      const end = Math.min(toInclusive + 1, first + count);
-      for (; n < end; n++) {
-        if (!locateInSegment(seg, seg.length, count, n - first, this.slot)) throw this.damaged(n, first);
-        const length = this.slot.end - this.slot.start;
-        if (visited > 0 && bytes + length > maxBytes) return visited;
-        visit(seg.subarray(this.slot.start, this.slot.end), n);
-        bytes += length;
-        visited++;
-      }
-    }
-    return visited;
+    return this.segments.readBlocks(from, toInclusive, maxBytes, visit);
   }
 
   numberOfHash(hash: Uint8Array): number | undefined {
-    if (hash.length !== HASH_BYTES) return undefined;
-    if (!this.readOnly && !this.closed) this.catchUpHashIndex();
-    const stored = this.indexedNumberOf(hash);
-    if (stored !== undefined) return stored;
-    // A read-only handle cannot write the index: it looks through the segments not yet indexed.
-    return this.cachedIndexedHeight < this.head.height ? this.scanForHash(hash, this.cachedIndexedHeight, this.head.height) : undefined;
+    return this.hashIndex.numberOf(hash, !this.readOnly && !this.closed);
   }
 
   indexedNumberOf(hash: Uint8Array): number | undefined {
-    if (hash.length !== HASH_BYTES) return undefined;
-    const value = this.hashIndex.getBinaryFast(hash);
-    if (value === undefined) return undefined;
-    if (value.length !== U64_BYTES) throw new LedgerCorruptError(`ledger ${this.path}: a hash index entry is ${value.length} bytes, not ${U64_BYTES}`, -1);
-    return readU64(value, 0);
+    return this.hashIndex.storedNumberOf(hash);
   }
 
   /** Brings the hash index up to the height, in slices of hashIndexSliceBlocks blocks per transaction. */
   catchUpHashIndex(): void {
     if (this.readOnly) throw new Error(`ledger ${this.path} is open read-only`);
     if (this.closed) throw new Error(`ledger ${this.path} is closed`);
-    if (this.indexFailure !== null) throw this.indexFailure;
-    while (this.cachedIndexedHeight < this.head.height) this.indexSlice();
+    this.hashIndex.catchUp();
   }
 
   storedState(): StoredLedgerState {
@@ -384,14 +317,12 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     if (indexed?.length !== U64_BYTES) throw new LedgerCorruptError(`ledger ${this.path}: the indexed height record is unreadable`, -1);
     return {
       height: head.height, lastHash: head.lastHash, lastConfigNumber: head.lastConfig, indexedHeight: readU64(indexed, 0),
-      indexEntryCount: this.hashIndex.getKeysCount(),
+      indexEntryCount: this.hashIndex.entryCount(),
     };
   }
 
   forEachSegment(visit: (first: number, segment: Uint8Array) => boolean): void {
-    for (const { key, value } of this.segments.getRange({})) {
-      if (!visit(key, Buffer.from(value))) return;
-    }
+    this.segments.forEach(visit);
   }
 
   append(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): void {
@@ -440,8 +371,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     }
     // Only a committed transaction moves the cache.
     readHead(this.headValue, this.head);
-    this.recent.add(height, runHashes, count);
-    this.indexer?.noteAppend();
+    this.hashIndex.noteAppend(height, runHashes, count);
   }
 
   /** The body of append's transaction: the run as segments, then the meta records. */
@@ -453,140 +383,14 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     if (stored !== first) {
       throw new LedgerAppendError(`block ${first}: the stored height is ${stored} (another writer?)`, first);
     }
-    const blocks = this.pendingBlocks!;
-    const start = this.pendingStart;
-    const count = this.pendingCount;
-    let i = 0;
-    while (i < count) {
-      let bytes = SEGMENT_FIXED_BYTES + SEGMENT_PER_BLOCK_BYTES + blocks[start + i]!.length;
-      let j = i + 1;
-      for (; j < count; j++) {
-        const more = SEGMENT_PER_BLOCK_BYTES + blocks[start + j]!.length;
-        if (bytes + more > this.maxSegmentBytes) break;
-        bytes += more;
-      }
-      const scratch = this.segmentScratchOf(bytes);
-      writeSegment(scratch, blocks, start + i, j - i, this.runHashes, i);
-      void this.segments.put(first + i, scratch.subarray(0, bytes));
-      i = j;
-    }
+    this.segments.putRun(first, this.pendingBlocks!, this.pendingStart, this.pendingCount, this.runHashes);
     void this.meta.put('head', this.headValue);
-  }
-
-  private segmentScratchOf(bytes: number): Uint8Array {
-    if (this.segmentScratch.length < bytes) {
-      this.segmentScratch = new Uint8Array(Math.max(bytes, MIN_SEGMENT_SCRATCH_BYTES, 2 * this.segmentScratch.length));
-    }
-    return this.segmentScratch;
-  }
-
-  /**
-   * The segment holding block n, in lmdb's read buffer, with n's bounds in `slot` and the segment's
-   * first number and count in foundFirst/foundCount; undefined when no stored segment holds n.
-   */
-  private findSegment(n: number): Uint8Array | undefined {
-    let first: number;
-    let seg: Uint8Array | undefined;
-    if (n >= this.foundFirst && n < this.foundFirst + this.foundCount) {
-      first = this.foundFirst;
-      seg = this.segments.getBinaryFast(first);
-    } else {
-      // The orderer stores one block per segment, so its reads hit here at once.
-      first = n;
-      seg = this.segments.getBinaryFast(n);
-      if (seg === undefined) {
-        const below = this.segmentKeyAtOrBelow(n);
-        if (below === undefined) return undefined;
-        first = below;
-        seg = this.segments.getBinaryFast(first);
-      }
-    }
-    if (seg === undefined) return undefined;
-    const count = segmentCount(seg, seg.length);
-    if (count === 0) throw this.damaged(n, first);
-    if (n >= first + count) return undefined;
-    if (!locateInSegment(seg, seg.length, count, n - first, this.slot)) throw this.damaged(n, first);
-    this.foundFirst = first;
-    this.foundCount = count;
-    return seg;
-  }
-
-  private segmentKeyAtOrBelow(n: number): number | undefined {
-    for (const key of this.segments.getKeys({ start: n, reverse: true, limit: 1 })) return key;
-    return undefined;
-  }
-
-  private damaged(n: number, first: number): LedgerCorruptError {
-    return new LedgerCorruptError(`ledger ${this.path}: block ${n}: the segment from block ${first} is damaged (run \`edgepeer ledger verify\`)`, n);
-  }
-
-  /** Looks for `hash` in the segments' hash tables of blocks [from, to); allocates nothing per block. */
-  private scanForHash(hash: Uint8Array, from: number, to: number): number | undefined {
-    let n = from;
-    while (n < to) {
-      const seg = this.findSegment(n);
-      if (seg === undefined) return undefined;
-      const first = this.foundFirst;
-      const end = Math.min(to, first + this.foundCount);
-      for (; n < end; n++) if (bytesEqualAt(seg, segmentHashAt(n - first), hash, 0, HASH_BYTES)) return n;
-    }
-    return undefined;
-  }
-
-  /** One transaction of index catch-up; returns true while blocks remain unindexed. */
-  private indexSlice(): boolean {
-    if (this.cachedIndexedHeight >= this.head.height) return false;
-    this.env.transactionSync(this.indexSliceTxnBound);
-    this.cachedIndexedHeight = this.sliceIndexedTo;
-    this.recent.dropBelow(this.cachedIndexedHeight);
-    this.opts.onHashIndexProgress?.(this.cachedIndexedHeight, this.head.height);
-    return this.cachedIndexedHeight < this.head.height;
-  }
-
-  private indexSliceTxn(): void {
-    // Read inside the transaction: another handle on the file may have indexed or appended.
-    const indexed = this.meta.getBinaryFast('indexedHeight');
-    const from = indexed?.length === U64_BYTES ? readU64(indexed, 0) : -1;
-    const storedHead = this.meta.getBinaryFast('head');
-    const height = storedHead === undefined ? -1 : headHeight(storedHead);
-    if (from < 0 || height < 0) throw new LedgerCorruptError(`ledger ${this.path}: the head or indexed height record is unreadable`, -1);
-    const to = Math.min(height, from + this.hashIndexSliceBlocks);
-    if (to <= from && from < this.head.height) {
-      throw new LedgerCorruptError(`ledger ${this.path}: the stored height ${height} is below this handle's height ${this.head.height}`, height);
-    }
-    const recent = this.recent;
-    let n = from;
-    while (n < to) {
-      if (n >= recent.from && n < recent.end) {
-        const end = Math.min(to, recent.end);
-        for (; n < end; n++) {
-          recent.copyHash(n, this.indexKey);
-          writeU64(this.indexValue, 0, n);
-          void this.hashIndex.put(this.indexKey, this.indexValue);
-        }
-        continue;
-      }
-      // The puts below do not read, so the segment stays in lmdb's read buffer while they run.
-      const seg = this.findSegment(n);
-      if (seg === undefined) throw new LedgerCorruptError(`ledger ${this.path}: block ${n} is missing below the recorded height ${height}`, n);
-      const first = this.foundFirst;
-      const end = Math.min(to, first + this.foundCount, n < recent.from ? recent.from : Infinity);
-      for (; n < end; n++) {
-        const at = segmentHashAt(n - first);
-        for (let b = 0; b < HASH_BYTES; b++) this.indexKey[b] = seg[at + b]!;
-        writeU64(this.indexValue, 0, n);
-        void this.hashIndex.put(this.indexKey, this.indexValue);
-      }
-    }
-    writeU64(this.indexValue, 0, to);
-    void this.meta.put('indexedHeight', this.indexValue);
-    this.sliceIndexedTo = to;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.indexer?.stop();
+    this.hashIndex.stop();
     await this.env.close();
   }
 }
