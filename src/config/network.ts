@@ -1,7 +1,9 @@
 // The development network on disk, as written by `edgepeer init` and read by every role.
 //
 //   DIR/network.json                          NetworkFile (paths inside are relative to DIR)
-//   DIR/channels/<channel>/genesis.block      block 0: the channel's configuration
+//   DIR/channels/<channel>/genesis.block      block 0: the channel's configuration (for a Fabric channel: the
+//                                             edge access configuration, which is not in the ledger)
+//   DIR/channels/<channel>/fabric-genesis.block  a Fabric channel's genesis (config) block, as Fabric wrote it
 //   DIR/orderer/root.key, root.pub            orderer organisation root (private key PEM / raw public key)
 //   DIR/orderer/<id>/key.pem, cert.cbor       orderer node signing identity
 //   DIR/orderer/admin/key.pem, cert.cbor      orderer-org admin (signs configuration updates)
@@ -30,6 +32,19 @@ export interface NetworkFile {
   clients: IdentityFiles[];
   /** Where the orderer's MQTT endpoint is by default. */
   mqtt: { url: string };
+  /**
+   * Channels (also listed in `channels`) that carry a Hyperledger Fabric channel's blocks, followed by a
+   * gateway instead of cut by the orderer (docs/design.md, "Fabric channels").
+   */
+  fabricChannels?: FabricChannelEntry[];
+}
+
+export interface FabricChannelEntry {
+  channel: string;
+  /** The Fabric channel's genesis block file, relative to DIR. */
+  genesis: string;
+  /** SHA-256 of that file, hex: the pin every board of the channel also carries. */
+  genesisSha256: string;
 }
 
 /** One board's config file (orgs/<org>/boards/<id>/board.json); paths relative to the file. */
@@ -47,6 +62,11 @@ export interface BoardConfig {
   orderers: string[];
   /** Gossip with other boards (src/gossip); absent: the board pulls from the orderer itself, as before. */
   gossip?: BoardGossipConfig;
+  /**
+   * When `channel` is a Fabric channel: SHA-256 (hex) of its genesis block. The board trusts only a
+   * genesis block with this hash (never one the gateway hands it).
+   */
+  fabricGenesisSha256?: string;
 }
 
 export interface BoardGossipConfig {

@@ -2,6 +2,7 @@
 // per channel, one board.json per board), as Fabric's cryptogen and configtxgen make one. The layout is
 // documented in src/config/network.ts.
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { ZERO_HASH, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
 import { certificateValidityMs, defaultBatch, maxMessageBytes, mqttDefaults } from '../config/constants.js';
@@ -26,6 +27,7 @@ export const CERTIFICATE_BACKDATE_MS = 5 * 60 * 1000;
 export const DEFAULT_MQTT_URL = `mqtt://${mqttDefaults.host}:${mqttDefaults.port}`;
 export const NETWORK_FILE_NAME = 'network.json';
 export const GENESIS_FILE_NAME = 'genesis.block';
+export const FABRIC_GENESIS_FILE_NAME = 'fabric-genesis.block';
 export const BOARD_CONFIG_FILE_NAME = 'board.json';
 export const BOARD_PROFILE = 'emulated';
 const PRIVATE_KEY_FILE_MODE = 0o600;
@@ -34,8 +36,16 @@ const NETWORK_SUBFOLDERS = ['channels', 'orderer', 'orgs'] as const;
 
 export interface CreateNetworkOptions {
   dir: string;
-  /** At least one; the first is the channel every board.json names. */
+  /**
+   * edgepeer channels the orderer cuts. With `fabricChannels` too, all of them make at least one
+   * channel; every board.json names the first of `channels`, or the first Fabric channel when there is none.
+   */
   channels: string[];
+  /**
+   * Hyperledger Fabric channels a gateway follows: the channel id (as the genesis block names it; the
+   * caller reads it out) and the Fabric genesis block, stored byte for byte and pinned by hash.
+   */
+  fabricChannels?: { channel: string; genesis: Uint8Array }[];
   /** Peer organisations (org1..orgN); the orderer organisation comes on top. */
   orgs: number;
   boardsPerOrg: number;
@@ -57,6 +67,8 @@ export interface CreateNetworkOptions {
 export interface NetworkSummary {
   dir: string;
   channels: string[];
+  /** Those of `channels` that are Fabric channels (a gateway follows them). */
+  fabricChannels: string[];
   /** The channel the boards are configured for (the first one). */
   channel: string;
   orderer: { id: string; org: string; mqtt: string };
@@ -198,7 +210,9 @@ function genesisConfig(
  * left alone.
  */
 export async function createNetwork(opts: CreateNetworkOptions): Promise<NetworkSummary> {
-  checkChannels(opts.channels);
+  const fabric = opts.fabricChannels ?? [];
+  const allChannels = [...opts.channels, ...fabric.map((f) => f.channel)];
+  checkChannels(allChannels);
   checkCount(opts.orgs, 'orgs', INIT_MAX_ORGS);
   checkCount(opts.boardsPerOrg, 'boardsPerOrg', INIT_MAX_BOARDS_PER_ORG);
   const mqttUrl = opts.mqttUrl ?? DEFAULT_MQTT_URL;
@@ -227,7 +241,9 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
   const orderer = await writeMember(dir, join('orderer', ORDERER_NODE_ID), ORDERER_NODE_ID, ORDERER_ORG, 'orderer', ordererRoot, nowMs);
   const admin = await writeMember(dir, join('orderer', 'admin'), ORDERER_ADMIN_ID, ORDERER_ORG, 'admin', ordererRoot, nowMs);
 
-  const firstChannel = opts.channels[0]!;
+  const firstChannel = allChannels[0]!;
+  const fabricPins = new Map(fabric.map((f) => [f.channel, createHash('sha256').update(f.genesis).digest('hex')]));
+  const boardPin = fabricPins.get(firstChannel);
   const peerOrgs: string[] = [];
   const boards: NetworkFile['boards'] = [];
   const clients: IdentityFiles[] = [];
@@ -243,6 +259,7 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
       await writeMember(dir, boardDir, id, org, 'peer', root, nowMs);
       const config: BoardConfig = {
         id, org, channel: firstChannel, key: 'key.pem', cert: 'cert.cbor', profile: BOARD_PROFILE, orderers: [mqttUrl],
+        ...(boardPin !== undefined ? { fabricGenesisSha256: boardPin } : {}),
         ...(opts.gossip !== undefined ? { gossip: gossipSection(opts.gossip, (i - 1) * opts.boardsPerOrg + (j - 1), opts.orgs * opts.boardsPerOrg, j === 1) } : {}),
       };
       const configPath = join(boardDir, BOARD_CONFIG_FILE_NAME);
@@ -252,7 +269,9 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
     clients.push((await writeMember(dir, join(orgDir, 'client'), clientId(org), org, 'client', root, nowMs)).files);
   }
 
-  for (const channel of opts.channels) {
+  // A Fabric channel gets an edgepeer genesis too: it is that channel's edge access configuration (who
+  // may read from the gateway and gossip, the gateway's signing key), kept beside the ledger, not in it.
+  for (const channel of allChannels) {
     const config = genesisConfig(channel, orderer.signer.certificate, roots, peerOrgs, batch);
     const envelope = signConfigEnvelope(config, admin.signer);
     const block = makeConfigBlock(0, ZERO_HASH, envelope, [{ index: 0, key: orderer.signer.privateKey }]);
@@ -260,10 +279,15 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
     await mkdir(channelDir, { recursive: true });
     await writeFile(join(channelDir, GENESIS_FILE_NAME), block.bytes);
   }
+  const fabricChannels = fabric.map((f) => ({
+    channel: f.channel, genesis: join('channels', f.channel, FABRIC_GENESIS_FILE_NAME), genesisSha256: fabricPins.get(f.channel)!,
+  }));
+  for (const f of fabric) await writeFile(join(dir, 'channels', f.channel, FABRIC_GENESIS_FILE_NAME), f.genesis);
 
   const network: NetworkFile = {
     version: 1,
-    channels: [...opts.channels],
+    channels: allChannels,
+    ...(fabricChannels.length > 0 ? { fabricChannels } : {}),
     ordererOrg: ORDERER_ORG,
     orderer: orderer.files,
     ordererAdmin: admin.files,
@@ -277,7 +301,8 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
 
   return {
     dir,
-    channels: [...opts.channels],
+    channels: allChannels,
+    fabricChannels: fabricChannels.map((f) => f.channel),
     channel: firstChannel,
     orderer: { id: ORDERER_NODE_ID, org: ORDERER_ORG, mqtt: mqttUrl },
     orgs: peerOrgs,

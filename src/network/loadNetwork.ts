@@ -1,10 +1,11 @@
 // Reading the development network written by `edgepeer init` (layout in src/config/network.ts). Every
 // role starts here, so each failure names the file and what is wrong with it.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  type BoardConfig, type BoardGossipConfig, GOSSIP_ELECTION_KINDS, type IdentityFiles, isGossipElectionKind, type LedPinOverrides,
-  type NetworkFile,
+  type BoardConfig, type BoardGossipConfig, type FabricChannelEntry, GOSSIP_ELECTION_KINDS, type IdentityFiles, isGossipElectionKind,
+  type LedPinOverrides, type NetworkFile,
 } from '../config/network.js';
 import { type Certificate, decodeCertificate } from '../crypto/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
@@ -13,6 +14,9 @@ import {
 } from '../gossip/gossipSettings.js';
 import type { Signer } from '../protocol/envelope.js';
 import { GENESIS_FILE_NAME, NETWORK_FILE_NAME } from './createNetwork.js';
+
+/** A SHA-256 in hex, as network.json and board.json pin Fabric genesis blocks. */
+const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 import { isValidChannelName } from './names.js';
 
 /** A network file, key, certificate or board config that is missing or not what it should be. */
@@ -105,7 +109,44 @@ export function loadNetworkFile(dir: string): NetworkFile {
     }),
     clients: shape.array(o, 'clients', 'network').map((x, i) => shape.identity(x, `clients[${i}]`)),
     mqtt: { url: shape.string(shape.object(o['mqtt'], 'mqtt'), 'url', 'mqtt') },
+    ...(o['fabricChannels'] !== undefined ? { fabricChannels: readFabricChannels(shape, o, channels) } : {}),
   };
+}
+
+function readFabricChannels(shape: JsonShape, o: Record<string, unknown>, channels: readonly string[]): FabricChannelEntry[] {
+  return shape.array(o, 'fabricChannels', 'network').map((x, i) => {
+    const field = `fabricChannels[${i}]`;
+    const m = shape.object(x, field);
+    const channel = shape.string(m, 'channel', field);
+    if (!channels.includes(channel)) shape.fail(`${field}.channel`, `one of the network's channels ('${channel}' is not)`);
+    const genesisSha256 = shape.string(m, 'genesisSha256', field);
+    if (!SHA256_HEX_PATTERN.test(genesisSha256)) shape.fail(`${field}.genesisSha256`, 'a SHA-256 in lower-case hex (64 digits)');
+    return { channel, genesis: shape.string(m, 'genesis', field), genesisSha256 };
+  });
+}
+
+/**
+ * What a channel's nodes start from. An edgepeer channel: its genesis block (block 0 of its ledger).
+ * A Fabric channel: the Fabric genesis block (block 0 of its ledger, checked against its pin) and the
+ * edge access configuration (an edgepeer configuration block, never in the ledger: who may read from the
+ * gateway and gossip).
+ */
+export type ChannelAnchor =
+  | { kind: 'edgepeer'; channel: string; genesis: Uint8Array }
+  | { kind: 'fabric'; channel: string; access: Uint8Array; fabricGenesis: Uint8Array; fabricGenesisSha256: string };
+
+export function loadChannelAnchor(dir: string, channel: string): ChannelAnchor {
+  const network = loadNetworkFile(dir);
+  const genesis = loadGenesis(dir, channel);
+  const fabric = network.fabricChannels?.find((f) => f.channel === channel);
+  if (fabric === undefined) return { kind: 'edgepeer', channel, genesis };
+  const path = resolve(dir, fabric.genesis);
+  const fabricGenesis = new Uint8Array(readFile(path, `Fabric genesis block of channel '${channel}'`));
+  const hash = createHash('sha256').update(fabricGenesis).digest('hex');
+  if (hash !== fabric.genesisSha256) {
+    throw new NetworkFileError(`${path} has SHA-256 ${hash}, but ${networkFilePath(dir)} pins ${fabric.genesisSha256} for channel '${channel}'`);
+  }
+  return { kind: 'fabric', channel, access: genesis, fabricGenesis, fabricGenesisSha256: hash };
 }
 
 export function genesisPath(dir: string, channel: string): string {
@@ -177,7 +218,14 @@ export function readBoardConfig(path: string): BoardConfig {
     orderers,
     ...(o['pins'] !== undefined ? { pins: readPinOverrides(shape, o['pins']) } : {}),
     ...(o['gossip'] !== undefined ? { gossip: readGossip(shape, o['gossip']) } : {}),
+    ...(o['fabricGenesisSha256'] !== undefined ? { fabricGenesisSha256: readSha256(shape, o, 'fabricGenesisSha256', 'board') } : {}),
   };
+}
+
+function readSha256(shape: JsonShape, o: Record<string, unknown>, key: string, field: string): string {
+  const v = shape.string(o, key, field);
+  if (!SHA256_HEX_PATTERN.test(v)) shape.fail(`${field}.${key}`, 'a SHA-256 in lower-case hex (64 digits)');
+  return v;
 }
 
 /** Keys of a board.json gossip section. */
@@ -252,7 +300,15 @@ function readPinOverrides(shape: JsonShape, v: unknown): LedPinOverrides {
   return out;
 }
 
-export function loadBoard(dir: string, boardId: string): { config: BoardConfig; signer: Signer; genesis: Uint8Array } {
+export interface LoadedBoard {
+  config: BoardConfig;
+  signer: Signer;
+  /** The board's channel's genesis block (for a Fabric channel: its edge access configuration). */
+  genesis: Uint8Array;
+  anchor: ChannelAnchor;
+}
+
+export function loadBoard(dir: string, boardId: string): LoadedBoard {
   const network = loadNetworkFile(dir);
   const entry = network.boards.find((b) => b.id === boardId);
   if (!entry) {
@@ -266,7 +322,16 @@ export function loadBoard(dir: string, boardId: string): { config: BoardConfig; 
     throw new NetworkFileError(`${configPath} is for ${config.id} of ${config.org}, expected ${entry.id} of ${entry.org}`);
   }
   const signer = loadSignerFiles(dirname(configPath), config.key, config.cert, config);
-  return { config, signer, genesis: loadGenesis(dir, config.channel) };
+  const anchor = loadChannelAnchor(dir, config.channel);
+  if (anchor.kind === 'fabric' && config.fabricGenesisSha256 !== anchor.fabricGenesisSha256) {
+    throw new NetworkFileError(config.fabricGenesisSha256 === undefined
+      ? `${configPath}: channel '${config.channel}' is a Fabric channel, so fabricGenesisSha256 must pin its genesis block (${anchor.fabricGenesisSha256})`
+      : `${configPath}: fabricGenesisSha256 ${config.fabricGenesisSha256} is not the hash of channel '${config.channel}''s genesis block (${anchor.fabricGenesisSha256})`);
+  }
+  if (anchor.kind === 'edgepeer' && config.fabricGenesisSha256 !== undefined) {
+    throw new NetworkFileError(`${configPath}: fabricGenesisSha256 is set, but channel '${config.channel}' is not a Fabric channel`);
+  }
+  return { config, signer, genesis: anchor.kind === 'fabric' ? anchor.access : anchor.genesis, anchor };
 }
 
 /** A client identity: the first one, or the one of `org`. */

@@ -48,8 +48,15 @@ export function registerOrderer(program: Command): void {
 async function runOrderer(o: OrdererCliOptions): Promise<void> {
   const log = createLogger({ name: 'orderer' });
   const net = loadNetworkFile(o.network);
-  const channels = o.channel ?? net.channels;
-  for (const c of channels) if (!net.channels.includes(c)) throw new Error(`channel '${c}' is not in the network (${net.channels.join(', ')})`);
+  // A Fabric channel is followed by `edgepeer gateway`, never cut here.
+  const fabric = new Set((net.fabricChannels ?? []).map((f) => f.channel));
+  const ordered = net.channels.filter((c) => !fabric.has(c));
+  const channels = o.channel ?? ordered;
+  for (const c of channels) {
+    if (fabric.has(c)) throw new Error(`channel '${c}' is a Fabric channel: serve it with \`edgepeer gateway\`, not the orderer`);
+    if (!net.channels.includes(c)) throw new Error(`channel '${c}' is not in the network (${net.channels.join(', ')})`);
+  }
+  if (channels.length === 0) throw new Error(`the network has no edgepeer channel to order (its channels are Fabric channels: ${[...fabric].join(', ')})`);
   const metrics = createMetrics('orderer');
   const orderer = new Orderer({
     dataDir: o.data,
