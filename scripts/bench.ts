@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeBlock } from '../src/channel/blocks.js';
-import { certificateKey } from '../src/crypto/certificate.js';
+import { certificateKey } from '../src/protocol/certificate.js';
 import { deliverClientDefaults, deliverDefaults, peerDefaults } from '../src/config/constants.js';
 import { PROFILE_MEMORY_MB, heapCapMb, peerNodeOptions } from '../src/deploy/heapPolicy.js';
 import { type LmdbLedger, ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';

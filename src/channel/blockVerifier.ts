@@ -8,7 +8,7 @@
 // re-checked block by block so the good prefix is kept and the bad block is named.
 import { configFromBlock } from './blocks.js';
 import { ChannelState } from './channelState.js';
-import { blockHashInto } from '../crypto/blockHash.js';
+import { blockHashInto } from '../protocol/blockHash.js';
 import { Sha256 } from '../crypto/sha256.js';
 import {
   BlockLayout, DATA_HASH_OFFSET, HASH_BYTES, LayoutError, PREVIOUS_HASH_OFFSET,

@@ -1,6 +1,6 @@
 // Making blocks (orderer and `edgepeer init`) and reading configuration out of configuration blocks.
 import type { KeyObject } from 'node:crypto';
-import { blockHash } from '../crypto/blockHash.js';
+import { blockHash } from '../protocol/blockHash.js';
 import { sha256 } from '../crypto/hash.js';
 import { signBytes } from '../crypto/keys.js';
 import { WireError, encodeCbor } from '../protocol/cbor.js';

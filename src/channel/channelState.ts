@@ -3,7 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import {
   type Certificate, CertificateError, certificateKey, verifyCertificate,
-} from '../crypto/certificate.js';
+} from '../protocol/certificate.js';
 import { publicKeyFromRaw, verifyBytes } from '../crypto/keys.js';
 import { type BlockLayout, HEADER_BYTES, HEADER_OFFSET, SIGNATURE_BYTES, SIGNATURE_ENTRY_BYTES } from '../protocol/block.js';
 import type { ChannelConfig, Policy } from '../protocol/channelConfig.js';

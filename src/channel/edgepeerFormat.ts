@@ -1,5 +1,5 @@
 // edgepeer's own block format (src/protocol/block.ts) behind the BlockFormat seam.
-import { blockHashInto } from '../crypto/blockHash.js';
+import { blockHashInto } from '../protocol/blockHash.js';
 import { Sha256 } from '../crypto/sha256.js';
 import type { BlockFormat, BlockReader } from '../protocol/blockFormat.js';
 import {

@@ -8,7 +8,7 @@
 //   RANGE_REQUEST (type 4) body = { session: uint, start: uint, end: uint, window: uint }
 //   RANGE_ACK (type 5) body = { session: uint, seq: uint, cancel?: bool }
 import type { ChannelState } from '../channel/channelState.js';
-import { type Certificate, certificateFromWire, certificateKey, certificateToWire } from '../crypto/certificate.js';
+import { type Certificate, certificateFromWire, certificateKey, certificateToWire } from '../protocol/certificate.js';
 import { signBytes, verifyBytes } from '../crypto/keys.js';
 import {
   WireError, arrayField, asMap, bytesField, decodeCbor, encodeCbor, stringField, u64, uintField,

@@ -22,7 +22,7 @@ import { ledgerDefaults } from '../config/constants.js';
 import { edgepeerBlockFormat } from '../channel/edgepeerFormat.js';
 import { HASH_BYTES } from '../protocol/block.js';
 import { type BlockFormat, type BlockFormatName, type BlockReader, isBlockFormatName } from '../protocol/blockFormat.js';
-import { MAX_ID_CHARS } from '../protocol/envelope.js';
+import { MAX_CHANNEL_NAME_CHARS, isValidChannelName } from '../protocol/names.js';
 import { HashIndex } from './hashIndex.js';
 import {
   type BlockLedger, type BlockVisitor, type LedgerAudit, LedgerAppendError, LedgerCorruptError, type StoredLedgerState,
@@ -38,8 +38,6 @@ export const LEDGER_FORMAT_VERSION = 2;
 const NAMED_DBS = 3;
 const LEDGER_FILE_PREFIX = 'ledger-';
 const LEDGER_FILE_SUFFIX = '.mdb';
-/** Channel names become file names: no separators, no leading dot. */
-const CHANNEL_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** Hashes the run-hash scratch holds at first. */
 const MIN_RUN_HASHES = 256;
 
@@ -68,8 +66,9 @@ export interface OpenLedgerOptions {
 }
 
 export function assertChannelName(channel: string): void {
-  if (channel.length === 0 || channel.length > MAX_ID_CHARS || !CHANNEL_NAME_PATTERN.test(channel)) {
-    throw new LedgerOpenError(`'${channel}' is not a usable channel name (letters, digits, '.', '_', '-'; up to ${MAX_ID_CHARS})`);
+  // Channel names become file names: the one rule (src/protocol/names.ts) has no separators, no leading dot.
+  if (!isValidChannelName(channel)) {
+    throw new LedgerOpenError(`'${channel}' is not a usable channel name (letters, digits, '.', '_', '-'; up to ${MAX_CHANNEL_NAME_CHARS})`);
   }
 }
 
@@ -92,7 +91,7 @@ export function findLedgers(dataDir: string): string[] {
   for (const name of names) {
     if (!name.startsWith(LEDGER_FILE_PREFIX) || !name.endsWith(LEDGER_FILE_SUFFIX)) continue;
     const channel = name.slice(LEDGER_FILE_PREFIX.length, name.length - LEDGER_FILE_SUFFIX.length);
-    if (CHANNEL_NAME_PATTERN.test(channel)) channels.push(channel);
+    if (isValidChannelName(channel)) channels.push(channel);
   }
   return channels.sort();
 }

@@ -6,7 +6,7 @@
 //
 // Offsets are relative to the start of the block area: block i is area[offset[i], offset[i+1]),
 // offset[0] = 0 and offset[count] = the area's length. The hashes are the block hashes (header and
-// signatures, src/crypto/blockHash.ts), so the hash index is rebuilt from segments without re-hashing.
+// signatures, src/protocol/blockHash.ts), so the hash index is rebuilt from segments without re-hashing.
 //
 // Every reader here takes the value's length explicitly: lmdb's getBinaryFast hands back a 16 MiB shared
 // buffer whose `length` is patched, so neither `byteLength` nor the buffer's end says where a value ends.

@@ -7,13 +7,14 @@ import { dirname, join, resolve } from 'node:path';
 import { ZERO_HASH, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
 import { certificateValidityMs, defaultBatch, maxMessageBytes, mqttDefaults } from '../config/constants.js';
 import type { BoardConfig, GossipElectionKind, IdentityFiles, NetworkFile } from '../config/network.js';
-import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../crypto/certificate.js';
+import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../protocol/certificate.js';
 import { type KeyPair, generateKeyPair, privateKeyToPem } from '../crypto/keys.js';
 import type { BatchConfig, ChannelConfig, Policy } from '../protocol/channelConfig.js';
 import type { Signer } from '../protocol/envelope.js';
 import {
-  CHANNEL_NAME_PATTERN, ORDERER_ADMIN_ID, ORDERER_NODE_ID, ORDERER_ORG, boardId, clientId, isValidChannelName, peerOrgName,
+  ORDERER_ADMIN_ID, ORDERER_NODE_ID, ORDERER_ORG, boardId, clientId, peerOrgName,
 } from './names.js';
+import { CHANNEL_NAME_PATTERN, isValidChannelName } from '../protocol/names.js';
 
 /** Upper bounds that catch a typo (`--orgs 1000000`) before it fills a disk with keys. */
 export const INIT_MAX_ORGS = 100;

@@ -7,7 +7,7 @@ import {
   type BoardConfig, type BoardGossipConfig, type FabricChannelEntry, GOSSIP_ELECTION_KINDS, type IdentityFiles, isGossipElectionKind,
   type LedPinOverrides, type NetworkFile,
 } from '../config/network.js';
-import { type Certificate, decodeCertificate } from '../crypto/certificate.js';
+import { type Certificate, decodeCertificate } from '../protocol/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
 import {
   type Refused, checkGossipLimits, checkMulticast, checkReachable, isUnspecifiedHost, parseHostPort,
@@ -17,7 +17,7 @@ import { GENESIS_FILE_NAME, NETWORK_FILE_NAME } from './createNetwork.js';
 
 /** A SHA-256 in hex, as network.json and board.json pin Fabric genesis blocks. */
 const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
-import { isValidChannelName } from './names.js';
+import { isValidChannelName } from '../protocol/names.js';
 
 /** A network file, key, certificate or board config that is missing or not what it should be. */
 export class NetworkFileError extends Error {

@@ -1,7 +1,7 @@
 // One Deliver stream (reference §2 step 6–9), with credit-based flow control: at most `window`
 // responses unacknowledged, each carrying consecutive blocks up to `maxResponseBytes`.
 import type { Clock, TimerHandle } from '../config/clock.js';
-import type { Certificate } from '../crypto/certificate.js';
+import type { Certificate } from '../protocol/certificate.js';
 import { encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js';
 import { SeekBehavior, type SeekBehaviorCode } from '../protocol/seek.js';
 import { Status, type StatusCode } from '../protocol/status.js';

@@ -3,7 +3,7 @@
 // certificate's expiry can change the answer.
 import type { Clock } from '../config/clock.js';
 import type { ChannelState } from '../channel/channelState.js';
-import type { Certificate } from '../crypto/certificate.js';
+import type { Certificate } from '../protocol/certificate.js';
 import type { ServedChain } from './servedChain.js';
 
 export class SessionAccess {

@@ -5,7 +5,7 @@
 //   data       = CBOR array of bstr, each one encoded Envelope
 //   signatures = k entries of ( signerIndex u16 BE | Ed25519 signature [64] ) over the 76 header bytes
 //
-// Block hash = SHA-256(header || signatures content) (src/crypto/blockHash.ts). dataHash = SHA-256(data
+// Block hash = SHA-256(header || signatures content) (src/protocol/blockHash.ts). dataHash = SHA-256(data
 // bstr content). Byte-string heads must be the shortest for their length: one block, one encoding. Because the header is always the
 // first element and always 76 bytes, it sits at byte offset 3 of every block (0x83 0x58 0x4c ...).
 import { WireError, decodeCbor } from './cbor.js';

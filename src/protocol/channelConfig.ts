@@ -6,7 +6,7 @@
 //   Policy        = { orgs: [tstr], roles: [tstr] }
 //   BatchConfig   = { maxMessageCount, preferredMaxBytes, absoluteMaxBytes, batchTimeoutMs }
 import { type CborMap, WireError, arrayField, asMap, bytesField, stringArrayField, stringField, uintField } from './cbor.js';
-import { type Certificate, ROLES, certificateFromWire, certificateToWire } from '../crypto/certificate.js';
+import { type Certificate, ROLES, certificateFromWire, certificateToWire } from './certificate.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
 
 export interface Policy {

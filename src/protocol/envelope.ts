@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   type CborMap, WireError, asMap, bytesField, decodeCbor, encodeCbor, stringField, u64, uintField,
 } from './cbor.js';
-import { type Certificate, certificateFromWire, certificateToWire } from '../crypto/certificate.js';
+import { type Certificate, certificateFromWire, certificateToWire } from './certificate.js';
 import { sha256, toHex } from '../crypto/hash.js';
 import { signBytes } from '../crypto/keys.js';
 

@@ -9,7 +9,7 @@
 // board (a broker or a neighbour in the middle).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CertificateError } from '../../src/crypto/certificate.js';
+import { CertificateError } from '../../src/protocol/certificate.js';
 import { FRAME_HEADER_BYTES, FrameDecoder as GossipFrameDecoder, encodeFrame } from '../../src/gossip/frameCodec.js';
 import {
   BlocksKind, type GossipBody, GossipType, decodeGossip, openGossip, signGossip,

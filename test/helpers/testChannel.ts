@@ -4,8 +4,8 @@ import { ChannelState } from '../../src/channel/channelState.js';
 import {
   type BlockSigner, ZERO_HASH, encodeBlockData, makeBlock, makeConfigBlock, signConfigEnvelope,
 } from '../../src/channel/blocks.js';
-import { type Role, issueCertificate } from '../../src/crypto/certificate.js';
-import { blockHash } from '../../src/crypto/blockHash.js';
+import { type Role, issueCertificate } from '../../src/protocol/certificate.js';
+import { blockHash } from '../../src/protocol/blockHash.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { type KeyPair, generateKeyPair, signBytes } from '../../src/crypto/keys.js';
 import { certificateValidityMs, defaultBatch } from '../../src/config/constants.js';

@@ -1,7 +1,7 @@
 // Gossip between boards, in process: real orderer, real MQTT, real LMDB, real TCP between boards.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { issueCertificate } from '../../src/crypto/certificate.js';
+import { issueCertificate } from '../../src/protocol/certificate.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { systemClock } from '../../src/config/clock.js';
 import { submitLoad } from '../../src/client/broadcastClient.js';

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockHash } from '../../src/crypto/blockHash.js';
+import { blockHash } from '../../src/protocol/blockHash.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { verifyChain } from '../../src/ledger/verifyChain.js';

@@ -1,4 +1,4 @@
-import { blockHash } from '../../src/crypto/blockHash.js';
+import { blockHash } from '../../src/protocol/blockHash.js';
 // What an attacker on the broker can and cannot do, against real processes over real MQTT (the embedded
 // Aedes and Mosquitto): forged blocks from a fake orderer are never committed; a board from another
 // network is refused until it gives up; a revoked board loses its live stream while the others go on;

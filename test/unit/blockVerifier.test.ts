@@ -1,4 +1,4 @@
-import { blockHash } from '../../src/crypto/blockHash.js';
+import { blockHash } from '../../src/protocol/blockHash.js';
 // Run verification with amortised signatures (design §2): one signature check per contiguous run, every
 // block's number, previous hash and data hash checked, the bad block of a run named precisely, and
 // configuration blocks verified on their own with their configuration governing the blocks after them.
@@ -6,7 +6,7 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelState } from '../../src/channel/channelState.js';
 import { type BlockSigner, makeBlock, signConfigEnvelope } from '../../src/channel/blocks.js';
-import { issueCertificate } from '../../src/crypto/certificate.js';
+import { issueCertificate } from '../../src/protocol/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { certificateValidityMs } from '../../src/config/constants.js';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { configFromBlock } from '../../src/channel/blocks.js';
-import { issueCertificate } from '../../src/crypto/certificate.js';
+import { issueCertificate } from '../../src/protocol/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { certificateValidityMs, requestTimeWindowMs } from '../../src/config/constants.js';

@@ -7,7 +7,7 @@ import { ChannelState } from '../../src/channel/channelState.js';
 import { type BlockSigner, makeBlock } from '../../src/channel/blocks.js';
 import {
   type Certificate, CertificateError, type Role, decodeCertificate, encodeCertificate, issueCertificate, verifyCertificate,
-} from '../../src/crypto/certificate.js';
+} from '../../src/protocol/certificate.js';
 import { type KeyPair, generateKeyPair } from '../../src/crypto/keys.js';
 import { BlockLayout, LayoutError, SIGNATURE_ENTRY_BYTES, locateBlock } from '../../src/protocol/block.js';
 import { decodeCbor, encodeCbor } from '../../src/protocol/cbor.js';

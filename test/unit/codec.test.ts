@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, sign as cryptoSign } from 'node:crypto';
 import { ChannelState } from '../../src/channel/channelState.js';
 import { encodeBlockData, makeBlock, signConfigEnvelope } from '../../src/channel/blocks.js';
-import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../../src/crypto/certificate.js';
+import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../../src/protocol/certificate.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { type KeyPair, generateKeyPair } from '../../src/crypto/keys.js';
 import {

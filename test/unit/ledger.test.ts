@@ -1,4 +1,4 @@
-import { blockHash } from '../../src/crypto/blockHash.js';
+import { blockHash } from '../../src/protocol/blockHash.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { type Database, open } from 'lmdb';
 import { signConfigEnvelope } from '../../src/channel/blocks.js';
-import { issueCertificate } from '../../src/crypto/certificate.js';
+import { issueCertificate } from '../../src/protocol/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { HashIndexScheduler } from '../../src/ledger/hashIndexScheduler.js';

@@ -14,7 +14,7 @@ import { configFromBlock } from '../../src/channel/blocks.js';
 import { registerInit } from '../../src/cli/commands/init.js';
 import { certificateValidityMs, defaultBatch } from '../../src/config/constants.js';
 import type { BoardGossipConfig } from '../../src/config/network.js';
-import { issueCertificate } from '../../src/crypto/certificate.js';
+import { issueCertificate } from '../../src/protocol/certificate.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { generateKeyPair, publicKeyFromRaw, signBytes, verifyBytes } from '../../src/crypto/keys.js';
 import {

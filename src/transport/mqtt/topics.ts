@@ -3,18 +3,14 @@
 // ever be smuggled in through a channel name or a reply route read out of a request.
 
 import { topicRoot } from '../../config/constants.js';
+import { CHANNEL_NAME_PATTERN, isValidChannelName } from '../../protocol/names.js';
 import type { Service } from '../link.js';
 
-export const channelNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const clientIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 const services: readonly Service[] = ['deliver', 'broadcast'];
 const rootPrefix = `${topicRoot}/`;
 const replyLevel = 'reply';
-
-export function isValidChannelName(channel: string): boolean {
-  return channelNamePattern.test(channel);
-}
 
 export function isValidClientId(clientId: string): boolean {
   return clientIdPattern.test(clientId);
@@ -26,7 +22,7 @@ function isService(s: string): s is Service {
 
 function assertChannel(channel: string): void {
   if (!isValidChannelName(channel)) {
-    throw new Error(`invalid channel name ${JSON.stringify(channel)} (must match ${channelNamePattern})`);
+    throw new Error(`invalid channel name ${JSON.stringify(channel)} (must match ${CHANNEL_NAME_PATTERN})`);
   }
 }
 

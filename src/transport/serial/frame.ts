@@ -6,7 +6,7 @@
 //
 // The CRC (zlib's, the IEEE 802.3 one) covers every byte before it.
 import { crc32 } from 'node:zlib';
-import { isValidChannelName } from '../mqtt/topics.js';
+import { isValidChannelName } from '../../protocol/names.js';
 import type { Service } from '../link.js';
 import { cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
 

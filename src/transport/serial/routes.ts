@@ -1,6 +1,6 @@
 // The reply route of a serial link. A serial line has one client at its other end, so the route names
 // only the channel; it goes into the signed request like an MQTT reply topic does.
-import { isValidChannelName } from '../mqtt/topics.js';
+import { isValidChannelName } from '../../protocol/names.js';
 
 const ROUTE_PREFIX = 'serial/';
 

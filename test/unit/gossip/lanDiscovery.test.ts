@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { certificateValidityMs } from '../../../src/config/constants.js';
-import { issueCertificate } from '../../../src/crypto/certificate.js';
+import { issueCertificate } from '../../../src/protocol/certificate.js';
 import { generateKeyPair } from '../../../src/crypto/keys.js';
 import { StaticElection } from '../../../src/gossip/election.js';
 import { GossipNode } from '../../../src/gossip/gossipNode.js';

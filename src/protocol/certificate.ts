@@ -7,9 +7,9 @@
 import type { KeyObject } from 'node:crypto';
 import {
   type CborMap, WireError, asMap, bytesField, decodeCbor, encodeCbor, stringField, u64, uintField,
-} from '../protocol/cbor.js';
-import { sha256, toHex } from './hash.js';
-import { PUBLIC_KEY_BYTES, publicKeyFromRaw, signBytes, verifyBytes } from './keys.js';
+} from './cbor.js';
+import { sha256, toHex } from '../crypto/hash.js';
+import { PUBLIC_KEY_BYTES, publicKeyFromRaw, signBytes, verifyBytes } from '../crypto/keys.js';
 
 export const ROLES = ['orderer', 'peer', 'client', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -5,9 +5,9 @@
 // byte of this block (header, and through dataHash its data, and its signatures), so one valid
 // signature on the newest block of a run vouches for every block below it, signatures included.
 import { createHash } from 'node:crypto';
-import { BlockLayout, HEADER_BYTES, HEADER_OFFSET, LayoutError, SIGNATURE_ENTRY_BYTES, layoutErrorText, locateBlock } from '../protocol/block.js';
-import { WireError } from '../protocol/cbor.js';
-import type { Sha256 } from './sha256.js';
+import { BlockLayout, HEADER_BYTES, HEADER_OFFSET, LayoutError, SIGNATURE_ENTRY_BYTES, layoutErrorText, locateBlock } from './block.js';
+import { WireError } from './cbor.js';
+import type { Sha256 } from '../crypto/sha256.js';
 
 /** Hash of a block whose layout the caller has located. */
 export function blockHashLocated(block: Uint8Array, layout: BlockLayout): Uint8Array {
