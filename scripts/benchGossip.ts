@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BroadcastClient } from '../src/client/broadcastClient.js';
-import { gossipDefaults } from '../src/config/constants.js';
+import { gossipDefaults } from '../src/gossip/gossipDefaults.js';
 import type { GossipLimits } from '../src/gossip/gossipNode.js';
 import { createNetwork } from '../src/network/createNetwork.js';
 import { loadClient, loadGenesis, loadOrdererIdentities } from '../src/network/loadNetwork.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serialDefaults } from '../src/config/constants.js';
+import { serialDefaults } from '../src/transport/serial/serialDefaults.js';
 import { SOCAT_MISSING, findSocat, startPtyPair } from '../src/fleet/ptyPair.js';
 import { makeBlock } from '../src/channel/blocks.js';
 import { ledgerPath, openLedger } from '../src/ledger/lmdbLedger.js';

@@ -1,6 +1,6 @@
 // A board's LEDs from its profile: picks the profile (name or file) and the board's own pin overrides,
 // opens the IO backend the profile names, and starts the driver.
-import type { LedPinOverrides } from '../config/network.js';
+import type { LedPinOverrides } from './profile.js';
 import type { Clock } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { type OpenBoardIoOptions, openBoardIo } from './io/openBoardIo.js';

@@ -5,10 +5,9 @@
 import { EventEmitter } from 'node:events';
 import five from 'johnny-five';
 import { type Clock, type TimerHandle, systemClock } from '../config/clock.js';
-import { ledDefaults } from '../config/constants.js';
+import { ledDefaults } from './ledDefaults.js';
 import type { Logger } from '../observability/logger.js';
-import type { PeerStatus } from '../peer/peer.js';
-import type { LedsReport } from '../peer/statusReport.js';
+import type { LedsReport, ReportedPeerStatus } from '../observability/statusReport.js';
 import type { BoardIo } from './io/ioPlugin.js';
 import { blinkPhaseOn, ledsFor, pinLevels } from './ledModel.js';
 import type { LedPins } from './profile.js';
@@ -17,7 +16,7 @@ import type { LedPins } from './profile.js';
 export const BOARD_READY_TIMEOUT_MS = 10_000;
 
 /** What the LEDs are computed from: the peer's status, read once per refresh. */
-export type LedSource = () => Pick<PeerStatus, 'height' | 'link' | 'sync' | 'role' | 'error' | 'rejected'>;
+export type LedSource = () => Pick<ReportedPeerStatus, 'height' | 'link' | 'sync' | 'role' | 'error' | 'rejected'>;
 
 export interface LedDriverOptions {
   boardIo: BoardIo;

@@ -1,10 +1,9 @@
 // What each LED shows, given the peer's status: a pure function, so every rule is tested without
 // hardware, timers or johnny-five. The driver (ledDriver.ts) calls it on its own timer.
-import type { PeerStatus } from '../peer/peer.js';
-import type { LedLight, LedsReport } from '../peer/statusReport.js';
+import type { LedLight, LedsReport, ReportedPeerStatus } from '../observability/statusReport.js';
 import type { LedPins, StatusLed } from './profile.js';
 
-export type LedInputs = Pick<PeerStatus, 'height' | 'link' | 'sync' | 'role' | 'error'> & {
+export type LedInputs = Pick<ReportedPeerStatus, 'height' | 'link' | 'sync' | 'role' | 'error'> & {
   /** A block was rejected within the last few seconds (ledDefaults.rejectionFlashMs). */
   rejectedRecently: boolean;
 };

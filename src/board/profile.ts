@@ -4,9 +4,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ledDefaults } from '../config/constants.js';
-import type { GossipMulticastConfig, LedPinOverrides } from '../config/network.js';
-import { checkMulticast } from '../gossip/gossipSettings.js';
+import { ledDefaults } from './ledDefaults.js';
+import { type ProfileGossip, checkMulticast } from '../gossip/gossipSettings.js';
 import { PinNameError, describePin, resolvePin } from './pins.js';
 
 export type StatusLed = 'link' | 'sync' | 'leader' | 'error';
@@ -51,10 +50,14 @@ export interface LedPins {
   height: number[];
 }
 
-/** What the board model brings to gossip: on a Pi on a LAN, neighbours are found by multicast. */
-export interface ProfileGossip {
-  /** null: no LAN discovery (a board.json may still turn it on). */
-  multicast: GossipMulticastConfig | null;
+/** A board's own LED wiring, where it differs from its profile. */
+export interface LedPinOverrides {
+  link?: string;
+  sync?: string;
+  leader?: string;
+  error?: string;
+  /** Replaces the whole height bar (its length may differ from the profile's). */
+  height?: string[];
 }
 
 export interface BoardProfile {

@@ -1,8 +1,8 @@
 // What the monitor knows about the board at the other end of the console: the port's state, the
 // latest status report (decoded from its `edgepeer-status` lines), its latest warning or error
 // (`edgepeer-log` lines) and the recent raw lines.
-import { parseLogLine } from '../peer/consoleLog.js';
-import { parseStatusLine } from '../peer/statusReport.js';
+import { parseLogLine } from '../observability/consoleLog.js';
+import { parseStatusLine } from '../observability/statusReport.js';
 
 export type ConsolePortState = 'opening' | 'open' | 'lost' | 'closed';
 

@@ -3,7 +3,7 @@
 // lines, decodes the board's status and log lines, and shows them as a live panel (on a terminal),
 // as timestamped lines (`--plain`), or as a hex dump (`--hex`); `--log FILE` keeps a copy of every line.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { consoleDefaults } from '../config/constants.js';
+import { consoleDefaults } from './consoleDefaults.js';
 import { ManagedSerialPort, type PortFactory, type PortState } from '../transport/serial/managedPort.js';
 import type { SerialPortSpec } from '../transport/serial/serialEndpoint.js';
 import { BoardView } from './boardView.js';

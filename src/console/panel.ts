@@ -1,6 +1,6 @@
 // The live panel: a header with the port, a grid of the board's latest status fields, its latest
 // problem, then as many recent lines as fit. Pure: a BoardView and a size in, screen lines out.
-import { formatBlockSourcesBrief, parseBlockSources } from '../peer/statusReport.js';
+import { formatBlockSourcesBrief, parseBlockSources } from '../observability/statusReport.js';
 import type { BoardView, LoggedLine } from './boardView.js';
 import { type Paint, clockTime, fit } from './terminal.js';
 

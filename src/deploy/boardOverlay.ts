@@ -4,7 +4,7 @@
 // small tarball that is unpacked into the release, so a rollback restores code and settings together.
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
-import type { BoardConfig, NetworkFile } from '../config/network.js';
+import type { BoardConfig, NetworkFile } from '../network/networkFiles.js';
 import { BOARD_CONFIG_FILE_NAME, GENESIS_FILE_NAME, NETWORK_FILE_NAME } from '../network/createNetwork.js';
 import { genesisPath, loadBoard, loadNetworkFile, readBoardConfig } from '../network/loadNetwork.js';
 import { boardLayout } from './boardLayout.js';

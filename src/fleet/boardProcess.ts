@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { StatusReport } from '../peer/statusReport.js';
+import type { StatusReport } from '../observability/statusReport.js';
 import { parseStatusJson } from './boardStatus.js';
 import { BOARD_STATUS_INTERVAL_MS, BOARD_STOP_TIMEOUT_MS } from './timings.js';
 

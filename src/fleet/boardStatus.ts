@@ -1,10 +1,9 @@
 // Reads a board's `--status-json` lines back into StatusReports. A line that is not a complete report
 // (something else the board printed, a half-written line) is ignored rather than trusted.
-import { GOSSIP_BLOCK_ORIGINS } from '../gossip/seams.js';
-import { type BlockSources, type LedLight, type LedsReport, type StatusReport, soloBlockSources } from '../peer/statusReport.js';
+import {
+  type BlockSources, type BoardRole, GOSSIP_BLOCK_ORIGINS, type LedLight, type LedsReport, type StatusReport, type SyncState, soloBlockSources,
+} from '../observability/statusReport.js';
 import type { DeliverClientState } from '../peer/deliverClient.js';
-import type { BoardRole } from '../peer/role.js';
-import type { SyncState } from '../peer/syncTracker.js';
 import type { LinkState } from '../transport/link.js';
 
 const LINK_STATES: readonly LinkState[] = ['down', 'connecting', 'up'];

@@ -1,6 +1,6 @@
 // What the views show, gathered at one instant: the orderer, the load, and one row per board.
 import type { BoardRole } from '../peer/role.js';
-import type { BlockSources, LedsReport } from '../peer/statusReport.js';
+import type { BlockSources, LedsReport } from '../observability/statusReport.js';
 import type { BoardProcess, BoardProcessState } from './boardProcess.js';
 import type { LoadStats } from './loadGenerator.js';
 import { BOARD_STATUS_STALE_MS } from './timings.js';

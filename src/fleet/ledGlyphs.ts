@@ -1,7 +1,7 @@
 // A board's LEDs as the demo shows them: ● lit, ○ dark, blinking LEDs alternating with the wall clock,
 // status LEDs (link, sync, leader, error) then the height bar, LED 0 first, as on the board.
-import { ledDefaults } from '../config/constants.js';
-import type { LedLight, LedsReport } from '../peer/statusReport.js';
+import { ledDefaults } from '../board/ledDefaults.js';
+import type { LedLight, LedsReport } from '../observability/statusReport.js';
 
 export const LED_ON = '●';
 export const LED_OFF = '○';

@@ -1,7 +1,7 @@
 // The demo's terminal view: a header and one row per board, redrawn in place with ANSI cursor movement.
 // Lines are cut to the terminal's width (a wrapped line would break the cursor arithmetic) and the board
 // list to its height. Colour follows https://no-color.org.
-import { formatBlockSourcesBrief } from '../peer/statusReport.js';
+import { formatBlockSourcesBrief } from '../observability/statusReport.js';
 import type { BoardRow, DemoSnapshot, OrgRow } from './demoSnapshot.js';
 import { ledGlyphs } from './ledGlyphs.js';
 

@@ -1,6 +1,6 @@
 // The demo's output when stdout is not a terminal (or with --plain): key=value lines at a steady rate,
 // one for the orderer and one per board, for logs, scripts and tests.
-import { STATUS_LINE_PREFIX, formatBlockSources, formatLedsCompact } from '../peer/statusReport.js';
+import { STATUS_LINE_PREFIX, formatBlockSources, formatLedsCompact } from '../observability/statusReport.js';
 import type { BoardRow, DemoSnapshot, OrgRow } from './demoSnapshot.js';
 import { keyValueLine } from './keyValue.js';
 

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { configFromBlock } from '../channel/blocks.js';
 import { ChannelState } from '../channel/channelState.js';
 import type { Clock, TimerHandle } from '../config/clock.js';
-import { gossipDefaults } from '../config/constants.js';
+import { gossipDefaults } from './gossipDefaults.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import { HEADER_BYTES, HEADER_OFFSET, blockNumber } from '../protocol/block.js';

@@ -3,13 +3,58 @@
 // checks are here too, so that board.json (src/network/loadNetwork.ts) and the profiles
 // (src/board/profile.ts) refuse the same things with the same words.
 import { isIPv4 } from 'node:net';
-import { gossipDefaults, maxTimerDelayMs } from '../config/constants.js';
-import type { BoardGossipConfig, GossipLimitName, GossipLimitOverrides, GossipMulticastConfig } from '../config/network.js';
-import type { BoardProfile } from '../board/profile.js';
+import { maxTimerDelayMs } from '../config/timers.js';
+import { gossipDefaults } from './gossipDefaults.js';
 import type { GossipLimits } from './gossipNode.js';
 import { type HostPort, parseHostPort } from './tcpTransport.js';
 
 export { type HostPort, parseHostPort } from './tcpTransport.js';
+
+/** A board.json `gossip` section (src/network/networkFiles.ts BoardConfig). */
+export interface BoardGossipConfig {
+  /** host:port the board listens on for gossip (0.0.0.0: every interface, then `advertise` is needed). */
+  listen: string;
+  /** host:port of other boards it announces itself to. */
+  bootstrap: string[];
+  /** host:port the others reach this board at, when that is not `listen` (0.0.0.0, NAT, a proxy). */
+  advertise?: string;
+  /** Overrides of gossipDefaults (src/gossip/gossipDefaults.ts), by the same names; whole numbers. */
+  limits?: GossipLimitOverrides;
+  /** dynamic (default): height-aware election among the org's live members; static: `orgLeader` says. */
+  election?: GossipElectionKind;
+  /** With election static: whether this board is its org's leader (Fabric's orgLeader). */
+  orgLeader?: boolean;
+  /** LAN discovery by UDP multicast; absent: as the board profile says; false: off. */
+  multicast?: GossipMulticastConfig | false;
+}
+
+export type GossipLimitName = keyof typeof gossipDefaults;
+
+export type GossipLimitOverrides = Partial<Record<GossipLimitName, number>>;
+
+export type GossipElectionKind = 'dynamic' | 'static';
+
+export const GOSSIP_ELECTION_KINDS: readonly GossipElectionKind[] = ['dynamic', 'static'];
+
+export function isGossipElectionKind(v: unknown): v is GossipElectionKind {
+  return (GOSSIP_ELECTION_KINDS as readonly unknown[]).includes(v);
+}
+
+/** Where boards announce themselves on the LAN (board profile or board.json). */
+export interface GossipMulticastConfig {
+  /** An administratively scoped IPv4 group, 239.0.0.0/8 (RFC 2365). */
+  group: string;
+  /** UDP port, the same on every board of the LAN. */
+  port: number;
+  /** IPv4 address of the local interface to join and send on; absent: the one the routing table picks. */
+  interface?: string;
+}
+
+/** What the board model brings to gossip (its profile, src/board/profile.ts): on a Pi on a LAN, neighbours are found by multicast. */
+export interface ProfileGossip {
+  /** null: no LAN discovery (a board.json may still turn it on). */
+  multicast: GossipMulticastConfig | null;
+}
 
 export type GossipElectionSetting = { kind: 'dynamic' } | { kind: 'static'; orgLeader: boolean };
 
@@ -143,7 +188,7 @@ function fail(what: Refused, field: string): never {
  * turns off discovery the profile enables. Throws GossipSettingsError for a section that cannot work
  * (loadNetwork refuses those already, naming the file; this guards sections built in code).
  */
-export function gossipSettings(config: BoardGossipConfig, profile: Pick<BoardProfile, 'gossip'>): GossipSettings {
+export function gossipSettings(config: BoardGossipConfig, profile: { gossip: ProfileGossip }): GossipSettings {
   const listen = parseHostPort(config.listen);
   if (listen === null) fail(bad('', `host:port ('${config.listen}' given)`), 'listen');
   let advertise: string | null = null;

@@ -4,8 +4,8 @@
 // to send are logged (rate-limited) and never stop the channel; the TCP bootstrap list still works.
 import { type Socket, createSocket } from 'node:dgram';
 import { type Clock, systemClock } from '../config/clock.js';
-import { gossipMulticastDefaults } from '../config/constants.js';
-import type { GossipMulticastConfig } from '../config/network.js';
+import { gossipMulticastDefaults } from './gossipDefaults.js';
+import type { GossipMulticastConfig } from './gossipSettings.js';
 import type { Logger } from '../observability/logger.js';
 import type { GossipDiscovery } from './seams.js';
 

@@ -1,35 +1,8 @@
 // What gossip needs from the world and tells it, as small interfaces, so that the node is tested without
-// prom-client, a LAN or a particular election policy.
-
-/** Where a block the peer took came from. */
-export type GossipBlockOrigin = 'orderer' | 'push' | 'pull' | 'catchup';
-
-export const GOSSIP_BLOCK_ORIGINS: readonly GossipBlockOrigin[] = ['orderer', 'push', 'pull', 'catchup'];
-
-/** Gossip message kinds, as metric labels. */
-export type GossipMessageKind = 'alive' | 'blocks' | 'digest' | 'range_request' | 'range_ack';
-
-/** What a gossip node reports; src/observability/metrics.ts makes one over prom-client. */
-export interface GossipMetricsSink {
-  /** Blocks the peer newly took, by where they came from. */
-  blocksReceived(origin: GossipBlockOrigin, count: number): void;
-  /** Gossiped blocks this board already had (or already held pending). */
-  duplicates(count: number): void;
-  /** One gossip message sent or received (received: authenticated or not), with its size on the wire. */
-  message(direction: 'in' | 'out', kind: GossipMessageKind, bytes: number): void;
-  /** Who this board sees leading `org` (null: nobody yet). */
-  leader(org: string, leader: string | null): void;
-  /** Live members this board knows, itself excluded. */
-  liveMembers(count: number): void;
-}
-
-export const noGossipMetrics: GossipMetricsSink = {
-  blocksReceived: () => undefined,
-  duplicates: () => undefined,
-  message: () => undefined,
-  leader: () => undefined,
-  liveMembers: () => undefined,
-};
+// prom-client, a LAN or a particular election policy. The metrics sink and the block-origin words are
+// defined in src/observability (which must not import gossip) and are part of this seam.
+export { GOSSIP_BLOCK_ORIGINS, type GossipBlockOrigin } from '../observability/statusReport.js';
+export { type GossipMessageKind, type GossipMetricsSink, noGossipMetrics } from '../observability/gossipMetrics.js';
 
 /** A second way to reach neighbours besides the bootstrap list: e.g. UDP multicast on the LAN. */
 export interface GossipDiscovery {

@@ -18,7 +18,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Database, type RootDatabase, open } from 'lmdb';
-import { ledgerDefaults } from '../config/constants.js';
+import { ledgerDefaults } from './ledgerDefaults.js';
 import { edgepeerBlockFormat } from '../channel/edgepeerFormat.js';
 import { HASH_BYTES } from '../protocol/block.js';
 import { type BlockFormat, type BlockFormatName, type BlockReader, isBlockFormatName } from '../protocol/blockFormat.js';
@@ -212,11 +212,12 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
       }
       const head = new Uint8Array(HEAD_BYTES);
       writeHead(head, 0, -1, new Uint8Array(HASH_BYTES), 0);
-      this.meta.put('format', encodeFormat(LEDGER_FORMAT_VERSION));
-      this.meta.put('channel', Buffer.from(this.channel, 'utf8'));
-      this.meta.put('blockFormat', Buffer.from(this.format.name, 'utf8'));
-      this.meta.put('head', head);
-      this.meta.put('indexedHeight', new Uint8Array(U64_BYTES));
+      // Inside transactionSync these writes happen at once; the promises they return carry nothing more.
+      void this.meta.put('format', encodeFormat(LEDGER_FORMAT_VERSION));
+      void this.meta.put('channel', Buffer.from(this.channel, 'utf8'));
+      void this.meta.put('blockFormat', Buffer.from(this.format.name, 'utf8'));
+      void this.meta.put('head', head);
+      void this.meta.put('indexedHeight', new Uint8Array(U64_BYTES));
     });
   }
 

@@ -1,12 +1,15 @@
 // `edgepeer init`: a development network in one folder (org roots, member certificates, one genesis block
 // per channel, one board.json per board), as Fabric's cryptogen and configtxgen make one. The layout is
-// documented in src/config/network.ts.
+// documented in src/network/networkFiles.ts.
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { ZERO_HASH, makeConfigBlock, signConfigEnvelope } from '../channel/blocks.js';
-import { certificateValidityMs, defaultBatch, maxMessageBytes, mqttDefaults } from '../config/constants.js';
-import type { BoardConfig, GossipElectionKind, IdentityFiles, NetworkFile } from '../config/network.js';
+import { certificateValidityMs, defaultBatch } from './networkDefaults.js';
+import { maxMessageBytes } from '../transport/messageLimits.js';
+import { mqttDefaults } from '../transport/mqtt/mqttDefaults.js';
+import type { GossipElectionKind } from '../gossip/gossipSettings.js';
+import type { BoardConfig, IdentityFiles, NetworkFile } from './networkFiles.js';
 import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../protocol/certificate.js';
 import { type KeyPair, generateKeyPair, privateKeyToPem } from '../crypto/keys.js';
 import type { BatchConfig, ChannelConfig, Policy } from '../protocol/channelConfig.js';

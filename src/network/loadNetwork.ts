@@ -1,12 +1,11 @@
-// Reading the development network written by `edgepeer init` (layout in src/config/network.ts). Every
+// Reading the development network written by `edgepeer init` (layout in src/network/networkFiles.ts). Every
 // role starts here, so each failure names the file and what is wrong with it.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import {
-  type BoardConfig, type BoardGossipConfig, type FabricChannelEntry, GOSSIP_ELECTION_KINDS, type IdentityFiles, isGossipElectionKind,
-  type LedPinOverrides, type NetworkFile,
-} from '../config/network.js';
+import { type LedPinOverrides } from '../board/profile.js';
+import { type BoardGossipConfig, GOSSIP_ELECTION_KINDS, isGossipElectionKind } from '../gossip/gossipSettings.js';
+import { type BoardConfig, type FabricChannelEntry, type IdentityFiles, type NetworkFile } from './networkFiles.js';
 import { type Certificate, decodeCertificate } from '../protocol/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
 import {

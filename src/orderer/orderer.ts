@@ -1,6 +1,7 @@
 // The orderer: one Chain per channel, the Deliver and Broadcast services, and the links they listen on.
 import { type Clock, systemClock } from '../config/clock.js';
-import { deliverDefaults, requestTimeWindowMs } from '../config/constants.js';
+import { requestTimeWindowMs } from './ordererDefaults.js';
+import { deliverDefaults } from '../protocol/deliverDefaults.js';
 import { openLedger, ledgerPath } from '../ledger/lmdbLedger.js';
 import type { Logger } from '../observability/logger.js';
 import type { OrdererMetrics } from '../observability/metrics.js';

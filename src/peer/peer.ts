@@ -2,21 +2,24 @@
 // wired together. Blocks flow deliver client → verifier → payload buffer → committer → ledger.
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../config/clock.js';
-import { deliverClientDefaults, deliverDefaults, mqttDefaults, peerDefaults } from '../config/constants.js';
+import { deliverClientDefaults, peerDefaults } from './peerDefaults.js';
+import { deliverDefaults } from '../protocol/deliverDefaults.js';
+import { mqttDefaults } from '../transport/mqtt/mqttDefaults.js';
 import { toHex } from '../crypto/hash.js';
 import type { ChainRules } from '../ledger/chainRules.js';
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { PeerMetrics } from '../observability/metrics.js';
+import type { ReportedPeerStatus } from '../observability/statusReport.js';
 import { HASH_BYTES } from '../protocol/block.js';
 import { type BlockReader, RunResult, type RunVerifier } from '../protocol/blockFormat.js';
 import type { Signer } from '../protocol/envelope.js';
-import type { ClientLink, LinkState } from '../transport/link.js';
+import type { ClientLink } from '../transport/link.js';
 import { Committer } from './committer.js';
 import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from './deliverClient.js';
 import { PayloadBuffer } from './payloadBuffer.js';
-import { type BoardRole, type RoleSource, soloLeader } from './role.js';
-import { type SyncState, SyncTracker } from './syncTracker.js';
+import { type RoleSource, soloLeader } from './role.js';
+import { SyncTracker } from './syncTracker.js';
 
 export interface PeerLimits {
   payloadBufferSlots: number;
@@ -55,20 +58,9 @@ export interface PeerOptions {
 /** Where blocks offered to the peer came from. */
 export type BlockSource = 'orderer' | 'gossip';
 
-export interface PeerStatus {
-  board: string;
-  channel: string;
-  height: number;
-  lastHash: string;
-  link: LinkState;
-  endpoint: string;
+/** The peer's part of the board's status report (src/observability/statusReport.ts). */
+export interface PeerStatus extends ReportedPeerStatus {
   deliver: DeliverClientState;
-  committed: number;
-  rejected: number;
-  error: string | null;
-  /** Whether the board has caught up with the orderer (see syncTracker.ts for how that is known). */
-  sync: SyncState;
-  role: BoardRole;
 }
 
 export interface PeerEvents {

@@ -3,9 +3,9 @@
 // RoleSource and is handed to the Peer; everything that shows the role (status line, LEDs, demo) reads it
 // from the peer's status, nowhere else.
 
-import type { SyncState } from './syncTracker.js';
+import type { BoardRole, SyncState } from '../observability/statusReport.js';
 
-export type BoardRole = 'leader' | 'follower';
+export type { BoardRole } from '../observability/statusReport.js';
 
 export interface RoleSource {
   role(): BoardRole;

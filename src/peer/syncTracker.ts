@@ -15,8 +15,9 @@
 // Blocks received are not yet committed, but committing takes milliseconds: the LED shows "has been sent
 // everything", not "has written everything".
 
-/** offline: no Deliver stream open · syncing: catching up or not yet judged · in-sync: following the tip. */
-export type SyncState = 'offline' | 'syncing' | 'in-sync';
+import type { SyncState } from '../observability/statusReport.js';
+
+export type { SyncState } from '../observability/statusReport.js';
 
 export class SyncTracker {
   private stateValue: SyncState = 'offline';

@@ -1,6 +1,7 @@
 // Orderer endpoints as operators write them (`--orderer`, a board's `orderers` list) turned into links:
 // `mqtt://host:port`, `mqtts://host:port` or `serial:PATH[@BAUD]`.
-import { serialDefaults, deliverDefaults } from '../config/constants.js';
+import { deliverDefaults } from '../protocol/deliverDefaults.js';
+import { serialDefaults } from './serial/serialDefaults.js';
 import type { ClientLink } from './link.js';
 import type { MqttEndpoint } from './mqtt/endpoint.js';
 import { MqttClientLink } from './mqtt/mqttClientLink.js';

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gossipDefaults } from '../../src/config/constants.js';
+import { gossipDefaults } from '../../src/gossip/gossipDefaults.js';
 import type { NetworkSummary } from '../../src/network/createNetwork.js';
-import type { BlockSources } from '../../src/peer/statusReport.js';
+import type { BlockSources } from '../../src/observability/statusReport.js';
 import {
   type CliProcess, POLL_INTERVAL_MS, type StatusFields, type TestRig, freePort, heightOf, lastStatus, ledgerInfo, ledgerVerify,
   pollUntil, readMetric, runCliJson, waitForStatus,

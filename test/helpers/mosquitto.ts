@@ -7,7 +7,7 @@ import { constants as fsConstants } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { maxMessageBytes } from '../../src/config/constants.js';
+import { maxMessageBytes } from '../../src/transport/messageLimits.js';
 
 /** Room for the MQTT fixed header, topic and length fields on top of the largest edgepeer message. */
 const packetOverheadBytes = 64 * 1024;

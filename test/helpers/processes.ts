@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { NetworkSummary } from '../../src/network/createNetwork.js';
 import type { LedgerInfo, LedgerVerifyResult } from '../../src/cli/commands/ledger.js';
 import { LOG_LEVEL_ENV } from '../../src/observability/logger.js';
-import { parseStatusLine } from '../../src/peer/statusReport.js';
+import { parseStatusLine } from '../../src/observability/statusReport.js';
 import type { BrokerCase } from './brokers.js';
 import { freePort } from './mosquitto.js';
 

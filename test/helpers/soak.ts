@@ -11,7 +11,7 @@ import { BroadcastClient } from '../../src/client/broadcastClient.js';
 import { seededRandom } from '../../src/config/random.js';
 import { LoadGenerator } from '../../src/fleet/loadGenerator.js';
 import { loadClient } from '../../src/network/loadNetwork.js';
-import { type BlockSources, parseBlockSources } from '../../src/peer/statusReport.js';
+import { type BlockSources, parseBlockSources } from '../../src/observability/statusReport.js';
 import { Status, statusName } from '../../src/protocol/status.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import {

@@ -8,7 +8,7 @@ import { type Role, issueCertificate } from '../../src/protocol/certificate.js';
 import { blockHash } from '../../src/protocol/blockHash.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { type KeyPair, generateKeyPair, signBytes } from '../../src/crypto/keys.js';
-import { certificateValidityMs, defaultBatch } from '../../src/config/constants.js';
+import { certificateValidityMs, defaultBatch } from '../../src/network/networkDefaults.js';
 import {
   BlockLayout, DATA_HASH_OFFSET, HEADER_BYTES, HEADER_OFFSET, LayoutError, PREVIOUS_HASH_OFFSET, SIGNATURE_ENTRY_BYTES,
   encodeBlock, encodeHeader, locateBlock,

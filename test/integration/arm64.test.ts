@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readBundleManifest } from '../../src/deploy/bundleManifest.js';
 import { runCommand } from '../../src/deploy/runCommand.js';
-import { parseStatusLine } from '../../src/peer/statusReport.js';
+import { parseStatusLine } from '../../src/observability/statusReport.js';
 import { testBundle } from '../helpers/bundles.js';
 import { TestRig, freePort, initNetwork, killAllProcesses, runCli } from '../helpers/processes.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { ProfileErrorJson, ProfileJson } from '../../src/cli/commands/boards.js';
-import type { StatusReport } from '../../src/peer/statusReport.js';
+import type { StatusReport } from '../../src/observability/statusReport.js';
 import { TestRig, freePort, initNetwork, runCli, runCliJson, spawnCli } from '../helpers/processes.js';
 
 const BOARDS_DIR = fileURLToPath(new URL('../../../boards/', import.meta.url));

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
 import { SUMMARY_DIR_PREFIX } from '../../src/fleet/demoSummary.js';
 import { DEMO_BOARD_PREFIX, DEMO_ORG_PREFIX } from '../../src/fleet/plainReport.js';
-import { STATUS_LINE_PREFIX, parseBlockSources } from '../../src/peer/statusReport.js';
+import { STATUS_LINE_PREFIX, parseBlockSources } from '../../src/observability/statusReport.js';
 
 const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 /** Startup (network, broker, 4 node processes) plus the first blocks, on a 2-core machine under load. */

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../src/config/clock.js';
-import { fabricGatewayDefaults } from '../../src/config/constants.js';
+import { fabricGatewayDefaults } from '../../src/gateway/gatewayDefaults.js';
 import { BlocksProvider, type FollowLimits } from '../../src/gateway/blocksProvider.js';
 import type { FabricEndpoint } from '../../src/gateway/deliverConnector.js';
 import { GrpcDeliverConnector, type FabricTlsFiles } from '../../src/gateway/grpcDeliverConnector.js';

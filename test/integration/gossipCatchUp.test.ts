@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { makeBlock } from '../../src/channel/blocks.js';
 import { systemClock } from '../../src/config/clock.js';
-import { gossipDefaults } from '../../src/config/constants.js';
+import { gossipDefaults } from '../../src/gossip/gossipDefaults.js';
 import { issueCertificate } from '../../src/protocol/certificate.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { type AliveBody, GossipType, signGossip } from '../../src/gossip/messages.js';

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { GossipFleet, untilSettled } from '../helpers/gossipFleet.js';
 import { createNetns } from '../helpers/netns.js';
 import { TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, pollUntil, waitForStatus } from '../helpers/processes.js';
-import { parseBlockSources } from '../../src/peer/statusReport.js';
+import { parseBlockSources } from '../../src/observability/statusReport.js';
 
 const ORGS = 2;
 const BOARDS_PER_ORG = 2;

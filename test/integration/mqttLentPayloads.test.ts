@@ -3,7 +3,7 @@
 // its packet ring or not, and they come in the link's own reused buffers rather than one each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mqttDefaults } from '../../src/config/constants.js';
+import { mqttDefaults } from '../../src/transport/mqtt/mqttDefaults.js';
 import { startEmbeddedBroker } from '../../src/transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';

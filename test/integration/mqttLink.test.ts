@@ -3,7 +3,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { maxMessageBytes, topicRoot } from '../../src/config/constants.js';
+import { maxMessageBytes } from '../../src/transport/messageLimits.js';
+import { topicRoot } from '../../src/transport/mqtt/topics.js';
 import type { IncomingRequest, LinkState } from '../../src/transport/link.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';

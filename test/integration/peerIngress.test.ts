@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deliverDefaults } from '../../src/config/constants.js';
+import { deliverDefaults } from '../../src/protocol/deliverDefaults.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { verifyChain } from '../../src/ledger/verifyChain.js';

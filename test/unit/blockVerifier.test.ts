@@ -9,7 +9,7 @@ import { type BlockSigner, makeBlock, signConfigEnvelope } from '../../src/chann
 import { issueCertificate } from '../../src/protocol/certificate.js';
 import { toHex } from '../../src/crypto/hash.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
-import { certificateValidityMs } from '../../src/config/constants.js';
+import { certificateValidityMs } from '../../src/network/networkDefaults.js';
 import { BlockVerifier, RunResult } from '../../src/channel/blockVerifier.js';
 import { FLAG_CONFIG, HASH_BYTES } from '../../src/protocol/block.js';
 import type { ChannelConfig } from '../../src/protocol/channelConfig.js';

@@ -10,7 +10,7 @@ import { afterEach, test } from 'node:test';
 import { VirtualIo, virtualBoardIo } from '../../src/board/io/virtualIo.js';
 import { LedDriver } from '../../src/board/ledDriver.js';
 import { loadProfile } from '../../src/board/profile.js';
-import { ledDefaults } from '../../src/config/constants.js';
+import { ledDefaults } from '../../src/board/ledDefaults.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Peer } from '../../src/peer/peer.js';

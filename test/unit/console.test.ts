@@ -9,11 +9,11 @@ import { LineSplitter } from '../../src/console/lineSplitter.js';
 import { renderPanel } from '../../src/console/panel.js';
 import { type ListDeps, formatPortList, listPorts } from '../../src/console/portList.js';
 import { ansiPaint, colourWanted, noPaint } from '../../src/console/terminal.js';
-import { formatLogLine, parseLogLine } from '../../src/peer/consoleLog.js';
-import { ConsoleOutput } from '../../src/peer/consoleOutput.js';
+import { formatLogLine, parseLogLine } from '../../src/observability/consoleLog.js';
+import { ConsoleOutput } from '../../src/console/consoleOutput.js';
 import {
   type StatusReport, formatBlockSources, formatBlockSourcesBrief, formatStatusLine, parseBlockSources, parseStatusLine, soloBlockSources,
-} from '../../src/peer/statusReport.js';
+} from '../../src/observability/statusReport.js';
 
 const ESC = '\u001b';
 const STATUS = 'edgepeer-status board=b1 channel=ch1 height=2001 link=up deliver=streaming sync=in-sync role=leader bps=0.0 committed=2000 rejected=0 uptime=9 hash=0011223344556677 leds=- from=orderer:120,push:1870,pull:10,catchup:0 error=-';

@@ -14,7 +14,7 @@ import { GOSSIP_PORT_RANGE_HIGH_EXCLUSIVE, GOSSIP_PORT_RANGE_LOW, findFreePortRa
 import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
 import { lineText, renderFrame } from '../../src/fleet/liveView.js';
 import { DEMO_ORG_PREFIX, formatBoardLine, formatPlainReport } from '../../src/fleet/plainReport.js';
-import { STATUS_LINE_PREFIX, type StatusReport } from '../../src/peer/statusReport.js';
+import { STATUS_LINE_PREFIX, type StatusReport } from '../../src/observability/statusReport.js';
 
 const REPORT: StatusReport = {
   board: 'org1-board2', channel: 'demo', height: 3533, lastHash: 'ab'.repeat(32), link: 'up', endpoint: 'mqtt://127.0.0.1:1883',

@@ -8,7 +8,7 @@ import { LED_OFF, LED_ON, ledGlyphs } from '../../src/fleet/ledGlyphs.js';
 import { lineText, renderFrame } from '../../src/fleet/liveView.js';
 import { formatBoardLine } from '../../src/fleet/plainReport.js';
 import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
-import { type LedsReport, STATUS_LINE_PREFIX, type StatusReport } from '../../src/peer/statusReport.js';
+import { type LedsReport, STATUS_LINE_PREFIX, type StatusReport } from '../../src/observability/statusReport.js';
 
 const LEDS: LedsReport = { link: 'on', sync: 'blink', leader: 'on', error: 'off', height: [true, false, true, true] };
 const REPORT: StatusReport = {

@@ -10,7 +10,8 @@ const DEFAULT_SEED = 20_261_201;
 const seed = process.env['EDGEPEER_FUZZ_SEED'] !== undefined ? Number(process.env['EDGEPEER_FUZZ_SEED']) : DEFAULT_SEED;
 
 for (const p of fuzzProperties) {
-  test(`fuzz (short, seed ${seed}): ${p.name}`, () => {
-    fc.assert(p.make(), { numRuns: SHORT_RUNS, seed });
+  test(`fuzz (short, seed ${seed}): ${p.name}`, async () => {
+    // fc.assert returns a promise for an asynchronous property: awaited, or its failure is lost.
+    await fc.assert(p.make(), { numRuns: SHORT_RUNS, seed });
   });
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createGossipMetrics, createMetrics, startMetricsServer } from '../../src/observability/metrics.js';
+import { createGossipMetrics } from '../../src/observability/gossipMetrics.js';
+import { createMetrics, startMetricsServer } from '../../src/observability/metrics.js';
 
 /** The sample line of `name` with exactly these labels, as Prometheus' text format writes it. */
 function sample(text: string, name: string, labels: string): number | undefined {

@@ -166,13 +166,13 @@ test('a port that goes away is reopened with exponential backoff, and sends fail
   await assert.rejects(link.send('ch1', 'deliver', Buffer.from([0xa1])), /not sent/);
   // Reopen attempts fail while the device is absent, each waiting twice as long, up to the cap.
   for (let i = 0; i < 5; i++) {
-    clock.advance(clock.delays.at(-1)!);
+    await clock.advance(clock.delays.at(-1)!);
     await until(() => (clock.pendingTimers === 1 && clock.delays.length === i + 2 ? true : undefined), `retry ${i + 1}`);
   }
   assert.deepEqual(clock.delays, [100, 200, 400, 800, 1000, 1000]);
   // Plugged back in.
   binding.createPort('/dev/mock-usb');
-  clock.advance(1000);
+  await clock.advance(1000);
   await until(() => (link.state === 'up' ? true : undefined), 'link up again');
   await link.send('ch1', 'deliver', Buffer.from([0xa1]));
   assert.ok(linkStates.includes('down') && linkStates.at(-1) === 'up', linkStates.join(','));

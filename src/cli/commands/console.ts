@@ -1,7 +1,7 @@
 // `edgepeer console`: watch a board over its serial console (live panel, plain lines or hex), or list
 // the serial ports of this machine.
 import type { Command } from 'commander';
-import { consoleDefaults } from '../../config/constants.js';
+import { consoleDefaults } from '../../console/consoleDefaults.js';
 import { Monitor, type MonitorMode } from '../../console/monitor.js';
 import { formatPortList, listPorts } from '../../console/portList.js';
 import { colourWanted } from '../../console/terminal.js';

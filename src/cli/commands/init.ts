@@ -4,8 +4,8 @@ import {
   DEFAULT_MQTT_URL, INIT_MAX_BOARDS_PER_ORG, INIT_MAX_ORGS, NetworkOptionsError, type NetworkSummary, createNetwork,
 } from '../../network/createNetwork.js';
 import type { BatchConfig } from '../../protocol/channelConfig.js';
-import { defaultBatch } from '../../config/constants.js';
-import { GOSSIP_ELECTION_KINDS, type GossipElectionKind, isGossipElectionKind } from '../../config/network.js';
+import { defaultBatch } from '../../network/networkDefaults.js';
+import { GOSSIP_ELECTION_KINDS, type GossipElectionKind, isGossipElectionKind } from '../../gossip/gossipSettings.js';
 import { collect, wholeNumber } from '../options.js';
 
 /** Exit code for a command line that cannot be carried out as written. */

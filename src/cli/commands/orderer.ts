@@ -1,6 +1,8 @@
 // `edgepeer orderer`: the orderer with its embedded MQTT broker (or an external one).
 import type { Command } from 'commander';
-import { deliverDefaults, mqttDefaults, serialDefaults } from '../../config/constants.js';
+import { deliverDefaults } from '../../protocol/deliverDefaults.js';
+import { mqttDefaults } from '../../transport/mqtt/mqttDefaults.js';
+import { serialDefaults } from '../../transport/serial/serialDefaults.js';
 import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';

@@ -2,7 +2,7 @@
 
 import { createServer, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
-import { mqttDefaults } from '../../config/constants.js';
+import { mqttDefaults } from './mqttDefaults.js';
 
 export interface EmbeddedBrokerOptions {
   /** Listen address; default 127.0.0.1 (give 0.0.0.0 to serve boards on the network). */

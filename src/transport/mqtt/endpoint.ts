@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { IClientOptions } from 'mqtt';
-import { mqttDefaults } from '../../config/constants.js';
+import { mqttDefaults } from './mqttDefaults.js';
 
 /** IANA port of MQTT over TLS, used when an mqtts:// URL names none. */
 const mqttsDefaultPort = 8883;

@@ -3,7 +3,7 @@
 // QoS 1 publishes whose promise settles on PUBACK, and a hard size limit in both directions.
 
 import { connect, ErrorWithReasonCode, MqttClient, type ISubscriptionGrant } from 'mqtt';
-import { mqttDefaults } from '../../config/constants.js';
+import { mqttDefaults } from './mqttDefaults.js';
 import type { LinkState } from '../link.js';
 import { toClientOptions, validateEndpoint, type MqttEndpoint } from './endpoint.js';
 import { FramedMqttSocket, MQTT_PACKET_OVERHEAD_MAX_BYTES } from './framedSocket.js';

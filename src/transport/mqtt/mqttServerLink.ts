@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { maxMessageBytes as defaultMaxMessageBytes } from '../../config/constants.js';
+import { maxMessageBytes as defaultMaxMessageBytes } from '../messageLimits.js';
 import type { IncomingRequest, LinkState, ServerLink } from '../link.js';
 import type { MqttEndpoint } from './endpoint.js';
 import { ManagedMqttClient, newLinkCounters, type DropReason, type MqttLinkCounters } from './managedClient.js';

@@ -2,9 +2,11 @@
 // <root>/<channel>/reply/<clientId>. Names are restricted so that no MQTT wildcard or level separator can
 // ever be smuggled in through a channel name or a reply route read out of a request.
 
-import { topicRoot } from '../../config/constants.js';
 import { CHANNEL_NAME_PATTERN, isValidChannelName } from '../../protocol/names.js';
 import type { Service } from '../link.js';
+
+/** Topic prefix, versioned: edgepeer/v1/<channel>/{deliver,broadcast,reply/<client>}. */
+export const topicRoot = 'edgepeer/v1';
 
 export const clientIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -1,6 +1,6 @@
 // Frames over a managed serial port: encodes outgoing messages into frames, decodes incoming bytes into
 // checked frames, and counts what went through and what was dropped. Both serial links sit on this.
-import { maxMessageBytes as defaultMaxMessageBytes } from '../../config/constants.js';
+import { maxMessageBytes as defaultMaxMessageBytes } from '../messageLimits.js';
 import type { LinkState } from '../link.js';
 import { type SerialFrame, type SerialFrameKindCode, encodeSerialFrame } from './frame.js';
 import { FrameDecoder, type FrameDropReason } from './frameDecoder.js';

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { SerialPortStream } from '@serialport/stream';
 import { type Clock, type TimerHandle, systemClock } from '../../config/clock.js';
-import { serialDefaults } from '../../config/constants.js';
+import { serialDefaults } from './serialDefaults.js';
 import type { LinkState } from '../link.js';
 import type { SerialPortSpec } from './serialEndpoint.js';
 

@@ -1,6 +1,6 @@
 // How an operator names a serial port: `PATH[@BAUD]` (orderer --serial, peer --console) or, among the
 // orderer endpoints of a board, `serial:PATH[@BAUD]`.
-import { serialDefaults } from '../../config/constants.js';
+import { serialDefaults } from './serialDefaults.js';
 
 export const SERIAL_SCHEME = 'serial:';
 

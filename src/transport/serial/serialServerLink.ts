@@ -1,7 +1,7 @@
 // The orderer's end of one serial line: requests for any channel arrive as DELIVER and BROADCAST
 // frames, replies go out as REPLY frames to the one client at the other end.
 import { EventEmitter } from 'node:events';
-import { serialDefaults } from '../../config/constants.js';
+import { serialDefaults } from './serialDefaults.js';
 import type { IncomingRequest, LinkState, ServerLink } from '../link.js';
 import { SerialFrameKind, type SerialFrame } from './frame.js';
 import { FramedSerialPort, type FramedSerialPortOptions, type SerialDropReason, type SerialLinkCounters } from './framedPort.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { gossipDefaults } from '../../../src/config/constants.js';
+import { gossipDefaults } from '../../../src/gossip/gossipDefaults.js';
 import { BlockServer } from '../../../src/gossip/blockServer.js';
 import { CatchUp } from '../../../src/gossip/catchUp.js';
 import { BlocksKind, type GossipBody, GossipType } from '../../../src/gossip/messages.js';

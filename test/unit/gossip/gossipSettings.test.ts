@@ -2,8 +2,9 @@
 // checks board.json and the profiles share.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gossipDefaults, maxTimerDelayMs } from '../../../src/config/constants.js';
-import type { BoardGossipConfig } from '../../../src/config/network.js';
+import { maxTimerDelayMs } from '../../../src/config/timers.js';
+import { gossipDefaults } from '../../../src/gossip/gossipDefaults.js';
+import type { BoardGossipConfig } from '../../../src/gossip/gossipSettings.js';
 import {
   GOSSIP_LIMITS_MAY_BE_ZERO, GossipSettingsError, checkGossipLimits, checkMulticast, checkReachable, gossipLimitNames, gossipSettings,
   parseHostPort,

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { certificateValidityMs } from '../../../src/config/constants.js';
+import { certificateValidityMs } from '../../../src/network/networkDefaults.js';
 import { issueCertificate } from '../../../src/protocol/certificate.js';
 import { generateKeyPair } from '../../../src/crypto/keys.js';
 import { StaticElection } from '../../../src/gossip/election.js';

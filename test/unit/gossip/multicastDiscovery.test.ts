@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import type { Clock } from '../../../src/config/clock.js';
-import { gossipMulticastDefaults } from '../../../src/config/constants.js';
+import { gossipMulticastDefaults } from '../../../src/gossip/gossipDefaults.js';
 import { GossipType, openGossip, signGossip } from '../../../src/gossip/messages.js';
 import {
   type MulticastDiscovery, MulticastDiscoveryError, multicastDiscovery,

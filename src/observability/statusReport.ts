@@ -1,9 +1,43 @@
 // The board's status report: one line a human can read at a console and a program can parse
-// (logfmt: key=value pairs, values without spaces), or one JSON object per line.
-import { GOSSIP_BLOCK_ORIGINS, type GossipBlockOrigin } from '../gossip/seams.js';
-import type { PeerStatus } from './peer.js';
+// (logfmt: key=value pairs, values without spaces), or one JSON object per line. The words it uses (roles,
+// sync states, LED lights, block origins) are defined here, below every part that produces or reads them:
+// the peer and gossip fill the report, the board's LEDs show it, the console monitor and the fleet parse it.
+import type { LinkState } from '../transport/link.js';
+import { parseLogfmtLine } from './logfmt.js';
 
-/** Blocks the board took, by where they came from (src/gossip/seams.ts). */
+/** Status lines in the demo and on consoles are written this often. */
+export const statusIntervalMs = 1_000;
+
+/** A board's role in its group (src/peer/role.ts: who decides it). */
+export type BoardRole = 'leader' | 'follower';
+
+/** offline: no Deliver stream open · syncing: catching up or not yet judged · in-sync: following the tip (src/peer/syncTracker.ts). */
+export type SyncState = 'offline' | 'syncing' | 'in-sync';
+
+/** Where a block the peer took came from. */
+export type GossipBlockOrigin = 'orderer' | 'push' | 'pull' | 'catchup';
+
+export const GOSSIP_BLOCK_ORIGINS: readonly GossipBlockOrigin[] = ['orderer', 'push', 'pull', 'catchup'];
+
+/** What the peer reports about itself (src/peer/peer.ts fills it). */
+export interface ReportedPeerStatus {
+  board: string;
+  channel: string;
+  height: number;
+  lastHash: string;
+  link: LinkState;
+  endpoint: string;
+  /** The deliver client's state (src/peer/deliverClient.ts DeliverClientState). */
+  deliver: string;
+  committed: number;
+  rejected: number;
+  error: string | null;
+  /** Whether the board has caught up with the orderer (see src/peer/syncTracker.ts for how that is known). */
+  sync: SyncState;
+  role: BoardRole;
+}
+
+/** Blocks the board took, by where they came from. */
 export type BlockSources = Record<GossipBlockOrigin, number>;
 
 /** A board without gossip takes every block it commits from the orderer. */
@@ -53,7 +87,7 @@ export interface LedsReport {
   height: boolean[];
 }
 
-export interface StatusReport extends PeerStatus {
+export interface StatusReport extends ReportedPeerStatus {
   /** Blocks committed per second since the previous report. */
   blocksPerSec: number;
   uptimeSec: number;
@@ -100,13 +134,5 @@ export function formatStatusLine(r: StatusReport): string {
 
 /** Parses a status line back into its fields (the console monitor and the tests use this). */
 export function parseStatusLine(line: string): Record<string, string> | null {
-  const t = line.trim();
-  if (!t.startsWith(`${STATUS_LINE_PREFIX} `)) return null;
-  const out: Record<string, string> = {};
-  const re = /(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g;
-  for (const m of t.slice(STATUS_LINE_PREFIX.length + 1).matchAll(re)) {
-    const v = m[2]!;
-    out[m[1]!] = v.startsWith('"') ? (JSON.parse(v) as string) : v;
-  }
-  return out;
+  return parseLogfmtLine(STATUS_LINE_PREFIX, line);
 }

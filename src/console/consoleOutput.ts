@@ -1,7 +1,7 @@
 // The board's serial console, output side: status and log lines written to a UART (a PTY in
 // emulation). It never holds the peer back: a line that finds the port closed (unplugged, not there
 // yet) or the queue full (a slow line) is dropped and counted; the next status line says it all again.
-import { consoleDefaults } from '../config/constants.js';
+import { consoleDefaults } from './consoleDefaults.js';
 import { ManagedSerialPort, type PortFactory } from '../transport/serial/managedPort.js';
 import type { SerialPortSpec } from '../transport/serial/serialEndpoint.js';
 

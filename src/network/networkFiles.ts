@@ -1,4 +1,5 @@
-// The development network on disk, as written by `edgepeer init` and read by every role.
+// The development network on disk, as written by `edgepeer init` (createNetwork.ts) and read by every role
+// (loadNetwork.ts).
 //
 //   DIR/network.json                          NetworkFile (paths inside are relative to DIR)
 //   DIR/channels/<channel>/genesis.block      block 0: the channel's configuration (for a Fabric channel: the
@@ -10,7 +11,8 @@
 //   DIR/orgs/<org>/root.key, root.pub         peer organisation root
 //   DIR/orgs/<org>/boards/<id>/key.pem, cert.cbor, board.json
 //   DIR/orgs/<org>/client/key.pem, cert.cbor  a client identity (Writers) for `edgepeer submit`
-import type { gossipDefaults } from './constants.js';
+import type { LedPinOverrides } from '../board/profile.js';
+import type { BoardGossipConfig } from '../gossip/gossipSettings.js';
 
 export interface IdentityFiles {
   id: string;
@@ -67,53 +69,4 @@ export interface BoardConfig {
    * genesis block with this hash (never one the gateway hands it).
    */
   fabricGenesisSha256?: string;
-}
-
-export interface BoardGossipConfig {
-  /** host:port the board listens on for gossip (0.0.0.0: every interface, then `advertise` is needed). */
-  listen: string;
-  /** host:port of other boards it announces itself to. */
-  bootstrap: string[];
-  /** host:port the others reach this board at, when that is not `listen` (0.0.0.0, NAT, a proxy). */
-  advertise?: string;
-  /** Overrides of gossipDefaults (src/config/constants.ts), by the same names; whole numbers. */
-  limits?: GossipLimitOverrides;
-  /** dynamic (default): height-aware election among the org's live members; static: `orgLeader` says. */
-  election?: GossipElectionKind;
-  /** With election static: whether this board is its org's leader (Fabric's orgLeader). */
-  orgLeader?: boolean;
-  /** LAN discovery by UDP multicast; absent: as the board profile says; false: off. */
-  multicast?: GossipMulticastConfig | false;
-}
-
-export type GossipLimitName = keyof typeof gossipDefaults;
-
-export type GossipLimitOverrides = Partial<Record<GossipLimitName, number>>;
-
-export type GossipElectionKind = 'dynamic' | 'static';
-
-export const GOSSIP_ELECTION_KINDS: readonly GossipElectionKind[] = ['dynamic', 'static'];
-
-export function isGossipElectionKind(v: unknown): v is GossipElectionKind {
-  return (GOSSIP_ELECTION_KINDS as readonly unknown[]).includes(v);
-}
-
-/** Where boards announce themselves on the LAN (board profile or board.json). */
-export interface GossipMulticastConfig {
-  /** An administratively scoped IPv4 group, 239.0.0.0/8 (RFC 2365). */
-  group: string;
-  /** UDP port, the same on every board of the LAN. */
-  port: number;
-  /** IPv4 address of the local interface to join and send on; absent: the one the routing table picks. */
-  interface?: string;
-}
-
-/** A board's own LED wiring, where it differs from its profile. */
-export interface LedPinOverrides {
-  link?: string;
-  sync?: string;
-  leader?: string;
-  error?: string;
-  /** Replaces the whole height bar (its length may differ from the profile's). */
-  height?: string[];
 }

@@ -2,18 +2,14 @@
 // that one parser reads both:  edgepeer-log level=warn msg="block rejected; ..." channel=ch1 block=41
 // The input is one of the logger's JSON records (pino: level as a number, time, msg, fields).
 
+import { logfmtValue, parseLogfmtLine } from './logfmt.js';
+
 export const LOG_LINE_PREFIX = 'edgepeer-log';
 
 /** pino's numeric levels. */
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** Record fields that are the logger's bookkeeping, not the event's. */
 const SKIPPED_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'v']);
-
-/** A logfmt value: bare when it has no space, quote or '=', otherwise a JSON string. */
-export function logfmtValue(v: unknown): string {
-  const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
-}
 
 /** One console line for a JSON log record, or null when the text is not one. */
 export function formatLogLine(json: string): string | null {
@@ -34,27 +30,6 @@ export function formatLogLine(json: string): string | null {
     parts.push(`${k}=${logfmtValue(v)}`);
   }
   return `${LOG_LINE_PREFIX} ${parts.join(' ')}`;
-}
-
-/** The fields of a console line starting with `prefix` (status or log), or null. */
-export function parseLogfmtLine(prefix: string, line: string): Record<string, string> | null {
-  const t = line.trim();
-  if (!t.startsWith(`${prefix} `)) return null;
-  const out: Record<string, string> = {};
-  const re = /(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g;
-  for (const m of t.slice(prefix.length + 1).matchAll(re)) {
-    const v = m[2]!;
-    if (!v.startsWith('"')) {
-      out[m[1]!] = v;
-      continue;
-    }
-    try {
-      out[m[1]!] = JSON.parse(v) as string;
-    } catch {
-      out[m[1]!] = v;
-    }
-  }
-  return out;
 }
 
 export function parseLogLine(line: string): Record<string, string> | null {

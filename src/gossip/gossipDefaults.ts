@@ -1,0 +1,88 @@
+// Every limit and timing of gossip, each with its unit in its name. A board.json `gossip.limits` section
+// overrides them by these names (src/gossip/gossipSettings.ts).
+
+/** Gossip between boards (src/gossip). */
+export const gossipDefaults = {
+  /** Each member announces itself (and its ledger height) this often. */
+  aliveIntervalMs: 1_000,
+  /** A member not heard from for this long is dead until heard again. */
+  aliveExpirationMs: 5_000,
+  /** Random live members a new block is pushed to. */
+  fanout: 3,
+  /** Largest gossip frame accepted or sent. */
+  maxFrameBytes: 4 * 1024 * 1024,
+  /** Bytes queued for one neighbour at most; beyond that messages to it are dropped (and counted). */
+  maxQueuedBytesPerConnection: 8 * 1024 * 1024,
+  /** A stopping board waits this long at most for its last messages (the leaving ALIVE) to be written. */
+  closeFlushTimeoutMs: 500,
+  /** Wait before reconnecting to a neighbour whose connection failed. */
+  reconnectDelayMs: 1_000,
+  /** A challenger takes over only when ahead of the current leader by at least this many blocks. */
+  leaderHandoverMinBlocks: 16,
+  /**
+   * A live leader is replaced for lagging only when a challenger has been ahead by leaderHandoverMinBlocks
+   * for this long without a break: longer than an ALIVE's age, so the staleness of the leader's reported
+   * height under steady load does not look like lag.
+   */
+  leaderLagSustainMs: 3_000,
+  /** A new leader keeps the role at least this long (unless it dies). */
+  leaderMinTermMs: 3_000,
+  /**
+   * A board that just became leader announces it and waits this long before it opens its Deliver stream,
+   * so that a rival who elected itself at the same moment hears the claim and one of them steps down
+   * first. Longer than aliveIntervalMs: the rival's own claim then arrives at the latest with its next tick.
+   */
+  leaderClaimSettleMs: 1_200,
+  /** After start, a board listens this long before it elects, so it knows its neighbours first. */
+  electionStartupGraceMs: 2_000,
+  /** Blocks in one push message at most. */
+  blocksPerMessageMax: 256,
+  /** Repeated drop warnings are logged at most this often. */
+  dropLogIntervalMs: 10_000,
+  /** Distinct (sender, reason) pairs whose last warning time is kept; beyond it the old ones are forgotten. */
+  dropLogKeysMax: 1_024,
+  /** A gossip message whose timestamp is further than this from the local clock is refused. */
+  messageTimeWindowMs: 5 * 60 * 1000,
+  /** Pushed blocks held while they do not fit the payload buffer yet. */
+  pendingBlocksMax: 4096,
+  /** A board not leading sends its height (a DIGEST) to one live member that has more, this often. */
+  pullIntervalMs: 1_000,
+  /** A pushed block past a gap makes its receiver ask the sender for the gap at once, at most this often. */
+  gapPullMinIntervalMs: 50,
+  /** Blocks one DIGEST answer carries at most; a larger gap is streamed (catch-up). */
+  pullBlocksMax: 256,
+  /** Block bytes in one BLOCKS message at most (at least one block): as a Deliver response. */
+  blocksMessageMaxBytes: 256 * 1024,
+  /**
+   * A follower this many blocks or more behind the best live member asks it for the whole range as one
+   * stream. One pull answer's worth: below it, pull repairs the gap in one round trip.
+   */
+  catchUpMinGapBlocks: 256,
+  /** BLOCKS messages a catch-up stream may have unacknowledged: with blocksMessageMaxBytes, what is in flight. */
+  catchUpWindowMessages: 8,
+  /** Largest window a board serving a stream grants. */
+  catchUpWindowMessagesMax: 64,
+  /** A catch-up stream silent this long is abandoned and another source tried. */
+  catchUpStallTimeoutMs: 5_000,
+  /** A source that stalled, refused or sent a bad block is not asked again for this long. */
+  catchUpSourceCooldownMs: 10_000,
+  /** Catch-up streams a board serves at once; more are refused (the requester asks someone else). */
+  rangeSessionsMax: 4,
+  /** A served stream whose requester has not acknowledged for this long is ended. */
+  rangeSessionIdleMs: 15_000,
+  /** A follower at most this many blocks below the highest live member it knows counts as in sync. */
+  followerInSyncSlackBlocks: 8,
+} as const;
+
+/** LAN discovery of gossip members by UDP multicast (src/gossip/multicastDiscovery.ts). */
+export const gossipMulticastDefaults = {
+  /** Datagrams are not routed off the board's own link: discovery is for neighbours on the LAN. */
+  ttlHops: 1,
+  /**
+   * Largest datagram sent or accepted. A signed ALIVE (certificate included) is well under 1 KiB; this
+   * leaves room for longer names and stays below the IPv4 UDP maximum, so bigger datagrams are noise.
+   */
+  maxDatagramBytes: 8 * 1024,
+  /** A send that keeps failing (no route, interface down) is logged at most this often. */
+  sendErrorLogIntervalMs: 10_000,
+} as const;
