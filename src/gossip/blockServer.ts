@@ -1,6 +1,10 @@
 // Serves this board's committed blocks to neighbours that lack them: a bounded answer to a DIGEST (pull),
 // and RANGE streams (catch-up) with credit-based flow control: at most `window` BLOCKS messages sent and
 // not acknowledged per session, so a slow requester holds the server back instead of its queues growing.
+// A DIGEST is a few bytes that make the server send up to pullBlocksMax blocks, and anyone who saw one on
+// the wire can replay it within the message time window: what DIGESTs make this board send is budgeted
+// per requester (a token bucket of block bytes), so one replayed or repeated DIGEST cannot make it send
+// more than that budget allows.
 import type { BlockLedger } from '../ledger/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import { BlocksKind, type GossipBody, GossipType, type RangeAckBody, type RangeRequestBody } from './messages.js';
@@ -20,6 +24,10 @@ export interface BlockServerLimits {
   catchUpWindowMessagesMax: number;
   /** A session whose requester sends no ACK for this long is ended. */
   rangeSessionIdleMs: number;
+  /** Block bytes DIGEST answers to one requester may carry at once (the bucket's size). */
+  digestAnswerBurstBytes: number;
+  /** ... refilled at this many bytes per second. */
+  digestAnswerBytesPerSecond: number;
 }
 
 export interface BlockServerOptions {
@@ -48,9 +56,22 @@ interface Session {
   state: SessionState;
 }
 
+/** What one requester's DIGESTs may still make this board send. */
+interface DigestBudget {
+  /** Block bytes left; may go below 0 by one block (a message carries at least one). */
+  bytes: number;
+  atMs: number;
+  /** Answers cut short since the bucket was last full (logged once per such episode). */
+  cut: number;
+}
+
 export class BlockServer {
   private readonly sessions = new Map<string, Session>();
+  private readonly budgets = new Map<string, DigestBudget>();
   private served = 0;
+  private digestsCut = 0;
+  /** The time of the last expire() call: what digest() goes by when not told the time. */
+  private nowMs = 0;
   /** Blocks of the message being built (see read()). */
   private scratch: Buffer;
 
@@ -68,18 +89,58 @@ export class BlockServer {
     return this.served;
   }
 
-  /** A member told us its height: it gets the blocks above it that we hold, up to pullBlocksMax. */
-  digest(from: string, height: number): void {
+  /** Requesters whose DIGEST budget is not full (those with a full one need no entry). */
+  get digestBudgetsTracked(): number {
+    return this.budgets.size;
+  }
+
+  /** DIGEST answers cut short by the requester's budget since start. */
+  get digestAnswersCut(): number {
+    return this.digestsCut;
+  }
+
+  /**
+   * A member told us its height: it gets the blocks above it that we hold, up to pullBlocksMax, as far as
+   * its budget goes (digestAnswerBurstBytes, refilled at digestAnswerBytesPerSecond). An answer cut short
+   * is not resumed: the requester asks again (its next pull) or streams the range (catch-up).
+   */
+  digest(from: string, height: number, nowMs = this.nowMs): void {
     const own = this.o.ledger.height();
     if (height >= own) return;
+    const budget = this.budget(from, nowMs);
     const to = Math.min(own, height + this.o.limits.pullBlocksMax);
     let next = height;
     while (next < to) {
-      const blocks = this.read(next, to);
+      if (budget.bytes <= 0) {
+        this.digestsCut++;
+        if (budget.cut++ === 0) {
+          this.o.log.warn({ requester: from, burstBytes: this.o.limits.digestAnswerBurstBytes, bytesPerSecond: this.o.limits.digestAnswerBytesPerSecond },
+            'gossip DIGEST answers to this member cut short: its budget is spent (repeated or replayed DIGESTs?)');
+        }
+        return;
+      }
+      // No message carries more than what is left (one block at least): the budget is overdrawn by a block at most.
+      const blocks = this.read(next, to, Math.min(this.o.limits.blocksMessageMaxBytes, budget.bytes));
       if (blocks.length === 0) return;
       if (!this.o.send(from, { type: GossipType.BLOCKS, blocks, kind: BlocksKind.PULL })) return;
+      for (const b of blocks) budget.bytes -= b.length;
       next += blocks.length;
     }
+  }
+
+  /** The requester's bucket, refilled for the time since it was last used. */
+  private budget(from: string, nowMs: number): DigestBudget {
+    const l = this.o.limits;
+    let b = this.budgets.get(from);
+    if (b === undefined) {
+      b = { bytes: l.digestAnswerBurstBytes, atMs: nowMs, cut: 0 };
+      this.budgets.set(from, b);
+      return b;
+    }
+    const elapsedMs = Math.max(0, nowMs - b.atMs);
+    b.bytes = Math.min(l.digestAnswerBurstBytes, b.bytes + (elapsedMs * l.digestAnswerBytesPerSecond) / 1000);
+    b.atMs = nowMs;
+    return b;
   }
 
   request(from: string, r: RangeRequestBody, nowMs: number): void {
@@ -114,15 +175,20 @@ export class BlockServer {
     this.pump(s);
   }
 
-  /** Ends sessions whose requester went silent. */
+  /** Ends sessions whose requester went silent; forgets budgets that have refilled (a new one is full too). */
   expire(nowMs: number): void {
+    this.nowMs = nowMs;
     for (const s of this.sessions.values()) {
       if (nowMs - s.lastAckMs > this.o.limits.rangeSessionIdleMs) this.close(s, 'no acknowledgement');
+    }
+    for (const from of this.budgets.keys()) {
+      if (this.budget(from, nowMs).bytes >= this.o.limits.digestAnswerBurstBytes) this.budgets.delete(from);
     }
   }
 
   stop(): void {
     this.sessions.clear();
+    this.budgets.clear();
   }
 
   /** Sends while the session has credit; the last message says so. */
@@ -159,12 +225,12 @@ export class BlockServer {
    * valid until the next read, which is enough because every caller signs (encodes, copies) the message
    * before reading again. One copy out of the store's read buffer per block, and no allocation per block.
    */
-  private read(from: number, to: number): Uint8Array[] {
+  private read(from: number, to: number, maxBytes = this.o.limits.blocksMessageMaxBytes): Uint8Array[] {
     const last = Math.min(to, from + this.o.limits.blocksPerMessageMax) - 1;
     if (last < from) return [];
     const offsets: number[] = [];
     let used = 0;
-    this.o.ledger.readBlocks(from, last, this.o.limits.blocksMessageMaxBytes, (b) => {
+    this.o.ledger.readBlocks(from, last, maxBytes, (b) => {
       // At least one block is visited even when it alone exceeds the message size: the scratch grows.
       if (used + b.length > this.scratch.length) {
         const bigger = Buffer.allocUnsafe(Math.max(2 * this.scratch.length, used + b.length));

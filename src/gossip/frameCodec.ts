@@ -21,6 +21,11 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** Bytes received and not yet handed over as whole frames (the frame being received). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
   /**
    * Returns the whole frames now available. An oversized length throws, after handing over (through
    * `onFrame`, when given) the frames that came before it in the stream.

@@ -17,6 +17,25 @@ export const gossipDefaults = {
   closeFlushTimeoutMs: 500,
   /** Wait before reconnecting to a neighbour whose connection failed. */
   reconnectDelayMs: 1_000,
+  /**
+   * Connections other boards (or anyone) opened to this board's listener, at most: each live member opens
+   * one, so this is the largest fleet a board hears from directly, with room for restarts.
+   */
+  inboundConnectionsMax: 64,
+  /**
+   * Bytes of frames not yet whole, all inbound connections together: what strangers can make the board
+   * hold before anything is authenticated. Four largest frames.
+   */
+  inboundBufferedBytesMax: 16 * 1024 * 1024,
+  /**
+   * A connection with no traffic for this long is closed: a live member sends an ALIVE on its connection
+   * every aliveIntervalMs, so only a dead member's or a stranger's connection stays silent.
+   */
+  connectionIdleTimeoutMs: 15_000,
+  /** An outgoing connection not established within this long is given up (retried after reconnectDelayMs). */
+  connectTimeoutMs: 5_000,
+  /** TCP keepalive probes start on a connection silent for this long. */
+  tcpKeepaliveMs: 5_000,
   /** A challenger takes over only when ahead of the current leader by at least this many blocks. */
   leaderHandoverMinBlocks: 16,
   /**
@@ -51,6 +70,13 @@ export const gossipDefaults = {
   gapPullMinIntervalMs: 50,
   /** Blocks one DIGEST answer carries at most; a larger gap is streamed (catch-up). */
   pullBlocksMax: 256,
+  /**
+   * Block bytes DIGEST answers to one member may carry at once: a full pull answer of ~1 KiB blocks four
+   * times over. A DIGEST replayed a thousand times costs this, not a thousand answers.
+   */
+  digestAnswerBurstBytes: 1024 * 1024,
+  /** ... refilled at this rate: pull repairs short gaps (catch-up streams long ones, outside this budget). */
+  digestAnswerBytesPerSecond: 1024 * 1024,
   /** Block bytes in one BLOCKS message at most (at least one block): as a Deliver response. */
   blocksMessageMaxBytes: 256 * 1024,
   /**

@@ -121,14 +121,32 @@ export function checkGossipLimits(v: unknown): Checked<GossipLimitOverrides> {
     }
     out[name] = value;
   }
-  const interval = out.aliveIntervalMs ?? gossipDefaults.aliveIntervalMs;
-  const expiration = out.aliveExpirationMs ?? gossipDefaults.aliveExpirationMs;
-  if (expiration <= interval) {
-    // Every member would be declared dead between two of its ALIVEs.
-    return bad('aliveExpirationMs', `greater than aliveIntervalMs (${expiration} is not greater than ${interval})`);
+  for (const [above, below] of GOSSIP_LIMITS_ABOVE) {
+    const a = out[above] ?? gossipDefaults[above];
+    const b = out[below] ?? gossipDefaults[below];
+    if (a <= b) return bad(above, `greater than ${below} (${a} is not greater than ${b})`);
+  }
+  for (const [atLeast, other] of GOSSIP_LIMITS_AT_LEAST) {
+    const a = out[atLeast] ?? gossipDefaults[atLeast];
+    const b = out[other] ?? gossipDefaults[other];
+    if (a < b) return bad(atLeast, `at least ${other} (${a} is less than ${b})`);
   }
   return { ok: true, value: out };
 }
+
+/** Pairs [a, b] where a must be greater than b, and why. */
+const GOSSIP_LIMITS_ABOVE: readonly (readonly [GossipLimitName, GossipLimitName])[] = [
+  // Every member would be declared dead between two of its ALIVEs.
+  ['aliveExpirationMs', 'aliveIntervalMs'],
+  // Every live member's connection would be closed between two of its ALIVEs.
+  ['connectionIdleTimeoutMs', 'aliveIntervalMs'],
+];
+
+/** Pairs [a, b] where a must be at least b. */
+const GOSSIP_LIMITS_AT_LEAST: readonly (readonly [GossipLimitName, GossipLimitName])[] = [
+  // A frame of the largest size accepted could never be received whole.
+  ['inboundBufferedBytesMax', 'maxFrameBytes'],
+];
 
 /** An address that names no particular interface: fine to listen on, useless to be reached at. */
 export function isUnspecifiedHost(host: string): boolean {

@@ -1,10 +1,14 @@
 // Gossip over TCP (node:net): one listening socket for incoming frames, one outgoing connection per peer
 // address for sending. Messages carry their own signature, so a connection needs no handshake, and
 // sending only on outgoing connections avoids deciding which of two crossing connections to keep.
+// The listener is reachable by anyone on the network before anything is authenticated, so what a
+// connection may make the board hold is bounded here: how many connections, how many bytes of frames not
+// yet whole, how long a connection may sit idle or take to connect (docs/protocol.md §12b.1).
 import net from 'node:net';
 import type { Clock } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
+import { RateLimitedLog } from './rateLimitedLog.js';
 
 export interface GossipTransportLimits {
   maxFrameBytes: number;
@@ -12,6 +16,19 @@ export interface GossipTransportLimits {
   reconnectDelayMs: number;
   /** stop() waits this long at most for what is queued (a leaving ALIVE) to be written. */
   closeFlushTimeoutMs: number;
+  /** Connections others opened to this board, at most; one more is closed at once. */
+  inboundConnectionsMax: number;
+  /** Bytes of frames not yet whole, all inbound connections together; the connection that goes past it is closed. */
+  inboundBufferedBytesMax: number;
+  /** A connection (either way) on which nothing was read or written for this long is closed. */
+  connectionIdleTimeoutMs: number;
+  /** An outgoing connection not established within this long is given up (and retried after reconnectDelayMs). */
+  connectTimeoutMs: number;
+  /** TCP keepalive probes start after this long without traffic (a peer that vanished is noticed). */
+  tcpKeepaliveMs: number;
+  /** Warnings about refused or closed connections are logged at most this often per reason. */
+  dropLogIntervalMs: number;
+  dropLogKeysMax: number;
 }
 
 export interface GossipTransport {
@@ -51,24 +68,48 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
   const inbound = new Set<net.Socket>();
   const outbound = new Map<string, net.Socket>();
   const failedAt = new Map<string, number>();
+  const warnings = new RateLimitedLog(o.log, o.clock, o.limits.dropLogIntervalMs, o.limits.dropLogKeysMax);
+  /** Bytes of incomplete frames held by all inbound connections. */
+  let buffered = 0;
   const server = net.createServer((socket) => {
     inbound.add(socket);
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const decoder = new FrameDecoder(o.limits.maxFrameBytes);
+    let held = 0;
+    const drop = (why: string): void => {
+      warnings.warn(`inbound\n${why}`, { remote, why }, 'gossip connection dropped');
+      socket.destroy();
+    };
+    socket.setKeepAlive(true, o.limits.tcpKeepaliveMs);
+    socket.setTimeout(o.limits.connectionIdleTimeoutMs, () => drop(`idle for ${o.limits.connectionIdleTimeoutMs} ms`));
     socket.on('data', (chunk: Buffer) => {
       const frames: Buffer[] = [];
+      let failure: string | null = null;
       try {
         decoder.push(chunk, (f) => frames.push(f));
       } catch (err) {
-        // The frames before the oversized one were whole and are handled; the connection is not.
-        for (const f of frames) o.onMessage(f);
-        o.log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, err: (err as Error).message }, 'gossip connection dropped');
-        socket.destroy();
-        return;
+        failure = (err as Error).message;
       }
+      buffered += decoder.bufferedBytes - held;
+      held = decoder.bufferedBytes;
+      // The frames before a bad one were whole and are handled; the connection is not.
       for (const f of frames) o.onMessage(f);
+      if (failure !== null) drop(failure);
+      else if (buffered > o.limits.inboundBufferedBytesMax) {
+        drop(`incomplete frames of all connections above inboundBufferedBytesMax (${o.limits.inboundBufferedBytesMax} bytes)`);
+      }
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => inbound.delete(socket));
+    socket.on('close', () => {
+      inbound.delete(socket);
+      buffered -= held;
+      held = 0;
+    });
+  });
+  server.maxConnections = o.limits.inboundConnectionsMax;
+  server.on('drop', (d) => {
+    warnings.warn('inbound\nconnections', { remote: `${d?.remoteAddress}:${d?.remotePort}`, inboundConnectionsMax: o.limits.inboundConnectionsMax },
+      'gossip connection refused: inboundConnectionsMax connections open');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -87,12 +128,26 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     if (target === null) return null;
     const socket = net.connect(target);
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, o.limits.tcpKeepaliveMs);
     outbound.set(to, socket);
+    // Without a bound a connect to an address that swallows packets waits for the kernel's SYN retries
+    // (minutes), with this member's messages queueing behind it.
+    const connectTimer = o.clock.setTimeout(() => {
+      socket.destroy(new Error(`not connected within connectTimeoutMs (${o.limits.connectTimeoutMs} ms)`));
+    }, o.limits.connectTimeoutMs);
+    connectTimer.unref?.();
+    socket.once('connect', () => {
+      o.clock.clearTimeout(connectTimer);
+      socket.setTimeout(o.limits.connectionIdleTimeoutMs, () => socket.destroy());
+    });
     socket.on('error', (err) => {
       failedAt.set(to, o.clock.now());
       o.log.debug({ to, err: err.message }, 'gossip connection failed');
     });
-    socket.on('close', () => { if (outbound.get(to) === socket) outbound.delete(to); });
+    socket.on('close', () => {
+      o.clock.clearTimeout(connectTimer);
+      if (outbound.get(to) === socket) outbound.delete(to);
+    });
     socket.on('data', () => undefined);
     return socket;
   };

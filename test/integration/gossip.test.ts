@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { issueCertificate } from '../../src/protocol/certificate.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { systemClock } from '../../src/config/clock.js';
+import { gossipDefaults } from '../../src/gossip/gossipDefaults.js';
 import { submitLoad } from '../../src/client/broadcastClient.js';
 import { GossipType, signGossip } from '../../src/gossip/messages.js';
 import { startTcpTransport } from '../../src/gossip/tcpTransport.js';
@@ -113,7 +114,7 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
     for (const b of boards) b.node.on('dropped', (sender, reason) => drops.push(`${b.id}<-${sender}: ${reason}`));
     const sender = await startTcpTransport({
       listen: '127.0.0.1:0', clock: systemClock, log: silentLogger(), onMessage: () => undefined,
-      limits: { maxFrameBytes: 1 << 20, maxQueuedBytesPerConnection: 1 << 20, reconnectDelayMs: 10, closeFlushTimeoutMs: 100 },
+      limits: { ...gossipDefaults, maxFrameBytes: 1 << 20, maxQueuedBytesPerConnection: 1 << 20, reconnectDelayMs: 10, closeFlushTimeoutMs: 100 },
     });
     t.after(() => sender.stop());
     // An ALIVE for the rogue board, claiming a huge height, signed with a key that is not its certificate's.

@@ -76,6 +76,12 @@ test('limits: any name gossipDefaults has, whole numbers in range, expiration lo
   assert.equal(refused({ leaderMinTermMs: maxTimerDelayMs + 1 }).field, 'leaderMinTermMs');
   assert.deepEqual(refused({ aliveIntervalMs: 5_000 }).field, 'aliveExpirationMs');
   assert.deepEqual(checkGossipLimits({ aliveIntervalMs: 5_000, aliveExpirationMs: 15_000 }).ok, true);
+  // A live member's connection carries an ALIVE every aliveIntervalMs: an idle timeout below it closes them all.
+  assert.match(refused({ aliveIntervalMs: 20_000, aliveExpirationMs: 60_000 }).expected, /greater than aliveIntervalMs/);
+  assert.equal(refused({ aliveIntervalMs: 20_000, aliveExpirationMs: 60_000 }).field, 'connectionIdleTimeoutMs');
+  assert.equal(checkGossipLimits({ aliveIntervalMs: 20_000, aliveExpirationMs: 60_000, connectionIdleTimeoutMs: 60_000 }).ok, true);
+  // The largest frame must fit what all connections together may hold unfinished.
+  assert.equal(refused({ maxFrameBytes: 2 * gossipDefaults.inboundBufferedBytesMax }).field, 'inboundBufferedBytesMax');
   assert.equal(refused([]).field, '');
 });
 
