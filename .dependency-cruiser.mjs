@@ -23,6 +23,7 @@ const LAYERS = [
 const SIBLING_EDGES = [
   ['provision', 'deploy'], // an SD card is provisioned with what a deployment would copy
   ['gossip', 'peer'], // gossip hands blocks to the peer's pipeline and reads its role
+  ['gateway', 'orderer'], // the gateway serves the Fabric channel it follows with the orderer's Deliver service
 ];
 
 const any = (folders) => `^src/(${folders.join('|')})/`;

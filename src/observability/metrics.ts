@@ -5,7 +5,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 export type { Counter, Gauge, Registry } from 'prom-client';
 export { type MetricsServer, startMetricsServer } from './metricsServer.js';
 
-export type MetricsRole = 'orderer' | 'peer';
+export type MetricsRole = 'orderer' | 'peer' | 'gateway';
 
 /** Metrics every role has: each one keeps a ledger and talks over links. */
 export interface CommonMetrics {
@@ -25,6 +25,19 @@ export interface OrdererMetrics extends CommonMetrics {
   readonly deliverRequests: Counter<'status'>;
   readonly broadcastRequests: Counter<'status'>;
   readonly blocksCut: Counter<'channel'>;
+}
+
+/** The gateway: it serves boards as the orderer does, and follows a Fabric ordering node or peer. */
+export interface GatewayMetrics extends CommonMetrics {
+  readonly role: 'gateway';
+  readonly deliverStreamsOpen: Gauge;
+  readonly deliverRequests: Counter<'status'>;
+  /** Deliver statuses a Fabric endpoint answered the gateway with (FORBIDDEN, NOT_FOUND, ...). */
+  readonly fabricDeliverStatus: Counter<'endpoint' | 'status'>;
+  /** Attempts to follow that ended, by why (transport, hung-up, status, rejected, unexpected). */
+  readonly fabricAttemptsFailed: Counter<'endpoint' | 'failure'>;
+  /** 1 while the gateway streams from that Fabric endpoint, 0 otherwise. */
+  readonly fabricEndpointStreaming: Gauge<'endpoint'>;
 }
 
 export interface PeerMetrics extends CommonMetrics {
@@ -54,8 +67,9 @@ function commonMetrics(registry: Registry): CommonMetrics {
 
 export function createMetrics(role: 'orderer'): OrdererMetrics;
 export function createMetrics(role: 'peer'): PeerMetrics;
-export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics;
-export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics {
+export function createMetrics(role: 'gateway'): GatewayMetrics;
+export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics | GatewayMetrics;
+export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics | GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -69,13 +83,35 @@ export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics {
       }),
     };
   }
+  const deliverStreamsOpen = new Gauge({ name: 'edgepeer_deliver_streams_open', help: 'Open Deliver sessions', registers });
+  const deliverRequests = new Counter({
+    name: 'edgepeer_deliver_requests_total', help: 'Deliver requests answered, by final status', labelNames: ['status'], registers,
+  });
+  if (role === 'gateway') {
+    return {
+      ...common,
+      role,
+      deliverStreamsOpen,
+      deliverRequests,
+      fabricDeliverStatus: new Counter({
+        name: 'edgepeer_fabric_deliver_status_total', help: 'Deliver statuses a Fabric endpoint answered the gateway with',
+        labelNames: ['endpoint', 'status'], registers,
+      }),
+      fabricAttemptsFailed: new Counter({
+        name: 'edgepeer_fabric_attempts_failed_total', help: 'Attempts to follow a Fabric endpoint that ended, by why',
+        labelNames: ['endpoint', 'failure'], registers,
+      }),
+      fabricEndpointStreaming: new Gauge({
+        name: 'edgepeer_fabric_endpoint_streaming', help: 'Whether the gateway streams from that Fabric endpoint (1) or not (0)',
+        labelNames: ['endpoint'], registers,
+      }),
+    };
+  }
   return {
     ...common,
     role,
-    deliverStreamsOpen: new Gauge({ name: 'edgepeer_deliver_streams_open', help: 'Open Deliver sessions', registers }),
-    deliverRequests: new Counter({
-      name: 'edgepeer_deliver_requests_total', help: 'Deliver requests answered, by final status', labelNames: ['status'], registers,
-    }),
+    deliverStreamsOpen,
+    deliverRequests,
     broadcastRequests: new Counter({
       name: 'edgepeer_broadcast_requests_total', help: 'Broadcast requests answered, by status', labelNames: ['status'], registers,
     }),
