@@ -17,7 +17,7 @@ interface BundleCliOptions {
   json?: boolean;
 }
 
-const DEFAULT_NODE_RANGE = '20';
+const DEFAULT_NODE_RANGE = '22';
 
 async function main(): Promise<void> {
   const program = new Command('bundle')

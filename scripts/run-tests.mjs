@@ -5,9 +5,11 @@
 // contains "ledger" (several arguments: any of them).
 //
 // Env: EDGEPEER_TEST_CONCURRENCY (test files run at once, default 1; the machine has 2 cores and the
-// integration tests start brokers and processes), EDGEPEER_TEST_TIMEOUT_MS (per test, default below).
+// integration tests start brokers and processes), EDGEPEER_TEST_TIMEOUT_MS (per test, default below),
+// EDGEPEER_SKIPS_FAIL=1 (set by .ci/run): a skipped test fails the run unless its file is on
+// SKIP_ALLOWED (hardware-in-the-loop only), because CI installs everything the other tests need.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +17,9 @@ const DEFAULT_CONCURRENCY = 1;
 /** A test that hangs fails after this long instead of stalling CI until its job limit. */
 const DEFAULT_TEST_TIMEOUT_MS = 120_000;
 const GROUP_ORDER = ['unit', 'integration'];
+/** Test files that may skip under CI: they need a real board named in the environment. */
+const SKIP_ALLOWED = [/^dist\/test\/hil\//];
+const SKIPS_FILE = join('dist', 'test-skips.jsonl');
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const testRoot = join(repoRoot, 'dist', 'test');
@@ -52,8 +57,12 @@ if (!existsSync(testRoot)) {
 }
 
 const filters = process.argv.slice(2);
+// A compiled test whose source was deleted or renamed stays in dist/ (tsc never removes outputs): only
+// files with a test/**/*.test.ts beside them run.
+const hasSource = (rel) => existsSync(join(repoRoot, 'test', rel.replace(/\.js$/, '.ts')));
 const files = findTestFiles(testRoot)
   .map((f) => relative(testRoot, f))
+  .filter(hasSource)
   .filter((rel) => filters.length === 0 || filters.some((f) => rel.includes(f)))
   .sort((a, b) => groupRank(a) - groupRank(b) || (a < b ? -1 : a > b ? 1 : 0))
   .map((rel) => relative(repoRoot, join(testRoot, rel)));
@@ -67,9 +76,15 @@ if (files.length === 0) {
 
 const concurrency = positiveIntFromEnv('EDGEPEER_TEST_CONCURRENCY', DEFAULT_CONCURRENCY);
 const timeoutMs = positiveIntFromEnv('EDGEPEER_TEST_TIMEOUT_MS', DEFAULT_TEST_TIMEOUT_MS);
+const skipsFail = process.env['EDGEPEER_SKIPS_FAIL'] === '1';
+rmSync(join(repoRoot, SKIPS_FILE), { force: true });
+mkdirSync(join(repoRoot, 'dist'), { recursive: true });
 const args = [
   '--test',
   '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${join(repoRoot, 'scripts', 'skip-reporter.mjs')}`,
+  `--test-reporter-destination=${join(repoRoot, SKIPS_FILE)}`,
   `--test-concurrency=${concurrency}`,
   `--test-timeout=${timeoutMs}`,
   ...files,
@@ -85,5 +100,21 @@ child.on('exit', (code, signal) => {
     console.error(`run-tests: test runner ended by ${signal}`);
     process.exit(1);
   }
+  const skips = readSkips();
+  const refused = skipsFail ? skips.filter((s) => !SKIP_ALLOWED.some((re) => re.test(s.file ?? ''))) : [];
+  if (skips.length > 0) {
+    console.error(`run-tests: ${skips.length} skipped${skipsFail ? `, ${refused.length} of them not allowed under CI` : ''}:`);
+    for (const s of skips) console.error(`  ${refused.includes(s) ? 'FAIL' : 'skip'} ${s.file ?? '?'}: ${s.name}${s.reason === '' ? '' : ` (${s.reason})`}`);
+  }
+  if (refused.length > 0) {
+    console.error('run-tests: under CI a skip is a failure: install what the test needs (.ci/run), or run it as root');
+    process.exit(1);
+  }
   process.exit(code ?? 1);
 });
+
+function readSkips() {
+  const path = join(repoRoot, SKIPS_FILE);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+}

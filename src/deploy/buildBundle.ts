@@ -87,9 +87,13 @@ function runtimePackageJson(pkg: PackageJson): string {
 }
 
 export function sha256File(path: string): Promise<string> {
+  return hashFile(path, 'sha256', 'hex');
+}
+
+function hashFile(path: string, algorithm: 'sha256' | 'sha512', encoding: 'hex' | 'base64'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
+    const h = createHash(algorithm);
+    createReadStream(path).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest(encoding)));
   });
 }
 
@@ -125,7 +129,7 @@ async function installProductionDependencies(o: BuildBundleOptions, staging: str
 }
 
 /** An official Node build for the target, fetched from the npm registry (`npm pack`) and cached. */
-async function addNodeRuntime(o: BuildBundleOptions, staging: string, range: string): Promise<string> {
+async function addNodeRuntime(o: BuildBundleOptions, staging: string, range: string): Promise<NonNullable<BundleManifest['node']['source']>> {
   const cache = join(o.repoRoot, NODE_RUNTIME_CACHE);
   mkdirSync(cache, { recursive: true });
   const spec = `${o.target.nodePackage}@${range}`;
@@ -147,7 +151,15 @@ async function addNodeRuntime(o: BuildBundleOptions, staging: string, range: str
   chmodSync(nodeBin, 0o755);
   const elf = elfInfo(readElfHeader(nodeBin));
   if (elf === null || !elfMatchesTarget(elf, o.target)) throw new BundleError(`${spec}: bin/node is not a ${o.target.name} executable`);
-  return version;
+  // Where the runtime came from, said plainly: npm checked the package against the registry's integrity
+  // hash, nothing here checks bin/node against nodejs.org's SHASUMS256.txt (it hashes the release
+  // archives, not the binary, and the build machine may reach only the npm registry).
+  return {
+    version,
+    package: `${o.target.nodePackage}@${version}`,
+    packageIntegrity: `sha512-${await hashFile(join(cache, basename(file)), 'sha512', 'base64')}`,
+    binarySha256: await sha256File(nodeBin),
+  };
 }
 
 function copyInto(from: string, to: string, filter?: (src: string) => boolean): void {
@@ -187,7 +199,7 @@ export async function buildBundle(o: BuildBundleOptions): Promise<BuiltBundle> {
     }
     cpSync(join(o.repoRoot, 'README.md'), join(staging, 'README.md'));
 
-    const nodeVersion = o.withNode ? await addNodeRuntime(o, staging, o.withNode) : null;
+    const nodeSource = o.withNode ? await addNodeRuntime(o, staging, o.withNode) : null;
 
     o.log?.(`checking native parts for ${o.target.name}`);
     const natives = checkNativeParts(staging, o.target);
@@ -198,7 +210,7 @@ export async function buildBundle(o: BuildBundleOptions): Promise<BuiltBundle> {
       target: o.target.name,
       builtAt: new Date().toISOString(),
       commit: await gitCommit(o.repoRoot),
-      node: { bundled: nodeVersion, required: pkg.engines?.node ?? '>=20' },
+      node: { bundled: nodeSource?.version ?? null, required: pkg.engines?.node ?? '>=20.15', source: nodeSource },
       natives: natives.parts,
       profiles: profiles.map((f) => f.replace(/\.json$/, '')),
     };

@@ -21,6 +21,12 @@ export interface BundleManifest {
     bundled: string | null;
     /** What the package needs (package.json engines.node). */
     required: string;
+    /**
+     * Where the bundled runtime came from (absent or null without one): the npm package (an official Node
+     * build repackaged), the integrity npm checked it against, and the SHA-256 of node/bin/node. It is not
+     * checked against nodejs.org's SHASUMS256.txt.
+     */
+    source?: { version: string; package: string; packageIntegrity: string; binarySha256: string } | null;
   };
   natives: { name: string; required: boolean; file: string | null }[];
   /** Board profile names (boards/*.json). */

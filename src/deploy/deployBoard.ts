@@ -37,7 +37,8 @@ export const deployTimeouts = {
 export const DEFAULT_HEALTH_TIMEOUT_MS = 120_000;
 export const DEFAULT_HEALTH_INTERVAL_MS = 3_000;
 export const DEFAULT_STATUS_INTERVAL_MS = 60_000;
-export const MIN_NODE_MAJOR = 20;
+/** The oldest Node edgepeer loads on (package.json engines): zlib.crc32 came in 20.15. */
+export const MIN_NODE_VERSION = { major: 20, minor: 15 } as const;
 
 export type Exec = (c: RemoteCommand, timeoutMs: number) => Promise<CommandResult>;
 
@@ -80,9 +81,12 @@ class StepFailed extends Error {
   }
 }
 
-function nodeMajor(version: string): number | null {
-  const m = /^v?([0-9]+)\./.exec(version);
-  return m ? Number(m[1]) : null;
+/** Whether `version` (`v20.15.1`) is at least MIN_NODE_VERSION; false when it is not a version. */
+export function nodeIsRecentEnough(version: string): boolean {
+  const m = /^v?([0-9]+)\.([0-9]+)\./.exec(version);
+  if (m === null) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > MIN_NODE_VERSION.major || (major === MIN_NODE_VERSION.major && minor >= MIN_NODE_VERSION.minor);
 }
 
 /** The settings a board runs with: the inventory's, else its board.json's and its profile's. */
@@ -119,9 +123,8 @@ function checkPreflight(p: Preflight, ctx: DeployContext, profile: string): stri
     throw new StepFailed('preflight', `the board is ${p.arch || p.machine || 'of unknown architecture'} (${target?.name ?? 'no bundle target fits'}); the bundle is for ${m.target}`);
   }
   if (m.node.bundled === null) {
-    const major = nodeMajor(p.node);
-    if (major === null || major < MIN_NODE_MAJOR) {
-      throw new StepFailed('preflight', `the board has ${p.node === '' ? 'no Node.js' : `Node ${p.node}`}; edgepeer needs Node ${m.node.required}: deploy a bundle made with --with-node, or install Node ${MIN_NODE_MAJOR}`);
+    if (!nodeIsRecentEnough(p.node)) {
+      throw new StepFailed('preflight', `the board has ${p.node === '' ? 'no Node.js' : `Node ${p.node}`}; edgepeer needs Node ${m.node.required}: deploy a bundle made with --with-node, or install Node 22`);
     }
   }
   const warnings: string[] = [];

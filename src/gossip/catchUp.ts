@@ -1,7 +1,8 @@
 // Streamed catch-up, the requester's side: a board that is further behind its neighbours than one pull
-// answer repairs asks one neighbour that holds enough for the whole missing range as one RANGE stream,
-// and acknowledges each message only once the peer took its blocks, so the stream runs exactly as fast as
-// this board verifies and commits (design.md §2: Fabric asked for ten blocks at a time instead).
+// answer repairs asks one neighbour that holds enough for the whole missing range as one RANGE stream, and
+// acknowledges each message only once the peer took its blocks, so the stream runs exactly as fast as this
+// board verifies and commits (docs/design.md, "Where edgepeer departs from Fabric": Fabric asked for ten
+// blocks at a time instead).
 import type { Logger } from '../observability/logger.js';
 import { type GossipBody, GossipType, type RangePosition } from './messages.js';
 

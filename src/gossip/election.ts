@@ -1,7 +1,7 @@
-// Leader election per organisation: the live member (self included) with the highest ledger height,
-// ties to the lowest id, with hysteresis so that leadership does not flap between boards whose heights
-// leapfrog each other (design.md §2). Every member computes it from its own membership view; views agree
-// once membership is stable, so there is one leader per org.
+// Leader election per organisation: the live member (self included) with the highest ledger height, ties to
+// the lowest id, with hysteresis so that leadership does not flap between boards whose heights leapfrog
+// each other (docs/design.md, "Where edgepeer departs from Fabric"). Every member computes it from its own
+// membership view; views agree once membership is stable, so there is one leader per org.
 
 import type { Candidate, Election } from './seams.js';
 

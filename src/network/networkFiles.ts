@@ -60,9 +60,9 @@ export interface BoardConfig {
   profile: string;
   /** LED pins that differ from the profile's (`GPIO17` or `P1-11`); checked when the board starts. */
   pins?: LedPinOverrides;
-  /** Orderer endpoints in order of preference: mqtt://…, mqtts://… */
+  /** Orderer endpoints in order of preference: mqtt://…, mqtts://… or serial:PATH[@BAUD] (src/transport/endpoints.ts). */
   orderers: string[];
-  /** Gossip with other boards (src/gossip); absent: the board pulls from the orderer itself, as before. */
+  /** Gossip with other boards (src/gossip); absent: the board pulls from the orderer itself and leads itself. */
   gossip?: BoardGossipConfig;
   /**
    * When `channel` is a Fabric channel: SHA-256 (hex) of its genesis block. The board trusts only a

@@ -5,9 +5,10 @@
 // process alive after its work is done and lose the last lines when a child process exits, which is
 // exactly when the last lines matter.
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { pino } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -80,6 +81,15 @@ function lineSink(dest: NodeJS.WritableStream | number, transform: (line: string
   return { write: (line) => { dest.write(transform(line)); } };
 }
 
+/**
+ * pino-pretty (and its colour and date libraries) loaded only for a logger that prettifies: a board under
+ * systemd, or a child process whose stderr a parent reads, never pays for it. CommonJS, so require() loads
+ * it synchronously and createLogger stays synchronous.
+ */
+function loadPinoPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const level = resolveLogLevel(opts.level);
   const dest = opts.destination ?? STDERR_FD;
@@ -89,7 +99,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     // pino.destination with sync: true is SonicBoom writing with writeSync: nothing buffered at exit.
     main = typeof dest === 'number' ? pino.destination({ dest, sync: true }) : (dest as pino.DestinationStream);
   } else {
-    const prettify = pinoPretty.prettyFactory({
+    const prettify = loadPinoPretty().prettyFactory({
       colorize: colourAllowed(process.env) && destinationIsTty(dest),
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname',

@@ -1,5 +1,5 @@
-// One Deliver stream (reference §2 step 6–9), with credit-based flow control: at most `window`
-// responses unacknowledged, each carrying consecutive blocks up to `maxResponseBytes`.
+// One Deliver stream (docs/design.md, "Deliver, step by step", steps 6–9), with credit-based flow control:
+// at most `window` responses unacknowledged, each carrying consecutive blocks up to `maxResponseBytes`.
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Certificate } from '../protocol/certificate.js';
 import { encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js';

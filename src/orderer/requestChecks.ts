@@ -1,5 +1,5 @@
-// The checks every signed request goes through before its service looks at it (reference §2 steps 1–3),
-// shared by Deliver and Broadcast.
+// The checks every signed request goes through before its service looks at it (docs/design.md, "Deliver,
+// step by step", steps 1–3), shared by Deliver and Broadcast.
 import type { Clock } from '../config/clock.js';
 import type { Envelope, MessageTypeCode } from '../protocol/envelope.js';
 import type { Policy } from '../protocol/channelConfig.js';

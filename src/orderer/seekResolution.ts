@@ -1,4 +1,5 @@
-// Where a Deliver session starts and stops, as Fabric's deliverBlocks resolves it (reference §2 step 5).
+// Where a Deliver session starts and stops, as Fabric's deliverBlocks resolves it (docs/design.md,
+// "Deliver, step by step", step 5).
 import { type SeekInfo, SeekType } from '../protocol/seek.js';
 import { Status, type StatusCode } from '../protocol/status.js';
 

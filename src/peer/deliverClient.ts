@@ -1,6 +1,7 @@
-// The board's deliver client (reference §3): one never-ending seek from the next block it needs,
-// sent again after every (re)connection, with Fabric's status handling, backoff and endpoint failover,
-// plus edgepeer's flow control (ACK a response once its blocks are taken) and stream heartbeats.
+// The board's deliver client (docs/design.md, "The deliver client"): one never-ending seek from the next
+// block it needs, sent again after every (re)connection, with Fabric's status handling, backoff and
+// endpoint failover, plus edgepeer's flow control (ACK a response once its blocks are taken) and stream
+// heartbeats.
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';

@@ -44,7 +44,7 @@ export interface PeerOptions {
   clock?: Clock;
   metrics?: PeerMetrics;
   limits?: Partial<Omit<PeerLimits, 'deliver'>> & { deliver?: Partial<DeliverClientLimits> };
-  /** Who decides the board's role (the leader election, once there is one); default: its own leader. */
+  /** Who decides the board's role (the gossip node's leader election); default: its own leader (soloLeader). */
   role?: RoleSource;
   /**
    * The orderer's response packing limit on the link to `endpoint`, for the sync judgement

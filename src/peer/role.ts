@@ -1,6 +1,6 @@
-// A board's role in its group. Until gossip and leader election exist every board pulls from the orderer
-// itself, so every board is its own leader. Whatever decides the role later (the election) implements
-// RoleSource and is handed to the Peer; everything that shows the role (status line, LEDs, demo) reads it
+// A board's role in its group. With gossip, the organisation's leader election decides it (the gossip node
+// implements RoleSource and is handed to the Peer); a board without gossip pulls from the orderer itself
+// and is its own leader (soloLeader). Everything that shows the role (status line, LEDs, demo) reads it
 // from the peer's status, nowhere else.
 
 import type { BoardRole, SyncState } from '../observability/statusReport.js';

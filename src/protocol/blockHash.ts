@@ -1,9 +1,10 @@
 // The block hash: SHA-256 over the 76 header bytes followed by the content of the signatures section.
 //
 // Covering the signatures (and not only the header, as Fabric's header hash does) is what makes the
-// amortised verification of design §2 complete: the next block's previousHash then authenticates every
-// byte of this block (header, and through dataHash its data, and its signatures), so one valid
-// signature on the newest block of a run vouches for every block below it, signatures included.
+// amortised verification (docs/design.md, "Amortised verification") complete: the next block's previousHash
+// then authenticates every byte of this block (header, and through dataHash its data, and its signatures),
+// so one valid signature on the newest block of a run vouches for every block below it, signatures
+// included.
 import { createHash } from 'node:crypto';
 import { BlockLayout, HEADER_BYTES, HEADER_OFFSET, LayoutError, SIGNATURE_ENTRY_BYTES, layoutErrorText, locateBlock } from './block.js';
 import { WireError } from './cbor.js';

@@ -94,13 +94,15 @@ test(`the linux-arm64 bundle runs a board peer under qemu that syncs ${BLOCKS} b
   try {
     const dir = rig.tempDir('edgepeer-arm64-');
     let started = Date.now();
-    const tarball = await testBundle('linux-arm64', '20');
+    const tarball = await testBundle('linux-arm64', '22');
     const bundleSeconds = (Date.now() - started) / 1000;
     const unpacked = await runCommand('tar', ['-xzf', tarball, '-C', dir, '--strip-components=1']);
     assert.equal(unpacked.code, 0, unpacked.stderr);
     const manifest = readBundleManifest(dir);
     assert.equal(manifest.target, 'linux-arm64');
-    assert.ok(manifest.node.bundled?.startsWith('20.'), `Node 20 inside: ${manifest.node.bundled}`);
+    assert.ok(manifest.node.bundled?.startsWith('22.'), `Node 22 inside: ${manifest.node.bundled}`);
+    assert.match(manifest.node.source?.packageIntegrity ?? '', /^sha512-/, 'the package integrity is recorded');
+    assert.match(manifest.node.source?.binarySha256 ?? '', /^[0-9a-f]{64}$/, 'the binary hash is recorded');
     const arm64 = (args: string[]): Emulated => {
       const p = new Emulated(emulator, ['-L', SYSROOT, join(dir, 'node', 'bin', 'node'), ...args]);
       procs.push(p);

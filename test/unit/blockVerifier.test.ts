@@ -1,5 +1,5 @@
 import { blockHash } from '../../src/protocol/blockHash.js';
-// Run verification with amortised signatures (design §2): one signature check per contiguous run, every
+// Run verification with amortised signatures (docs/design.md, "Amortised verification"): one signature check per contiguous run, every
 // block's number, previous hash and data hash checked, the bad block of a run named precisely, and
 // configuration blocks verified on their own with their configuration governing the blocks after them.
 import { afterEach, beforeEach, mock, test } from 'node:test';

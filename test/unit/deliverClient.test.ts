@@ -1,6 +1,6 @@
-// The board's deliver client (reference §3) against fake links driven by the test, a fake sink and a
-// manual clock: the seek it sends and re-sends, Fabric's status handling (wrongStatusThreshold,
-// backoff, failover), ACK-based flow control, and stall detection.
+// The board's deliver client (docs/design.md, "The deliver client") against fake links driven by the test,
+// a fake sink and a manual clock: the seek it sends and re-sends, Fabric's status handling
+// (wrongStatusThreshold, backoff, failover), ACK-based flow control, and stall detection.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/observability/logger.js';

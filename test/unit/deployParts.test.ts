@@ -16,6 +16,7 @@ import {
 } from '../../src/deploy/remoteScripts.js';
 import { runCommand } from '../../src/deploy/runCommand.js';
 import { BUNDLE_TARGETS, elfInfo, targetForMachine } from '../../src/deploy/targets.js';
+import { nodeIsRecentEnough } from '../../src/deploy/deployBoard.js';
 import { judgeBoardHealth } from '../../src/observability/boardHealth.js';
 import { parseMetricsText } from '../../src/observability/metricsText.js';
 import { fatOffset } from '../../src/provision/bootPartition.js';
@@ -219,4 +220,9 @@ test('health: ledger open and, unless allowed otherwise, an orderer link up', ()
   assert.match(h.reason!, /no orderer link is up \(endpoints: mqtt:\/\/a:1883, serial:\/dev\/ttyUSB0@115200\)/);
   assert.equal(judgeBoardHealth(down, { requireLink: false }).healthy, true);
   assert.match(judgeBoardHealth([], { requireLink: false }).reason!, /no ledger height/);
+});
+
+test('deploy preflight: a board Node older than 20.15 (no zlib.crc32) is refused, 20.15 and later pass', () => {
+  for (const v of ['v18.19.0', 'v20.0.0', 'v20.14.9', '', 'node', '20']) assert.equal(nodeIsRecentEnough(v), false, v);
+  for (const v of ['v20.15.0', 'v20.20.2', 'v22.11.0', 'v24.0.1', '22.3.0']) assert.equal(nodeIsRecentEnough(v), true, v);
 });

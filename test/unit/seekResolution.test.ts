@@ -1,5 +1,6 @@
-// Where a Deliver session starts and stops (reference §2 step 5): every start type against every stop
-// type at several chain heights, the Newest..Newest special case, and stop-before-start refusals.
+// Where a Deliver session starts and stops (docs/design.md, "Deliver, step by step", step 5): every start
+// type against every stop type at several chain heights, the Newest..Newest special case, and
+// stop-before-start refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveSeek } from '../../src/orderer/seekResolution.js';
