@@ -7,6 +7,7 @@ import { LOG_LEVEL_ENV, resolveLogLevel } from '../observability/logger.js';
 import { registerBoards } from './commands/boards.js';
 import { registerConsole } from './commands/console.js';
 import { registerDemo } from './commands/demo.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerHealth } from './commands/health.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
@@ -49,6 +50,7 @@ function buildProgram(): Command {
   registerBoards(program);
   registerConsole(program);
   registerDemo(program);
+  registerGateway(program);
   registerHealth(program);
   registerInit(program);
   registerLedger(program);

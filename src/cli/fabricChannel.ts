@@ -1,0 +1,29 @@
+// What `edgepeer gateway` and `edgepeer fabric import` share: the Fabric channel of a network folder
+// (its pinned genesis block and its edge access configuration) and the rules its blocks are held to.
+import type { ChainRules } from '../ledger/chainRules.js';
+import { type ChannelAnchor, loadChannelAnchor, loadNetworkFile } from '../network/loadNetwork.js';
+
+export type FabricChannelAnchor = Extract<ChannelAnchor, { kind: 'fabric' }>;
+
+/** The Fabric channel `channel` of the network in `dir`, or its only Fabric channel when none is named. */
+export function fabricChannelAnchor(dir: string, channel: string | undefined): FabricChannelAnchor {
+  const fabric = (loadNetworkFile(dir).fabricChannels ?? []).map((f) => f.channel);
+  if (channel === undefined) {
+    if (fabric.length !== 1) {
+      throw new Error(fabric.length === 0
+        ? `the network in ${dir} has no Fabric channel (network.json fabricChannels)`
+        : `the network in ${dir} has several Fabric channels (${fabric.join(', ')}): name one with --channel`);
+    }
+    channel = fabric[0]!;
+  } else if (!fabric.includes(channel)) {
+    throw new Error(`channel '${channel}' is not a Fabric channel of the network in ${dir} (its Fabric channels: ${fabric.join(', ') || 'none'})`);
+  }
+  const anchor = loadChannelAnchor(dir, channel);
+  if (anchor.kind !== 'fabric') throw new Error(`channel '${channel}' is not a Fabric channel`);
+  return anchor;
+}
+
+/** The Fabric channel's rules: Fabric's block format, its pinned genesis as the anchor, Fabric's verification. */
+export function fabricRulesFor(anchor: FabricChannelAnchor): ChainRules {
+  throw new Error(`Fabric block verification for channel '${anchor.channel}' is not available in this build yet`);
+}
