@@ -79,10 +79,17 @@ export interface GossipMessage {
 }
 
 export function signGossip(channel: string, body: GossipBody, signer: Signer, timestamp: number): Uint8Array {
+  return encodeGossip(channel, body, signer.certificate, timestamp, (payload) => signBytes(signer.privateKey, payload));
+}
+
+/** The envelope of `body` from `sender`, with the 64-byte signature `sign` makes over the payload. */
+export function encodeGossip(
+  channel: string, body: GossipBody, sender: Certificate, timestamp: number, sign: (payload: Uint8Array) => Uint8Array,
+): Uint8Array {
   const payload = encodeCbor({
-    channel, type: body.type, timestamp: u64(timestamp), sender: certificateToWire(signer.certificate), body: bodyToWire(body),
+    channel, type: body.type, timestamp: u64(timestamp), sender: certificateToWire(sender), body: bodyToWire(body),
   });
-  return encodeCbor({ payload, signature: signBytes(signer.privateKey, payload) });
+  return encodeCbor({ payload, signature: sign(payload) });
 }
 
 function bodyToWire(body: GossipBody): Record<string, unknown> {
@@ -198,4 +205,27 @@ export function openGossip(bytes: Uint8Array, state: ChannelState, nowMs: number
     return { ok: false, reason: `ALIVE for ${m.body.alive.org}/${m.body.alive.id} signed by another member`, sender };
   }
   return { ok: true, message: m };
+}
+
+/**
+ * Seals this board's messages and opens others': signGossip and openGossip with the board's signer and the
+ * channel configuration in force (the fleet simulator has a documented stand-in behind the same seam).
+ */
+export interface GossipCodec {
+  /** The signed envelope of `body`, as this board, timestamped `nowMs`. */
+  seal(body: GossipBody, nowMs: number): Uint8Array;
+  /** Decodes and authenticates a received message (openGossip). */
+  open(bytes: Uint8Array, nowMs: number): OpenResult;
+  /** A configuration block was committed: senders are judged by its configuration from now on. */
+  follow(state: ChannelState): void;
+}
+
+/** The real codec: Ed25519 by `signer`, senders checked against the channel's Readers policy. */
+export function signedGossipCodec(channel: string, signer: Signer, state: ChannelState, timeWindowMs: number): GossipCodec {
+  let current = state;
+  return {
+    seal: (body, nowMs) => signGossip(channel, body, signer, nowMs),
+    open: (bytes, nowMs) => openGossip(bytes, current, nowMs, timeWindowMs),
+    follow: (s) => { current = s; },
+  };
 }

@@ -29,3 +29,45 @@ export interface Election {
   /** Re-evaluates with the live members of the org (self included); returns true when the leader changed. */
   update(live: readonly Candidate[], nowMs: number): boolean;
 }
+
+/**
+ * The network under gossip: TCP between boards (tcpTransport.ts), or an in-memory one in unit tests and
+ * the fleet simulator. Lossy by contract: a message may be dropped, and send says so when it knows.
+ */
+export interface GossipTransport {
+  /** Address others reach this board at (host:port for TCP), known once started. */
+  readonly endpoint: string;
+  /** Sends one message; false when it was dropped (no connection, queue full, too large). */
+  send(endpoint: string, message: Uint8Array): boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts a transport whose received messages go to `onMessage` (they are authenticated there). */
+export type GossipTransportFactory = (onMessage: (message: Uint8Array) => void) => Promise<GossipTransport>;
+
+/** Where the peer says blocks it took came from (its own BlockSource, named here so gossip needs no peer import). */
+export type PeerBlockSource = 'orderer' | 'gossip';
+
+/**
+ * What gossip needs of the board's peer (src/peer/peer.ts is the real one; the fleet simulator has its
+ * own): the height it holds, where its chain continues, a way to offer gossiped blocks (verified there,
+ * never trusted here), its Deliver client switched on while this board leads, and two events.
+ */
+export interface GossipPeer {
+  readonly channel: string;
+  /** Committed height. */
+  readonly height: number;
+  /** Whether the Deliver client runs. */
+  readonly isDelivering: boolean;
+  /** The next block number the peer takes (verified tip + 1; may be above `height` while commits are queued). */
+  nextNumber(): number;
+  setDelivering(on: boolean): Promise<void>;
+  /** Verifies and buffers blocks[from..]: how many were taken (or already had), -1 when one was rejected. */
+  offerFromGossip(blocks: Uint8Array[], from: number): number;
+  /** Blocks newly verified and buffered, and where from; the bytes may be reused once committed. */
+  on(event: 'accepted', listener: (blocks: Uint8Array[], source: PeerBlockSource) => void): unknown;
+  /** The committed height rose. */
+  on(event: 'committed', listener: (height: number) => void): unknown;
+  off(event: 'accepted', listener: (blocks: Uint8Array[], source: PeerBlockSource) => void): unknown;
+  off(event: 'committed', listener: (height: number) => void): unknown;
+}

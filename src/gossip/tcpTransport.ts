@@ -9,6 +9,9 @@ import type { Clock } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
 import { RateLimitedLog } from './rateLimitedLog.js';
+import type { GossipTransport } from './seams.js';
+
+export type { GossipTransport } from './seams.js';
 
 export interface GossipTransportLimits {
   maxFrameBytes: number;
@@ -31,13 +34,6 @@ export interface GossipTransportLimits {
   dropLogKeysMax: number;
 }
 
-export interface GossipTransport {
-  /** Address others reach this board at (host:port), known once listening. */
-  readonly endpoint: string;
-  /** Sends one message; false when it was dropped (no connection, queue full, too large). */
-  send(endpoint: string, message: Uint8Array): boolean;
-  stop(): Promise<void>;
-}
 
 export interface TcpTransportOptions {
   /** host:port; port 0 picks a free one. */
