@@ -15,8 +15,10 @@ export const gossipDefaults = {
   maxQueuedBytesPerConnection: 8 * 1024 * 1024,
   /** A stopping board waits this long at most for its last messages (the leaving ALIVE) to be written. */
   closeFlushTimeoutMs: 500,
-  /** Wait before reconnecting to a neighbour whose connection failed. */
+  /** Wait before reconnecting to a neighbour whose connection failed: jittered, growing with each failure in a row... */
   reconnectDelayMs: 1_000,
+  /** ...up to this (src/config/backoff.ts). */
+  reconnectMaxDelayMs: 30_000,
   /**
    * Connections other boards (or anyone) opened to this board's listener, at most: each live member opens
    * one, so this is the largest fleet a board hears from directly, with room for restarts.

@@ -5,6 +5,7 @@
 // connection may make the board hold is bounded here: how many connections, how many bytes of frames not
 // yet whole, how long a connection may sit idle or take to connect (docs/protocol.md §12b.1).
 import net from 'node:net';
+import { Backoff } from '../config/backoff.js';
 import type { Clock } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { FrameDecoder, encodeFrame } from './frameCodec.js';
@@ -16,7 +17,10 @@ export type { GossipTransport } from './seams.js';
 export interface GossipTransportLimits {
   maxFrameBytes: number;
   maxQueuedBytesPerConnection: number;
+  /** After a failed connection the next attempt to that member waits from this (jittered, growing; src/config/backoff.ts)... */
   reconnectDelayMs: number;
+  /** ...up to this. */
+  reconnectMaxDelayMs: number;
   /** stop() waits this long at most for what is queued (a leaving ALIVE) to be written. */
   closeFlushTimeoutMs: number;
   /** Connections others opened to this board, at most; one more is closed at once. */
@@ -42,6 +46,8 @@ export interface TcpTransportOptions {
   clock: Clock;
   log: Logger;
   onMessage(message: Uint8Array): void;
+  /** The reconnect backoff's jitter, [0, 1); default Math.random. */
+  random?: () => number;
 }
 
 export interface HostPort {
@@ -63,7 +69,9 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
   const { host, port } = at;
   const inbound = new Set<net.Socket>();
   const outbound = new Map<string, net.Socket>();
-  const failedAt = new Map<string, number>();
+  /** Members whose last connection failed: when the next attempt may be made, and the backoff that said so. */
+  const retries = new Map<string, { atMs: number; backoff: Backoff }>();
+  const reconnectPolicy = { baseDelayMs: o.limits.reconnectDelayMs, maxDelayMs: Math.max(o.limits.reconnectDelayMs, o.limits.reconnectMaxDelayMs) };
   const warnings = new RateLimitedLog(o.log, o.clock, o.limits.dropLogIntervalMs, o.limits.dropLogKeysMax);
   /** Bytes of incomplete frames held by all inbound connections. */
   let buffered = 0;
@@ -118,8 +126,8 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
   const connection = (to: string): net.Socket | null => {
     const existing = outbound.get(to);
     if (existing) return existing;
-    const failed = failedAt.get(to);
-    if (stopped || (failed !== undefined && o.clock.now() - failed < o.limits.reconnectDelayMs)) return null;
+    const retry = retries.get(to);
+    if (stopped || (retry !== undefined && o.clock.now() < retry.atMs)) return null;
     const target = parseHostPort(to);
     if (target === null) return null;
     const socket = net.connect(target);
@@ -134,10 +142,13 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     connectTimer.unref?.();
     socket.once('connect', () => {
       o.clock.clearTimeout(connectTimer);
+      retries.delete(to);
       socket.setTimeout(o.limits.connectionIdleTimeoutMs, () => socket.destroy());
     });
     socket.on('error', (err) => {
-      failedAt.set(to, o.clock.now());
+      const r = retries.get(to) ?? { atMs: 0, backoff: new Backoff(reconnectPolicy, o.random) };
+      r.atMs = o.clock.now() + r.backoff.next();
+      retries.set(to, r);
       o.log.debug({ to, err: err.message }, 'gossip connection failed');
     });
     socket.on('close', () => {

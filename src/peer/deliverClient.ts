@@ -12,7 +12,7 @@ import {
 import { MAX_BLOCK_NUMBER, SeekBehavior, seekInfoToWire, seekSpecified } from '../protocol/seek.js';
 import { Status, type StatusCode, statusName } from '../protocol/status.js';
 import type { ClientLink, LinkState } from '../transport/link.js';
-import { backoffDelayMs } from './backoff.js';
+import { Backoff } from '../config/backoff.js';
 import { type IngressRegion, IngressRing } from './ingressRing.js';
 
 export type DeliverClientState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
@@ -62,6 +62,8 @@ export interface DeliverClientOptions {
   events?: DeliverClientEvents;
   /** The ledger height: a response's place in the ingress ring is reused once its blocks are below it. */
   committedHeight: () => number;
+  /** The backoff's jitter, [0, 1); default Math.random (src/config/backoff.ts). */
+  random?: () => number;
 }
 
 type StreamEnd =
@@ -82,7 +84,7 @@ interface PendingResponse {
 export class DeliverClient {
   private stateValue: DeliverClientState = 'idle';
   private endpointIndex = 0;
-  private attempt = 0;
+  private readonly retry: Backoff;
   private wrongStatusCount = 0;
   private stopped = false;
   private session: string | null = null;
@@ -106,6 +108,7 @@ export class DeliverClient {
     if (o.links.length === 0) throw new Error('a deliver client needs at least one orderer endpoint');
     this.onLinkState = o.links.map((l) => (s: LinkState): void => this.handleLinkState(l, s));
     this.ingress = new IngressRing(o.limits.ingressRingBytes ?? 0);
+    this.retry = new Backoff({ baseDelayMs: o.limits.retryBaseDelayMs, maxDelayMs: o.limits.maxRetryDelayMs }, o.random);
   }
 
   /** Responses that did not fit the ingress ring and were copied into buffers of their own. */
@@ -161,7 +164,7 @@ export class DeliverClient {
   start(): void {
     if (this.loopDone) throw new Error('deliver client already started');
     this.stopped = false;
-    this.attempt = 0;
+    this.retry.reset();
     this.o.links.forEach((l, i) => {
       l.on('message', this.onMessage);
       l.on('state', this.onLinkState[i]!);
@@ -305,7 +308,7 @@ export class DeliverClient {
         : end.kind === 'stalled' ? 'stream stalled'
           : end.kind === 'gap' ? `response ${end.expected} lost (got ${end.got})` : 'link down';
     }
-    this.o.log.warn({ channel: this.o.channel, endpoint: this.link.endpoint, attempt: this.attempt }, `deliver stream ended: ${why}`);
+    this.o.log.warn({ channel: this.o.channel, endpoint: this.link.endpoint, attempt: this.retry.attempts }, `deliver stream ended: ${why}`);
     await this.backoff(why);
     if (switchEndpoint && this.o.links.length > 1) this.endpointIndex = (this.endpointIndex + 1) % this.o.links.length;
   }
@@ -316,8 +319,7 @@ export class DeliverClient {
   }
 
   private async backoff(why: string): Promise<void> {
-    const delay = backoffDelayMs(this.attempt, this.o.limits.retryBaseDelayMs, this.o.limits.maxRetryDelayMs);
-    this.attempt++;
+    const delay = this.retry.next();
     this.transition('backoff', `${why}; retrying in ${delay} ms`);
     await new Promise<void>((resolve) => {
       this.wakeSleep = resolve;
@@ -383,7 +385,7 @@ export class DeliverClient {
           return;
         }
         if (n > 0) {
-          this.attempt = 0;
+          this.retry.reset();
           this.wrongStatusCount = 0;
         }
         head.taken += n;

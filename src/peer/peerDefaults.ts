@@ -1,7 +1,7 @@
 // The peer's limits and timings: its deliver client and its block pipeline (payload buffer, commit runs).
 
 export const deliverClientDefaults = {
-  /** Backoff before reconnecting: min(maxRetryDelayMs, 2^n * retryBaseDelayMs). */
+  /** Backoff before reconnecting (src/config/backoff.ts): jittered waits from retryBaseDelayMs up to maxRetryDelayMs. */
   retryBaseDelayMs: 100,
   maxRetryDelayMs: 10_000,
   /** BAD_REQUEST/FORBIDDEN answers in a row after which the client stops for good. */

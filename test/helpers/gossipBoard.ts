@@ -15,7 +15,7 @@ import { Peer, type PeerOptions } from '../../src/peer/peer.js';
 import type { Signer } from '../../src/protocol/envelope.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import type { InProcessNetwork } from './inProcessNetwork.js';
-import { withTimeout } from './processes.js';
+import { withTimeout } from './wait.js';
 import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 
 /** Where boards run: their channel, the broker their links use, a folder for their ledgers, their keys. */

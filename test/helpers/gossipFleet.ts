@@ -8,9 +8,9 @@ import { gossipDefaults } from '../../src/gossip/gossipDefaults.js';
 import type { NetworkSummary } from '../../src/network/createNetwork.js';
 import type { BlockSources } from '../../src/observability/statusReport.js';
 import {
-  type CliProcess, POLL_INTERVAL_MS, type StatusFields, type TestRig, freePort, heightOf, lastStatus, ledgerInfo, ledgerVerify,
-  pollUntil, readMetric, runCliJson, waitForStatus,
+  type CliProcess, type StatusFields, type TestRig, freePort, heightOf, lastStatus, ledgerInfo, ledgerVerify, readMetric, runCliJson, waitForStatus,
 } from './processes.js';
+import { POLL_INTERVAL_MS, pollUntil } from './wait.js';
 
 // Shared with the in-process tests; re-exported for the fleet tests that took it from here.
 export { pollUntil };

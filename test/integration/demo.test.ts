@@ -12,6 +12,7 @@ import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
 import { SUMMARY_DIR_PREFIX } from '../../src/fleet/demoSummary.js';
 import { DEMO_BOARD_PREFIX, DEMO_ORG_PREFIX } from '../../src/fleet/plainReport.js';
 import { STATUS_LINE_PREFIX, parseBlockSources } from '../../src/observability/statusReport.js';
+import { withTimeout } from '../helpers/wait.js';
 
 const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 /** Startup (network, broker, 4 node processes) plus the first blocks, on a 2-core machine under load. */
@@ -117,12 +118,6 @@ async function cleanUp(demo: RunningDemo | undefined, dir: string): Promise<void
   await rm(dir, { recursive: true, force: true });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms); });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 /** The summary names every location, every board ended when asked, and no board process is left. */
 function assertStoppedCleanly(demo: RunningDemo, boards: readonly string[]): void {
   const out = demo.lines.join('\n');
@@ -189,7 +184,7 @@ test('demo: four boards in two orgs gossip under load: one leader per org pulls,
     }
 
     d.child.kill('SIGTERM');
-    const { code, signal } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
+    const { code, signal } = await withTimeout(d.exited, 'stopping after SIGTERM', STOP_TIMEOUT_MS);
     assert.equal(signal, null);
     assert.equal(code, 0);
     assertStoppedCleanly(d, boards);
@@ -213,7 +208,7 @@ test('demo: --no-gossip keeps the old behaviour: every board leads itself and ta
       assert.ok(f !== null && f.orderer > 0 && f.push + f.pull + f.catchup === 0, `${b['board']} from ${b['from']}`);
     }
     d.child.kill('SIGTERM');
-    const { code } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
+    const { code } = await withTimeout(d.exited, 'stopping after SIGTERM', STOP_TIMEOUT_MS);
     assert.equal(code, 0);
     assertStoppedCleanly(d, ['org1-board1', 'org1-board2']);
   } finally {
@@ -227,7 +222,7 @@ test('demo: --duration-s 3 ends by itself with every board stopped', async () =>
   try {
     const started = Date.now();
     demo = startDemo(dir, ['--boards', '2', '--duration-s', '3', '--tx-per-sec', '50']);
-    const { code, signal } = await withTimeout(demo.exited, BOARDS_SYNCED_TIMEOUT_MS, 'a 3 s demo');
+    const { code, signal } = await withTimeout(demo.exited, 'a 3 s demo', BOARDS_SYNCED_TIMEOUT_MS);
     assert.equal(signal, null);
     assert.equal(code, 0);
     assert.ok(Date.now() - started >= 3_000, 'it ran for the duration');
@@ -265,7 +260,7 @@ test('demo: a board that dies is shown as dead and the demo carries on', async (
     }, STOP_TIMEOUT_MS);
 
     d.child.kill('SIGTERM');
-    const { code } = await withTimeout(d.exited, STOP_TIMEOUT_MS, 'stopping after SIGTERM');
+    const { code } = await withTimeout(d.exited, 'stopping after SIGTERM', STOP_TIMEOUT_MS);
     assert.equal(code, 0);
     const out = d.lines.join('\n');
     assert.match(out, /org1-board1\s+data \S+\s+\(height \d+, died \(SIGKILL\)\)/);

@@ -22,7 +22,7 @@ import {
   ChainLinkVerifier, FollowEvents, MemoryLedger, WARN_LEVEL, chainHash, recordingLogger, simpleFabricChain,
 } from '../helpers/fabric/followFakes.js';
 import { ManualClock } from '../helpers/fakes.js';
-import { withTimeout } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 
 const CHANNEL = 'mychannel';
 /** Every wait for the loop: generous for a shared 2-core machine, far below the runner's timeout. */

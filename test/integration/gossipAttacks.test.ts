@@ -13,7 +13,7 @@ import { blockNumber } from '../../src/protocol/block.js';
 import type { Signer } from '../../src/protocol/envelope.js';
 import { type GossipBoard, networkSite, startGossipBoard, untilNodeEvent } from '../helpers/gossipBoard.js';
 import { allCut, startInProcessNetwork, waitForHeight } from '../helpers/inProcessNetwork.js';
-import { withTimeout } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 
 /** An election, a sync or an answer on loopback that takes this long is not coming. */
 const EVENT_TIMEOUT_MS = 20_000;

@@ -22,8 +22,9 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { MessageType, type Signer, signEnvelope } from '../../src/protocol/envelope.js';
 import { GossipFleet, blocksByOrigin, untilSettled } from '../helpers/gossipFleet.js';
 import {
-  TestRig, heightOf, killAllProcesses, ledgerInfo, pollUntil, readMetric, waitForStatus,
+  TestRig, heightOf, killAllProcesses, ledgerInfo, readMetric, waitForStatus,
 } from '../helpers/processes.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const ORGS = 2;
 const BOARDS_PER_ORG = 3;

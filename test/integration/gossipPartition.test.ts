@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { GossipFleet, untilSettled } from '../helpers/gossipFleet.js';
 import { createNetns } from '../helpers/netns.js';
-import { TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, pollUntil, waitForStatus } from '../helpers/processes.js';
+import { TestRig, heightOf, killAllProcesses, lastStatus, ledgerInfo, waitForStatus } from '../helpers/processes.js';
+import { pollUntil } from '../helpers/wait.js';
 import { parseBlockSources } from '../../src/observability/statusReport.js';
 
 const ORGS = 2;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { submitLoad } from '../../src/client/broadcastClient.js';
 import { type GossipBoard, type GossipBoardSite, networkSite, startGossipBoard, untilNodeEvent } from '../helpers/gossipBoard.js';
 import { allCut, startInProcessNetwork, waitForHeight } from '../helpers/inProcessNetwork.js';
-import { pollUntil } from '../helpers/processes.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const limits = {
   fanout: 0, aliveIntervalMs: 100, aliveExpirationMs: 1_000, electionStartupGraceMs: 300, leaderMinTermMs: 1_000,

@@ -7,7 +7,7 @@ import { mqttDefaults } from '../../src/transport/mqtt/mqttDefaults.js';
 import { startEmbeddedBroker } from '../../src/transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
-import { withTimeout } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 
 /** Every wait here is on loopback: one that takes this long is a lost message or a link that stays down. */
 const WAIT_MS = 20_000;

@@ -33,8 +33,9 @@ import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
 import { type BrokerCase, type RunningBroker, brokerCases } from '../helpers/brokers.js';
 import {
   type CliProcess, type OrdererBroker, type StatusFields, TestRig, brokerForOrderer, freePort, heightOf, initNetwork,
-  killAllProcesses, ledgerInfo, ledgerVerify, readMetric, runCliJson, statusLines, waitForMetric, waitForStatus, withTimeout,
+  killAllProcesses, ledgerInfo, ledgerVerify, readMetric, runCliJson, statusLines, waitForMetric, waitForStatus,
 } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 
 const CHANNEL = 'securechannel';
 const STATUS_INTERVAL_MS = 50;

@@ -17,8 +17,9 @@ import { SerialServerLink } from '../../src/transport/serial/serialServerLink.js
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
 import { prepareChain } from '../helpers/preparedChain.js';
 import {
-  TestRig, freePort, heightOf, killAllProcesses, ledgerInfo, ledgerVerify, waitForStatus, withTimeout,
+  TestRig, freePort, heightOf, killAllProcesses, ledgerInfo, ledgerVerify, waitForStatus,
 } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 import { NoiseProxy, ptyPair, socatMissing, stopAllPtyPairs } from '../helpers/pty.js';
 import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
 

@@ -5,7 +5,8 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/observability/logger.js';
 import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from '../../src/peer/deliverClient.js';
-import { backoffDelayMs } from '../../src/peer/backoff.js';
+import { Backoff } from '../../src/config/backoff.js';
+import { seededRandom } from '../../src/config/random.js';
 import { MessageType, decodeEnvelope } from '../../src/protocol/envelope.js';
 import {
   type DeliverRequestFrame, FrameKind, decodeDeliverRequestFrame, encodeDeliverBlocks, encodeDeliverStatus,
@@ -64,7 +65,8 @@ afterEach(async () => {
   for (const c of running.splice(0)) await c.stop();
 });
 
-function harness(o: { endpoints?: number; next?: number; limits?: Partial<DeliverClientLimits> } = {}): Harness {
+/** `random` is the backoff's jitter; 0 by default, so every wait is retryBaseDelayMs and the tests below can step over it. */
+function harness(o: { endpoints?: number; next?: number; limits?: Partial<DeliverClientLimits>; random?: () => number } = {}): Harness {
   const links = Array.from({ length: o.endpoints ?? 1 }, (_, i) => new FakeClientLink(`orderer${i}`));
   const sink = new FakeSink(o.next ?? 5);
   const clock = new ManualClock();
@@ -75,6 +77,7 @@ function harness(o: { endpoints?: number; next?: number; limits?: Partial<Delive
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock, log: silentLogger(), limits: { ...LIMITS, ...o.limits },
     // The fake sink commits as it takes.
     committedHeight: () => sink.next,
+    random: o.random ?? (() => 0),
     events: { state: (s) => states.push(s), status: (s) => statuses.push(s), gaveUp: (r) => gaveUp.push(r) },
   });
   running.push(client);
@@ -241,18 +244,24 @@ async function measuredBackoff(h: Harness, link: FakeClientLink, status: StatusC
   await nthSeek(link, n + 1);
 }
 
-test('backoff delays follow min(maxRetryDelayMs, 2^n * base) and reset after a good block', async () => {
-  const h = harness();
+test('backoff waits are the shared jittered policy (src/config/backoff.ts) and start over after a good block', async () => {
+  const SEED = 7;
+  const h = harness({ random: seededRandom(SEED) });
   const link = h.links[0]!;
   h.client.start();
   await nthSeek(link, 1);
-  const expected = [100, 200, 400, 800, 1_000, 1_000];
-  for (const ms of expected) await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, ms);
-  // The shared helper agrees with the measured delays.
-  assert.deepEqual(expected.map((_, n) => backoffDelayMs(n, LIMITS.retryBaseDelayMs, LIMITS.maxRetryDelayMs)), expected);
+  // The same policy and seed outside the client: the waits it must take, one by one.
+  const policy = new Backoff({ baseDelayMs: LIMITS.retryBaseDelayMs, maxDelayMs: LIMITS.maxRetryDelayMs }, seededRandom(SEED));
+  const expected = Array.from({ length: 6 }, () => policy.next());
+  assert.equal(new Set(expected).size > 1, true, `jittered, not one fixed wait: ${expected.join(', ')}`);
+  for (const ms of expected) {
+    assert.ok(ms >= LIMITS.retryBaseDelayMs && ms <= LIMITS.maxRetryDelayMs, `${ms} ms within the bounds`);
+    await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, ms);
+  }
+  // A good block: the next wait is drawn from the base again (at most 3 × base).
   sendBlocks(link, seeks(link).at(-1)!.session, 1, 1);
-  await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, 100);
-  await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, 200);
+  policy.reset();
+  await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, policy.next());
 });
 
 test('FORBIDDEN and SERVICE_UNAVAILABLE fail over to the next endpoint; BAD_REQUEST does not', async () => {
@@ -449,7 +458,7 @@ test('responses are copied before use, so a link may reuse its buffers; the ring
   // Room for two responses of 4 blocks of 100 bytes (with the response's own CBOR around them).
   const client = new DeliverClient({
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock: new ManualClock(), log: silentLogger(),
-    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed,
+    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed, random: () => 0,
   });
   running.push(client);
   client.start();
@@ -502,7 +511,7 @@ test('blocks buffered by an offer that then rejects a later block keep their rin
   const clock = new ManualClock();
   const client = new DeliverClient({
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock, log: silentLogger(),
-    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed,
+    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed, random: () => 0,
   });
   running.push(client);
   client.start();

@@ -1,5 +1,7 @@
 // The serial links on @serialport/binding-mock: requests and replies as frames, routes, counted drops,
 // the bounded write queue, and reopening with exponential backoff when the device goes away.
+import { Backoff } from '../../src/config/backoff.js';
+import { seededRandom } from '../../src/config/random.js';
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { SerialPortMock } from 'serialport';
@@ -11,6 +13,7 @@ import { SerialClientLink } from '../../src/transport/serial/serialClientLink.js
 import { SerialServerLink } from '../../src/transport/serial/serialServerLink.js';
 import { createClientLink } from '../../src/transport/endpoints.js';
 import { EVENT_WAIT_LIMIT_MS, ManualClock, settle } from '../helpers/fakes.js';
+import { pollUntil } from '../helpers/wait.js';
 
 // In ESM the MockBinding export can be another instance than the one SerialPortMock uses.
 const binding = SerialPortMock.binding;
@@ -39,19 +42,6 @@ function framesWritten(port: SerialPortMock): SerialFrame[] {
   return out;
 }
 
-function until<T>(check: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + EVENT_WAIT_LIMIT_MS;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      const v = check();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() > deadline) return reject(new Error(`timed out awaiting ${what}`));
-      setImmediate(poll);
-    };
-    poll();
-  });
-}
-
 const toClose: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const c of toClose.splice(0)) await c.close();
@@ -77,7 +67,7 @@ test('server link: request frames become requests, noise and replies from the wr
     encodeSerialFrame(SerialFrameKind.BROADCAST, 'ch2', Buffer.from([0xa0])),
     encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0xa0])),
   ]));
-  await until(() => (requests.length === 2 ? true : undefined), 'two requests');
+  await pollUntil(() => (requests.length === 2 ? true : null), 'two requests', EVENT_WAIT_LIMIT_MS);
   await settle();
   assert.deepEqual(requests.map((r) => [r.channel, r.service, Buffer.from(r.message).toString('hex')]), [
     ['ch1', 'deliver', seek.toString('hex')],
@@ -127,7 +117,7 @@ test('client link: sends DELIVER/BROADCAST frames, hands on replies for its chan
     encodeSerialFrame(SerialFrameKind.DELIVER, 'ch1', Buffer.from([0x02])),
     encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0x03])),
   ]));
-  await until(() => (got.length > 0 ? true : undefined), 'a reply');
+  await pollUntil(() => (got.length > 0 ? true : null), 'a reply', EVENT_WAIT_LIMIT_MS);
   await settle();
   assert.deepEqual(got, [['ch1', '03']]);
   assert.equal(link.counters.dropped.badRoute, 2);
@@ -147,12 +137,15 @@ test('endpoint factory: serial:PATH@BAUD makes a serial link, mqtt URLs an MQTT 
   assert.throws(() => createClientLink('serial:@9600', { clientId: 'b1' }), /no device path/);
 });
 
-test('a port that goes away is reopened with exponential backoff, and sends fail while it is gone', async () => {
+const REOPEN = { baseDelayMs: 100, maxDelayMs: 1000 };
+const REOPEN_SEED = 11;
+
+test('a port that goes away is reopened with the shared jittered backoff, and sends fail while it is gone', async () => {
   binding.createPort('/dev/mock-usb');
   const { factory, ports } = mockFactory();
   const clock = new ManualClock();
   const link = new SerialClientLink({
-    port: { path: '/dev/mock-usb', baudRate: BAUD }, portFactory: factory, clock, reopen: { baseDelayMs: 100, maxDelayMs: 1000 },
+    port: { path: '/dev/mock-usb', baudRate: BAUD }, portFactory: factory, clock, reopen: REOPEN, random: seededRandom(REOPEN_SEED),
   });
   toClose.push(link);
   const linkStates: LinkState[] = [];
@@ -162,18 +155,20 @@ test('a port that goes away is reopened with exponential backoff, and sends fail
   // Unplugged: the device node disappears and the open port closes under us.
   binding.reset();
   await new Promise<void>((resolve) => ports[0]!.close(() => resolve()));
-  await until(() => (link.state === 'down' ? true : undefined), 'link down');
+  await pollUntil(() => (link.state === 'down' ? true : null), 'link down', EVENT_WAIT_LIMIT_MS);
   await assert.rejects(link.send('ch1', 'deliver', Buffer.from([0xa1])), /not sent/);
-  // Reopen attempts fail while the device is absent, each waiting twice as long, up to the cap.
+  // Reopen attempts fail while the device is absent, each after a jittered wait that grows up to the cap.
   for (let i = 0; i < 5; i++) {
     await clock.advance(clock.delays.at(-1)!);
-    await until(() => (clock.pendingTimers === 1 && clock.delays.length === i + 2 ? true : undefined), `retry ${i + 1}`);
+    await pollUntil(() => (clock.pendingTimers === 1 && clock.delays.length === i + 2 ? true : null), `retry ${i + 1}`, EVENT_WAIT_LIMIT_MS);
   }
-  assert.deepEqual(clock.delays, [100, 200, 400, 800, 1000, 1000]);
+  // The same policy and seed outside the port: the waits it must have taken (src/config/backoff.ts).
+  const policy = new Backoff(REOPEN, seededRandom(REOPEN_SEED));
+  assert.deepEqual(clock.delays, Array.from({ length: 6 }, () => policy.next()));
   // Plugged back in.
   binding.createPort('/dev/mock-usb');
   await clock.advance(1000);
-  await until(() => (link.state === 'up' ? true : undefined), 'link up again');
+  await pollUntil(() => (link.state === 'up' ? true : null), 'link up again', EVENT_WAIT_LIMIT_MS);
   await link.send('ch1', 'deliver', Buffer.from([0xa1]));
   assert.ok(linkStates.includes('down') && linkStates.at(-1) === 'up', linkStates.join(','));
 });
@@ -187,7 +182,7 @@ test('the write queue is bounded and respects drain: writes beyond the limit are
   });
   toClose.push(port);
   port.start();
-  await until(() => (port.state === 'open' ? true : undefined), 'open');
+  await pollUntil(() => (port.state === 'open' ? true : null), 'open', EVENT_WAIT_LIMIT_MS);
   const done: number[] = [];
   const results = Array.from({ length: 20 }, (_, i) =>
     port.write(Buffer.alloc(1000, i)).then(() => { done.push(i); return 'ok'; }, (err: Error) => err.message));
@@ -208,7 +203,7 @@ test('a port closed while its open is under way does not stay open', async () =>
   port.start();
   assert.equal(port.state, 'opening');
   await port.close();
-  await until(() => (ports[0]!.isOpen ? undefined : true), 'the late-opened port closed again');
+  await pollUntil(() => (ports[0]!.isOpen ? null : true), 'the late-opened port closed again', EVENT_WAIT_LIMIT_MS);
   await settle();
   assert.equal(ports[0]!.isOpen, false);
   assert.equal(port.state, 'closed');

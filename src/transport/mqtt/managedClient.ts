@@ -3,6 +3,7 @@
 // QoS 1 publishes whose promise settles on PUBACK, and a hard size limit in both directions.
 
 import { connect, ErrorWithReasonCode, MqttClient, type ISubscriptionGrant } from 'mqtt';
+import { Backoff } from '../../config/backoff.js';
 import { mqttDefaults } from './mqttDefaults.js';
 import type { LinkState } from '../link.js';
 import { toClientOptions, validateEndpoint, type MqttEndpoint } from './endpoint.js';
@@ -38,6 +39,8 @@ export interface ManagedMqttClientOptions {
   lendPayloads?: boolean;
   /** Ring a lending client assembles packets in; default mqttDefaults.lentPacketRingBytes. */
   lentPacketRingBytes?: number;
+  /** The reconnect backoff's jitter, [0, 1); default Math.random. */
+  random?: () => number;
 }
 
 interface Waiter {
@@ -163,6 +166,7 @@ export class ManagedMqttClient {
       }), clientOptions)
       : connect(clientOptions);
     this.client = client;
+    this.jitterReconnects(client, clientOptions.reconnectPeriod ?? mqttDefaults.reconnectPeriodMs);
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => this.onClose());
     client.on('reconnect', () => this.setState('connecting'));
@@ -170,6 +174,19 @@ export class ManagedMqttClient {
     client.on('message', (topic, payload, packet) => {
       this.options.onMessage(topic, payload, packet.retain);
     });
+  }
+
+  /**
+   * mqtt.js waits a fixed options.reconnectPeriod before each reconnect, which brings a fleet back in
+   * lock-step after a broker restart. It reads that option when it schedules the reconnect, in its own
+   * 'close' listener: this one runs first (prepended) and sets the next wait of the shared jittered policy
+   * (src/config/backoff.ts), from the endpoint's period up to mqttDefaults.reconnectMaxDelayMs.
+   */
+  private jitterReconnects(client: MqttClient, baseDelayMs: number): void {
+    if (baseDelayMs <= 0) return; // reconnecting is off
+    const retry = new Backoff({ baseDelayMs, maxDelayMs: Math.max(baseDelayMs, mqttDefaults.reconnectMaxDelayMs) }, this.options.random);
+    client.prependListener('close', () => { client.options.reconnectPeriod = retry.next(); });
+    client.on('connect', () => retry.reset());
   }
 
   private onConnect(client: MqttClient): void {

@@ -4,7 +4,9 @@ export const mqttDefaults = {
   port: 1883,
   host: '127.0.0.1',
   keepaliveSeconds: 30,
+  /** Shortest wait before reconnecting to the broker; waits grow, jittered, up to reconnectMaxDelayMs (src/config/backoff.ts). */
   reconnectPeriodMs: 1_000,
+  reconnectMaxDelayMs: 10_000,
   connectTimeoutMs: 10_000,
   /** A link that lends its payloads (src/transport/mqtt/framedSocket.ts) reads the socket into one buffer of this size. */
   lentReadBufferBytes: 64 * 1024,

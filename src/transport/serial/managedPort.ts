@@ -5,6 +5,7 @@
 // would take the queue past its limit is refused at once.
 import { createRequire } from 'node:module';
 import type { SerialPortStream } from '@serialport/stream';
+import { Backoff, type BackoffPolicy } from '../../config/backoff.js';
 import { type Clock, type TimerHandle, systemClock } from '../../config/clock.js';
 import { serialDefaults } from './serialDefaults.js';
 import type { LinkState } from '../link.js';
@@ -47,10 +48,8 @@ export const realPortFactory: PortFactory = (o) => {
   return new SerialPort(o);
 };
 
-export interface ReopenLimits {
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+/** How a lost or unopenable port is retried (src/config/backoff.ts). */
+export type ReopenLimits = BackoffPolicy;
 
 export interface ManagedSerialPortOptions {
   port: SerialPortSpec;
@@ -61,6 +60,8 @@ export interface ManagedSerialPortOptions {
   portFactory?: PortFactory;
   clock?: Clock;
   reopen?: Partial<ReopenLimits>;
+  /** The reopen backoff's jitter, [0, 1); default Math.random. */
+  random?: () => number;
   maxQueuedWriteBytes?: number;
   writeHighWaterMarkBytes?: number;
 }
@@ -84,7 +85,6 @@ export class ManagedSerialPort {
   readonly baudRate: number;
   private stateValue: PortState = 'idle';
   private port: SerialPortStream | undefined;
-  private attempt = 0;
   private timer: TimerHandle | null = null;
   private readonly queue: PendingWrite[] = [];
   private readonly inStream = new Set<PendingWrite>();
@@ -92,7 +92,7 @@ export class ManagedSerialPort {
   private waitingForDrain = false;
   private readonly clock: Clock;
   private readonly factory: PortFactory;
-  private readonly reopen: ReopenLimits;
+  private readonly reopen: Backoff;
   private readonly maxQueuedBytes: number;
   private lastErrorText = '';
   /** Times the port went from open to lost. */
@@ -103,10 +103,10 @@ export class ManagedSerialPort {
     this.baudRate = o.port.baudRate;
     this.clock = o.clock ?? systemClock;
     this.factory = o.portFactory ?? realPortFactory;
-    this.reopen = {
+    this.reopen = new Backoff({
       baseDelayMs: o.reopen?.baseDelayMs ?? serialDefaults.reopenBaseDelayMs,
       maxDelayMs: o.reopen?.maxDelayMs ?? serialDefaults.reopenMaxDelayMs,
-    };
+    }, o.random);
     this.maxQueuedBytes = o.maxQueuedWriteBytes ?? serialDefaults.maxQueuedWriteBytes;
   }
 
@@ -197,7 +197,7 @@ export class ManagedSerialPort {
         this.lost(port, err);
         return;
       }
-      this.attempt = 0;
+      this.reopen.reset();
       this.transition('open', `${this.path} open at ${this.baudRate} baud`);
       this.pump();
     });
@@ -216,8 +216,7 @@ export class ManagedSerialPort {
     const error = err instanceof Error ? err : new Error(String(err));
     if (wasOpen) this.reopens += 1;
     this.failWrites(new Error(`serial port ${this.path} went away: ${error.message}`));
-    const delay = Math.min(this.reopen.maxDelayMs, 2 ** Math.min(this.attempt, 30) * this.reopen.baseDelayMs);
-    this.attempt += 1;
+    const delay = this.reopen.next();
     this.report(error);
     this.transition('backoff', `${error.message}; retrying in ${delay} ms`);
     this.timer = this.clock.setTimeout(() => this.openNow(), delay);

@@ -10,7 +10,7 @@ export const serialDefaults = {
   maxQueuedWriteBytes: 2 * maxMessageBytes,
   /** serialport's stream buffer: write() reports "wait for drain" above this. */
   writeHighWaterMarkBytes: 16 * 1024,
-  /** A port that will not open, or went away, is retried after min(max, 2^n * base). */
+  /** A port that will not open, or went away, is retried after jittered waits from base up to max (src/config/backoff.ts). */
   reopenBaseDelayMs: 100,
   reopenMaxDelayMs: 5_000,
 } as const;

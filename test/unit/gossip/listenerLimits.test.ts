@@ -10,7 +10,7 @@ import { gossipDefaults } from '../../../src/gossip/gossipDefaults.js';
 import { FRAME_HEADER_BYTES, encodeFrame } from '../../../src/gossip/frameCodec.js';
 import { type GossipTransport, type GossipTransportLimits, startTcpTransport } from '../../../src/gossip/tcpTransport.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { pollUntil, withTimeout } from '../../helpers/processes.js';
+import { pollUntil, withTimeout } from '../../helpers/wait.js';
 
 /** Loopback connects, closes and frames arrive within this long, or not at all. */
 const EVENT_TIMEOUT_MS = 10_000;
