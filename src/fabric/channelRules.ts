@@ -96,7 +96,10 @@ export interface DecodedConfig {
 }
 
 /** Decodes a config block's ConfigEnvelope (deliverclient.ConfigFromBlock); throws FabricConfigError. */
-export function decodeConfigBlock(block: Uint8Array): DecodedConfig {
+export function decodeConfigBlock(bytes: Uint8Array): DecodedConfig {
+  // A copy: decoded messages may keep views into their input, and a delivered block's bytes can be a
+  // view into a buffer that is reused once the block is committed. Config blocks are rare.
+  const block = bytes.slice();
   const layout = new FabricBlockLayout();
   const cursor = new ProtoFieldCursor();
   const err = locateFabricBlock(block, layout, cursor);
