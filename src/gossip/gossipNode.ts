@@ -70,6 +70,16 @@ export interface GossipNodeOptions {
   format?: BlockFormat;
 }
 
+/**
+ * Whether members are judged by the newest configuration block of the ledger. So for edgepeer chains;
+ * a Fabric channel's configuration blocks name Fabric identities, which boards do not have, so its
+ * boards are judged by the channel's edge access configuration given as `channelState` (docs/design.md,
+ * "Fabric channels").
+ */
+function followsLedgerConfig(format: BlockFormat): boolean {
+  return format.name === 'edgepeer';
+}
+
 export interface GossipNodeEvents {
   /** This board's role changed (the peer's deliver client is started or stopped accordingly). */
   role: [role: BoardRole, leader: string | null];
@@ -95,6 +105,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private readonly push: BlockPush;
   private readonly intake: BlockIntake;
   private configNumber: number;
+  private readonly followsConfig: boolean;
   private seq = 0;
   private transport: GossipTransport | null = null;
   private discovery: GossipDiscovery | null = null;
@@ -125,6 +136,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.warnings = new RateLimitedLog(o.log, o.clock, limits.dropLogIntervalMs, limits.dropLogKeysMax);
     this.configNumber = o.ledger.lastConfigNumber();
     const format = o.format ?? edgepeerBlockFormat;
+    this.followsConfig = followsLedgerConfig(format);
     const send = (member: string, body: GossipBody): boolean => this.sendTo(member, body);
     this.server = new BlockServer({ ledger: o.ledger, limits, send, log: o.log });
     this.catchUp = new CatchUp({ limits, send, random: o.random, log: o.log });
@@ -332,6 +344,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   /** A configuration block was committed: members are authenticated against the new configuration. */
   private followConfig(): void {
+    if (!this.followsConfig) return;
     const n = this.o.ledger.lastConfigNumber();
     if (n === this.configNumber) return;
     const block = this.o.ledger.getBlock(n);
