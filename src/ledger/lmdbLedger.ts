@@ -23,6 +23,7 @@ import { edgepeerBlockFormat } from '../channel/edgepeerFormat.js';
 import { HASH_BYTES } from '../protocol/block.js';
 import { type BlockFormat, type BlockFormatName, type BlockReader, isBlockFormatName } from '../protocol/blockFormat.js';
 import { MAX_CHANNEL_NAME_CHARS, isValidChannelName } from '../protocol/names.js';
+import { checkLedgerFile } from './fileCheck.js';
 import { HashIndex } from './hashIndex.js';
 import {
   type BlockLedger, type BlockVisitor, type LedgerAudit, LedgerAppendError, LedgerCorruptError, type StoredLedgerState,
@@ -167,6 +168,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     const idleMs = opts.hashIndexIdleMs ?? ledgerDefaults.hashIndexIdleMs;
     if (!Number.isFinite(idleMs) || idleMs < 0) throw new RangeError(`hashIndexIdleMs must be a duration in ms, got ${idleMs}`);
     if (!this.readOnly) mkdirSync(dirname(path), { recursive: true });
+    checkLedgerFile(path, { readOnly: this.readOnly });
     try {
       // Default sync settings on purpose: every transactionSync is durable when it returns.
       this.env = open(path, { maxDbs: NAMED_DBS, readOnly: this.readOnly, noSubdir: true });

@@ -1,5 +1,6 @@
 // `edgepeer orderer`: the orderer with its embedded MQTT broker (or an external one).
 import type { Command } from 'commander';
+import { lockDataFolder } from '../../ledger/dataLock.js';
 import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
@@ -35,6 +36,7 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
     if (!net.channels.includes(c)) throw new Error(`channel '${c}' is not in the network (${net.channels.join(', ')})`);
   }
   if (channels.length === 0) throw new Error(`the network has no edgepeer channel to order (its channels are Fabric channels: ${[...fabric].join(', ')})`);
+  const dataLock = await lockDataFolder(o.data, 'edgepeer orderer');
   const metrics = createMetrics('orderer');
   const orderer = new Orderer({
     dataDir: o.data,
@@ -58,5 +60,6 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
   log.info({ signal: sig }, 'stopping');
   await orderer.stop();
   await links.close();
+  await dataLock.release();
   log.info({ data: o.data }, 'orderer stopped; ledgers closed');
 }

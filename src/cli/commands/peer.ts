@@ -6,6 +6,7 @@ import type { LedDriver } from '../../board/ledDriver.js';
 import { consoleDefaults } from '../../console/consoleDefaults.js';
 import { statusIntervalMs } from '../../observability/statusReport.js';
 import { deliverClientDefaults, peerDefaults } from '../../peer/peerDefaults.js';
+import { lockDataFolder } from '../../ledger/dataLock.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { loadBoard, loadGenesis } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
@@ -85,6 +86,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     ...(consoleOut && { mirror: { level: 'warn', write: (json: string) => { const l = formatLogLine(json); if (l !== null) consoleOut.writeLine(l); } } }),
   });
   const board = loadBoard(o.network, o.board);
+  const dataLock = await lockDataFolder(o.data, `edgepeer peer ${o.board}`);
   // Checked before anything starts: a wrong pin name stops the board here, with the file and field named.
   const profile = boardProfile(o.profile ?? board.config.profile, board.config.pins, `board ${o.board}'s board.json`);
   const channel = o.channel ?? board.config.channel;
@@ -191,6 +193,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   await Promise.allSettled(links.map((l) => l.close()));
   await consoleOut?.close();
   await ledger.close();
+  await dataLock.release();
   await metricsServer?.close();
   service.close();
   log.info({ data: o.data, height: ledger.height() }, 'peer stopped; ledger closed');
