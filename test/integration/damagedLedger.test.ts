@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { checkLedgerFile } from '../../src/ledger/fileCheck.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
-import { TestRig, initNetwork, killAllProcesses, withTimeout } from '../helpers/processes.js';
+import { TestRig, initNetwork, killAllProcesses } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 import { makeTestChannel } from '../helpers/testChannel.js';
 
 after(killAllProcesses);

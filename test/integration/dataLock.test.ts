@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataFolderInUseError, dataFolderHolder, lockDataFolder } from '../../src/ledger/dataLock.js';
-import { TestRig, initNetwork, killAllProcesses, withTimeout } from '../helpers/processes.js';
+import { TestRig, initNetwork, killAllProcesses } from '../helpers/processes.js';
+import { withTimeout } from '../helpers/wait.js';
 
 after(killAllProcesses);
 
