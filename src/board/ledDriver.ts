@@ -7,6 +7,7 @@ import five from 'johnny-five';
 import { type Clock, type TimerHandle, systemClock } from '../config/clock.js';
 import { ledDefaults } from './ledDefaults.js';
 import type { Logger } from '../observability/logger.js';
+import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import type { LedsReport, ReportedPeerStatus } from '../observability/statusReport.js';
 import type { BoardIo } from './io/ioPlugin.js';
 import { blinkPhaseOn, ledsFor, pinLevels } from './ledModel.js';
@@ -43,13 +44,12 @@ export class LedDriver extends EventEmitter<LedDriverEvents> {
   private current: LedsReport | null = null;
   private lastRejected = -1;
   private lastRejectionAtMs = Number.NEGATIVE_INFINITY;
-  private lastErrorLogMs = Number.NEGATIVE_INFINITY;
-  /** Pin errors not logged because of the rate limit. */
-  private errorsSuppressed = 0;
+  private readonly ioWarnings: RateLimitedLog;
 
   private constructor(private readonly o: LedDriverOptions, board: five.Board) {
     super();
     this.clock = o.clock ?? systemClock;
+    this.ioWarnings = new RateLimitedLog(o.log, this.clock, ledDefaults.errorLogIntervalMs);
     board.on('error', (err: unknown) => this.ioFailed(err));
     for (const bcm of [o.pins.link, o.pins.sync, o.pins.leader, o.pins.error, ...o.pins.height]) {
       this.leds.set(bcm, new five.Led({ pin: o.boardIo.pinId(bcm), board }));
@@ -138,13 +138,6 @@ export class LedDriver extends EventEmitter<LedDriverEvents> {
 
   /** LEDs are a view: a failing backend is logged (rate-limited) and the peer runs on. */
   private ioFailed(err: unknown): void {
-    const now = this.clock.now();
-    if (now - this.lastErrorLogMs < ledDefaults.errorLogIntervalMs) {
-      this.errorsSuppressed++;
-      return;
-    }
-    this.o.log.warn({ err: err instanceof Error ? err.message : String(err), suppressed: this.errorsSuppressed }, 'LED output failed');
-    this.lastErrorLogMs = now;
-    this.errorsSuppressed = 0;
+    this.ioWarnings.warn('io', { err: err instanceof Error ? err.message : String(err) }, 'LED output failed');
   }
 }

@@ -13,7 +13,7 @@ export function encodeFrame(message: Uint8Array): Buffer {
  * Chunks are only joined once a whole frame is in, so a frame that trickles in as many small chunks costs
  * time linear in its size (joining on every chunk was quadratic: 5 s for 4 MiB in 1 KiB pieces).
  */
-export class FrameDecoder {
+export class GossipFrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Bytes of the frame being received, header included; -1 while its header is incomplete. */

@@ -22,7 +22,7 @@ import { CatchUp } from './catchUp.js';
 import { LeaderElection } from './election.js';
 import { Leadership } from './leadership.js';
 import { Membership } from './membership.js';
-import { RateLimitedLog } from './rateLimitedLog.js';
+import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import {
   type AliveBody, BlocksKind, type GossipBody, type GossipCodec, GossipType, type GossipMessage, signedGossipCodec,
 } from './messages.js';

@@ -4,7 +4,7 @@
 // else it needs comes through LeadershipOptions, so that this policy can be replaced as a whole.
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
-import type { RateLimitedLog } from './rateLimitedLog.js';
+import type { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import type { Candidate, Election } from './seams.js';
 
 /** A board's part in its org: the same values as the peer's BoardRole (src/peer/role.ts). */

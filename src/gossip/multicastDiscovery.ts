@@ -8,6 +8,7 @@ import { gossipMulticastDefaults } from './gossipDefaults.js';
 import type { GossipMulticastConfig } from './gossipSettings.js';
 import type { Logger } from '../observability/logger.js';
 import type { GossipDiscovery } from './seams.js';
+import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 
 export type MulticastLimits = { -readonly [K in keyof typeof gossipMulticastDefaults]: number };
 
@@ -39,24 +40,6 @@ export interface MulticastDiscovery extends GossipDiscovery {
 /** Joining the group failed: no such interface, no multicast route, the port taken without SO_REUSEADDR. */
 export class MulticastDiscoveryError extends Error {
   override readonly name = 'MulticastDiscoveryError';
-}
-
-/** Warns once per interval per kind of trouble, saying how many were not logged in between. */
-class RateLimitedWarning {
-  private readonly last = new Map<string, { atMs: number; suppressed: number }>();
-
-  constructor(private readonly log: Logger, private readonly clock: Clock, private readonly intervalMs: number) {}
-
-  warn(kind: string, fields: Record<string, unknown>, msg: string): void {
-    const now = this.clock.now();
-    const l = this.last.get(kind);
-    if (l !== undefined && now - l.atMs < this.intervalMs) {
-      l.suppressed++;
-      return;
-    }
-    this.last.set(kind, { atMs: now, suppressed: 0 });
-    this.log.warn({ ...fields, ...(l !== undefined && l.suppressed > 0 ? { notLoggedSince: l.suppressed } : {}) }, msg);
-  }
 }
 
 function bindSocket(socket: Socket, port: number, address: string): Promise<void> {
@@ -102,7 +85,7 @@ export function multicastDiscovery(o: MulticastDiscoveryOptions): (onMessage: (m
       throw new MulticastDiscoveryError(`multicast discovery: cannot join ${where}: ${(err as Error).message}`);
     }
     const log = o.log.child({ multicast: where });
-    const warnings = new RateLimitedWarning(log, clock, limits.sendErrorLogIntervalMs);
+    const warnings = new RateLimitedLog(log, clock, limits.sendErrorLogIntervalMs);
     let stopped = false;
     let stopping: Promise<void> | null = null;
     const counts = { sendErrors: 0, oversizeReceived: 0, oversizeNotSent: 0 };

@@ -8,8 +8,8 @@ import net from 'node:net';
 import { Backoff } from '../config/backoff.js';
 import type { Clock } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
-import { FrameDecoder, encodeFrame } from './frameCodec.js';
-import { RateLimitedLog } from './rateLimitedLog.js';
+import { GossipFrameDecoder, encodeFrame } from './frameCodec.js';
+import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import type { GossipTransport } from './seams.js';
 
 export type { GossipTransport } from './seams.js';
@@ -78,7 +78,7 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
   const server = net.createServer((socket) => {
     inbound.add(socket);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const decoder = new FrameDecoder(o.limits.maxFrameBytes);
+    const decoder = new GossipFrameDecoder(o.limits.maxFrameBytes);
     let held = 0;
     const drop = (why: string): void => {
       warnings.warn(`inbound\n${why}`, { remote, why }, 'gossip connection dropped');

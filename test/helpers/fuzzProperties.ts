@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CertificateError } from '../../src/protocol/certificate.js';
-import { FRAME_HEADER_BYTES, FrameDecoder as GossipFrameDecoder, encodeFrame } from '../../src/gossip/frameCodec.js';
+import { FRAME_HEADER_BYTES, GossipFrameDecoder, encodeFrame } from '../../src/gossip/frameCodec.js';
 import {
   BlocksKind, type GossipBody, GossipType, decodeGossip, openGossip, signGossip,
 } from '../../src/gossip/messages.js';
@@ -29,7 +29,7 @@ import { Status } from '../../src/protocol/status.js';
 import {
   SerialFrameKind, type SerialFrame, type SerialFrameKindCode, encodeSerialFrame, maxWireBytes,
 } from '../../src/transport/serial/frame.js';
-import { type FrameDecoderCounters, FrameDecoder as SerialFrameDecoder } from '../../src/transport/serial/frameDecoder.js';
+import { type SerialFrameDecoderCounters, SerialFrameDecoder } from '../../src/transport/serial/frameDecoder.js';
 import { type TestChannel, makeTestChannel } from './testChannel.js';
 
 export interface FuzzProperty {
@@ -248,7 +248,7 @@ const oversizeArb: fc.Arbitrary<{ at: number; length: number; tail: Uint8Array }
 });
 
 const gossipFramesAnyChunking: FuzzProperty = {
-  name: 'gossip FrameDecoder: frames come out whole and in order under any chunking; an oversize length throws once its header is in',
+  name: 'GossipFrameDecoder: frames come out whole and in order under any chunking; an oversize length throws once its header is in',
   make: () => fc.property(
     fc.array(fc.uint8Array({ maxLength: GOSSIP_MAX_FRAME_BYTES }), { maxLength: 12 }),
     fc.option(oversizeArb, { nil: null }),
@@ -299,7 +299,7 @@ const gossipFramesAnyChunking: FuzzProperty = {
 };
 
 const gossipFramesRandomBytes: FuzzProperty = {
-  name: 'gossip FrameDecoder: random bytes give frames within the limit or the oversize error, nothing else',
+  name: 'GossipFrameDecoder: random bytes give frames within the limit or the oversize error, nothing else',
   make: () => fc.property(randomBytesArb, cutsArb, (bytes, cuts) => {
     const d = new GossipFrameDecoder(GOSSIP_MAX_FRAME_BYTES);
     for (const c of chunked(bytes, cuts)) {
@@ -319,7 +319,7 @@ const gossipFramesRandomBytes: FuzzProperty = {
 
 function decodeSerial(
   chunks: readonly Uint8Array[], maxMessage = SERIAL_MAX_MESSAGE_BYTES,
-): { frames: SerialFrame[]; maxPending: number; counters: FrameDecoderCounters } {
+): { frames: SerialFrame[]; maxPending: number; counters: SerialFrameDecoderCounters } {
   const frames: SerialFrame[] = [];
   const d = new SerialFrameDecoder(maxMessage, (f) => frames.push(f));
   let maxPending = 0;
@@ -354,7 +354,7 @@ const plainSerial = (f: SerialFrame): string => `${f.kind}/${f.channel}/${hex(f.
 // the decoder counts every candidate as dropped for some reason. A decoder that skipped the CRC check
 // would let frames through here (and mutated frames in serialMutatedStream).
 const serialRandomBytes: FuzzProperty = {
-  name: 'serial FrameDecoder: random bytes never throw, hold at most one largest frame, let no frame through and count every candidate as dropped',
+  name: 'SerialFrameDecoder: random bytes never throw, hold at most one largest frame, let no frame through and count every candidate as dropped',
   make: () => fc.property(randomBytesArb, cutsArb, (bytes, cuts) => {
     const { frames, maxPending, counters } = decodeSerial(chunked(bytes, cuts));
     assert.ok(maxPending <= maxWireBytes(SERIAL_MAX_MESSAGE_BYTES));
@@ -366,7 +366,7 @@ const serialRandomBytes: FuzzProperty = {
 };
 
 const serialMutatedStream: FuzzProperty = {
-  name: 'serial FrameDecoder: on a mutated stream every frame out is an original, in order, and every untouched frame arrives',
+  name: 'SerialFrameDecoder: on a mutated stream every frame out is an original, in order, and every untouched frame arrives',
   make: () => fc.property(
     fc.array(fc.record({ frame: serialFrameArb, mutations: fc.array(byteMutationArb, { maxLength: 3 }) }), { minLength: 1, maxLength: 10 }),
     cutsArb,

@@ -8,15 +8,15 @@ import { cobsDecodeInPlace, cobsEncode, cobsMaxEncodedLength } from '../../src/t
 import {
   MIN_FRAME_BYTES, SerialFrameKind, type SerialFrame, type SerialFrameKindCode, encodeSerialFrame, maxWireBytes, parseSerialFrame,
 } from '../../src/transport/serial/frame.js';
-import { FrameDecoder } from '../../src/transport/serial/frameDecoder.js';
+import { SerialFrameDecoder } from '../../src/transport/serial/frameDecoder.js';
 import { parsePortSpec, parseSerialEndpoint } from '../../src/transport/serial/serialEndpoint.js';
 import { parseSerialReplyRoute, serialReplyRoute } from '../../src/transport/serial/routes.js';
 
 const MAX_MESSAGE = 4096;
 
-function decodeAll(chunks: readonly Uint8Array[], maxMessage = MAX_MESSAGE): { frames: SerialFrame[]; decoder: FrameDecoder } {
+function decodeAll(chunks: readonly Uint8Array[], maxMessage = MAX_MESSAGE): { frames: SerialFrame[]; decoder: SerialFrameDecoder } {
   const frames: SerialFrame[] = [];
-  const decoder = new FrameDecoder(maxMessage, (f) => frames.push(f));
+  const decoder = new SerialFrameDecoder(maxMessage, (f) => frames.push(f));
   for (const c of chunks) decoder.push(c);
   return { frames, decoder };
 }
@@ -122,7 +122,7 @@ test('a frame split into single bytes decodes the same', () => {
 test('a run longer than the largest frame is skipped without being buffered, and the next frame is read', () => {
   const limit = 256;
   const frames: SerialFrame[] = [];
-  const decoder = new FrameDecoder(limit, (f) => frames.push(f));
+  const decoder = new SerialFrameDecoder(limit, (f) => frames.push(f));
   let maxPending = 0;
   for (let i = 0; i < 100; i++) {
     decoder.push(Buffer.alloc(1000, 0x41));

@@ -7,7 +7,7 @@ import { afterEach, test } from 'node:test';
 import { SerialPortMock } from 'serialport';
 import type { IncomingRequest, LinkState } from '../../src/transport/link.js';
 import { SerialFrameKind, type SerialFrame, encodeSerialFrame } from '../../src/transport/serial/frame.js';
-import { FrameDecoder } from '../../src/transport/serial/frameDecoder.js';
+import { SerialFrameDecoder } from '../../src/transport/serial/frameDecoder.js';
 import { ManagedSerialPort, type PortFactory } from '../../src/transport/serial/managedPort.js';
 import { SerialClientLink } from '../../src/transport/serial/serialClientLink.js';
 import { SerialServerLink } from '../../src/transport/serial/serialServerLink.js';
@@ -38,7 +38,7 @@ function emit(port: SerialPortMock, bytes: Uint8Array): void {
 
 function framesWritten(port: SerialPortMock): SerialFrame[] {
   const out: SerialFrame[] = [];
-  new FrameDecoder(1 << 20, (f) => out.push(f)).push(port.port!.recording);
+  new SerialFrameDecoder(1 << 20, (f) => out.push(f)).push(port.port!.recording);
   return out;
 }
 

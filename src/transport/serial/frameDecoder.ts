@@ -11,7 +11,7 @@ import { FRAME_DELIMITER, type FrameRejection, type SerialFrame, maxFrameBytes, 
 
 export type FrameDropReason = FrameRejection | 'cobs' | 'oversize';
 
-export interface FrameDecoderCounters {
+export interface SerialFrameDecoderCounters {
   /** Good frames handed on. */
   frames: number;
   /** Bytes read, delimiters and noise included. */
@@ -19,15 +19,15 @@ export interface FrameDecoderCounters {
   dropped: Record<FrameDropReason, number>;
 }
 
-export function newDecoderCounters(): FrameDecoderCounters {
+export function newDecoderCounters(): SerialFrameDecoderCounters {
   return { frames: 0, bytes: 0, dropped: { crc: 0, cobs: 0, oversize: 0, malformed: 0, version: 0 } };
 }
 
 /** The decoder's buffer starts this small and doubles up to the largest encoded frame. */
 const INITIAL_BUFFER_BYTES = 16 * 1024;
 
-export class FrameDecoder {
-  readonly counters: FrameDecoderCounters = newDecoderCounters();
+export class SerialFrameDecoder {
+  readonly counters: SerialFrameDecoderCounters = newDecoderCounters();
   private buf: Buffer;
   private length = 0;
   /** Inside a run that outgrew the limit: skip to the next delimiter. */

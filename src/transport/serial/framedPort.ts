@@ -3,7 +3,7 @@
 import { maxMessageBytes as defaultMaxMessageBytes } from '../messageLimits.js';
 import type { LinkState } from '../link.js';
 import { type SerialFrame, type SerialFrameKindCode, encodeSerialFrame } from './frame.js';
-import { FrameDecoder, type FrameDropReason } from './frameDecoder.js';
+import { SerialFrameDecoder, type FrameDropReason } from './frameDecoder.js';
 import { ManagedSerialPort, type ManagedSerialPortOptions, SerialWriteRefused, linkStateOf } from './managedPort.js';
 
 /** Why a frame (or a message about to become one) went nowhere. */
@@ -32,13 +32,13 @@ export interface FramedSerialPortOptions extends Omit<ManagedSerialPortOptions, 
 export class FramedSerialPort {
   readonly port: ManagedSerialPort;
   readonly maxMessageBytes: number;
-  private readonly decoder: FrameDecoder;
+  private readonly decoder: SerialFrameDecoder;
   private readonly out = { framesOut: 0, wireBytesOut: 0, messageBytesOut: 0, messageBytesIn: 0, badRoute: 0, queueFull: 0 };
   private linkState: LinkState = 'down';
 
   constructor(private readonly o: FramedSerialPortOptions) {
     this.maxMessageBytes = o.maxMessageBytes ?? defaultMaxMessageBytes;
-    this.decoder = new FrameDecoder(this.maxMessageBytes, (frame) => this.handleFrame(frame), (reason) => o.onDrop?.(reason));
+    this.decoder = new SerialFrameDecoder(this.maxMessageBytes, (frame) => this.handleFrame(frame), (reason) => o.onDrop?.(reason));
     this.port = new ManagedSerialPort({
       ...o,
       onData: (chunk) => this.decoder.push(chunk),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generateKeyPair } from '../../../src/crypto/keys.js';
-import { FrameDecoder, encodeFrame } from '../../../src/gossip/frameCodec.js';
+import { GossipFrameDecoder, encodeFrame } from '../../../src/gossip/frameCodec.js';
 import { BlocksKind, GossipType, openGossip, signGossip } from '../../../src/gossip/messages.js';
 import { makeTestChannel } from '../../helpers/testChannel.js';
 
@@ -41,11 +41,11 @@ test('wrong key, another channel, a stale timestamp, an ALIVE for someone else a
 });
 
 test('frames split across chunks are reassembled; an oversized frame is refused', () => {
-  const d = new FrameDecoder(10);
+  const d = new GossipFrameDecoder(10);
   const f = Buffer.concat([encodeFrame(Uint8Array.of(1, 2, 3)), encodeFrame(Uint8Array.of(4))]);
   assert.deepEqual(d.push(f.subarray(0, 5)), []);
   assert.deepEqual(d.push(f.subarray(5)).map((x) => [...x]), [[1, 2, 3], [4]]);
-  assert.throws(() => new FrameDecoder(2).push(encodeFrame(Uint8Array.of(1, 2, 3))), /exceeds the limit/);
+  assert.throws(() => new GossipFrameDecoder(2).push(encodeFrame(Uint8Array.of(1, 2, 3))), /exceeds the limit/);
 });
 
 test('DIGEST, RANGE_REQUEST, RANGE_ACK and range BLOCKS round-trip; a range request with end ≤ start is malformed', () => {
@@ -79,7 +79,7 @@ test('a frame trickling in as small chunks is joined once: the work is linear in
   // Counted, not timed: bytes copied by Buffer.concat while 1 MiB arrives in 1 KiB pieces. Joining on
   // every chunk copies about size²/(2·chunk) = 512 MiB; joining once copies the frame once.
   const frame = encodeFrame(new Uint8Array(1 << 20));
-  const d = new FrameDecoder(4 << 20);
+  const d = new GossipFrameDecoder(4 << 20);
   const concat = Buffer.concat;
   let copied = 0;
   Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
@@ -102,7 +102,7 @@ test('a frame trickling in as small chunks is joined once: the work is linear in
 });
 
 test('the frames before an oversized length are handed over before the error', () => {
-  const d = new FrameDecoder(8);
+  const d = new GossipFrameDecoder(8);
   const got: Buffer[] = [];
   const stream = Buffer.concat([encodeFrame(Uint8Array.of(1)), encodeFrame(Uint8Array.of(2, 2)), encodeFrame(new Uint8Array(9))]);
   assert.throws(() => d.push(stream, (f) => got.push(f)), /exceeds the limit/);
