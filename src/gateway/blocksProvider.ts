@@ -2,12 +2,14 @@
 // ask an ordering node (or a peer) for every block from the ledger height on, without end; verify each
 // run of blocks received before storing it (the gateway trusts the orderer no more than a board trusts
 // the gateway); on any failure (cannot connect, stream lost, a Deliver status, a block that does not
-// verify) drop the stream, wait (retryDelay.ts) and ask the next endpoint, again from the ledger height,
+// verify) drop the stream, wait (src/config/backoff.ts: the project's one jittered policy, never below its
+// base, reset by a stored run) and ask the next endpoint, again from the ledger height,
 // so a restart or a reconnect neither skips nor repeats a block.
 //
 // States: idle -> connecting -> streaming -> (failure) backingOff -> connecting ...; stop() from any
 // state -> stopped; a ledger that refuses a verified run -> failed (the ledger and the verifier
 // disagree: nothing more can be stored safely; the process should stop and be restarted).
+import { Backoff, type BackoffPolicy } from '../config/backoff.js';
 import type { Clock, TimerHandle } from '../config/clock.js';
 import { RunResult, type RunVerifier } from '../protocol/blockFormat.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,7 +17,6 @@ import { fabricStatusName } from './deliverResponse.js';
 import type { DeliverAnswer } from './deliverResponse.js';
 import { type DeliverConnector, type DeliverStream, type FabricEndpoint, type StreamEnd, endpointName } from './deliverConnector.js';
 import type { FabricSigner } from './mspIdentity.js';
-import { type RetryDelayPolicy, retryDelayMs } from './retryDelay.js';
 import { signedSeekEnvelope } from './seekEnvelope.js';
 
 /** Bytes per block hash in a RunVerifier's hash output (blockFormat.ts: 32 per block). */
@@ -30,7 +31,7 @@ export interface FollowLedger {
   append(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): void;
 }
 
-export interface FollowLimits extends RetryDelayPolicy {
+export interface FollowLimits extends BackoffPolicy {
   /** Blocks verified and stored in one run (one ledger transaction) at most. */
   runMaxBlocks: number;
   /** Block bytes in one run at most (a run always takes at least one block). */
@@ -60,7 +61,7 @@ export interface BlocksProviderOptions {
   /** Positioned at the ledger's tip (tipNumber = height - 1). */
   verifier: RunVerifier;
   clock: Clock;
-  /** [0, 1): the backoff's jitter. */
+  /** [0, 1): the backoff's jitter (Math.random; a seeded generator in tests). */
   random: () => number;
   log: Logger;
   limits: FollowLimits;
@@ -82,7 +83,7 @@ function statusExplanation(status: number, channel: string): string {
 export class BlocksProvider {
   private stateValue: FollowState = 'idle';
   private endpointIndex = 0;
-  private failures = 0;
+  private readonly backoff: Backoff;
   private attempts = 0;
   private stream: DeliverStream | null = null;
   private timer: TimerHandle | null = null;
@@ -97,6 +98,7 @@ export class BlocksProvider {
   constructor(private readonly o: BlocksProviderOptions) {
     if (o.endpoints.length === 0) throw new Error('no Fabric endpoint to follow');
     if (o.limits.runMaxBlocks < 1) throw new RangeError('runMaxBlocks must be at least 1');
+    this.backoff = new Backoff({ baseDelayMs: o.limits.baseDelayMs, maxDelayMs: o.limits.maxDelayMs }, o.random);
     this.hashOut = new Uint8Array(0);
     this.ensureHashRoom(Math.min(o.limits.runMaxBlocks, 256));
   }
@@ -116,7 +118,7 @@ export class BlocksProvider {
 
   /** Failures in a row (0 after a stored block). */
   get failuresInARow(): number {
-    return this.failures;
+    return this.backoff.attempts;
   }
 
   /** Why the loop failed for good (state 'failed'), or null. */
@@ -241,7 +243,7 @@ export class BlocksProvider {
         this.fail(new Error(`channel ${this.o.channel}: the ledger refused ${r.good} verified blocks: ${(err as Error).message}`));
         return false;
       }
-      this.failures = 0;
+      this.backoff.reset();
       this.o.observer?.stored?.(r.good, ledger.height());
     }
     this.clearPending();
@@ -265,11 +267,10 @@ export class BlocksProvider {
     if (this.stateValue === 'stopped' || this.stateValue === 'failed') return;
     const endpoint = endpointName(this.endpoint);
     this.endAttempt();
-    this.failures++;
-    const delay = retryDelayMs(this.failures, this.o.limits, this.o.random);
+    const delay = this.backoff.next();
     this.endpointIndex = (this.endpointIndex + 1) % this.o.endpoints.length;
     this.o.log.warn({
-      channel: this.o.channel, endpoint, ...fields, failuresInARow: this.failures, retryInMs: delay, next: endpointName(this.endpoint),
+      channel: this.o.channel, endpoint, ...fields, failuresInARow: this.backoff.attempts, retryInMs: delay, next: endpointName(this.endpoint),
     }, `Fabric endpoint ${endpoint} ${reason}`);
     this.o.observer?.attemptFailed?.(failure, endpoint, delay);
     this.transition('backingOff');

@@ -3,14 +3,10 @@ import { maxMessageBytes } from '../transport/messageLimits.js';
 
 /** The gateway following a Fabric ordering node or peer over gRPC (src/gateway). */
 export const fabricGatewayDefaults = {
-  /** Wait after the first failed attempt (Fabric's blocksprovider starts at 100 ms)... */
+  /** Shortest wait after a failed attempt (Fabric's blocksprovider starts at 100 ms); src/config/backoff.ts... */
   retryBaseDelayMs: 100,
-  /** ...growing by this factor per failure in a row... */
-  retryFactor: 2,
-  /** ...up to this. */
+  /** ...and the longest. */
   retryMaxDelayMs: 10_000,
-  /** Share of each wait that is random, so gateways refused together do not retry in lock-step. */
-  retryJitterRatio: 0.5,
   /** An endpoint not connected this long after dialling is a failed attempt (Fabric: deliveryclient.connTimeout 3 s). */
   connectTimeoutMs: 3_000,
   /** HTTP/2 keepalive pings: Fabric's orderer refuses more than one a minute (ServerMinInterval 60 s)... */

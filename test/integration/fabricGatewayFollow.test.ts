@@ -29,9 +29,7 @@ const CHANNEL = 'mychannel';
 const WAIT_MS = 15_000;
 const LIMITS: FollowLimits = {
   baseDelayMs: fabricGatewayDefaults.retryBaseDelayMs,
-  factor: fabricGatewayDefaults.retryFactor,
   maxDelayMs: fabricGatewayDefaults.retryMaxDelayMs,
-  jitterRatio: fabricGatewayDefaults.retryJitterRatio,
   runMaxBlocks: fabricGatewayDefaults.runMaxBlocks,
   runMaxBytes: fabricGatewayDefaults.runMaxBytes,
 };
@@ -227,12 +225,12 @@ async function refusalCase(t: TestContext, o: { forbidden: boolean }): Promise<v
   }
   const statuses = f.events.of('status').map((e) => e.status);
   assert.deepEqual(statuses, Array(attempts).fill(expected));
-  // Backoff: each wait at least half the full exponential step (equal jitter), capped.
-  const delays = clock.delays;
-  for (let i = 0; i < attempts; i++) {
-    const full = Math.min(LIMITS.maxDelayMs, LIMITS.baseDelayMs * LIMITS.factor ** i);
-    assert.ok(delays[i]! >= full / 2 && delays[i]! <= full, `wait ${i + 1}: ${delays[i]} ms within [${full / 2}, ${full}]`);
+  // Backoff (src/config/backoff.ts): never below the base, never above the cap, growing on the whole.
+  const delays = clock.delays.slice(0, attempts);
+  for (const [i, d] of delays.entries()) {
+    assert.ok(d >= LIMITS.baseDelayMs && d <= LIMITS.maxDelayMs, `wait ${i + 1}: ${d} ms within [${LIMITS.baseDelayMs}, ${LIMITS.maxDelayMs}]`);
   }
+  assert.ok(delays.at(-1)! > delays[0]!, `the waits grew: ${delays.join(', ')}`);
   const warns = f.records.filter((r) => r.level === WARN_LEVEL && r['status'] === expected);
   assert.equal(warns.length, attempts, 'one warning per refusal');
   const w = warns[0]!;

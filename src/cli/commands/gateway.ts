@@ -70,7 +70,7 @@ export function registerGateway(program: Command): void {
     .requiredOption('--msp <dir>', 'the gateway\'s Fabric MSP folder (signcerts/, keystore/, cacerts/)')
     .requiredOption('--msp-id <id>', 'the MSP id of that identity\'s organisation')
     .option('--connect-timeout-ms <ms>', 'an endpoint not connected within this long is a failed attempt', wholeNumber, fabricGatewayDefaults.connectTimeoutMs)
-    .option('--retry-base-delay-ms <ms>', 'wait after the first failed attempt (doubling per failure in a row)', wholeNumber, fabricGatewayDefaults.retryBaseDelayMs)
+    .option('--retry-base-delay-ms <ms>', 'shortest wait after a failed attempt (waits grow, jittered, up to --retry-max-delay-ms)', wholeNumber, fabricGatewayDefaults.retryBaseDelayMs)
     .option('--retry-max-delay-ms <ms>', 'longest wait between attempts', wholeNumber, fabricGatewayDefaults.retryMaxDelayMs)
     .option('--max-block-bytes <n>', 'largest block accepted from Fabric', wholeNumber, fabricGatewayDefaults.maxBlockBytes);
   addServingOptions(cmd).action(async (o: GatewayCliOptions) => runGateway(o));
@@ -119,9 +119,7 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
   });
   const followLimits: FollowLimits = {
     baseDelayMs: o.retryBaseDelayMs,
-    factor: fabricGatewayDefaults.retryFactor,
     maxDelayMs: o.retryMaxDelayMs,
-    jitterRatio: fabricGatewayDefaults.retryJitterRatio,
     runMaxBlocks: fabricGatewayDefaults.runMaxBlocks,
     runMaxBytes: fabricGatewayDefaults.runMaxBytes,
   };
