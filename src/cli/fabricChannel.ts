@@ -1,6 +1,8 @@
 // What `edgepeer gateway` and `edgepeer fabric import` share: the Fabric channel of a network folder
 // (its pinned genesis block and its edge access configuration) and the rules its blocks are held to.
 import type { ChainRules } from '../ledger/chainRules.js';
+import { edgepeerChainRules } from '../ledger/edgepeerChainRules.js';
+import { fabricChainRules } from '../ledger/fabricChainRules.js';
 import { type ChannelAnchor, loadChannelAnchor, loadNetworkFile } from '../network/loadNetwork.js';
 
 export type FabricChannelAnchor = Extract<ChannelAnchor, { kind: 'fabric' }>;
@@ -25,5 +27,10 @@ export function fabricChannelAnchor(dir: string, channel: string | undefined): F
 
 /** The Fabric channel's rules: Fabric's block format, its pinned genesis as the anchor, Fabric's verification. */
 export function fabricRulesFor(anchor: FabricChannelAnchor): ChainRules {
-  throw new Error(`Fabric block verification for channel '${anchor.channel}' is not available in this build yet`);
+  return fabricChainRules(anchor.channel, anchor.fabricGenesis);
+}
+
+/** The rules of any channel of a network folder: edgepeer's for its own chains, Fabric's for a Fabric channel. */
+export function chainRulesFor(anchor: ChannelAnchor): ChainRules {
+  return anchor.kind === 'fabric' ? fabricRulesFor(anchor) : edgepeerChainRules(anchor.channel, anchor.genesis);
 }

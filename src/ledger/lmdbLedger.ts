@@ -404,6 +404,27 @@ function storedBlockFormat(value: Uint8Array | undefined): BlockFormatName | nul
   return isBlockFormatName(name) ? name : null;
 }
 
+/**
+ * The block format of the ledger file at `path`, read without opening it as a ledger (so a caller can
+ * pick the format to open it with). Opens the file read-only and writes nothing.
+ */
+export async function readLedgerBlockFormat(path: string): Promise<BlockFormatName> {
+  let env: RootDatabase;
+  try {
+    env = open(path, { maxDbs: NAMED_DBS, readOnly: true, noSubdir: true });
+  } catch (err) {
+    throw new LedgerOpenError(`cannot open ledger ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const meta = env.openDB<Uint8Array, MetaKey>('meta', { encoding: 'binary' });
+    const name = storedBlockFormat(meta.getBinary('blockFormat'));
+    if (name === null) throw new LedgerOpenError(`ledger ${path}: its block format record names no known format`);
+    return name;
+  } finally {
+    await env.close();
+  }
+}
+
 export function openLedger(path: string, opts: OpenLedgerOptions): LmdbLedger {
   return new LmdbLedger(path, opts);
 }

@@ -2,7 +2,10 @@
 // ledger read-only, so it is safe beside a running orderer or peer.
 import type { Command } from 'commander';
 import { toHex } from '../../crypto/hash.js';
-import { findLedgers, ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
+import { edgepeerBlockFormat } from '../../channel/edgepeerFormat.js';
+import { fabricAuditRules } from '../../fabric/fabricAuditRules.js';
+import { fabricBlockFormat } from '../../fabric/fabricFormat.js';
+import { type LmdbLedger, findLedgers, ledgerPath, openLedger, readLedgerBlockFormat } from '../../ledger/lmdbLedger.js';
 import { verifyChain } from '../../ledger/verifyChain.js';
 
 export interface LedgerInfo {
@@ -44,10 +47,16 @@ export function resolveLedgerChannel(dataDir: string, channel?: string): string 
   throw new Error(`${dataDir} holds ledgers of several channels (${found.join(', ')}): choose one with --channel`);
 }
 
+/** Opens a channel's ledger read-only in whatever block format it holds. */
+async function openStoredLedger(path: string, channel: string): Promise<LmdbLedger> {
+  const format = (await readLedgerBlockFormat(path)) === 'fabric' ? fabricBlockFormat : edgepeerBlockFormat;
+  return openLedger(path, { channel, readOnly: true, format });
+}
+
 export async function ledgerInfo(dataDir: string, channel?: string): Promise<LedgerInfo> {
   const name = resolveLedgerChannel(dataDir, channel);
   const path = ledgerPath(dataDir, name);
-  const ledger = openLedger(path, { channel: name, readOnly: true });
+  const ledger = await openStoredLedger(path, name);
   try {
     return {
       channel: name, blockFormat: ledger.format.name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber(),
@@ -60,9 +69,10 @@ export async function ledgerInfo(dataDir: string, channel?: string): Promise<Led
 
 export async function ledgerVerify(dataDir: string, channel?: string): Promise<LedgerVerifyResult> {
   const name = resolveLedgerChannel(dataDir, channel);
-  const ledger = openLedger(ledgerPath(dataDir, name), { channel: name, readOnly: true });
+  const ledger = await openStoredLedger(ledgerPath(dataDir, name), name);
   try {
-    const v = verifyChain(ledger);
+    // A Fabric ledger is audited under Fabric's rules from its own block 0 (its genesis, a config block).
+    const v = verifyChain(ledger, ledger.format.name === 'fabric' ? { rules: fabricAuditRules() } : {});
     return v.ok
       ? { ok: true, channel: name, height: v.height, lastHash: toHex(v.lastHash) }
       : { ok: false, channel: name, height: v.height, badBlock: v.badBlock, reason: v.reason };

@@ -8,7 +8,7 @@ import { statusIntervalMs } from '../../observability/statusReport.js';
 import { deliverClientDefaults, peerDefaults } from '../../peer/peerDefaults.js';
 import { lockDataFolder } from '../../ledger/dataLock.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
-import { loadBoard, loadGenesis } from '../../network/loadNetwork.js';
+import { loadBoard, loadChannelAnchor } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createGossipMetrics } from '../../observability/gossipMetrics.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
@@ -29,7 +29,7 @@ import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
 import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, wholeNumber } from '../options.js';
-import { edgepeerChainRules } from '../../ledger/edgepeerChainRules.js';
+import { chainRulesFor } from '../fabricChannel.js';
 
 interface PeerCliOptions extends MqttTlsOptions {
   network: string;
@@ -90,7 +90,9 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   // Checked before anything starts: a wrong pin name stops the board here, with the file and field named.
   const profile = boardProfile(o.profile ?? board.config.profile, board.config.pins, `board ${o.board}'s board.json`);
   const channel = o.channel ?? board.config.channel;
-  const genesis = o.channel === undefined ? board.genesis : loadGenesis(o.network, channel);
+  // The channel's anchor: an edgepeer genesis, or a Fabric channel's pinned genesis and edge access configuration.
+  const anchor = o.channel === undefined ? board.anchor : loadChannelAnchor(o.network, channel);
+  const rules = chainRulesFor(anchor);
   const endpoints = o.orderer ?? (o.mqtt !== undefined ? [o.mqtt] : board.config.orderers);
   if (endpoints.length === 0) throw new Error('no orderer endpoint: give --orderer or --mqtt, or list them in board.json');
   // The orderer links' one listener is the peer's deliver client, which copies each response into its
@@ -99,12 +101,12 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     clientId: o.board, lendPayloads: true, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
   }));
   const metrics = createMetrics('peer');
-  const ledger = openLedger(ledgerPath(o.data, channel), { channel });
+  const ledger = openLedger(ledgerPath(o.data, channel), { channel, format: rules.format });
   // With a gossip section the board pulls from the orderer only while it leads its org (src/gossip).
   const gossipConfig = board.config.gossip;
   let gossip: GossipNode | null = null;
   const peer = new Peer({
-    boardId: o.board, ledger, rules: edgepeerChainRules(channel, genesis), signer: board.signer, links, log, metrics, responsePackingLimitBytes,
+    boardId: o.board, ledger, rules, signer: board.signer, links, log, metrics, responsePackingLimitBytes,
     ...(gossipConfig !== undefined ? { deliverAtStart: false, role: { role: () => gossip?.role() ?? 'follower', followerSync: () => gossip?.followerSync() ?? 'offline' } } : {}),
     limits: {
       payloadBufferSlots: o.payloadBufferSlots,
@@ -117,7 +119,9 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     gossip = new GossipNode({
       peer,
       ledger,
-      channelState: new ChannelState(configFromBlock(ledger.getBlock(ledger.lastConfigNumber())!)),
+      // Members are judged by the channel's configuration: for a Fabric channel, its edge access configuration.
+      channelState: new ChannelState(configFromBlock(anchor.kind === 'fabric' ? anchor.access : ledger.getBlock(ledger.lastConfigNumber())!)),
+      format: rules.format,
       signer: board.signer,
       listen: settings.listen,
       ...(settings.advertise !== null ? { advertise: settings.advertise } : {}),
