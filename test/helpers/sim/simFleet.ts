@@ -4,18 +4,16 @@
 // standInCodec.ts. Used by the node's unit tests (a few boards, real signatures) and by the fleet
 // simulator (fleetSim.ts, `npm run simulate`).
 import { BlockVerifier } from '../../../src/channel/blockVerifier.js';
-import { edgepeerBlockFormat } from '../../../src/channel/edgepeerFormat.js';
 import { seededRandom } from '../../../src/config/random.js';
 import { gossipDefaults } from '../../../src/gossip/gossipDefaults.js';
 import { GossipNode, type GossipLimits } from '../../../src/gossip/gossipNode.js';
 import { type GossipCodec, signedGossipCodec } from '../../../src/gossip/messages.js';
 import type { GossipMessageKind, GossipMetricsSink } from '../../../src/gossip/seams.js';
 import { type Logger, silentLogger } from '../../../src/observability/logger.js';
-import { HASH_BYTES } from '../../../src/protocol/block.js';
 import type { BlockFormat } from '../../../src/protocol/blockFormat.js';
 import { type SimChannel, makeSimChannel } from './simChannel.js';
 import { type LinkModel, SimNetwork } from './simNetwork.js';
-import { SimOrderer, SimPeer } from './simPeer.js';
+import { type SimLedger, SimOrderer, SimPeer } from './simPeer.js';
 import { standInCodec } from './standInCodec.js';
 import { VirtualClock } from './virtualClock.js';
 
@@ -104,7 +102,6 @@ export class SimFleet {
   private readonly log: Logger;
   private readonly netRandom: () => number;
   private readonly bootstrapRandom: () => number;
-  private readonly genesisHash: Uint8Array;
 
   constructor(readonly o: SimFleetOptions) {
     this.limits = { ...gossipDefaults, ...o.limits };
@@ -115,10 +112,6 @@ export class SimFleet {
     this.network = new SimNetwork(this.clock, this.netRandom, o.link);
     this.channel = makeSimChannel({ channel: 'simchannel', orgs: o.orgs, boards: o.boards, seed: o.seed, nowMs: this.clock.now(), txDataBytes: o.txDataBytes });
     this.orderer = new SimOrderer(this.clock, this.channel, o.ordererLatencyMs);
-    const r = edgepeerBlockFormat.reader();
-    r.locate(this.channel.genesis);
-    this.genesisHash = new Uint8Array(HASH_BYTES);
-    r.hashInto(this.channel.genesis, this.genesisHash, 0);
     for (const [index, b] of this.channel.boards.entries()) {
       const counters: BoardCounters = { messagesOut: {}, bytesOut: {}, messagesIn: {}, duplicates: 0, roleChanges: 0, dropped: 0 };
       const board: SimBoard = {
@@ -142,12 +135,13 @@ export class SimFleet {
   }
 
   /** A board as it starts: a peer with an empty ledger (genesis only) and its gossip node. */
-  private makeBoard(index: number, counters: BoardCounters): { peer: SimPeer; node: GossipNode } {
+  private makeBoard(index: number, counters: BoardCounters, ledger?: SimLedger): { peer: SimPeer; node: GossipNode } {
     const ident = this.channel.boards[index]!;
     const peer = new SimPeer({
       boardId: ident.id, org: ident.org, channel: this.channel.config.channel, clock: this.clock, orderer: this.orderer,
       commitMs: this.o.commitMs, bufferBlocksMax: this.o.bufferBlocksMax,
-      ...(this.o.verifier === 'signatures' ? { verifier: new BlockVerifier(this.channel.state, 0, this.genesisHash) } : {}),
+      ...(ledger !== undefined ? { ledger } : {}),
+      ...(this.o.verifier === 'signatures' ? { verifier: (tip: number, hash: Uint8Array) => new BlockVerifier(this.channel.state, tip, hash) } : {}),
     });
     const endpoint = `sim:${ident.id}`;
     const codec: GossipCodec = this.o.codec === 'signed'
@@ -194,6 +188,16 @@ export class SimFleet {
     const b = this.boards[index]!;
     await this.stopBoard(index);
     Object.assign(b, this.makeBoard(index, b.counters));
+    this.wire(b);
+    await b.node.start();
+    b.running = true;
+  }
+
+  /** Starts a stopped board again over its ledger (a restarted process over its data folder). */
+  async resumeBoard(index: number): Promise<void> {
+    const b = this.boards[index]!;
+    if (b.running) return;
+    Object.assign(b, this.makeBoard(index, b.counters, b.peer.ledger));
     this.wire(b);
     await b.node.start();
     b.running = true;

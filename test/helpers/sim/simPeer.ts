@@ -175,6 +175,8 @@ function edgepeerHash(block: Uint8Array): Uint8Array {
 /** A ledger whose blocks are the orderer's (compared byte for byte on append), up to its own height. */
 export class SimLedger implements GossipLedger {
   private h = 1;
+  /** Virtual time at which each block was appended (index: block number). */
+  readonly committedAt: number[] = [];
 
   constructor(private readonly chain: readonly Uint8Array[]) {}
 
@@ -202,12 +204,18 @@ export class SimLedger implements GossipLedger {
     return n - from;
   }
 
-  append(blocks: readonly Uint8Array[]): void {
+  append(blocks: readonly Uint8Array[], atMs: number): void {
     for (const b of blocks) {
       const own = this.chain[this.h];
       if (own === undefined || Buffer.compare(b, own) !== 0) throw new Error(`sim ledger: block ${this.h} differs from the orderer's`);
+      this.committedAt[this.h] = atMs;
       this.h++;
     }
+  }
+
+  /** Hash of the last block (where a peer restarted over this ledger resumes verifying). */
+  lastHash(): Uint8Array {
+    return edgepeerHash(this.chain[this.h - 1]!);
   }
 }
 
@@ -217,8 +225,10 @@ export interface SimPeerOptions {
   channel: string;
   clock: VirtualClock;
   orderer: SimOrderer;
-  /** Verifies offered runs; default ChainVerifier (no signatures: see the head of this file). */
-  verifier?: RunVerifier;
+  /** A ledger to continue (a board restarted over its data); default a new one holding genesis only. */
+  ledger?: SimLedger;
+  /** Verifies offered runs from the ledger's tip; default ChainVerifier (no signatures: see the head of this file). */
+  verifier?: (tipNumber: number, tipHash: Uint8Array) => RunVerifier;
   /** Time one commit run takes (verify is instant; the durable write is what a board waits for). */
   commitMs: number;
   /** Blocks verified and not yet committed at most (the payload buffer). */
@@ -231,8 +241,6 @@ export class SimPeer extends EventEmitter<{ accepted: [Uint8Array[], PeerBlockSo
   readonly boardId: string;
   readonly org: string;
   readonly channel: string;
-  /** Virtual time at which each block was committed here (index: block number). */
-  readonly committedAt: number[] = [];
   private readonly verifier: RunVerifier;
   private readonly result = new RunResult();
   private hashes = new Uint8Array(64 * HASH_BYTES);
@@ -247,8 +255,15 @@ export class SimPeer extends EventEmitter<{ accepted: [Uint8Array[], PeerBlockSo
     this.boardId = o.boardId;
     this.org = o.org;
     this.channel = o.channel;
-    this.ledger = new SimLedger(o.orderer.chain);
-    this.verifier = o.verifier ?? new ChainVerifier(0, edgepeerHash(o.orderer.chain[0]!));
+    this.ledger = o.ledger ?? new SimLedger(o.orderer.chain);
+    const tip = this.ledger.height() - 1;
+    const tipHash = this.ledger.lastHash();
+    this.verifier = o.verifier?.(tip, tipHash) ?? new ChainVerifier(tip, tipHash);
+  }
+
+  /** Virtual time at which each block was committed here (index: block number). */
+  get committedAt(): readonly number[] {
+    return this.ledger.committedAt;
   }
 
   get height(): number {
@@ -318,10 +333,7 @@ export class SimPeer extends EventEmitter<{ accepted: [Uint8Array[], PeerBlockSo
     if (this.buffered.length === 0) return;
     const run = this.buffered;
     this.buffered = [];
-    const first = this.ledger.height();
-    this.ledger.append(run);
-    const now = this.o.clock.exactNow();
-    for (let n = first; n < first + run.length; n++) this.committedAt[n] = now;
+    this.ledger.append(run, this.o.clock.exactNow());
     this.emit('committed', this.ledger.height());
     this.stream?.pump();
   }
