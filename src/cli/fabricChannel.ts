@@ -30,6 +30,16 @@ export function fabricRulesFor(anchor: FabricChannelAnchor): ChainRules {
   return fabricChainRules(anchor.channel, anchor.fabricGenesis);
 }
 
+/**
+ * The rules as the gateway (and `fabric import`) holds the channel: every block's orderer signatures
+ * checked, not only the newest of each run. Below a run's tip the signature metadata is covered by no
+ * hash, and what the gateway stores is what every board is served: it must not keep metadata it did not
+ * check. Boards, which verify for themselves, keep the amortised check.
+ */
+export function gatewayRulesFor(anchor: FabricChannelAnchor): ChainRules {
+  return fabricChainRules(anchor.channel, anchor.fabricGenesis, { perBlockSignatures: true });
+}
+
 /** The rules of any channel of a network folder: edgepeer's for its own chains, Fabric's for a Fabric channel. */
 export function chainRulesFor(anchor: ChannelAnchor): ChainRules {
   return anchor.kind === 'fabric' ? fabricRulesFor(anchor) : edgepeerChainRules(anchor.channel, anchor.genesis);

@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { type FabricLedgerSource, findFabricLedgers, ledgerBlocks } from '../../fabric/blockFiles.js';
 import { BlockImportError, importBlocks } from '../../gateway/blockImport.js';
 import { fabricGatewayDefaults } from '../../gateway/gatewayDefaults.js';
+import { lockDataFolder } from '../../ledger/dataLock.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
-import { fabricChannelAnchor, fabricRulesFor } from '../fabricChannel.js';
+import { fabricChannelAnchor, gatewayRulesFor } from '../fabricChannel.js';
 
 interface ImportCliOptions {
   network: string;
@@ -35,10 +36,19 @@ function sourceFor(path: string, channel: string): FabricLedgerSource {
 
 async function runImport(path: string, o: ImportCliOptions): Promise<void> {
   const anchor = fabricChannelAnchor(o.network, o.channel);
-  const rules = fabricRulesFor(anchor);
+  const rules = gatewayRulesFor(anchor);
   const source = sourceFor(path, anchor.channel);
-  const ledger = openLedger(ledgerPath(o.data, anchor.channel), { channel: anchor.channel, format: rules.format });
+  // Not beside a running gateway on the same folder: both would append to one ledger.
+  const dataLock = await lockDataFolder(o.data, 'edgepeer fabric import');
   let outcome;
+  const ledger = (() => {
+    try {
+      return openLedger(ledgerPath(o.data, anchor.channel), { channel: anchor.channel, format: rules.format });
+    } catch (err) {
+      void dataLock.release();
+      throw err;
+    }
+  })();
   try {
     const verifier = rules.anchor(ledger);
     outcome = importBlocks((function* () { for (const b of ledgerBlocks(source)) yield b.block; })(), {
@@ -54,6 +64,7 @@ async function runImport(path: string, o: ImportCliOptions): Promise<void> {
     throw err;
   } finally {
     await ledger.close();
+    await dataLock.release();
   }
   if (o.json) process.stdout.write(`${JSON.stringify({ channel: anchor.channel, path, ok: true, ...outcome })}\n`);
   else process.stdout.write(`${anchor.channel}: ${outcome.added} blocks added, ${outcome.alreadyHeld} already held; height ${outcome.height}\n`);

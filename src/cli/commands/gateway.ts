@@ -8,6 +8,7 @@ import type { FollowLimits } from '../../gateway/blocksProvider.js';
 import type { FabricDeliverService, FabricEndpoint } from '../../gateway/deliverConnector.js';
 import { endpointName } from '../../gateway/deliverConnector.js';
 import { fabricGatewayDefaults } from '../../gateway/gatewayDefaults.js';
+import { lockDataFolder } from '../../ledger/dataLock.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { type FabricTlsFiles, GrpcDeliverConnector } from '../../gateway/grpcDeliverConnector.js';
 import { loadMspIdentity } from '../../gateway/mspIdentity.js';
@@ -15,7 +16,7 @@ import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { collect, untilStopSignal, wholeNumber } from '../options.js';
 import { type ServingCliOptions, addServingOptions, printReadyLine, startServingLinks } from '../servingLinks.js';
-import { fabricChannelAnchor, fabricRulesFor } from '../fabricChannel.js';
+import { fabricChannelAnchor, gatewayRulesFor } from '../fabricChannel.js';
 
 interface GatewayCliOptions extends ServingCliOptions {
   network: string;
@@ -123,25 +124,33 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
     runMaxBlocks: fabricGatewayDefaults.runMaxBlocks,
     runMaxBytes: fabricGatewayDefaults.runMaxBytes,
   };
+  // One process per data folder: a second gateway (or an import) would append to the same ledger.
+  const dataLock = await lockDataFolder(o.data, 'edgepeer gateway');
   const metrics = createMetrics('gateway');
   let failed: ((err: Error) => void) | null = null;
   const failure = new Promise<Error>((resolve) => { failed = resolve; });
-  const gateway = new Gateway({
-    dataDir: o.data,
-    channel: anchor.channel,
-    rules: fabricRulesFor(anchor),
-    access: anchor.access,
-    endpoints,
-    connector,
-    signer,
-    clock: systemClock,
-    random: Math.random,
-    log,
-    followLimits,
-    deliverLimits: { sessionIdleTimeoutMs: o.sessionIdleTimeoutMs, heartbeatMs: o.heartbeatMs },
-    metrics,
-    observer: { failed: (err) => failed?.(err) },
-  });
+  let gateway: Gateway;
+  try {
+    gateway = new Gateway({
+      dataDir: o.data,
+      channel: anchor.channel,
+      rules: gatewayRulesFor(anchor),
+      access: anchor.access,
+      endpoints,
+      connector,
+      signer,
+      clock: systemClock,
+      random: Math.random,
+      log,
+      followLimits,
+      deliverLimits: { sessionIdleTimeoutMs: o.sessionIdleTimeoutMs, heartbeatMs: o.heartbeatMs },
+      metrics,
+      observer: { failed: (err) => failed?.(err) },
+    });
+  } catch (err) {
+    await dataLock.release();
+    throw err;
+  }
   let links;
   try {
     links = await startServingLinks(o, {
@@ -152,6 +161,7 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
     });
   } catch (err) {
     await gateway.stop();
+    await dataLock.release();
     throw err;
   }
   gateway.start();
@@ -165,6 +175,7 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
   if ('signal' in outcome) log.info({ signal: outcome.signal }, 'stopping');
   await gateway.stop();
   await links.close();
+  await dataLock.release();
   if ('err' in outcome) throw outcome.err;
   log.info({ data: o.data }, 'gateway stopped; ledger closed');
 }
