@@ -1,4 +1,5 @@
 // Option parsers and option groups shared by the commands.
+import { type Stats, statSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { MqttEndpoint } from '../transport/mqtt/endpoint.js';
 
@@ -7,6 +8,35 @@ export function wholeNumber(value: string): number {
   const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`'${value}' is not a whole number`);
   return n;
+}
+
+/** Highest TCP/UDP port. */
+const MAX_PORT = 65_535;
+
+/** A TCP port, 0 to 65535 (0: the OS picks a free one); refused while the options are read, before anything is made. */
+export function portNumber(value: string): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_PORT) throw new InvalidArgumentError(`'${value}' is not a port (a whole number from 0 to ${MAX_PORT})`);
+  return n;
+}
+
+/**
+ * A --data folder that is something else (a file, a broken path) is said so by name, before anything is
+ * made or opened. `mustExist`: commands that read a data folder (ledger info, ledger verify) need it there.
+ */
+export function checkDataFolder(dir: string, flag: string, mustExist: boolean): void {
+  let st: Stats | undefined;
+  try {
+    st = statSync(dir, { throwIfNoEntry: false });
+  } catch (err) {
+    // ENOTDIR: a part of the path is a file; EACCES: a folder on the way is closed to this user.
+    throw new Error(`${flag} ${dir}: cannot be used as a data folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (st === undefined) {
+    if (mustExist) throw new Error(`no ledger in ${dir}: ${flag} names no such folder`);
+    return;
+  }
+  if (!st.isDirectory()) throw new Error(`${flag} ${dir}: is a file, not a data folder`);
 }
 
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

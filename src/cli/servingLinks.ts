@@ -12,7 +12,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from '../transport/mqtt/embe
 import { MqttServerLink } from '../transport/mqtt/mqttServerLink.js';
 import { parsePortSpec } from '../transport/serial/serialEndpoint.js';
 import { SerialServerLink } from '../transport/serial/serialServerLink.js';
-import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, wholeNumber } from './options.js';
+import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, portNumber, wholeNumber } from './options.js';
 
 export interface ServingCliOptions extends MqttTlsOptions {
   mqtt?: string;
@@ -30,9 +30,9 @@ export interface ServingCliOptions extends MqttTlsOptions {
 export function addServingOptions(cmd: Command, serialServes = 'Deliver'): Command {
   cmd
     .option('--mqtt <url>', 'use this external broker instead of the embedded one (mqtt:// or mqtts://)')
-    .option('--mqtt-port <port>', 'port of the embedded broker', wholeNumber, mqttDefaults.port)
+    .option('--mqtt-port <port>', 'port of the embedded broker', portNumber, mqttDefaults.port)
     .option('--mqtt-host <addr>', 'address the embedded broker listens on (0.0.0.0 to serve boards on the LAN)', mqttDefaults.host)
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', wholeNumber)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', portNumber)
     .option('--session-idle-timeout-ms <ms>', 'end a Deliver session silent for this long', wholeNumber, deliverDefaults.sessionIdleTimeoutMs)
     .option('--heartbeat-ms <ms>', 'empty response on an idle Deliver session this often', wholeNumber, deliverDefaults.heartbeatMs)
     .option('--serial <port>', `also serve ${serialServes} on this serial port: PATH[@BAUD] (repeatable; default ${serialDefaults.baudRate} baud)`, collect)

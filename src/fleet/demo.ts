@@ -251,6 +251,10 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       view = undefined;
     }
     o.out.write(`stopping: load generator, ${specs.length} boards (SIGTERM), orderer, broker …\n`);
+  } catch (err) {
+    // What was started is stopped (finally, below); the folder stays, for its log, and is named.
+    if (err instanceof Error) err.message = `${err.message}; the demo's files (its log: ${layout.demoLogFile}) are left in ${layout.dir}`;
+    throw err;
   } finally {
     if (reportTimer !== undefined) clearInterval(reportTimer);
     view?.close();

@@ -20,12 +20,23 @@ export interface HealthRules {
   requireLink: boolean;
 }
 
+/** Only an orderer serves Deliver streams (a gauge without labels: always exported, also before the first block). */
+const ORDERER_ONLY_METRIC = 'edgepeer_deliver_streams_open';
+const EDGEPEER_METRIC_PREFIX = 'edgepeer_';
+
 export function judgeBoardHealth(samples: readonly MetricSample[], rules: HealthRules): BoardHealth {
   const heights = samples.filter((s) => s.name === 'edgepeer_ledger_height');
   const links = samples.filter((s) => s.name === 'edgepeer_orderer_link_up');
   const linksUp = links.filter((s) => s.value === 1).length;
   const height = heights.length > 0 ? Math.max(...heights.map((s) => s.value)) : null;
   const base = { height, linksUp, links: links.length };
+  // A common slip: the port of an orderer (or of something else entirely). Say what answered.
+  if (samples.some((s) => s.name === ORDERER_ONLY_METRIC) && links.length === 0) {
+    return { ...base, healthy: false, reason: `these are an orderer's metrics (${ORDERER_ONLY_METRIC}), not a board peer's: point --metrics-port at the peer's --metrics-port` };
+  }
+  if (!samples.some((s) => s.name.startsWith(EDGEPEER_METRIC_PREFIX))) {
+    return { ...base, healthy: false, reason: `no ${EDGEPEER_METRIC_PREFIX}* metrics: this port does not serve an edgepeer peer's /metrics` };
+  }
   if (height === null || height < 1) return { ...base, healthy: false, reason: 'no ledger height reported (ledger not open?)' };
   if (rules.requireLink && linksUp === 0) {
     const down = links.map((s) => s.labels['endpoint'] ?? '?').join(', ') || 'none reported';

@@ -18,6 +18,7 @@ import { runCommand } from '../../src/deploy/runCommand.js';
 import { BUNDLE_TARGETS, elfInfo, targetForMachine } from '../../src/deploy/targets.js';
 import { nodeIsRecentEnough } from '../../src/deploy/deployBoard.js';
 import { judgeBoardHealth } from '../../src/observability/boardHealth.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { parseMetricsText } from '../../src/observability/metricsText.js';
 import { fatOffset } from '../../src/provision/bootPartition.js';
 import { uartConfigLines, userconfLine, withConfigBlock, withFirstRun, wpaPsk } from '../../src/provision/bootConfig.js';
@@ -219,7 +220,17 @@ test('health: ledger open and, unless allowed otherwise, an orderer link up', ()
   assert.equal(h.healthy, false);
   assert.match(h.reason!, /no orderer link is up \(endpoints: mqtt:\/\/a:1883, serial:\/dev\/ttyUSB0@115200\)/);
   assert.equal(judgeBoardHealth(down, { requireLink: false }).healthy, true);
-  assert.match(judgeBoardHealth([], { requireLink: false }).reason!, /no ledger height/);
+  assert.match(judgeBoardHealth([], { requireLink: false }).reason!, /no edgepeer_\* metrics: this port does not serve an edgepeer peer's/);
+  const noLedger = samples.filter((s) => s.name !== 'edgepeer_ledger_height');
+  assert.match(judgeBoardHealth(noLedger, { requireLink: false }).reason!, /no ledger height/);
+});
+
+test("health pointed at an orderer's metrics says so (it used to report 'no orderer link is up')", async () => {
+  const m = createMetrics('orderer');
+  m.ledgerHeight.set({ channel: 'ch1' }, 42);
+  const h = judgeBoardHealth(parseMetricsText(await m.registry.metrics()), { requireLink: true });
+  assert.equal(h.healthy, false);
+  assert.match(h.reason!, /these are an orderer's metrics \(edgepeer_deliver_streams_open\), not a board peer's/);
 });
 
 test('deploy preflight: a board Node older than 20.15 (no zlib.crc32) is refused, 20.15 and later pass', () => {

@@ -2,7 +2,7 @@
 // to validate a profile and see which GPIO line, and which header pin, each LED ends up on.
 import type { Command } from 'commander';
 import { describePin, headerPinOf } from '../../board/pins.js';
-import { type BoardProfile, type LedPins, STATUS_LEDS, profileNames, profilesDir, readProfileFile } from '../../board/profile.js';
+import { type BoardProfile, type LedPins, STATUS_LEDS, loadProfile, profileNames, profilesDir, readProfileFile } from '../../board/profile.js';
 
 const EXIT_INVALID = 1;
 
@@ -97,7 +97,8 @@ function listProfiles(json: boolean): void {
 
 function checkProfile(file: string, json: boolean): void {
   try {
-    const p = readProfileFile(file);
+    // A name as `boards` lists it, or a file: the same lookup as `peer --profile`.
+    const p = loadProfile(file);
     process.stdout.write(json ? `${JSON.stringify(profileJson(p))}\n` : `${profileLines(p).join('\n')}\n`);
   } catch (err) {
     if (!json) throw err;
@@ -113,8 +114,8 @@ export function registerBoards(program: Command): void {
     .option('--json', 'one JSON object: { dir, profiles: [...] }')
     .action((o: { json?: boolean }) => listProfiles(o.json === true));
   boards
-    .command('check <file>')
-    .description("validate a board profile file and show what each LED pin resolves to (exit 1 when it is invalid)")
+    .command('check <profile>')
+    .description("validate a board profile (a name `boards` lists, or a file) and show what each LED pin resolves to (exit 1 when it is invalid)")
     .option('--json', 'the profile (or { ok: false, error }) as one JSON object')
     // `boards` has --json too, and commander gives a flag after the subcommand to the parent.
     .action((file: string, o: { json?: boolean }, cmd: Command) => checkProfile(file, o.json === true || cmd.parent?.opts<{ json?: boolean }>().json === true));

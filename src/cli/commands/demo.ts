@@ -5,7 +5,7 @@ import { NetworkOptionsError } from '../../network/createNetwork.js';
 import { DemoOptionsError } from '../../fleet/demoNetwork.js';
 import { runDemo } from '../../fleet/demo.js';
 import { DEMO_EXIT_GRACE_MS, demoDefaults } from '../../fleet/timings.js';
-import { wholeNumber } from '../options.js';
+import { portNumber, wholeNumber } from '../options.js';
 
 /** Exit code for a command line that cannot be carried out as written (as `edgepeer init` uses). */
 const EXIT_USAGE = 2;
@@ -44,7 +44,7 @@ export function registerDemo(program: Command): void {
     .option('--tx-size <bytes>', 'random payload bytes per transaction', wholeNumber, demoDefaults.txSizeBytes)
     .option('--duration-s <s>', 'stop after this many seconds (0: until Ctrl-C or SIGTERM)', wholeNumber, demoDefaults.durationS)
     .option('--dir <dir>', 'folder for the network, ledgers and logs (default: a new temp folder; an earlier demo folder is reused)')
-    .option('--mqtt-port <port>', 'port of the embedded MQTT broker (0: a free port)', wholeNumber, demoDefaults.mqttPort)
+    .option('--mqtt-port <port>', 'port of the embedded MQTT broker (0: a free port)', portNumber, demoDefaults.mqttPort)
     .option('--plain', 'key=value status lines once a second instead of the live view (the default when stdout is not a terminal)')
     .action(async (o: DemoCliOptions, cmd: Command) => {
       const stop = new AbortController();

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_METRICS_HOST } from '../../observability/metricsServer.js';
 import { fetchMetrics, judgeBoardHealth, HEALTH_FETCH_TIMEOUT_MS, type BoardHealth } from '../../observability/boardHealth.js';
-import { wholeNumber } from '../options.js';
+import { portNumber, wholeNumber } from '../options.js';
 
 interface HealthCliOptions {
   metricsPort: number;
@@ -17,7 +17,7 @@ export function registerHealth(program: Command): void {
   program
     .command('health')
     .description("check a running peer through its metrics: ledger open and an orderer link up (exit 0 healthy, 1 not)")
-    .requiredOption('--metrics-port <port>', "the peer's --metrics-port", wholeNumber)
+    .requiredOption('--metrics-port <port>', "the peer's --metrics-port", portNumber)
     .option('--host <addr>', 'where the metrics are served', DEFAULT_METRICS_HOST)
     .option('--no-require-link', 'healthy without an orderer link (a board that is meant to be offline)')
     .option('--timeout-ms <ms>', 'give up on the metrics request after this long', wholeNumber, HEALTH_FETCH_TIMEOUT_MS)

@@ -7,6 +7,7 @@ import { fabricAuditRules } from '../../fabric/fabricAuditRules.js';
 import { fabricBlockFormat } from '../../fabric/fabricFormat.js';
 import { type LmdbLedger, findLedgers, ledgerPath, openLedger, readLedgerBlockFormat } from '../../ledger/lmdbLedger.js';
 import { verifyChain } from '../../ledger/verifyChain.js';
+import { checkDataFolder } from '../options.js';
 
 export interface LedgerInfo {
   channel: string;
@@ -95,6 +96,7 @@ export function registerLedger(program: Command): void {
     .option('--channel <name>', 'channel (needed when the directory holds several ledgers)')
     .option('--json', 'print one JSON object')
     .action(async (opts: LedgerCommandOptions, cmd: Command) => {
+      checkDataFolder(opts.data, '--data', true);
       const info = await ledgerInfo(opts.data, opts.channel);
       const out = writer(cmd);
       if (opts.json) {
@@ -113,6 +115,7 @@ export function registerLedger(program: Command): void {
     .option('--channel <name>', 'channel (needed when the directory holds several ledgers)')
     .option('--json', 'print one JSON object')
     .action(async (opts: LedgerCommandOptions, cmd: Command) => {
+      checkDataFolder(opts.data, '--data', true);
       const result = await ledgerVerify(opts.data, opts.channel);
       const out = writer(cmd);
       if (opts.json) out(`${JSON.stringify(result)}\n`);

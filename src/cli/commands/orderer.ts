@@ -5,7 +5,7 @@ import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../netwo
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { Orderer } from '../../orderer/orderer.js';
-import { collect, untilStopSignal } from '../options.js';
+import { checkDataFolder, collect, untilStopSignal } from '../options.js';
 import { type ServingCliOptions, addServingOptions, printReadyLine, startServingLinks } from '../servingLinks.js';
 
 interface OrdererCliOptions extends ServingCliOptions {
@@ -36,6 +36,7 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
     if (!net.channels.includes(c)) throw new Error(`channel '${c}' is not in the network (${net.channels.join(', ')})`);
   }
   if (channels.length === 0) throw new Error(`the network has no edgepeer channel to order (its channels are Fabric channels: ${[...fabric].join(', ')})`);
+  checkDataFolder(o.data, '--data', false);
   const dataLock = await lockDataFolder(o.data, 'edgepeer orderer');
   const metrics = createMetrics('orderer');
   const orderer = new Orderer({

@@ -28,7 +28,7 @@ import { type BlockSources, formatStatusLine, soloBlockSources, type StatusRepor
 import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
-import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, wholeNumber } from '../options.js';
+import { checkDataFolder, type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, portNumber, wholeNumber } from '../options.js';
 import { chainRulesFor } from '../fabricChannel.js';
 
 interface PeerCliOptions extends MqttTlsOptions {
@@ -61,7 +61,7 @@ export function registerPeer(program: Command): void {
     .option('--mqtt <url>', "the orderer's MQTT broker (shorthand for one --orderer)")
     .option('--orderer <endpoint>', `orderer endpoint, in order of preference (repeatable): ${ENDPOINT_FORMS}`, collect)
     .option('--console <port>', `also write status lines, warnings and errors to this serial port: PATH[@BAUD] (default ${consoleDefaults.baudRate} baud)`)
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', wholeNumber)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>', portNumber)
     .option('--status-interval-ms <ms>', 'status line on stdout at this rate (and on every change)', wholeNumber, statusIntervalMs)
     .option('--status-json', 'status as one JSON object per line instead of key=value')
     .option('--payload-buffer-slots <n>', 'blocks held ahead of the ledger', wholeNumber, peerDefaults.payloadBufferSlots)
@@ -86,6 +86,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     ...(consoleOut && { mirror: { level: 'warn', write: (json: string) => { const l = formatLogLine(json); if (l !== null) consoleOut.writeLine(l); } } }),
   });
   const board = loadBoard(o.network, o.board);
+  checkDataFolder(o.data, '--data', false);
   const dataLock = await lockDataFolder(o.data, `edgepeer peer ${o.board}`);
   // Checked before anything starts: a wrong pin name stops the board here, with the file and field named.
   const profile = boardProfile(o.profile ?? board.config.profile, board.config.pins, `board ${o.board}'s board.json`);
