@@ -12,7 +12,7 @@ import { type TestOrderingNode, startTestOrderingNode } from '../helpers/fabric/
 import { type FabricChainBuilder, makeTestChannel } from '../helpers/fabric/chainBuilder.js';
 import { startGatewayProcess } from '../helpers/fabric/gatewayProcess.js';
 import { flipSignature } from '../helpers/fabric/tamper.js';
-import { TestRig, ledgerInfo, ledgerVerify, readMetric, waitForMetric } from '../helpers/processes.js';
+import { TestRig, heightOf, ledgerInfo, ledgerVerify, readMetric, waitForMetric, waitForStatus } from '../helpers/processes.js';
 
 const CHANNEL = 'edgechannel';
 /** Waits on a child process: generous for a shared 2-core machine, below the runner's timeout. */
@@ -27,6 +27,7 @@ interface Setup {
   network: string;
   data: string;
   node: TestOrderingNode;
+  boardId: string;
 }
 
 async function setup(t: TestContext, blocks: number, serve: number): Promise<Setup> {
@@ -37,10 +38,10 @@ async function setup(t: TestContext, blocks: number, serve: number): Promise<Set
   const genesis = builder.genesis();
   for (let i = 1; i < blocks; i++) builder.dataBlock({ txCount: TX_PER_BLOCK, txBytes: TX_BYTES });
   const network = join(root, 'net');
-  await createNetwork({ dir: network, channels: [], fabricChannels: [{ channel: CHANNEL, genesis }], orgs: 1, boardsPerOrg: 1 });
+  const summary = await createNetwork({ dir: network, channels: [], fabricChannels: [{ channel: CHANNEL, genesis }], orgs: 1, boardsPerOrg: 1 });
   const node = await startTestOrderingNode(join(root, 'ordering-node'), { channel: CHANNEL, blocks: builder.blocks.slice(0, serve), mutualTls: true });
   rig.defer(() => node.server.stop());
-  return { rig, builder, network, data: join(root, 'gateway-data'), node };
+  return { rig, builder, network, data: join(root, 'gateway-data'), node, boardId: summary.boards[0]!.id };
 }
 
 async function untilHeight(port: number, height: number): Promise<void> {
@@ -69,7 +70,7 @@ function assertSameBytes(stored: Uint8Array[], chain: Uint8Array[]): void {
   for (let i = 0; i < chain.length; i++) assert.ok(Buffer.from(stored[i]!).equals(Buffer.from(chain[i]!)), `block ${i} byte for byte`);
 }
 
-test('the gateway process follows a signed Fabric channel over mutual TLS into its LMDB ledger, byte for byte, and serves it on', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('the gateway process follows a signed Fabric channel over mutual TLS into its LMDB ledger, byte for byte, and a board syncs it from the gateway over MQTT', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const s = await setup(t, 40, 30);
   const { proc, ready } = await startGatewayProcess(s.rig, { network: s.network, data: s.data, nodes: [s.node], mutualTls: true });
   assert.equal(ready.channel, CHANNEL);
@@ -77,8 +78,17 @@ test('the gateway process follows a signed Fabric channel over mutual TLS into i
   await untilHeight(ready.metricsPort!, 30);
   s.node.server.append(...s.builder.blocks.slice(30));
   await untilHeight(ready.metricsPort!, 40);
+  // A board of the network syncs the channel from the gateway over its embedded broker (the fleet test,
+  // with gossip and serial, is the lead's end-to-end test).
+  const boardData = s.rig.tempDir('edgepeer-fabric-board-');
+  const board = s.rig.spawn(['peer', '--network', s.network, '--board', s.boardId, '--data', boardData, '--mqtt', ready.mqtt, '--status-interval-ms', '200'], { name: 'board' });
+  const st = await waitForStatus(board, (x) => heightOf(x) === 40, 'height=40', { timeoutMs: WAIT_MS });
+  assert.equal(st['rejected'], '0');
+  await board.stop();
   await proc.stop();
   assertSameBytes(await storedBlocks(s), s.builder.blocks);
+  const boardInfo = await ledgerInfo(boardData);
+  assert.deepEqual([boardInfo.blockFormat, boardInfo.height, boardInfo.lastHash], ['fabric', 40, (await ledgerInfo(s.data)).lastHash]);
   assert.deepEqual(s.node.server.requests.map((r) => [r.start, r.stop, r.creatorMspId, r.txIdValid]), [[1, null, 'EdgeMSP', true]]);
   const info = await ledgerInfo(s.data);
   assert.deepEqual([info.blockFormat, info.height], ['fabric', 40]);
