@@ -97,9 +97,10 @@ export interface DecodedConfig {
 
 /** Decodes a config block's ConfigEnvelope (deliverclient.ConfigFromBlock); throws FabricConfigError. */
 export function decodeConfigBlock(bytes: Uint8Array): DecodedConfig {
-  // A copy: decoded messages may keep views into their input, and a delivered block's bytes can be a
-  // view into a buffer that is reused once the block is committed. Config blocks are rare.
-  const block = bytes.slice();
+  // A copy: decoded messages keep views into their input, and a delivered block's bytes can be a view
+  // into a buffer that is reused once the block is committed (the deliver client's ingress ring). Not
+  // bytes.slice(): on a Buffer that is a view too, and the ring hands out Buffers. Config blocks are rare.
+  const block = Uint8Array.prototype.slice.call(bytes);
   const layout = new FabricBlockLayout();
   const cursor = new ProtoFieldCursor();
   const err = locateFabricBlock(block, layout, cursor);
