@@ -2,6 +2,8 @@
 // it to name the release and to refuse a bundle built for another CPU than the board's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { parseConfig } from '../config/validate.js';
 import { BUNDLE_TARGET_NAMES, type BundleTargetName } from './targets.js';
 
 export const BUNDLE_MANIFEST_FILE = 'manifest.json';
@@ -37,24 +39,26 @@ export class BundleManifestError extends Error {
   override readonly name = 'BundleManifestError';
 }
 
+/** manifest.json (its JSON Schema: schemas/bundle-manifest.schema.json). Fields deploy does not read pass as they are. */
+export const bundleManifestSchema = z.looseObject({
+  format: z.literal(BUNDLE_FORMAT, { error: `must be ${BUNDLE_FORMAT} (a bundle from another edgepeer version?)` }),
+  name: z.literal('edgepeer', { error: "must be 'edgepeer'" }),
+  version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/, { error: 'must be a version string' }),
+  target: z.enum(BUNDLE_TARGET_NAMES as [BundleTargetName, ...BundleTargetName[]], { error: `must be one of ${BUNDLE_TARGET_NAMES.join(', ')}` }),
+  builtAt: z.string(),
+  commit: z.string().nullable(),
+  node: z.looseObject({
+    bundled: z.string({ error: 'must be a version or null' }).nullable(),
+    required: z.string(),
+    source: z.object({ version: z.string(), package: z.string(), packageIntegrity: z.string(), binarySha256: z.string() }).nullable().optional(),
+  }, { error: 'must be an object' }),
+  natives: z.array(z.object({ name: z.string(), required: z.boolean(), file: z.string().nullable() })),
+  profiles: z.array(z.string(), { error: 'must be a list of names' }),
+}, { error: 'not a JSON object' });
+
 /** Checks the fields deploy relies on; `source` names the file in messages. */
 export function parseBundleManifest(value: unknown, source: string): BundleManifest {
-  const fail = (what: string): never => { throw new BundleManifestError(`${source}: ${what}`); };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('not a JSON object');
-  const o = value as Record<string, unknown>;
-  if (o['format'] !== BUNDLE_FORMAT) fail(`format must be ${BUNDLE_FORMAT} (a bundle from another edgepeer version?)`);
-  if (o['name'] !== 'edgepeer') fail("name must be 'edgepeer'");
-  const version = o['version'];
-  if (typeof version !== 'string' || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) fail('version must be a version string');
-  const target = o['target'];
-  if (typeof target !== 'string' || !(BUNDLE_TARGET_NAMES as string[]).includes(target)) fail(`target must be one of ${BUNDLE_TARGET_NAMES.join(', ')}`);
-  const node = o['node'];
-  if (node === null || typeof node !== 'object') fail('node must be an object');
-  const n = node as Record<string, unknown>;
-  if (n['bundled'] !== null && typeof n['bundled'] !== 'string') fail('node.bundled must be a version or null');
-  const profiles = o['profiles'];
-  if (!Array.isArray(profiles) || !profiles.every((p) => typeof p === 'string')) fail('profiles must be a list of names');
-  return value as BundleManifest;
+  return parseConfig(bundleManifestSchema, value, source, (message) => { throw new BundleManifestError(message); }) as BundleManifest;
 }
 
 export function readBundleManifest(bundleRoot: string): BundleManifest {

@@ -9,6 +9,8 @@
 //   user = pi                     host = pi-01.local
 //   orderers = mqtt://10.0.0.2:1883
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { got, matching, parseConfig, wholeNumberIn } from '../config/validate.js';
 
 export interface InventoryBoard {
   /** Board id from `edgepeer init` (org1-board1). */
@@ -42,83 +44,75 @@ export class InventoryError extends Error {
 
 const BOARD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const HOST = /^[A-Za-z0-9._:%-]{1,253}$/;
-const USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 /** Flags end up in an EnvironmentFile and are split on spaces by systemd: no quoting games. */
 const PEER_ARGS = /^[A-Za-z0-9 =@:/._,+-]*$/;
 const KEYS = ['board', 'host', 'user', 'port', 'profile', 'orderers', 'memoryMb', 'heapMb', 'metricsPort', 'console', 'peerArgs'] as const;
 type Key = (typeof KEYS)[number];
 type RawEntry = Partial<Record<Key, unknown>>;
 
-class Fields {
-  constructor(private readonly where: string, private readonly o: RawEntry) {}
+/** The endpoints of `orderers`: a JSON list, or in INI a comma-separated line. */
+const endpointsSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter((e) => e !== '') : v),
+  z.array(matching(/^(mqtts?:\/\/|serial:)\S+$/, 'an mqtt://, mqtts:// or serial: endpoint'), { error: 'must be a non-empty list of endpoints' })
+    .min(1, { error: 'must be a non-empty list of endpoints' }),
+);
 
-  fail(key: string, what: string): never {
-    throw new InventoryError(`${this.where}: ${key} ${what}`);
-  }
+const CONSOLE_WORDS: Record<string, boolean> = { true: true, yes: true, false: false, no: false, none: false };
 
-  str(key: Key, pattern: RegExp, what: string): string | undefined {
-    const v = this.o[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || !pattern.test(v)) this.fail(key, `must be ${what} (got ${JSON.stringify(v)})`);
-    return v;
-  }
+/** false (none), true (the profile's UART) or a device path[@baud]; INI says true/yes/false/no/none. */
+const consoleSchema = z.preprocess(
+  (v) => (typeof v === 'string' && v in CONSOLE_WORDS ? CONSOLE_WORDS[v] : v),
+  z.union([z.boolean(), z.string().regex(/^\/dev\/[A-Za-z0-9._/-]+(@[0-9]+)?$/)], {
+    error: (i) => `must be true, false or a device path like /dev/serial0@115200 ${got(i.input)}`,
+  }),
+);
 
-  int(key: Key, min: number, max: number): number | undefined {
-    let v = this.o[key];
-    if (v === undefined) return undefined;
-    if (typeof v === 'string' && /^[0-9]+$/.test(v)) v = Number(v);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) this.fail(key, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`);
-    return v;
-  }
+/** One board's settings, or the defaults under them (every key optional here; board and host are checked after the merge). */
+export const inventoryEntrySchema = z.strictObject({
+  board: matching(BOARD_ID, 'a board id (letters, digits, . _ -)').optional(),
+  host: matching(HOST, 'a host name or address').optional(),
+  user: matching(USER, 'a user name').optional(),
+  port: wholeNumberIn(1, 65535).optional(),
+  profile: matching(BOARD_ID, 'a profile name').optional(),
+  orderers: endpointsSchema.optional(),
+  memoryMb: wholeNumberIn(64, 1024 * 1024).optional(),
+  heapMb: wholeNumberIn(32, 64 * 1024).optional(),
+  metricsPort: wholeNumberIn(1, 65535).optional(),
+  console: consoleSchema.optional(),
+  peerArgs: matching(PEER_ARGS, 'flags without quotes (letters, digits, space and = @ : / . _ , + -)').optional(),
+});
 
-  endpoints(): string[] | undefined {
-    let v = this.o.orderers;
-    if (v === undefined) return undefined;
-    if (typeof v === 'string') v = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    if (!Array.isArray(v) || v.length === 0) this.fail('orderers', 'must be a non-empty list of endpoints');
-    return v.map((e, i) => {
-      if (typeof e !== 'string' || !/^(mqtts?:\/\/|serial:)\S+$/.test(e)) this.fail(`orderers[${i}]`, `must be an mqtt://, mqtts:// or serial: endpoint (got ${JSON.stringify(e)})`);
-      return e;
-    });
-  }
+/** fleet.json as a whole (its JSON Schema: schemas/inventory.schema.json). */
+export const inventoryFileSchema = z.strictObject({
+  defaults: inventoryEntrySchema.optional(),
+  boards: z.array(inventoryEntrySchema, { error: 'must be a list' }),
+});
 
-  console(): boolean | string | undefined {
-    const v = this.o.console;
-    if (v === undefined || typeof v === 'boolean') return v;
-    if (v === 'true' || v === 'yes') return true;
-    if (v === 'false' || v === 'no' || v === 'none') return false;
-    if (typeof v === 'string' && /^\/dev\/[A-Za-z0-9._/-]+(@[0-9]+)?$/.test(v)) return v;
-    return this.fail('console', `must be true, false or a device path like /dev/serial0@115200 (got ${JSON.stringify(v)})`);
-  }
-}
+const fail = (message: string): never => { throw new InventoryError(message); };
 
 function entry(where: string, raw: unknown): RawEntry {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InventoryError(`${where}: must be an object`);
-  for (const k of Object.keys(raw)) {
-    if (!(KEYS as readonly string[]).includes(k)) throw new InventoryError(`${where}: unknown setting '${k}' (settings: ${KEYS.join(', ')})`);
-  }
   return raw as RawEntry;
 }
 
 /** Defaults under each board's own settings, checked field by field. */
 function resolveBoard(where: string, defaults: RawEntry, own: RawEntry): InventoryBoard {
-  const o: Fields = new Fields(where, { ...defaults, ...own });
-  const board = o.str('board', BOARD_ID, 'a board id (letters, digits, . _ -)');
-  if (board === undefined) o.fail('board', 'is missing');
-  const host = o.str('host', HOST, 'a host name or address');
-  if (host === undefined) o.fail('host', 'is missing');
+  const o = parseConfig(inventoryEntrySchema, { ...defaults, ...own }, where, fail, KEYS);
+  if (o.board === undefined) fail(`${where}: board is missing`);
+  if (o.host === undefined) fail(`${where}: host is missing`);
   return {
-    board,
-    host,
-    user: o.str('user', USER, 'a user name') ?? DEFAULT_SSH_USER,
-    port: o.int('port', 1, 65535) ?? DEFAULT_SSH_PORT,
-    profile: o.str('profile', BOARD_ID, 'a profile name') ?? null,
-    orderers: o.endpoints() ?? null,
-    memoryMb: o.int('memoryMb', 64, 1024 * 1024) ?? null,
-    heapMb: o.int('heapMb', 32, 64 * 1024) ?? null,
-    metricsPort: o.int('metricsPort', 1, 65535) ?? DEFAULT_BOARD_METRICS_PORT,
-    console: o.console() ?? false,
-    peerArgs: o.str('peerArgs', PEER_ARGS, 'flags without quotes (letters, digits, space and = @ : / . _ , + -)') ?? '',
+    board: o.board!,
+    host: o.host!,
+    user: o.user ?? DEFAULT_SSH_USER,
+    port: o.port ?? DEFAULT_SSH_PORT,
+    profile: o.profile ?? null,
+    orderers: o.orderers ?? null,
+    memoryMb: o.memoryMb ?? null,
+    heapMb: o.heapMb ?? null,
+    metricsPort: o.metricsPort ?? DEFAULT_BOARD_METRICS_PORT,
+    console: o.console ?? false,
+    peerArgs: o.peerArgs ?? '',
   };
 }
 
