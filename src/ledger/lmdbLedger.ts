@@ -15,7 +15,7 @@
 // This file opens the environment, keeps the head and checks and writes runs; the segments are read and
 // written by SegmentStore (src/ledger/segmentStore.ts) and the hash index is kept by HashIndex
 // (src/ledger/hashIndex.ts), written after the blocks as Fabric's blockfile manager does.
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Database, type RootDatabase, open } from 'lmdb';
 import { ledgerDefaults } from './ledgerDefaults.js';
@@ -24,6 +24,7 @@ import { HASH_BYTES } from '../protocol/block.js';
 import { type BlockFormat, type BlockFormatName, type BlockReader, isBlockFormatName } from '../protocol/blockFormat.js';
 import { MAX_CHANNEL_NAME_CHARS, isValidChannelName } from '../protocol/names.js';
 import { checkLedgerFile } from './fileCheck.js';
+import { makeLedgerFolder, openPrivately } from './privateFiles.js';
 import { HashIndex } from './hashIndex.js';
 import {
   type BlockLedger, type BlockVisitor, type LedgerAudit, LedgerAppendError, LedgerCorruptError, type StoredLedgerState,
@@ -167,11 +168,16 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     const recentBlocks = positiveInteger(opts.hashIndexRecentBlocks, ledgerDefaults.hashIndexRecentBlocks, 'hashIndexRecentBlocks');
     const idleMs = opts.hashIndexIdleMs ?? ledgerDefaults.hashIndexIdleMs;
     if (!Number.isFinite(idleMs) || idleMs < 0) throw new RangeError(`hashIndexIdleMs must be a duration in ms, got ${idleMs}`);
-    if (!this.readOnly) mkdirSync(dirname(path), { recursive: true });
+    if (!this.readOnly) makeLedgerFolder(dirname(path));
     checkLedgerFile(path, { readOnly: this.readOnly });
     try {
-      // Default sync settings on purpose: every transactionSync is durable when it returns.
-      this.env = open(path, { maxDbs: NAMED_DBS, readOnly: this.readOnly, noSubdir: true });
+      // Every transactionSync (default flags) is durable when it returns: the data is fdatasync'd, then the
+      // meta page written O_DSYNC (test/integration/ledgerDurability.test.ts). overlappingSync (lmdb-js's
+      // Linux default) changes nothing for such commits (scripts/benchDurability.ts: the same ~10 ms per
+      // commit either way here) but makes LMDB read a third meta page at opening that fileCheck does not
+      // vouch for: it is off, so a file is read as classic LMDB reads it.
+      const options = { maxDbs: NAMED_DBS, readOnly: this.readOnly, noSubdir: true, overlappingSync: false };
+      this.env = this.readOnly ? open(path, options) : openPrivately(path, () => open(path, options));
     } catch (err) {
       throw new LedgerOpenError(`cannot open ledger ${path}: ${(err as Error).message}`);
     }
@@ -410,6 +416,7 @@ function storedBlockFormat(value: Uint8Array | undefined): BlockFormatName | nul
  */
 export async function readLedgerBlockFormat(path: string): Promise<BlockFormatName> {
   let env: RootDatabase;
+  checkLedgerFile(path, { readOnly: true });
   try {
     env = open(path, { maxDbs: NAMED_DBS, readOnly: true, noSubdir: true });
   } catch (err) {

@@ -1,11 +1,13 @@
 // `edgepeer ledger info|verify`: look at a channel's stored chain without starting a node. Opens the
-// ledger read-only, so it is safe beside a running orderer or peer.
+// ledger read-only and writes nothing into the folder it inspects (src/ledger/readOnlyOpen.ts), so it is
+// safe beside a running orderer or peer, and on a copy of a board's folder.
 import type { Command } from 'commander';
 import { toHex } from '../../crypto/hash.js';
 import { edgepeerBlockFormat } from '../../channel/edgepeerFormat.js';
 import { fabricAuditRules } from '../../fabric/fabricAuditRules.js';
 import { fabricBlockFormat } from '../../fabric/fabricFormat.js';
 import { type LmdbLedger, findLedgers, ledgerPath, openLedger, readLedgerBlockFormat } from '../../ledger/lmdbLedger.js';
+import { readLedger } from '../../ledger/readOnlyOpen.js';
 import { verifyChain } from '../../ledger/verifyChain.js';
 import { checkDataFolder } from '../options.js';
 
@@ -57,29 +59,21 @@ async function openStoredLedger(path: string, channel: string): Promise<LmdbLedg
 export async function ledgerInfo(dataDir: string, channel?: string): Promise<LedgerInfo> {
   const name = resolveLedgerChannel(dataDir, channel);
   const path = ledgerPath(dataDir, name);
-  const ledger = await openStoredLedger(path, name);
-  try {
-    return {
-      channel: name, blockFormat: ledger.format.name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber(),
-      indexedHeight: ledger.indexedHeight(), segments: ledger.segmentCount(),
-    };
-  } finally {
-    await ledger.close();
-  }
+  const { value } = await readLedger(path, (p) => openStoredLedger(p, name), (ledger) => ({
+    channel: name, blockFormat: ledger.format.name, path, height: ledger.height(), lastHash: toHex(ledger.lastHash()), lastConfigNumber: ledger.lastConfigNumber(),
+    indexedHeight: ledger.indexedHeight(), segments: ledger.segmentCount(),
+  }));
+  return value;
 }
 
 export async function ledgerVerify(dataDir: string, channel?: string): Promise<LedgerVerifyResult> {
   const name = resolveLedgerChannel(dataDir, channel);
-  const ledger = await openStoredLedger(ledgerPath(dataDir, name), name);
-  try {
-    // A Fabric ledger is audited under Fabric's rules from its own block 0 (its genesis, a config block).
-    const v = verifyChain(ledger, ledger.format.name === 'fabric' ? { rules: fabricAuditRules() } : {});
-    return v.ok
-      ? { ok: true, channel: name, height: v.height, lastHash: toHex(v.lastHash) }
-      : { ok: false, channel: name, height: v.height, badBlock: v.badBlock, reason: v.reason };
-  } finally {
-    await ledger.close();
-  }
+  // A Fabric ledger is audited under Fabric's rules from its own block 0 (its genesis, a config block).
+  const { value: v } = await readLedger(ledgerPath(dataDir, name), (p) => openStoredLedger(p, name),
+    (ledger) => verifyChain(ledger, ledger.format.name === 'fabric' ? { rules: fabricAuditRules() } : {}));
+  return v.ok
+    ? { ok: true, channel: name, height: v.height, lastHash: toHex(v.lastHash) }
+    : { ok: false, channel: name, height: v.height, badBlock: v.badBlock, reason: v.reason };
 }
 
 function writer(cmd: Command): (s: string) => void {
