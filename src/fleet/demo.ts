@@ -15,6 +15,7 @@ import { startBoardConsoles } from './boardConsoles.js';
 import type { BoardProcess } from './boardProcess.js';
 import { demoLayout } from './demoLayout.js';
 import { checkDemoCounts, prepareDemoNetwork } from './demoNetwork.js';
+import { readDemoFabricSource, startDemoFabricGateway } from './demoFabricGateway.js';
 import { type DemoOrderer, startDemoOrderer } from './demoOrderer.js';
 import { type DemoSnapshot, boardRow, orgRows } from './demoSnapshot.js';
 import { type DemoSummary, type DemoSummaryBoard, formatDemoSummary } from './demoSummary.js';
@@ -41,6 +42,11 @@ export interface DemoOptions {
   txSizeBytes: number;
   /** 0: until `stop` aborts. */
   durationS: number;
+  /**
+   * A Fabric block file or a peer's chains/ folder: the boards follow that Fabric channel, served by a
+   * gateway in this process (src/fleet/demoFabricGateway.ts), and no transactions are submitted.
+   */
+  fabric?: string;
   /** Default: a new folder under the system's temp dir. A folder holding an earlier demo is reused. */
   dir?: string;
   /** 0: a free port. */
@@ -136,13 +142,16 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     const broker = await startEmbeddedBroker({ host: MQTT_HOST, port: o.mqttPort });
     stoppers.push({ what: 'broker', stop: () => broker.close() });
 
+    const fabric = o.fabric === undefined ? undefined : readDemoFabricSource(o.fabric);
     const net = await prepareDemoNetwork({
       networkDir: layout.networkDir, boards: o.boards, orgs: o.orgs, channel: demoDefaults.channel, mqttUrl: broker.url, gossip: o.gossip,
+      ...(fabric !== undefined ? { fabric: { channel: fabric.channel, genesis: fabric.genesis } } : {}),
     });
     channel = net.channel;
-    const orderer = await startDemoOrderer({
-      networkDir: net.networkDir, dataDir: layout.ordererDataDir, channel: net.channel, brokerUrl: broker.url, log: ordererLog,
-    });
+    const txPerSec = fabric === undefined ? o.txPerSec : 0;
+    const orderer = fabric === undefined
+      ? await startDemoOrderer({ networkDir: net.networkDir, dataDir: layout.ordererDataDir, channel: net.channel, brokerUrl: broker.url, log: ordererLog })
+      : await startDemoFabricGateway({ networkDir: net.networkDir, dataDir: layout.ordererDataDir, fabric, brokerUrl: broker.url, log: ordererLog });
     ordererHeight = () => orderer.height();
     stoppers.push({
       what: 'orderer',
@@ -187,7 +196,8 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     await link.open([net.channel]);
     const client = new BroadcastClient(link, net.channel, loadClient(net.networkDir));
     const gen = new LoadGenerator({
-      client, txPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes,
+      // A Fabric channel's transactions are Fabric's: the demo only follows its blocks.
+      client, txPerSec, txSizeBytes: o.txSizeBytes,
       onFailure: (r) => log.warn({ txId: r.txId, status: statusName(r.status), info: r.info }, 'transaction not accepted'),
     });
     load = gen;
@@ -206,7 +216,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     if (!live) {
       write(formatStartLines({
         dir: layout.dir, networkDir: net.networkDir, networkCreated: net.created, brokerUrl: broker.url, channel: net.channel,
-        targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes, gossip: o.gossip,
+        targetTxPerSec: txPerSec, txSizeBytes: o.txSizeBytes, gossip: o.gossip,
         boards: theFleet.boards.map((b) => ({
           id: b.spec.id, org: b.spec.org, pid: b.pid, dataDir: b.spec.dataDir, logFile: b.spec.logFile,
           console: consoles.get(b.spec.id)?.monitorEnd ?? null, consolePid: consoles.get(b.spec.id)?.pid ?? null,
@@ -225,7 +235,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
         ordererHeight: height, heightAtStatus: heightAtStatus.get(b.spec.id) ?? null, blocksPerSec: boardMeters.get(b.spec.id)?.perSecond() ?? null, nowMs: now,
       }));
       return {
-        channel: net.channel, brokerUrl: broker.url, dir: layout.dir, targetTxPerSec: o.txPerSec, txSizeBytes: o.txSizeBytes, gossip: o.gossip,
+        channel: net.channel, brokerUrl: broker.url, dir: layout.dir, targetTxPerSec: txPerSec, txSizeBytes: o.txSizeBytes, gossip: o.gossip,
         atMs: now, uptimeMs: now - startedMs, ordererHeight: height, txPerSec: txMeter.perSecond(), blocksPerSec: blockMeter.perSecond(),
         load: stats, boards, orgs: orgRows(boards),
       };

@@ -18,6 +18,8 @@ export interface DemoNetworkOptions {
   mqttUrl: string;
   /** Boards gossip (a gossip section in every board.json, on free loopback ports); false: each pulls itself. */
   gossip: boolean;
+  /** The boards follow this Fabric channel (its genesis block pinned) instead of an edgepeer channel. */
+  fabric?: { channel: string; genesis: Uint8Array };
 }
 
 export interface DemoNetwork {
@@ -76,14 +78,21 @@ export async function prepareDemoNetwork(o: DemoNetworkOptions): Promise<DemoNet
       throw new DemoOptionsError(`${o.networkDir} holds a network made ${o.gossip ? 'without' : 'with'} gossip; `
         + `run ${o.gossip ? 'with --no-gossip' : 'without --no-gossip'}, or choose another --dir`);
     }
-    return { networkDir: o.networkDir, channel: net.channels[0]!, boards: boards.map((b) => ({ id: b.id, org: b.org })), created: false };
+    const fabricChannels = (net.fabricChannels ?? []).map((f) => f.channel);
+    if (o.fabric !== undefined ? !fabricChannels.includes(o.fabric.channel) : fabricChannels.length > 0) {
+      throw new DemoOptionsError(o.fabric !== undefined
+        ? `${o.networkDir} holds a network without the Fabric channel '${o.fabric.channel}'; choose another --dir`
+        : `${o.networkDir} holds a network made for a Fabric channel; run with --fabric, or choose another --dir`);
+    }
+    return { networkDir: o.networkDir, channel: o.fabric?.channel ?? net.channels[0]!, boards: boards.map((b) => ({ id: b.id, org: b.org })), created: false };
   }
 
   const boardsPerOrg = Math.ceil(o.boards / o.orgs);
   const gossip = o.gossip ? { basePort: await findFreePortRange(GOSSIP_HOST, boardsPerOrg * o.orgs) } : undefined;
   const summary = await createNetwork({
     dir: o.networkDir,
-    channels: [o.channel],
+    channels: o.fabric === undefined ? [o.channel] : [],
+    ...(o.fabric !== undefined ? { fabricChannels: [o.fabric] } : {}),
     orgs: o.orgs,
     boardsPerOrg,
     mqttUrl: o.mqttUrl,

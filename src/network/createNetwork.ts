@@ -99,7 +99,7 @@ function checkCount(value: number, what: string, max: number): void {
 }
 
 function checkChannels(channels: readonly string[]): void {
-  if (channels.length === 0) throw new NetworkOptionsError('at least one channel is needed');
+  if (channels.length === 0) throw new NetworkOptionsError('at least one channel is needed: an edgepeer channel (--channel) or a Fabric channel (--fabric-genesis)');
   if (channels.length > INIT_MAX_CHANNELS) throw new NetworkOptionsError(`at most ${INIT_MAX_CHANNELS} channels`);
   const seen = new Set<string>();
   for (const c of channels) {

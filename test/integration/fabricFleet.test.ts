@@ -127,7 +127,7 @@ test('a Fabric channel through the gateway to boards over MQTT with gossip and o
     assert.equal(verdict.ok, true, `${data}: ${JSON.stringify(verdict)}`);
     const info = await ledgerInfo(data);
     assert.equal(info.height, total);
-    assert.equal((info as unknown as { blockFormat: string }).blockFormat, 'fabric');
+    assert.equal(info.blockFormat, 'fabric');
     const ledger = openLedger(ledgerPath(data, CHANNEL), { channel: CHANNEL, readOnly: true, format: fabricBlockFormat });
     try {
       for (let n = 0; n < total; n++) {

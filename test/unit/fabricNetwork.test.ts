@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { configFromBlock } from '../../src/channel/blocks.js';
 import { createNetwork, type NetworkSummary } from '../../src/network/createNetwork.js';
 import { NetworkFileError, loadBoard, loadChannelAnchor, loadNetworkFile } from '../../src/network/loadNetwork.js';
+import { FABRIC_FIXTURES } from '../helpers/fabric/realData.js';
 
 /** A real Fabric config block (from Fabric's orderer tests), channel 'mychannel'. */
-const FABRIC_GENESIS = '/work/shared/fabric-testdata/cluster_mychannel.block';
+const FABRIC_GENESIS = join(FABRIC_FIXTURES, 'cluster_mychannel.block');
 
 let root: string;
 let dir: string;

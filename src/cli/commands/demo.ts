@@ -31,6 +31,7 @@ interface DemoCliOptions {
   dir?: string;
   mqttPort: number;
   plain?: boolean;
+  fabric?: string;
 }
 
 export function registerDemo(program: Command): void {
@@ -45,6 +46,7 @@ export function registerDemo(program: Command): void {
     .option('--duration-s <s>', 'stop after this many seconds (0: until Ctrl-C or SIGTERM)', wholeNumber, demoDefaults.durationS)
     .option('--dir <dir>', 'folder for the network, ledgers and logs (default: a new temp folder; an earlier demo folder is reused)')
     .option('--mqtt-port <port>', 'port of the embedded MQTT broker (0: a free port)', portNumber, demoDefaults.mqttPort)
+    .option('--fabric <path>', 'the boards follow a Hyperledger Fabric channel from this Fabric block file or peer chains/ folder (served by a gateway in this process; no transactions submitted)')
     .option('--plain', 'key=value status lines once a second instead of the live view (the default when stdout is not a terminal)')
     .action(async (o: DemoCliOptions, cmd: Command) => {
       const stop = new AbortController();
@@ -65,6 +67,7 @@ export function registerDemo(program: Command): void {
       try {
         await runDemo({
           boards: o.boards, orgs: o.orgs ?? Math.min(demoDefaults.orgs, o.boards), gossip: o.gossip, txPerSec: o.txPerSec, txSizeBytes: o.txSize, durationS: o.durationS,
+          ...(o.fabric !== undefined ? { fabric: o.fabric } : {}),
           ...(o.dir !== undefined ? { dir: o.dir } : {}), mqttPort: o.mqttPort, plain: o.plain === true, out: process.stdout,
         }, { stop: stop.signal, force: force.signal });
       } catch (err) {

@@ -1,5 +1,7 @@
 // `edgepeer init`: writes a development network (see src/network/createNetwork.ts).
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { FabricChannelRules } from '../../fabric/channelRules.js';
 import {
   DEFAULT_MQTT_URL, INIT_MAX_BOARDS_PER_ORG, INIT_MAX_ORGS, NetworkOptionsError, type NetworkSummary, createNetwork,
 } from '../../network/createNetwork.js';
@@ -15,7 +17,8 @@ const USAGE_ERROR_CODE = 'commander.invalidArgument';
 
 interface RawInitOptions {
   dir: string;
-  channel: string[];
+  channel?: string[];
+  fabricGenesis?: string[];
   orgs: string;
   boardsPerOrg: string;
   mqtt?: string;
@@ -62,11 +65,27 @@ function batchFrom(o: RawInitOptions): Partial<BatchConfig> {
   return batch;
 }
 
+/** A Fabric genesis block file and the channel it names; refused when Fabric's rules refuse its configuration. */
+function readFabricGenesis(file: string): { channel: string; genesis: Uint8Array } {
+  let genesis: Uint8Array;
+  try {
+    genesis = new Uint8Array(readFileSync(file));
+  } catch (err) {
+    throw new NetworkOptionsError(`--fabric-genesis ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return { channel: FabricChannelRules.fromConfigBlock(genesis).channelId, genesis };
+  } catch (err) {
+    throw new NetworkOptionsError(`--fabric-genesis ${file} is not a usable Fabric genesis block: ${(err as Error).message}`);
+  }
+}
+
 export function formatSummary(s: NetworkSummary): string {
   const clients = s.clients.map((c) => c.id).join(', ');
   const lines = [
     `development network written to ${s.dir}`,
     `  channels: ${s.channels.join(', ')} (boards are configured for '${s.channel}')`,
+    ...(s.fabricChannels.length > 0 ? [`  Fabric:   ${s.fabricChannels.join(', ')} (followed by \`edgepeer gateway\`, genesis pinned by hash)`] : []),
     `  orderer:  ${s.orderer.id} of '${s.orderer.org}', MQTT ${s.orderer.mqtt}`,
     `  orgs:     ${s.orgs.join(', ')}`,
     `  boards:   ${s.boards.length} (${s.boards.map((b) => b.id).join(', ')})`,
@@ -80,7 +99,8 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('write a development network: org roots, certificates, one genesis block per channel, board configs')
     .requiredOption('--dir <dir>', 'folder to write the network into')
-    .requiredOption('--channel <name>', 'channel to create (repeat for more; boards use the first)', collect)
+    .option('--channel <name>', 'edgepeer channel to create (repeat for more; boards use the first)', collect)
+    .option('--fabric-genesis <file>', "a Hyperledger Fabric channel's genesis block: the channel a gateway follows, pinned by hash (repeatable; boards use the first when no --channel is given)", collect)
     .requiredOption('--orgs <n>', `peer organisations (1-${INIT_MAX_ORGS})`)
     .requiredOption('--boards-per-org <m>', `boards in each organisation (1-${INIT_MAX_BOARDS_PER_ORG})`)
     .option('--mqtt <url>', `orderer MQTT endpoint written into the board configs (default ${DEFAULT_MQTT_URL})`)
@@ -99,7 +119,8 @@ export function registerInit(program: Command): void {
       try {
         summary = await createNetwork({
           dir: o.dir,
-          channels: o.channel,
+          channels: o.channel ?? [],
+          fabricChannels: (o.fabricGenesis ?? []).map(readFabricGenesis),
           orgs: parseWholeNumber(o.orgs, '--orgs'),
           boardsPerOrg: parseWholeNumber(o.boardsPerOrg, '--boards-per-org'),
           ...(o.mqtt !== undefined ? { mqttUrl: o.mqtt } : {}),
