@@ -10,7 +10,7 @@ import { BoardView } from './boardView.js';
 import { HexDumper } from './hexDump.js';
 import { LineSplitter } from './lineSplitter.js';
 import { renderPanel } from './panel.js';
-import { ansi, ansiPaint, clockTime, noPaint } from './terminal.js';
+import { ansi, ansiPaint, clockTime, noPaint } from '../observability/terminal.js';
 
 export type MonitorMode = 'panel' | 'plain' | 'hex';
 

@@ -2,7 +2,7 @@
 // problem, then as many recent lines as fit. Pure: a BoardView and a size in, screen lines out.
 import { formatBlockSourcesBrief, parseBlockSources } from '../observability/statusReport.js';
 import type { BoardView, LoggedLine } from './boardView.js';
-import { type Paint, clockTime, fit } from './terminal.js';
+import { type Paint, clockTime, fit } from '../observability/terminal.js';
 
 /** Status fields in the order shown; fields a board adds later are shown after these. */
 const FIELD_ORDER = ['board', 'channel', 'role', 'height', 'bps', 'sync', 'link', 'deliver', 'uptime', 'committed', 'rejected', 'hash', 'leds', 'from', 'error'];

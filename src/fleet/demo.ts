@@ -20,7 +20,8 @@ import { type DemoOrderer, startDemoOrderer } from './demoOrderer.js';
 import { type DemoSnapshot, boardRow, orgRows } from './demoSnapshot.js';
 import { type DemoSummary, type DemoSummaryBoard, formatDemoSummary } from './demoSummary.js';
 import { Fleet, edgepeerCliPath } from './fleet.js';
-import { LiveView, type TerminalOut, colourWanted } from './liveView.js';
+import { colourWanted } from '../observability/terminal.js';
+import { LiveView, type TerminalOut } from './liveView.js';
 import { LoadGenerator } from './loadGenerator.js';
 import { openLogFile } from './logFile.js';
 import { formatPlainReport, formatStartLines } from './plainReport.js';
@@ -241,7 +242,7 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       };
     };
     if (live) {
-      const v = new LiveView(o.out, colourWanted(o.env ?? process.env));
+      const v = new LiveView(o.out, colourWanted(true, o.env ?? process.env));
       view = v;
       v.render(snapshot());
       reportTimer = setInterval(() => v.render(snapshot()), LIVE_VIEW_REFRESH_MS);

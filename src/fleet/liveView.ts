@@ -1,8 +1,9 @@
 // The demo's terminal view: a header and one row per board, redrawn in place with ANSI cursor movement.
 // Lines are cut to the terminal's width (a wrapped line would break the cursor arithmetic) and the board
-// list to its height. Colour follows https://no-color.org.
+// list to its height, in display columns (src/observability/terminal.ts). Colour follows NO_COLOR there.
 import { formatBlockSourcesBrief } from '../observability/statusReport.js';
 import type { BoardRow, DemoSnapshot, OrgRow } from './demoSnapshot.js';
+import { type Colour, ansi, ansiPaint, cutToWidth, displayWidth, padToWidth } from '../observability/terminal.js';
 import { ledGlyphs } from './ledGlyphs.js';
 
 /** A board this many blocks behind the orderer or more is shown as lagging. */
@@ -11,27 +12,11 @@ export const LAG_WARN_BLOCKS = 10;
 const FALLBACK_COLUMNS = 100;
 const FALLBACK_ROWS = 30;
 
-const ESC = '\x1b[';
-const HIDE_CURSOR = `${ESC}?25l`;
-const SHOW_CURSOR = `${ESC}?25h`;
-const CLEAR_TO_LINE_END = `${ESC}K`;
-const CLEAR_BELOW = `${ESC}J`;
-const CLEAR_SCREEN_HOME = `${ESC}2J${ESC}H`;
-
-const styles = {
-  bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36',
-} as const;
-export type Style = keyof typeof styles;
+export type Style = Colour;
 
 /** A piece of a line: text, and how to show it when colour is on. */
 export type Segment = [text: string, style?: Style];
 export type Line = Segment[];
-
-/** https://no-color.org: any non-empty NO_COLOR turns colour off. */
-export function colourWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env['NO_COLOR'];
-  return v === undefined || v === '';
-}
 
 /** A line as terminal text, cut to `width` visible characters. */
 export function lineText(line: Line, width: number, colour: boolean): string {
@@ -39,9 +24,9 @@ export function lineText(line: Line, width: number, colour: boolean): string {
   let left = width;
   for (const [text, style] of line) {
     if (left <= 0) break;
-    const piece = text.length > left ? text.slice(0, left) : text;
-    left -= piece.length;
-    out += colour && style !== undefined ? `${ESC}${styles[style]}m${piece}${ESC}0m` : piece;
+    const piece = cutToWidth(text, left);
+    left -= displayWidth(piece);
+    out += colour && style !== undefined ? ansiPaint(piece, style) : piece;
   }
   return out;
 }
@@ -140,7 +125,7 @@ function columns(rows: readonly BoardRow[], nowMs: number): Column[] {
 const COLUMN_GAP = '  ';
 
 function pad(text: string, c: Column): string {
-  return c.right ? text.padStart(c.width) : text.padEnd(c.width);
+  return padToWidth(text, c.width, c.right === true);
 }
 
 function boardLine(r: BoardRow, cols: readonly Column[]): Line {
@@ -195,15 +180,15 @@ export class LiveView {
   private closed = false;
   private readonly onResize = (): void => {
     // Lines cut for the old width may have wrapped: the cursor arithmetic no longer holds, start afresh.
-    this.out.write(CLEAR_SCREEN_HOME);
+    this.out.write(ansi.clearScreenHome);
     this.drawnLines = 0;
   };
   private readonly restoreCursor = (): void => {
-    if (!this.closed) this.out.write(SHOW_CURSOR);
+    if (!this.closed) this.out.write(ansi.showCursor);
   };
 
   constructor(private readonly out: TerminalOut, private readonly colour: boolean) {
-    out.write(HIDE_CURSOR);
+    out.write(ansi.hideCursor);
     out.on('resize', this.onResize);
     // A crash must not leave the user's terminal without a cursor.
     process.once('exit', this.restoreCursor);
@@ -215,9 +200,9 @@ export class LiveView {
     // One row stays free for the cursor, so the frame never scrolls the screen.
     const height = Math.max(1, (this.out.rows ?? FALLBACK_ROWS) - 1);
     const lines = renderFrame(s, height);
-    let text = this.drawnLines > 0 ? `${ESC}${this.drawnLines}A\r` : '\r';
-    for (const line of lines) text += `${lineText(line, width, this.colour)}${CLEAR_TO_LINE_END}\n`;
-    text += CLEAR_BELOW;
+    let text = this.drawnLines > 0 ? ansi.up(this.drawnLines) : '\r';
+    for (const line of lines) text += `${lineText(line, width, this.colour)}${ansi.clearLineRight}\n`;
+    text += ansi.clearBelow;
     this.out.write(text);
     this.drawnLines = lines.length;
   }
@@ -228,6 +213,6 @@ export class LiveView {
     this.closed = true;
     this.out.off('resize', this.onResize);
     process.off('exit', this.restoreCursor);
-    this.out.write(SHOW_CURSOR);
+    this.out.write(ansi.showCursor);
   }
 }

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { colourWanted } from './terminal.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -69,12 +70,6 @@ function destinationIsTty(dest: NodeJS.WritableStream | number): boolean {
   return (dest as { isTTY?: boolean }).isTTY === true;
 }
 
-/** https://no-color.org: colour is off when NO_COLOR is set to anything but the empty string. */
-function colourAllowed(env: NodeJS.ProcessEnv): boolean {
-  const v = env['NO_COLOR'];
-  return v === undefined || v === '';
-}
-
 /** pino accepts any object with write(line); this one writes synchronously to a descriptor or stream. */
 function lineSink(dest: NodeJS.WritableStream | number, transform: (line: string) => string): { write(line: string): void } {
   if (typeof dest === 'number') return { write: (line) => { writeSync(dest, transform(line)); } };
@@ -100,7 +95,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     main = typeof dest === 'number' ? pino.destination({ dest, sync: true }) : (dest as pino.DestinationStream);
   } else {
     const prettify = loadPinoPretty().prettyFactory({
-      colorize: colourAllowed(process.env) && destinationIsTty(dest),
+      colorize: colourWanted(destinationIsTty(dest), process.env),
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname',
     });

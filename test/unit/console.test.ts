@@ -8,7 +8,7 @@ import { formatHexLine } from '../../src/console/hexDump.js';
 import { LineSplitter } from '../../src/console/lineSplitter.js';
 import { renderPanel } from '../../src/console/panel.js';
 import { type ListDeps, formatPortList, listPorts } from '../../src/console/portList.js';
-import { ansiPaint, colourWanted, noPaint } from '../../src/console/terminal.js';
+import { ansiPaint, colourWanted, noPaint } from '../../src/observability/terminal.js';
 import { formatLogLine, parseLogLine } from '../../src/observability/consoleLog.js';
 import { ConsoleOutput } from '../../src/console/consoleOutput.js';
 import {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { consoleDefaults } from '../../console/consoleDefaults.js';
 import { Monitor, type MonitorMode } from '../../console/monitor.js';
 import { formatPortList, listPorts } from '../../console/portList.js';
-import { colourWanted } from '../../console/terminal.js';
+import { colourWanted } from '../../observability/terminal.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
 import { untilStopSignal, wholeNumber } from '../options.js';
 import { EXIT_USAGE } from './init.js';
