@@ -28,6 +28,8 @@ import { silentLogger } from '../src/observability/logger.js';
 import { Orderer } from '../src/orderer/orderer.js';
 import { startEmbeddedBroker } from '../src/transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
+import { genesisTrust } from '../src/channel/responderTrust.js';
+import { brokerCredentials } from '../src/transport/mqtt/brokerIdentity.js';
 import { MqttServerLink } from '../src/transport/mqtt/mqttServerLink.js';
 import type { BoardSnapshot, BoardWorkerData, FromBoard, ToBoard } from './benchGossipBoard.js';
 
@@ -234,10 +236,11 @@ export async function runGossipBench(o: {
     }).join('\n');
     await until(settled, 'every board to know the others and one leader per org to stream', settleTimeoutMs, standing);
 
-    const link = new MqttClientLink({ endpoint: { url: broker.url }, clientId: `bench-gossip-client-${process.pid}` });
+    const loadSigner = loadClient(summary.dir);
+    const link = new MqttClientLink({ endpoint: { url: broker.url }, credentials: brokerCredentials(loadSigner) });
     clientLinks.push(link);
     await link.open([channel]);
-    const client = new BroadcastClient(link, channel, loadClient(summary.dir));
+    const client = new BroadcastClient(link, channel, loadSigner, genesisTrust(loadGenesis(summary.dir, channel)));
     const allAt = async (h: number): Promise<boolean> => (await refreshAll()).every((x) => x.height >= h);
     const submitPaced = async (count: number): Promise<void> => {
       const periodMs = 1000 / loadBlocksPerSec;

@@ -16,6 +16,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
 import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
+import { brokerCredentials } from '../src/transport/mqtt/brokerIdentity.js';
 
 export interface BoardWorkerData {
   netDir: string;
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   const post = (m: FromBoard): void => port.postMessage(m);
   const board = loadBoard(d.netDir, d.boardId);
   const genesis = loadGenesis(d.netDir, d.channel);
-  const link = new MqttClientLink({ endpoint: { url: d.brokerUrl }, clientId: d.boardId, lendPayloads: true }); // as a board's orderer link
+  const link = new MqttClientLink({ endpoint: { url: d.brokerUrl }, credentials: brokerCredentials(board.signer), lendPayloads: true }); // as a board's orderer link
   const ledger = openLedger(ledgerPath(join(d.dataDir, d.boardId), d.channel), { channel: d.channel });
   let node: GossipNode | null = null;
   const peer = new Peer({

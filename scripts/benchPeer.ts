@@ -14,6 +14,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
 import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
+import { brokerCredentials } from '../src/transport/mqtt/brokerIdentity.js';
 
 export interface BenchPeerArgs {
   network: string;
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
 
   const b = loadBoard(a.network, a.board);
   // Its one listener is the deliver client, which copies every response: the link may lend its buffers.
-  const link = new MqttClientLink({ endpoint: { url: a.url }, clientId: `${a.board}-${a.mode}`, lendPayloads: true });
+  const link = new MqttClientLink({ endpoint: { url: a.url }, credentials: brokerCredentials(b.signer), lendPayloads: true });
   const ledger = openLedger(ledgerPath(a.data, b.config.channel), { channel: b.config.channel });
   const peer = new Peer({ boardId: a.board, ledger, rules: edgepeerChainRules(ledger.channel, b.genesis), signer: b.signer, links: [link], log: silentLogger() });
 

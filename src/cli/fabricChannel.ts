@@ -27,7 +27,7 @@ export function fabricChannelAnchor(dir: string, channel: string | undefined): F
 
 /** The Fabric channel's rules: Fabric's block format, its pinned genesis as the anchor, Fabric's verification. */
 export function fabricRulesFor(anchor: FabricChannelAnchor): ChainRules {
-  return fabricChainRules(anchor.channel, anchor.fabricGenesis);
+  return fabricChainRules(anchor.channel, anchor.fabricGenesis, { access: anchor.access });
 }
 
 /**
@@ -37,7 +37,7 @@ export function fabricRulesFor(anchor: FabricChannelAnchor): ChainRules {
  * check. Boards, which verify for themselves, keep the amortised check.
  */
 export function gatewayRulesFor(anchor: FabricChannelAnchor): ChainRules {
-  return fabricChainRules(anchor.channel, anchor.fabricGenesis, { perBlockSignatures: true });
+  return fabricChainRules(anchor.channel, anchor.fabricGenesis, { perBlockSignatures: true, access: anchor.access });
 }
 
 /** The rules of any channel of a network folder: edgepeer's for its own chains, Fabric's for a Fabric channel. */

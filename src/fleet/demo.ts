@@ -6,10 +6,12 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BroadcastClient } from '../client/broadcastClient.js';
-import { loadClient } from '../network/loadNetwork.js';
+import { genesisTrust } from '../channel/responderTrust.js';
+import { loadClient, loadGenesis } from '../network/loadNetwork.js';
 import { createLogger } from '../observability/logger.js';
 import { statusName } from '../protocol/status.js';
 import { startEmbeddedBroker } from '../transport/mqtt/embeddedBroker.js';
+import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../transport/mqtt/mqttClientLink.js';
 import { startBoardConsoles } from './boardConsoles.js';
 import type { BoardProcess } from './boardProcess.js';
@@ -31,7 +33,6 @@ import {
 } from './timings.js';
 
 const TEMP_DIR_PREFIX = 'edgepeer-demo-';
-const LOAD_CLIENT_ID_PREFIX = 'demo-load';
 const MQTT_HOST = '127.0.0.1';
 
 export interface DemoOptions {
@@ -189,13 +190,15 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
     stoppers.push({ what: 'boards', stop: async () => { killed = (await theFleet.stop()).killed; } });
     control.force?.addEventListener('abort', () => theFleet.kill(), { once: true });
 
+    const loadSigner = loadClient(net.networkDir);
+    // The orderer answers only on the reply topic named after the signer (docs/protocol.md §11).
     const link = new MqttClientLink({
-      endpoint: { url: broker.url }, clientId: `${LOAD_CLIENT_ID_PREFIX}-${process.pid}`,
+      endpoint: { url: broker.url }, credentials: brokerCredentials(loadSigner),
       onError: (err) => log.debug({ err: err.message }, 'load generator MQTT'),
     });
     stoppers.push({ what: 'load generator link', stop: () => link.close() });
     await link.open([net.channel]);
-    const client = new BroadcastClient(link, net.channel, loadClient(net.networkDir));
+    const client = new BroadcastClient(link, net.channel, loadSigner, genesisTrust(loadGenesis(net.networkDir, net.channel)));
     const gen = new LoadGenerator({
       // A Fabric channel's transactions are Fabric's: the demo only follows its blocks.
       client, txPerSec, txSizeBytes: o.txSizeBytes,

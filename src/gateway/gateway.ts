@@ -10,6 +10,9 @@ import { type LmdbLedger, ledgerPath, openLedger } from '../ledger/lmdbLedger.js
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { type DeliverLimits, DeliverService } from '../orderer/deliverService.js';
+import { ReplayGuard, replayGuardDefaults } from '../orderer/replayGuard.js';
+import { ReplyKeys } from '../orderer/replyKeys.js';
+import type { Signer } from '../protocol/envelope.js';
 import { requestTimeWindowMs } from '../orderer/ordererDefaults.js';
 import { deliverDefaults } from '../protocol/deliverDefaults.js';
 import { decodeSubmitFrame, encodeBroadcastResponse } from '../protocol/frames.js';
@@ -30,6 +33,11 @@ export interface GatewayOptions {
   endpoints: readonly FabricEndpoint[];
   connector: DeliverConnector;
   signer: FabricSigner;
+  /**
+   * The edgepeer identity whose ReplyKey authenticates the gateway's Deliver answers to boards
+   * (docs/protocol.md §4.1): an orderer of the edge access configuration, as boards trust it.
+   */
+  replySigner: Signer;
   clock: Clock;
   random: () => number;
   log: Logger;
@@ -45,6 +53,8 @@ export class Gateway {
   readonly provider: BlocksProvider;
   private readonly ledger: LmdbLedger;
   private readonly deliver: DeliverService;
+  private readonly replyKeys: ReplyKeys;
+  private readonly seeks: ReplayGuard;
   private readonly links: ServerLink[] = [];
   private stopped = false;
 
@@ -102,11 +112,16 @@ export class Gateway {
       void this.ledger.close();
       throw err;
     }
+    const limits = { ...deliverDefaults, requestTimeWindowMs, ...o.deliverLimits };
+    this.replyKeys = new ReplyKeys(o.replySigner, o.clock);
+    this.seeks = new ReplayGuard(limits.requestTimeWindowMs, o.clock, replayGuardDefaults.deliver);
     this.deliver = new DeliverService({
       chains: new Map([[o.channel, this.chain]]),
       clock: o.clock,
       log: o.log,
-      limits: { ...deliverDefaults, requestTimeWindowMs, ...o.deliverLimits },
+      limits,
+      replyKeys: this.replyKeys,
+      replay: this.seeks,
       observer: o.metrics && {
         request: (status) => o.metrics!.deliverRequests.inc({ status }),
         streamsOpen: (n) => o.metrics!.deliverStreamsOpen.set(n),
@@ -138,17 +153,23 @@ export class Gateway {
     let replyTo: string | undefined;
     let session: string | undefined;
     let txId = '';
+    let payload;
     try {
-      const p = decodeSubmitFrame(req.message).envelope.payload;
-      ({ replyTo, session, txId } = p);
+      payload = decodeSubmitFrame(req.message).envelope.payload;
+      ({ replyTo, session, txId } = payload);
     } catch {
       this.o.metrics?.linkMessagesDropped.inc({ reason: 'malformed' });
       return;
     }
     const info = 'this is a Fabric gateway: submit transactions to the Fabric network';
     this.o.log.warn({ channel: req.channel, txId, status: statusName(Status.BAD_REQUEST) }, `broadcast refused: ${info}`);
-    if (replyTo === undefined || session === undefined || !link.replyRouteAllowed(req.channel, replyTo)) return;
-    link.reply(replyTo, encodeBroadcastResponse({ session, txId, status: Status.BAD_REQUEST, info })).catch((err: Error) =>
+    if (replyTo === undefined || session === undefined || !link.replyRouteAllowed(req.channel, replyTo, payload.creator)) return;
+    // Unsigned by a creator we checked, so this refusal says nothing a forger could not: authenticated
+    // all the same, for the requester's key share, like every reply (docs/protocol.md §4.1).
+    const key = this.replyKeys.agree(payload.keyShare);
+    const mac = typeof key === 'string' ? undefined : key.mac.broadcastResponse(session, txId, Status.BAD_REQUEST, info);
+    const answer = { session, txId, status: Status.BAD_REQUEST, info, ...(mac === undefined ? {} : { mac }) };
+    link.reply(replyTo, encodeBroadcastResponse(answer, typeof key === 'string' ? undefined : key.replyKey)).catch((err: Error) =>
       this.o.log.debug({ err: err.message }, 'could not send broadcast status'));
   }
 
@@ -159,6 +180,7 @@ export class Gateway {
     this.provider.stop();
     this.o.connector.close();
     await this.deliver.close();
+    this.seeks.close();
     await Promise.allSettled(this.links.map((l) => l.close()));
     this.chain.close();
     await this.ledger.close();

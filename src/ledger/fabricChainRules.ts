@@ -6,12 +6,20 @@ import { FabricChannelRules } from '../fabric/channelRules.js';
 import { fabricAuditRules } from '../fabric/fabricAuditRules.js';
 import { FabricBlockVerifier } from '../fabric/fabricBlockVerifier.js';
 import { fabricBlockFormat } from '../fabric/fabricFormat.js';
+import { configFromBlock } from '../channel/blocks.js';
+import { ChannelState } from '../channel/channelState.js';
+import { ordererTrust } from '../channel/responderTrust.js';
 import type { ChainRules } from './chainRules.js';
 import type { BlockLedger } from './ledger.js';
 
 export interface FabricChainRulesOptions {
   /** Check every block's orderer signatures on the hot path, not one per run (docs/design.md says what that buys). */
   perBlockSignatures?: boolean;
+  /**
+   * The channel's edge access configuration block: boards take Deliver answers authenticated by one of
+   * its orderers (the gateway, docs/protocol.md §4.1). Without it, none are taken.
+   */
+  access?: Uint8Array;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -48,6 +56,11 @@ export function fabricChainRules(channel: string, genesis: Uint8Array, opts: Fab
         ...(opts.perBlockSignatures !== undefined ? { perBlockSignatures: opts.perBlockSignatures } : {}),
         ...(onConfig !== undefined ? { onConfig: (n: number) => onConfig(n) } : {}),
       });
+    },
+    responderTrust() {
+      if (opts.access === undefined) return { denyReason: () => 'no edge access configuration: nobody serves this channel to boards' };
+      const state = new ChannelState(configFromBlock(opts.access));
+      return ordererTrust(() => state);
     },
     auditRules() {
       const rules = fabricAuditRules();

@@ -11,8 +11,10 @@ import { mqttDefaults } from '../transport/mqtt/mqttDefaults.js';
 import type { GossipElectionKind } from '../gossip/gossipSettings.js';
 import type { BoardConfig, IdentityFiles, NetworkFile } from './networkFiles.js';
 import { type Certificate, type Role, encodeCertificate, issueCertificate } from '../protocol/certificate.js';
+import { peerDefaults } from '../peer/peerDefaults.js';
 import { type KeyPair, generateKeyPair, privateKeyToPem } from '../crypto/keys.js';
-import type { BatchConfig, ChannelConfig, Policy } from '../protocol/channelConfig.js';
+import { type BatchConfig, type ChannelConfig, type Policy, blockBytesBound } from '../protocol/channelConfig.js';
+import { DELIVER_RESPONSE_OVERHEAD_MAX_BYTES } from '../protocol/frames.js';
 import type { Signer } from '../protocol/envelope.js';
 import {
   ORDERER_ADMIN_ID, ORDERER_NODE_ID, ORDERER_ORG, boardId, clientId, peerOrgName,
@@ -139,9 +141,14 @@ export function batchConfigFrom(partial: Partial<BatchConfig> = {}): BatchConfig
       `batch.preferredMaxBytes (${batch.preferredMaxBytes}) is above batch.absoluteMaxBytes (${batch.absoluteMaxBytes})`,
     );
   }
-  // A block must fit in one Deliver response.
-  if (batch.absoluteMaxBytes > maxMessageBytes) {
-    throw new NetworkOptionsError(`batch.absoluteMaxBytes (${batch.absoluteMaxBytes}) is above the message limit ${maxMessageBytes}`);
+  // absoluteMaxBytes bounds an envelope; a block of them, with its heads and signatures, must still fit
+  // one Deliver response and a board's payload-buffer slot (docs/protocol.md §6).
+  const blockBytes = blockBytesBound(batch, 1);
+  const limit = Math.min(maxMessageBytes - DELIVER_RESPONSE_OVERHEAD_MAX_BYTES, peerDefaults.maxBlockBytes);
+  if (blockBytes > limit) {
+    throw new NetworkOptionsError(
+      `batch.absoluteMaxBytes (${batch.absoluteMaxBytes}) and maxMessageCount (${batch.maxMessageCount}) allow blocks of ${blockBytes} bytes, above the ${limit} a board takes`,
+    );
   }
   return batch;
 }

@@ -1,5 +1,5 @@
-// The Deliver service: turns deliver-route frames into sessions, routes ACK and CANCEL to them, and
-// ends sessions whose client has gone silent.
+// The Deliver service: turns deliver-route frames into sessions, routes authenticated ACK and CANCEL to
+// them, keeps each identity to its share of sessions, and ends sessions whose client has gone silent.
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { WireError } from '../protocol/cbor.js';
@@ -10,7 +10,9 @@ import { Status, type StatusCode, statusName } from '../protocol/status.js';
 import type { ServerLink } from '../transport/link.js';
 import type { ServedChain } from './servedChain.js';
 import { DeliverSession } from './deliverSession.js';
-import { checkRequest } from './requestChecks.js';
+import type { ReplayGuard } from './replayGuard.js';
+import type { ReplyKeys } from './replyKeys.js';
+import { checkRequest, identityOf } from './requestChecks.js';
 import { resolveSeek } from './seekResolution.js';
 
 export interface DeliverLimits {
@@ -19,6 +21,11 @@ export interface DeliverLimits {
   maxResponseBytes: number;
   sessionIdleTimeoutMs: number;
   maxSessions: number;
+  /**
+   * Open sessions one identity (org and id) holds at most: its next SEEK ends its oldest one, so one
+   * member cannot take the others' sessions and a board whose old session lingers is not refused.
+   */
+  maxSessionsPerIdentity: number;
   requestTimeWindowMs: number;
   heartbeatMs: number;
 }
@@ -34,11 +41,17 @@ export interface DeliverServiceOptions {
   clock: Clock;
   log: Logger;
   limits: DeliverLimits;
+  /** Makes the MAC key of each session from the client's key share. */
+  replyKeys: ReplyKeys;
+  /** SEEK txIds taken. */
+  replay: ReplayGuard;
   observer?: DeliverObserver;
 }
 
 export class DeliverService {
   private readonly sessions = new Map<string, DeliverSession>();
+  /** Open sessions per identity, oldest first. */
+  private readonly byIdentity = new Map<string, DeliverSession[]>();
   private sweepTimer: TimerHandle | null = null;
   private closed = false;
 
@@ -61,8 +74,16 @@ export class DeliverService {
       return;
     }
     switch (frame.kind) {
-      case FrameKind.ACK: this.sessionOn(channel, frame.session)?.ack(frame.seq); return;
-      case FrameKind.CANCEL: this.sessionOn(channel, frame.session)?.cancel('cancelled by client'); return;
+      case FrameKind.ACK: {
+        const s = this.sessionOn(channel, frame.session);
+        if (s !== undefined && !s.ack(frame.seq, frame.n, frame.mac)) this.drop('bad-mac', `ACK for session ${frame.session} dropped: MAC or count does not verify`);
+        return;
+      }
+      case FrameKind.CANCEL: {
+        const s = this.sessionOn(channel, frame.session);
+        if (s !== undefined && !s.cancelAuthenticated(frame.mac)) this.drop('bad-mac', `CANCEL for session ${frame.session} dropped: MAC does not verify`);
+        return;
+      }
       case FrameKind.SEEK: this.open(link, channel, frame); return;
     }
   }
@@ -70,22 +91,32 @@ export class DeliverService {
   private open(link: ServerLink, channel: string, frame: Extract<DeliverRequestFrame, { kind: 1 }>): void {
     const p = frame.envelope.payload;
     const { replyTo, session } = p;
-    if (replyTo === undefined || session === undefined || !link.replyRouteAllowed(channel, replyTo)) {
+    if (replyTo === undefined || session === undefined || !link.replyRouteAllowed(channel, replyTo, p.creator)) {
       this.drop('no-reply-route', `deliver request from ${p.creator.id} dropped: missing or foreign reply route '${replyTo ?? ''}'`);
       return;
     }
+    // Answers are authenticated with the key agreed from the request's key share: only its signer (who
+    // holds the private half) can check them, so a forged SEEK cannot make a status its victim believes.
+    const key = this.o.replyKeys.agree(p.keyShare);
     const answer = (status: StatusCode, reason: string): void => {
       this.o.log.warn({ channel, requester: p.creator.id, status: statusName(status), reason }, 'deliver request refused');
       this.o.observer?.request(statusName(status));
-      link.reply(replyTo, encodeDeliverStatus(session, 1, status)).catch((err: Error) =>
+      const bytes = typeof key === 'string'
+        ? encodeDeliverStatus(session, 1, status)
+        : encodeDeliverStatus(session, 1, status, key.mac.deliverStatus(session, 1, status), key.replyKey);
+      link.reply(replyTo, bytes).catch((err: Error) =>
         this.o.log.debug({ err: err.message }, 'could not send deliver status'));
     };
+    if (typeof key === 'string') return answer(Status.BAD_REQUEST, `no usable key share: ${key}`);
     if (this.closed) return answer(Status.SERVICE_UNAVAILABLE, 'orderer is stopping');
     const verdict = checkRequest(
-      { chains: this.o.chains, clock: this.o.clock, requestTimeWindowMs: this.o.limits.requestTimeWindowMs },
+      { chains: this.o.chains, clock: this.o.clock, requestTimeWindowMs: this.o.limits.requestTimeWindowMs, replay: this.o.replay },
       channel, frame.envelope, [MessageType.DELIVER_SEEK], (c) => c.state.config.readers,
     );
-    if (!verdict.ok) return answer(verdict.status, verdict.reason);
+    if (!verdict.ok) {
+      if (verdict.status === null) return this.drop('replayed', `deliver request from ${p.creator.id} dropped: ${verdict.reason}`);
+      return answer(verdict.status, verdict.reason);
+    }
     let seek;
     try {
       seek = seekInfoFromWire(p.data);
@@ -95,7 +126,11 @@ export class DeliverService {
     const range = resolveSeek(seek, verdict.chain.height());
     if (!range.ok) return answer(range.status, range.reason);
     if (this.sessions.has(session)) return answer(Status.BAD_REQUEST, `session id '${session}' is already open`);
-    if (this.sessions.size >= this.o.limits.maxSessions) return answer(Status.SERVICE_UNAVAILABLE, 'too many open deliver sessions');
+    const identity = identityOf(p.creator);
+    const own = this.byIdentity.get(identity) ?? [];
+    // The identity's own oldest session makes room first: a member can only ever push out its own.
+    if (own.length >= this.o.limits.maxSessionsPerIdentity) own[0]!.cancel(`${p.creator.org}/${p.creator.id} opened more than ${this.o.limits.maxSessionsPerIdentity} sessions`);
+    else if (this.sessions.size >= this.o.limits.maxSessions) return answer(Status.SERVICE_UNAVAILABLE, 'too many open deliver sessions');
 
     const s = new DeliverSession({
       id: session,
@@ -110,8 +145,11 @@ export class DeliverService {
       maxResponseBytes: Math.min(this.o.limits.maxResponseBytes, link.maxResponseBytes ?? Number.POSITIVE_INFINITY),
       heartbeatMs: this.o.limits.heartbeatMs,
       clock: this.o.clock,
+      mac: key.mac,
+      replyKey: key.replyKey,
     });
     this.sessions.set(session, s);
+    this.byIdentity.set(identity, [...own, s]);
     this.o.observer?.streamsOpen(this.sessions.size);
     // The opened and ended lines together are the orderer's Deliver log: who (requester, org) had which
     // session open from when to when, and which blocks it was sent (start .. start + blocksSent - 1, a
@@ -120,6 +158,9 @@ export class DeliverService {
     this.o.log.info({ ...who, stop: range.stop }, 'deliver stream opened');
     void s.run().then((end) => {
       this.sessions.delete(session);
+      const left = (this.byIdentity.get(identity) ?? []).filter((x) => x !== s);
+      if (left.length > 0) this.byIdentity.set(identity, left);
+      else this.byIdentity.delete(identity);
       this.o.observer?.streamsOpen(this.sessions.size);
       if (end.status !== null) this.o.observer?.request(statusName(end.status));
       this.o.log.info({

@@ -1,8 +1,12 @@
-// One Deliver stream (docs/design.md, "Deliver, step by step", steps 6–9), with credit-based flow control:
-// at most `window` responses unacknowledged, each carrying consecutive blocks up to `maxResponseBytes`.
+// One Deliver stream (docs/design.md, "Deliver, step by step", steps 6–9; docs/protocol.md §9.4), with
+// credit-based flow control: at most `window` responses unacknowledged, each carrying consecutive blocks up
+// to `maxResponseBytes`. Every response carries the session's MAC, and only ACKs and CANCELs with a valid
+// one are taken.
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Certificate } from '../protocol/certificate.js';
+import type { CborMap } from '../protocol/cbor.js';
 import { encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js';
+import { type MessageMac, macEquals } from '../protocol/messageAuth.js';
 import { SeekBehavior, type SeekBehaviorCode } from '../protocol/seek.js';
 import { Status, type StatusCode } from '../protocol/status.js';
 import type { ServerLink } from '../transport/link.js';
@@ -25,6 +29,10 @@ export interface DeliverSessionParams {
   /** While waiting for blocks, an empty response this often tells the client the stream is alive. */
   heartbeatMs: number;
   clock: Clock;
+  /** The session's MAC key, agreed from the SEEK's key share. */
+  mac: MessageMac;
+  /** The ReplyKey (wire form) it was agreed under: carried by response 1 and the final status. */
+  replyKey: CborMap;
 }
 
 /** How a session ended: the final status sent (null when none could be or should be sent) and why. */
@@ -38,6 +46,8 @@ export class DeliverSession {
   private stateValue: SessionState = 'sending';
   private sentSeq = 0;
   private ackedSeq = 0;
+  /** Highest ACK count `n` taken: an ACK must count above it (a repeated one is a replay). */
+  private ackCount = 0;
   private blocksSent = 0;
   private cancelReason: string | null = null;
   private wakeUp: (() => void) | null = null;
@@ -71,11 +81,24 @@ export class DeliverSession {
     return this.p.creator.id;
   }
 
-  /** Every response up to `seq` has been taken by the client. Also proves the client is alive. */
-  ack(seq: number): void {
+  /**
+   * Every response up to `seq` has been taken by the client. Also proves the client is alive. False
+   * (and nothing changes) unless the MAC verifies and `n` counts above the last ACK taken.
+   */
+  ack(seq: number, n: number, mac: Uint8Array): boolean {
+    if (n <= this.ackCount || !macEquals(this.p.mac.ack(this.p.id, seq, n), mac)) return false;
+    this.ackCount = n;
     this.lastHeardMs = this.p.clock.now();
     if (seq > this.ackedSeq) this.ackedSeq = Math.min(seq, this.sentSeq);
     this.poke();
+    return true;
+  }
+
+  /** The client ends the session; false (and the session goes on) unless the MAC verifies. */
+  cancelAuthenticated(mac: Uint8Array): boolean {
+    if (!macEquals(this.p.mac.cancel(this.p.id), mac)) return false;
+    this.cancel('cancelled by client');
+    return true;
   }
 
   cancel(reason: string): void {
@@ -125,10 +148,7 @@ export class DeliverSession {
         });
         const woke = await Promise.race([this.blockWait, this.cancelled.then(() => 'cancel' as const), heartbeat]);
         if (timer !== null) this.p.clock.clearTimeout(timer);
-        if (woke === 'heartbeat') {
-          this.sentSeq++;
-          await this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, this.sentSeq, []));
-        }
+        if (woke === 'heartbeat') await this.send([]);
         continue;
       }
       const denied = this.access.check();
@@ -145,16 +165,23 @@ export class DeliverSession {
       const got = chain.ledger.readBlocks(next, last, this.p.maxResponseBytes, (block) => { blocks.push(Buffer.from(block)); });
       if (got === 0) return this.finish(Status.INTERNAL_SERVER_ERROR, `block ${next} missing from the ledger`);
       next += got;
-      this.sentSeq++;
-      await this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, this.sentSeq, blocks));
+      await this.send(blocks);
       this.blocksSent += blocks.length;
       if (next > stop) return this.finish(Status.SUCCESS, 'stop block sent');
     }
   }
 
+  /** The next DeliverBlocks (a heartbeat when empty); the first response of the session carries the ReplyKey. */
+  private send(blocks: Uint8Array[]): Promise<void> {
+    const seq = ++this.sentSeq;
+    const mac = this.p.mac.deliverBlocks(this.p.id, seq, blocks);
+    return this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, seq, blocks, mac, seq === 1 ? this.p.replyKey : undefined));
+  }
+
   private async finish(status: StatusCode, reason: string): Promise<SessionEnd> {
-    this.sentSeq++;
-    await this.p.link.reply(this.p.replyTo, encodeDeliverStatus(this.p.id, this.sentSeq, status));
+    const seq = ++this.sentSeq;
+    const mac = this.p.mac.deliverStatus(this.p.id, seq, status);
+    await this.p.link.reply(this.p.replyTo, encodeDeliverStatus(this.p.id, seq, status, mac, this.p.replyKey));
     return this.end(status, reason);
   }
 

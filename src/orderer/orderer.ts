@@ -10,6 +10,9 @@ import type { IncomingRequest, ServerLink } from '../transport/link.js';
 import { BroadcastService } from './broadcastService.js';
 import { Chain } from './chain.js';
 import { type DeliverLimits, DeliverService } from './deliverService.js';
+import { ReplayGuard, rememberLedgerTransactions, replayGuardDefaults } from './replayGuard.js';
+import { ReplyKeys } from './replyKeys.js';
+import { identityOf } from './requestChecks.js';
 
 export interface OrdererOptions {
   dataDir: string;
@@ -27,6 +30,7 @@ export class Orderer {
   private readonly deliver: DeliverService;
   private readonly broadcast: BroadcastService;
   private readonly clock: Clock;
+  private readonly replayGuards: ReplayGuard[];
 
   constructor(private readonly o: OrdererOptions) {
     this.clock = o.clock ?? systemClock;
@@ -49,11 +53,25 @@ export class Orderer {
       this.chains.set(channel, chain);
     }
     const limits: DeliverLimits = { ...deliverDefaults, requestTimeWindowMs, ...o.limits };
+    // One reply key for both services; each remembers the txIds it took (docs/protocol.md §4.1, §4.2).
+    const replyKeys = new ReplyKeys(o.signer, this.clock);
+    const seeks = new ReplayGuard(limits.requestTimeWindowMs, this.clock, replayGuardDefaults.deliver);
+    const submits = new ReplayGuard(limits.requestTimeWindowMs, this.clock, replayGuardDefaults.broadcast);
+    this.replayGuards = [seeks, submits];
+    for (const chain of this.chains.values()) {
+      const scan = rememberLedgerTransactions(submits, chain.ledger, this.clock.now(), limits.requestTimeWindowMs, identityOf);
+      const log = scan.incomplete ? o.log.warn.bind(o.log) : o.log.debug.bind(o.log);
+      log({ channel: chain.channel, ...scan }, scan.incomplete
+        ? 'transactions of the request window do not all fit the replay memory: older ones could be replayed after this restart'
+        : 'transactions of the request window remembered');
+    }
     this.deliver = new DeliverService({
       chains: this.chains,
       clock: this.clock,
       log: o.log,
       limits,
+      replyKeys,
+      replay: seeks,
       observer: m && {
         request: (status) => m.deliverRequests.inc({ status }),
         streamsOpen: (n) => m.deliverStreamsOpen.set(n),
@@ -65,6 +83,8 @@ export class Orderer {
       clock: this.clock,
       log: o.log,
       requestTimeWindowMs: limits.requestTimeWindowMs,
+      replyKeys,
+      replay: submits,
       observer: m && {
         request: (status) => m.broadcastRequests.inc({ status }),
         dropped: (reason) => m.linkMessagesDropped.inc({ reason }),
@@ -95,6 +115,7 @@ export class Orderer {
   /** Ends sessions, closes links, cuts what is pending and closes the ledgers cleanly. */
   async stop(): Promise<void> {
     await this.deliver.close();
+    for (const g of this.replayGuards) g.close();
     await Promise.allSettled(this.links.map((l) => l.close()));
     for (const chain of this.chains.values()) {
       chain.close();

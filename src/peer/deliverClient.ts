@@ -1,14 +1,18 @@
 // The board's deliver client (docs/design.md, "The deliver client"): one never-ending seek from the next
 // block it needs, sent again after every (re)connection, with Fabric's status handling, backoff and
 // endpoint failover, plus edgepeer's flow control (ACK a response once its blocks are taken) and stream
-// heartbeats.
+// heartbeats. Only responses authenticated for the session (docs/protocol.md §4.1) are acted on: anything
+// else on the reply route is dropped and counted, and never stops, ends or delays the stream.
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../config/clock.js';
+import { type KeyShare, newKeyShare } from '../crypto/keyAgreement.js';
+import { toHex } from '../crypto/hash.js';
 import type { Logger } from '../observability/logger.js';
 import { MessageType, type Signer, signEnvelope } from '../protocol/envelope.js';
 import {
   type DeliverResponse, decodeDeliverResponse, encodeAckFrame, encodeCancelFrame, encodeSeekFrame,
 } from '../protocol/frames.js';
+import { MessageMac, type ReplyKey, ReplyKeyVerifier, type ResponderTrust, macEquals } from '../protocol/messageAuth.js';
 import { MAX_BLOCK_NUMBER, SeekBehavior, seekInfoToWire, seekSpecified } from '../protocol/seek.js';
 import { Status, type StatusCode, statusName } from '../protocol/status.js';
 import type { ClientLink, LinkState } from '../transport/link.js';
@@ -49,7 +53,19 @@ export interface DeliverClientEvents {
   response?(blocks: readonly Uint8Array[]): void;
   /** The client stopped for good (wrongStatusThreshold exceeded); says why. */
   gaveUp?(reason: string): void;
+  /** A message on the reply route was not acted on, and why. */
+  dropped?(reason: DeliverDropReason): void;
 }
+
+/**
+ * Why a message on the reply route was dropped: it does not decode; it carries no MAC (an answer to a
+ * request without key share); its MAC or ReplyKey does not verify (forged); or it repeats a response
+ * already taken (replayed). Responses of other sessions (old ones, or another process of the same
+ * identity) are ignored without being counted.
+ */
+export type DeliverDropReason = 'malformed' | 'unauthenticated' | 'forged' | 'replayed';
+
+export const DELIVER_DROP_REASONS: readonly DeliverDropReason[] = ['malformed', 'unauthenticated', 'forged', 'replayed'];
 
 export interface DeliverClientOptions {
   channel: string;
@@ -59,12 +75,17 @@ export interface DeliverClientOptions {
   clock: Clock;
   log: Logger;
   limits: DeliverClientLimits;
+  /** Whose ReplyKeys authenticate responses: the orderers of the channel's current configuration. */
+  responderTrust: ResponderTrust;
   events?: DeliverClientEvents;
   /** The ledger height: a response's place in the ingress ring is reused once its blocks are below it. */
   committedHeight: () => number;
   /** The backoff's jitter, [0, 1); default Math.random (src/config/backoff.ts). */
   random?: () => number;
 }
+
+/** ReplyKeys remembered from earlier sessions (an orderer renews its key every few hours; a few endpoints). */
+const KNOWN_REPLY_KEYS_MAX = 4;
 
 type StreamEnd =
   | { kind: 'status'; status: StatusCode }
@@ -88,6 +109,17 @@ export class DeliverClient {
   private wrongStatusCount = 0;
   private stopped = false;
   private session: string | null = null;
+  /** The key share of the open session's SEEK; its private half checks and makes the session's MACs. */
+  private keyShare: KeyShare | null = null;
+  /** The session's MAC key, once a response carrying a trusted ReplyKey authenticated, and that key (hex). */
+  private mac: MessageMac | null = null;
+  private macKey = '';
+  /** ACKs sent on the session (the `n` of the next one is one more). */
+  private acksSent = 0;
+  /** ReplyKeys that authenticated a response, newest first: a response whose session's first was lost is checked with them. */
+  private knownReplyKeys: ReplyKey[] = [];
+  private readonly replyKeys: ReplyKeyVerifier;
+  readonly dropped: Record<DeliverDropReason, number> = { malformed: 0, unauthenticated: 0, forged: 0, replayed: 0 };
   private endStream: ((end: StreamEnd) => void) | null = null;
   private pending: PendingResponse[] = [];
   private ackedSeq = 0;
@@ -109,6 +141,7 @@ export class DeliverClient {
     this.onLinkState = o.links.map((l) => (s: LinkState): void => this.handleLinkState(l, s));
     this.ingress = new IngressRing(o.limits.ingressRingBytes ?? 0);
     this.retry = new Backoff({ baseDelayMs: o.limits.retryBaseDelayMs, maxDelayMs: o.limits.maxRetryDelayMs }, o.random);
+    this.replyKeys = new ReplyKeyVerifier(o.responderTrust);
   }
 
   /** Responses that did not fit the ingress ring and were copied into buffers of their own. */
@@ -243,11 +276,13 @@ export class DeliverClient {
     const link = this.link;
     const session = randomBytes(12).toString('hex');
     const start = this.o.sink.nextNumber();
+    const keyShare = newKeyShare();
     const envelope = signEnvelope({
       type: MessageType.DELIVER_SEEK,
       channel: this.o.channel,
       replyTo: link.replyRoute(this.o.channel),
       session,
+      keyShare: keyShare.publicRaw,
       data: seekInfoToWire({
         start: seekSpecified(start),
         stop: seekSpecified(MAX_BLOCK_NUMBER),
@@ -257,6 +292,9 @@ export class DeliverClient {
     }, this.o.signer);
     const ended = new Promise<StreamEnd>((resolve) => (this.endStream = resolve));
     this.session = session;
+    this.keyShare = keyShare;
+    this.mac = null;
+    this.acksSent = 0;
     this.dropPending();
     this.ackedSeq = 0;
     this.lastSeq = 0;
@@ -271,13 +309,19 @@ export class DeliverClient {
     this.o.log.info({ channel: this.o.channel, endpoint: link.endpoint, start, session }, 'deliver stream requested');
     this.armKeepalive();
     const end = await ended;
+    // Set by the response handler while the stream ran (the narrowing from above does not hold).
+    const mac = this.mac as MessageMac | null;
     this.session = null;
+    this.keyShare = null;
+    this.mac = null;
     this.endStream = null;
     this.dropPending();
     if (this.keepaliveTimer) this.o.clock.clearTimeout(this.keepaliveTimer);
     this.keepaliveTimer = null;
-    if (end.kind !== 'status' && link.state === 'up') {
-      link.send(this.o.channel, 'deliver', encodeCancelFrame(session)).catch(() => undefined);
+    // A session that never authenticated a response cannot send a CANCEL the orderer would take: the
+    // orderer's idle timeout ends it.
+    if (end.kind !== 'status' && mac !== null && link.state === 'up') {
+      link.send(this.o.channel, 'deliver', encodeCancelFrame(session, mac.cancel(session))).catch(() => undefined);
     }
     return end;
   }
@@ -351,10 +395,21 @@ export class DeliverClient {
     try {
       r = decodeDeliverResponse(bytes);
     } catch (err) {
-      this.o.log.warn({ channel: this.o.channel, err: (err as Error).message }, 'malformed deliver response ignored');
+      this.drop('malformed', (err as Error).message);
       return false;
     }
     if (r.session !== this.session) return false;
+    // Nothing of the response counts before it is authenticated: not even as a sign of life.
+    const why = this.authenticate(r);
+    if (why !== null) {
+      this.drop(r.mac === undefined ? 'unauthenticated' : 'forged', why);
+      return false;
+    }
+    // Each response is taken once: one already taken (or older) is a replay, whatever it says.
+    if (r.seq <= this.lastSeq) {
+      this.drop('replayed', `response ${r.seq} of the session again (last taken ${this.lastSeq})`);
+      return false;
+    }
     this.lastHeardMs = this.o.clock.now();
     // A final status ends the session whatever came (or did not come) before it.
     if ('status' in r) {
@@ -364,7 +419,7 @@ export class DeliverClient {
     // Responses are numbered 1, 2, 3 ... on a session. On a lossy link (serial) one can vanish; the
     // stream is then restarted from the next block needed rather than waiting on a hole forever.
     if (r.seq !== this.lastSeq + 1) {
-      if (r.seq > this.lastSeq) this.endStream?.({ kind: 'gap', expected: this.lastSeq + 1, got: r.seq });
+      this.endStream?.({ kind: 'gap', expected: this.lastSeq + 1, got: r.seq });
       return false;
     }
     this.lastSeq = r.seq;
@@ -374,6 +429,46 @@ export class DeliverClient {
     return true;
   }
 
+  /**
+   * Why `r` is not authenticated for the open session, or null when it is. The session's MAC key comes
+   * from the first response that carries a trusted ReplyKey; one whose predecessors were lost is checked
+   * with the ReplyKeys that authenticated earlier sessions (the orderer keeps its key for hours).
+   */
+  private authenticate(r: DeliverResponse): string | null {
+    if (r.mac === undefined) return 'response without a MAC';
+    const share = this.keyShare!;
+    const now = this.o.clock.now();
+    const candidates: MessageMac[] = [];
+    if (r.replyKey !== undefined) {
+      const denied = this.replyKeys.check(r.replyKey, now);
+      if (denied !== null) return denied;
+      candidates.push(this.mac !== null && this.macKey === toHex(r.replyKey.key) ? this.mac : MessageMac.agree(share.privateKey, r.replyKey.key, r.replyKey.key, share.publicRaw));
+    } else if (this.mac !== null) {
+      candidates.push(this.mac);
+    } else {
+      for (const k of this.knownReplyKeys) {
+        if (this.replyKeys.check(k, now) === null) candidates.push(MessageMac.agree(share.privateKey, k.key, k.key, share.publicRaw));
+      }
+    }
+    for (const mac of candidates) {
+      const expected = 'status' in r ? mac.deliverStatus(r.session, r.seq, r.status) : mac.deliverBlocks(r.session, r.seq, r.blocks);
+      if (!macEquals(expected, r.mac)) continue;
+      if (this.mac !== mac) {
+        this.mac = mac;
+        const key = r.replyKey ?? this.knownReplyKeys[candidates.indexOf(mac)]!;
+        this.macKey = toHex(key.key);
+        this.knownReplyKeys = [key, ...this.knownReplyKeys.filter((k) => toHex(k.key) !== this.macKey)].slice(0, KNOWN_REPLY_KEYS_MAX);
+      }
+      return null;
+    }
+    return 'MAC does not verify';
+  }
+
+  private drop(reason: DeliverDropReason, why: string): void {
+    this.dropped[reason]++;
+    this.o.events?.dropped?.(reason);
+    this.o.log.debug({ channel: this.o.channel, reason, why }, 'deliver response dropped');
+  }
 
   private offerPending(): void {
     while (this.pending.length > 0) {
@@ -400,7 +495,14 @@ export class DeliverClient {
   private ack(seq: number): void {
     if (this.session === null || seq <= this.ackedSeq) return;
     this.ackedSeq = seq;
-    this.link.send(this.o.channel, 'deliver', encodeAckFrame(this.session, seq)).catch(() => undefined);
+    this.sendAck(this.session, seq);
+  }
+
+  /** An ACK the orderer can authenticate: none before the session's MAC key is known. */
+  private sendAck(session: string, seq: number): void {
+    if (this.mac === null) return;
+    const n = ++this.acksSent;
+    this.link.send(this.o.channel, 'deliver', encodeAckFrame(session, seq, n, this.mac.ack(session, seq, n))).catch(() => undefined);
   }
 
   /** Acknowledges at a steady rate (proof of life for the orderer) and detects a silent stream. */
@@ -411,8 +513,7 @@ export class DeliverClient {
         this.endStream?.({ kind: 'stalled' });
         return;
       }
-      const s = this.session;
-      this.link.send(this.o.channel, 'deliver', encodeAckFrame(s, this.ackedSeq)).catch(() => undefined);
+      this.sendAck(this.session, this.ackedSeq);
       this.armKeepalive();
     }, this.o.limits.keepaliveMs);
     this.keepaliveTimer.unref?.();

@@ -136,6 +136,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       clock,
       log: o.log,
       limits: limits.deliver,
+      // Responses are taken from the orderers of the configuration the board has verified up to now.
+      responderTrust: o.rules.responderTrust(),
       committedHeight: () => this.ledger.height(),
       events: {
         state: (s) => {
@@ -146,6 +148,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
           }
         },
         response: (blocks) => this.sync.response(blocks),
+        // Forged and replayed responses are counted here and change nothing else (docs/protocol.md §4.1).
+        dropped: (reason) => o.metrics?.linkMessagesDropped.inc({ reason: `deliver-${reason}` }),
         gaveUp: (reason) => {
           this.errorText = reason;
           this.emit('stopped', reason);

@@ -12,6 +12,8 @@ import { sha256, toHex } from '../crypto/hash.js';
 import { PUBLIC_KEY_BYTES, publicKeyFromRaw, signBytes, verifyBytes } from '../crypto/keys.js';
 
 export const ROLES = ['orderer', 'peer', 'client', 'admin'] as const;
+/** A certificate's id and organisation, in characters (docs/protocol.md §3). */
+export const MAX_NAME_CHARS = 128;
 export type Role = (typeof ROLES)[number];
 
 export interface CertificateFields {
@@ -65,8 +67,8 @@ export function certificateFromWire(v: unknown, what = 'certificate'): Certifica
   const role = stringField(b, 'role', `${what}.body`);
   if (!(ROLES as readonly string[]).includes(role)) throw new WireError(`${what}.body.role: unknown role '${role}'`);
   return {
-    id: stringField(b, 'id', `${what}.body`),
-    org: stringField(b, 'org', `${what}.body`),
+    id: stringField(b, 'id', `${what}.body`, MAX_NAME_CHARS),
+    org: stringField(b, 'org', `${what}.body`, MAX_NAME_CHARS),
     role: role as Role,
     publicKey: bytesField(b, 'publicKey', `${what}.body`, PUBLIC_KEY_BYTES),
     notBefore: uintField(b, 'notBefore', `${what}.body`),

@@ -8,6 +8,7 @@
 import { type CborMap, WireError, arrayField, asMap, bytesField, stringArrayField, stringField, uintField } from './cbor.js';
 import { type Certificate, ROLES, certificateFromWire, certificateToWire } from './certificate.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/keys.js';
+import { MAX_CHANNEL_CHARS } from './envelope.js';
 
 export interface Policy {
   orgs: string[];
@@ -19,6 +20,19 @@ export interface BatchConfig {
   preferredMaxBytes: number;
   absoluteMaxBytes: number;
   batchTimeoutMs: number;
+}
+
+/**
+ * The largest block a batch configuration lets the orderer cut, with `signers` signature entries
+ * (docs/protocol.md §6): one envelope of up to absoluteMaxBytes, or up to maxMessageCount envelopes of
+ * at most preferredMaxBytes together, plus their CBOR heads (5 bytes each at most), the data array's
+ * and the two byte strings' heads, the fixed 79 bytes before the data, and 66 bytes per signature.
+ */
+export function blockBytesBound(batch: BatchConfig, signers: number): number {
+  const BLOCK_FIXED_BYTES = 3 + 76;
+  const HEAD_MAX_BYTES = 5;
+  const data = Math.max(1 + HEAD_MAX_BYTES + batch.absoluteMaxBytes, HEAD_MAX_BYTES + HEAD_MAX_BYTES * batch.maxMessageCount + batch.preferredMaxBytes);
+  return BLOCK_FIXED_BYTES + HEAD_MAX_BYTES + data + HEAD_MAX_BYTES + 66 * signers;
 }
 
 export interface OrgDefinition {
@@ -72,7 +86,7 @@ export function channelConfigFromWire(v: unknown): ChannelConfig {
   if (batch.maxMessageCount < 1) throw new WireError('config.batch.maxMessageCount: must be at least 1');
   if (batch.preferredMaxBytes > batch.absoluteMaxBytes) throw new WireError('config.batch: preferredMaxBytes above absoluteMaxBytes');
   const config: ChannelConfig = {
-    channel: stringField(m, 'channel', 'config'),
+    channel: stringField(m, 'channel', 'config', MAX_CHANNEL_CHARS),
     sequence: uintField(m, 'sequence', 'config'),
     orderer: {
       org: stringField(o, 'org', 'config.orderer'),

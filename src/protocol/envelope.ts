@@ -2,9 +2,11 @@
 //
 //   Envelope = { payload: bstr(CBOR Payload), signature: bstr(64) }      signature by creator over payload
 //   Payload  = { type: uint, channel: tstr, txId: tstr, timestamp: uint ms, creator: Certificate,
-//                nonce: bstr(16), replyTo?: tstr, session?: tstr, data: any }
+//                nonce: bstr(16), replyTo?: tstr, session?: tstr, keyShare?: bstr(32), data: any }
 //
-// replyTo and session sit inside the signed payload so that a reply route is bound to its signer.
+// replyTo and session sit inside the signed payload so that a reply route is bound to its signer;
+// keyShare (the client's X25519 public key) so that only the signer can check and make the MACs of the
+// session's unsigned messages (src/protocol/messageAuth.ts).
 import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
@@ -12,6 +14,7 @@ import {
 } from './cbor.js';
 import { type Certificate, certificateFromWire, certificateToWire } from './certificate.js';
 import { sha256, toHex } from '../crypto/hash.js';
+import { KEY_SHARE_BYTES } from '../crypto/keyAgreement.js';
 import { signBytes } from '../crypto/keys.js';
 
 export const MessageType = {
@@ -23,7 +26,10 @@ export const MessageType = {
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
 export const NONCE_BYTES = 16;
+/** Identifiers (session ids, certificate ids and organisations), in characters. */
 export const MAX_ID_CHARS = 128;
+/** A channel name is also an MQTT topic level and a folder name (docs/protocol.md §11). */
+export const MAX_CHANNEL_CHARS = 64;
 export const MAX_TOPIC_CHARS = 256;
 
 export interface Payload {
@@ -35,6 +41,7 @@ export interface Payload {
   nonce: Uint8Array;
   replyTo?: string;
   session?: string;
+  keyShare?: Uint8Array;
   data: unknown;
 }
 
@@ -59,6 +66,7 @@ export interface NewPayload {
   data: unknown;
   replyTo?: string;
   session?: string;
+  keyShare?: Uint8Array;
   timestamp?: number;
 }
 
@@ -76,6 +84,7 @@ export function signEnvelope(p: NewPayload, signer: Signer): { bytes: Uint8Array
   };
   if (p.replyTo !== undefined) m['replyTo'] = p.replyTo;
   if (p.session !== undefined) m['session'] = p.session;
+  if (p.keyShare !== undefined) m['keyShare'] = p.keyShare;
   const payloadBytes = encodeCbor(m);
   const signature = signBytes(signer.privateKey, payloadBytes);
   return { bytes: encodeCbor({ payload: payloadBytes, signature }), txId };
@@ -91,7 +100,7 @@ export function envelopeFromWire(v: unknown): Envelope {
   if (pm['creator'] === undefined) throw new WireError('payload: missing creator');
   const payload: Payload = {
     type: type as MessageTypeCode,
-    channel: stringField(pm, 'channel', 'payload', MAX_ID_CHARS),
+    channel: stringField(pm, 'channel', 'payload', MAX_CHANNEL_CHARS),
     txId: stringField(pm, 'txId', 'payload', MAX_ID_CHARS),
     timestamp: uintField(pm, 'timestamp', 'payload'),
     creator: certificateFromWire(pm['creator'], 'payload.creator'),
@@ -100,6 +109,7 @@ export function envelopeFromWire(v: unknown): Envelope {
   };
   if (pm['replyTo'] !== undefined) payload.replyTo = stringField(pm, 'replyTo', 'payload', MAX_TOPIC_CHARS);
   if (pm['session'] !== undefined) payload.session = stringField(pm, 'session', 'payload', MAX_ID_CHARS);
+  if (pm['keyShare'] !== undefined) payload.keyShare = bytesField(pm, 'keyShare', 'payload', KEY_SHARE_BYTES);
   if (payload.txId !== computeTxId(payload.nonce, payload.creator)) throw new WireError('payload.txId does not match nonce and creator');
   return { payloadBytes, signature, payload };
 }

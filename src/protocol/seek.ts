@@ -45,6 +45,8 @@ function positionToWire(p: SeekPosition): CborMap {
 function positionFromWire(v: unknown, what: string): SeekPosition {
   const m = asMap(v, what);
   const type = uintField(m, 'type', what);
+  // A number with any other type would be silently ignored: the request is not what its sender meant.
+  if (type !== SeekType.SPECIFIED && m['number'] !== undefined) throw new WireError(`${what}.number: only a SPECIFIED position has a number`);
   switch (type) {
     case SeekType.NEWEST: return { type };
     case SeekType.OLDEST: return { type };

@@ -3,6 +3,7 @@
 import { deliverDefaults } from '../protocol/deliverDefaults.js';
 import { serialDefaults } from './serial/serialDefaults.js';
 import type { ClientLink } from './link.js';
+import type { BrokerCredentials } from './mqtt/brokerIdentity.js';
 import type { MqttEndpoint } from './mqtt/endpoint.js';
 import { MqttClientLink } from './mqtt/mqttClientLink.js';
 import type { PortFactory } from './serial/managedPort.js';
@@ -16,8 +17,8 @@ export class EndpointError extends Error {
 }
 
 export interface ClientLinkOptions {
-  /** Names this client's MQTT reply topics (a serial line needs no name). */
-  clientId: string;
+  /** The member's MQTT login; its username names the client's reply topics (a serial line needs neither). */
+  credentials: BrokerCredentials;
   /** The whole MQTT endpoint (TLS files, credentials, protocol version) for an mqtt(s):// URL; default the URL alone. */
   mqttEndpoint?: (url: string) => MqttEndpoint;
   /** Connection errors; the links retry by themselves, this is for the log. */
@@ -48,7 +49,7 @@ export function createClientLink(endpoint: string, o: ClientLinkOptions): Client
   }
   if (/^mqtts?:\/\//.test(endpoint)) {
     return new MqttClientLink({
-      endpoint: o.mqttEndpoint?.(endpoint) ?? { url: endpoint }, clientId: o.clientId, onError: (error) => o.onError?.(endpoint, error),
+      endpoint: o.mqttEndpoint?.(endpoint) ?? { url: endpoint }, credentials: o.credentials, onError: (error) => o.onError?.(endpoint, error),
       lendPayloads: o.lendPayloads === true,
     });
   }

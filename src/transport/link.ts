@@ -3,6 +3,12 @@
 
 export type Service = 'deliver' | 'broadcast';
 
+/** Who signed a request, as far as a link cares (an MQTT reply topic is named after its signer). */
+export interface Requester {
+  org: string;
+  id: string;
+}
+
 export interface IncomingRequest {
   channel: string;
   service: Service;
@@ -26,8 +32,11 @@ export interface ServerLink {
    * PUBACK), which is the backpressure a Deliver session waits on.
    */
   reply(replyTo: string, message: Uint8Array): Promise<void>;
-  /** Whether `replyTo` is a route this link may send to for `channel` (no publishing into foreign topics). */
-  replyRouteAllowed(channel: string, replyTo: string): boolean;
+  /**
+   * Whether `replyTo` is a route this link may send to for `channel` and a request signed by
+   * `requester` (no publishing into foreign topics, nor into another member's replies).
+   */
+  replyRouteAllowed(channel: string, replyTo: string, requester: Requester): boolean;
   close(): Promise<void>;
 }
 

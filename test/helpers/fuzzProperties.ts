@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CertificateError } from '../../src/protocol/certificate.js';
 import { FRAME_HEADER_BYTES, GossipFrameDecoder, encodeFrame } from '../../src/gossip/frameCodec.js';
+import { MAC_BYTES } from '../../src/protocol/messageAuth.js';
 import {
   BlocksKind, type GossipBody, GossipType, decodeGossip, openGossip, signGossip,
 } from '../../src/gossip/messages.js';
@@ -425,8 +426,9 @@ const requestsRoundTripAndMutate: FuzzProperty = {
         assert.ok(d.kind === FrameKind.SEEK);
         assert.equal(hex(d.envelope.payloadBytes), hex(decodeEnvelope(env.bytes).payloadBytes));
         assert.deepEqual(plainValue(seekInfoFromWire(d.envelope.payload.data)), plainValue(seek));
-        assert.deepEqual(decodeDeliverRequestFrame(encodeAckFrame(session, seq)), { kind: FrameKind.ACK, session, seq });
-        assert.deepEqual(decodeDeliverRequestFrame(encodeCancelFrame(session)), { kind: FrameKind.CANCEL, session });
+        const mac = new Uint8Array(MAC_BYTES).fill(7);
+        assert.deepEqual(plainValue(decodeDeliverRequestFrame(encodeAckFrame(session, seq, 1, mac))), plainValue({ kind: FrameKind.ACK, session, seq, n: 1, mac }));
+        assert.deepEqual(plainValue(decodeDeliverRequestFrame(encodeCancelFrame(session, mac))), plainValue({ kind: FrameKind.CANCEL, session, mac }));
         const tx = signEnvelope({ type: MessageType.TRANSACTION, channel: tc.config.channel, data: { seq } }, tc.clientSigner);
         const submit = encodeSubmitFrame(tx.bytes);
         assert.equal(decodeSubmitFrame(submit).envelope.payload.txId, tx.txId);
@@ -436,7 +438,7 @@ const requestsRoundTripAndMutate: FuzzProperty = {
         assert.deepEqual(decodeDeliverResponse(encodeDeliverStatus(session, seq, Status.NOT_FOUND)), { session, seq, status: Status.NOT_FOUND });
         assert.deepEqual(decodeBroadcastResponse(encodeBroadcastResponse({ session, txId: tx.txId, status: Status.SUCCESS })),
           { session, txId: tx.txId, status: Status.SUCCESS });
-        for (const bytes of [seekFrame, submit, encodeAckFrame(session, seq), encodeDeliverBlocks(session, seq, blocks)]) {
+        for (const bytes of [seekFrame, submit, encodeAckFrame(session, seq, 1, mac), encodeDeliverBlocks(session, seq, blocks, mac)]) {
           const bad = mutate(bytes, mutations);
           refusesOnlyWithWireError('decodeDeliverRequestFrame', () => decodeDeliverRequestFrame(bad));
           refusesOnlyWithWireError('decodeSubmitFrame', () => decodeSubmitFrame(bad));

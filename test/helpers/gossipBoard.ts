@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { Peer, type PeerOptions } from '../../src/peer/peer.js';
 import type { Signer } from '../../src/protocol/envelope.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
+import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import type { InProcessNetwork } from './inProcessNetwork.js';
 import { withTimeout } from './wait.js';
 import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
@@ -69,7 +70,7 @@ export async function startGossipBoard(where: InProcessNetwork | GossipBoardSite
   const site = 'summary' in where ? networkSite(where) : where;
   const signer = site.signer(id);
   const channel = site.channelState.config.channel;
-  const link = new MqttClientLink({ endpoint: { url: site.brokerUrl }, clientId: id });
+  const link = new MqttClientLink({ endpoint: { url: site.brokerUrl }, credentials: brokerCredentials(signer) });
   const ledger = openLedger(ledgerPath(join(site.dir, 'peers', id), channel), { channel });
   let node: GossipNode | null = null;
   const peer = new Peer({

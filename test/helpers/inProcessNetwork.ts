@@ -14,6 +14,8 @@ import { Peer } from '../../src/peer/peer.js';
 import type { DeliverClientLimits } from '../../src/peer/deliverClient.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
+import { genesisTrust } from '../../src/channel/responderTrust.js';
+import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
 import type { BatchConfig } from '../../src/protocol/channelConfig.js';
 import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
@@ -90,7 +92,7 @@ export async function startInProcessNetwork(opts: {
       async startPeer(boardId, popts = {}) {
         const board = loadBoard(netDir, boardId);
         const channel = popts.channel ?? board.config.channel;
-        const link = new MqttClientLink({ endpoint: { url }, clientId: boardId });
+        const link = new MqttClientLink({ endpoint: { url }, credentials: brokerCredentials(board.signer) });
         const ledger = openLedger(ledgerPath(join(dir, 'peers', boardId), channel), { channel });
         const peer = new Peer({
           boardId, ledger, rules: edgepeerChainRules(channel, loadGenesis(netDir, channel)), signer: board.signer, links: [link], log: silentLogger(),
@@ -101,9 +103,10 @@ export async function startInProcessNetwork(opts: {
         return peer;
       },
       async client(org, channel = channels[0]!) {
-        const link = new MqttClientLink({ endpoint: { url }, clientId: `client-${clients.length}-${process.pid}` });
+        const signer = loadClient(netDir, org);
+        const link = new MqttClientLink({ endpoint: { url }, credentials: brokerCredentials(signer) });
         await link.open([channel]);
-        const client = new BroadcastClient(link, channel, loadClient(netDir, org));
+        const client = new BroadcastClient(link, channel, signer, genesisTrust(loadGenesis(netDir, channel)));
         clients.push({ client, link });
         return client;
       },

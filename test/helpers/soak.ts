@@ -10,10 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { BroadcastClient } from '../../src/client/broadcastClient.js';
 import { seededRandom } from '../../src/config/random.js';
 import { LoadGenerator } from '../../src/fleet/loadGenerator.js';
-import { loadClient } from '../../src/network/loadNetwork.js';
+import { loadClient, loadGenesis } from '../../src/network/loadNetwork.js';
 import { type BlockSources, parseBlockSources } from '../../src/observability/statusReport.js';
 import { Status, statusName } from '../../src/protocol/status.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
+import { genesisTrust } from '../../src/channel/responderTrust.js';
+import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import {
   type DeliverLogEvent, FLEET_LIMITS, type FleetBoard, GossipFleet, pollUntil, takeoverBoundMs, untilSettled,
 } from './gossipFleet.js';
@@ -255,10 +257,11 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   startedAt = Date.now();
   o.log(`settled: leaders ${[...leaders.values()].join(', ')}; partitions ${partitionsAvailable}`);
 
-  const link = new MqttClientLink({ endpoint: { url: fleet.mqtt }, clientId: `soak-load-${process.pid}` });
+  const loadSigner = loadClient(fleet.net.dir);
+  const link = new MqttClientLink({ endpoint: { url: fleet.mqtt }, credentials: brokerCredentials(loadSigner) });
   await link.open([fleet.net.channel]);
   rig.defer(() => link.close());
-  const client = new BroadcastClient(link, fleet.net.channel, loadClient(fleet.net.dir));
+  const client = new BroadcastClient(link, fleet.net.channel, loadSigner, genesisTrust(loadGenesis(fleet.net.dir, fleet.net.channel)));
   // Before the link closes, on every path (the normal end closes it too; a second close does nothing).
   rig.defer(() => client.close());
   const failures: string[] = [];

@@ -201,9 +201,10 @@ for (const brokerCase of brokerCases()) {
         await assert.rejects(server.reply(client.replyRoute('alpha'), new Uint8Array(maxMessageBytes + 1)), /exceeds the limit/);
       });
 
-      await t.test('replyRouteAllowed accepts only reply topics of the own channel', () => {
-        assert.equal(server.replyRouteAllowed('alpha', client.replyRoute('alpha')), true);
-        assert.equal(server.replyRouteAllowed('alpha', `${topicRoot}/alpha/reply/other.client_2`), true);
+      await t.test('replyRouteAllowed accepts only the requester\'s own reply topics of the own channel', () => {
+        const requester = { org: 'org1', id: 'board-1' };
+        assert.equal(server.replyRouteAllowed('alpha', `${topicRoot}/alpha/reply/org1.board-1`, requester), true);
+        assert.equal(server.replyRouteAllowed('alpha', `${topicRoot}/alpha/reply/other.client_2`, requester), false, 'another member\'s replies');
         for (const route of [
           client.replyRoute('beta'),
           `${topicRoot}/alpha/deliver`,
@@ -215,10 +216,11 @@ for (const brokerCase of brokerCases()) {
           `${topicRoot}/+/reply/board-1`,
           `edgepeer/v2/alpha/reply/board-1`,
           `/${topicRoot}/alpha/reply/board-1`,
+          `${topicRoot}/beta/reply/org1.board-1`,
           '#',
           '',
         ]) {
-          assert.equal(server.replyRouteAllowed('alpha', route), false, route);
+          assert.equal(server.replyRouteAllowed('alpha', route, requester), false, route);
         }
       });
 

@@ -19,6 +19,7 @@ import { Orderer } from '../../src/orderer/orderer.js';
 import { Peer } from '../../src/peer/peer.js';
 import { startEmbeddedBroker } from '../../src/transport/mqtt/embeddedBroker.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
+import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import { MqttServerLink } from '../../src/transport/mqtt/mqttServerLink.js';
 import { prepareChain } from '../helpers/preparedChain.js';
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
@@ -50,7 +51,7 @@ test('a peer on a lending link with a small ingress ring commits every block int
     await orderer.serve(new MqttServerLink({ endpoint: { url: broker.url } }));
     const board = loadBoard(net, chain.summary.boards[0]!.id);
     // A packet ring of one response: the link reuses its bytes for nearly every packet.
-    link = new MqttClientLink({ endpoint: { url: broker.url }, clientId: board.config.id, lendPayloads: true, lentPacketRingBytes: 300 * 1024 });
+    link = new MqttClientLink({ endpoint: { url: broker.url }, credentials: brokerCredentials(board.signer), lendPayloads: true, lentPacketRingBytes: 300 * 1024 });
     ledger = openLedger(ledgerPath(join(root, 'peer'), chain.channel), { channel: chain.channel });
     peer = new Peer({
       boardId: board.config.id, ledger, rules: edgepeerChainRules(ledger.channel, board.genesis), signer: board.signer, links: [link], log: silentLogger(),

@@ -15,8 +15,8 @@ import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Peer } from '../../src/peer/peer.js';
 import type { BoardRole } from '../../src/peer/role.js';
-import { FrameKind, decodeDeliverRequestFrame, encodeDeliverBlocks, encodeDeliverStatus } from '../../src/protocol/frames.js';
 import { Status } from '../../src/protocol/status.js';
+import { OrdererReplies } from '../helpers/ordererReplies.js';
 import { FakeClientLink, ManualClock, settle } from '../helpers/fakes.js';
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
@@ -73,10 +73,10 @@ async function rig(o: { wrongStatusThreshold?: number } = {}): Promise<Rig> {
   cleanups.push(async () => { await peer.stop(); await driver.stop(); });
   peer.start();
   const seqs = new Map<string, number>();
+  const replies = new OrdererReplies(chain.ordererSigner);
   const stream = (): { session: string; seq: number } => {
-    const seeks = link.sent.map((s) => decodeDeliverRequestFrame(s.message)).filter((f) => f.kind === FrameKind.SEEK);
-    const last = seeks.at(-1);
-    if (last === undefined || last.kind !== FrameKind.SEEK) throw new Error('no SEEK sent yet');
+    const last = replies.seeks(link.sent.map((s) => s.message)).at(-1);
+    if (last === undefined) throw new Error('no SEEK sent yet');
     const session = last.envelope.payload.session!;
     return { session, seq: seqs.get(session) ?? 1 };
   };
@@ -88,8 +88,8 @@ async function rig(o: { wrongStatusThreshold?: number } = {}): Promise<Rig> {
   await link.waitForSent(1);
   return {
     chain, peer, link, clock, io, driver, role, stream,
-    send: (blocks) => { const s = next(); link.receive(CHANNEL, encodeDeliverBlocks(s.session, s.seq, blocks)); },
-    status: (code) => { const s = next(); link.receive(CHANNEL, encodeDeliverStatus(s.session, s.seq, code as typeof Status.FORBIDDEN)); },
+    send: (blocks) => { const s = next(); link.receive(CHANNEL, replies.blocks(s.session, s.seq, blocks)); },
+    status: (code) => { const s = next(); link.receive(CHANNEL, replies.status(s.session, s.seq, code as typeof Status.FORBIDDEN)); },
   };
 }
 

@@ -1,6 +1,7 @@
 // The Broadcast service over a real Chain on a real LMDB ledger: Writers for transactions, Admins for
-// configuration updates, the statuses of every refusal, the absoluteMaxBytes limit, and configuration
-// blocks cut for a valid update (after whatever was pending).
+// configuration updates, the statuses of every refusal, the absoluteMaxBytes limit, configuration
+// blocks cut for a valid update (after whatever was pending), every answer authenticated for its
+// requester only, and a replayed SUBMIT dropped (also after a restart) so nothing is ordered twice.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,8 +12,13 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { certificateValidityMs } from '../../src/network/networkDefaults.js';
 import { requestTimeWindowMs } from '../../src/orderer/ordererDefaults.js';
 import type { LmdbLedger } from '../../src/ledger/lmdbLedger.js';
+import { type KeyShare, newKeyShare } from '../../src/crypto/keyAgreement.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { BroadcastService } from '../../src/orderer/broadcastService.js';
+import { type ReplayLimits, ReplayGuard, rememberLedgerTransactions, replayGuardDefaults } from '../../src/orderer/replayGuard.js';
+import { ReplyKeys } from '../../src/orderer/replyKeys.js';
+import { identityOf } from '../../src/orderer/requestChecks.js';
+import { MessageMac, macEquals, replyKeySignatureValid } from '../../src/protocol/messageAuth.js';
 import type { Chain } from '../../src/orderer/chain.js';
 import { blockEnvelopes, isConfigBlock } from '../../src/protocol/block.js';
 import { decodeCbor, encodeCbor } from '../../src/protocol/cbor.js';
@@ -40,17 +46,28 @@ interface Fixture {
   chain: Chain;
   link: FakeServerLink;
   service: BroadcastService;
+  replay: ReplayGuard;
+  dropped: string[];
   close(): Promise<void>;
 }
 
-function fixture(): Fixture {
+function fixture(replayLimits: ReplayLimits = replayGuardDefaults.broadcast): Fixture {
   const base = chains.chain(CHANNEL, BATCH);
   const { tc, config, ledger, chain, clock } = base;
   const link = new FakeServerLink();
-  const service = new BroadcastService({ chains: new Map([[CHANNEL, chain]]), clock, log: silentLogger(), requestTimeWindowMs });
+  const replay = new ReplayGuard(requestTimeWindowMs, clock, replayLimits);
+  const dropped: string[] = [];
+  const service = new BroadcastService({
+    chains: new Map([[CHANNEL, chain]]), clock, log: silentLogger(), requestTimeWindowMs,
+    replyKeys: new ReplyKeys(tc.ordererSigner, clock), replay,
+    observer: { request: () => undefined, dropped: (r) => dropped.push(r) },
+  });
   return {
-    tc, config, ledger, chain, link, service,
-    close: () => base.close(),
+    tc, config, ledger, chain, link, service, replay, dropped,
+    close: async () => {
+      replay.close();
+      await base.close();
+    },
   };
 }
 
@@ -59,27 +76,47 @@ interface SubmitOptions {
   channel?: string;
   route?: string;
   timestamp?: number;
+  /** The client's key share (default: a fresh one). */
+  keyShare?: KeyShare;
+}
+
+interface Submission {
+  frame: Uint8Array;
+  envelope: Uint8Array;
+  replyTo: string;
+  txId: string;
+  keyShare: KeyShare;
 }
 
 /** A signed SUBMIT frame and the envelope bytes inside it. */
-function submission(signer: Signer, data: unknown, o: SubmitOptions = {}): { frame: Uint8Array; envelope: Uint8Array; replyTo: string; txId: string } {
+function submission(signer: Signer, data: unknown, o: SubmitOptions = {}): Submission {
   const channel = o.channel ?? CHANNEL;
   const session = randomBytes(6).toString('hex');
   const replyTo = fakeReplyRoute(o.route ?? channel, `${signer.certificate.id}.${session}`);
+  const keyShare = o.keyShare ?? newKeyShare();
   const env = signEnvelope({
-    type: o.type ?? MessageType.TRANSACTION, channel, data, replyTo, session,
+    type: o.type ?? MessageType.TRANSACTION, channel, data, replyTo, session, keyShare: keyShare.publicRaw,
     ...(o.timestamp === undefined ? {} : { timestamp: o.timestamp }),
   }, signer);
-  return { frame: encodeSubmitFrame(env.bytes), envelope: env.bytes, replyTo, txId: env.txId };
+  return { frame: encodeSubmitFrame(env.bytes), envelope: env.bytes, replyTo, txId: env.txId, keyShare };
 }
 
-/** Submits on the route of `o.route` (default: the payload's channel) and returns the one answer. */
+/** Whether `r` is authenticated for the holder of `keyShare`: a ReplyKey by the orderer node, and its MAC. */
+function authenticFor(r: BroadcastResponse, keyShare: KeyShare, orderer: Signer): boolean {
+  if (r.replyKey === undefined || r.mac === undefined) return false;
+  if (r.replyKey.signer.fingerprint !== orderer.certificate.fingerprint || !replyKeySignatureValid(r.replyKey)) return false;
+  const mac = MessageMac.agree(keyShare.privateKey, r.replyKey.key, r.replyKey.key, keyShare.publicRaw);
+  return macEquals(mac.broadcastResponse(r.session, r.txId, r.status, r.info), r.mac);
+}
+
+/** Submits on the route of `o.route` (default: the payload's channel) and returns the one answer, checked authentic. */
 function submit(f: Fixture, signer: Signer, data: unknown, o: SubmitOptions = {}): BroadcastResponse & { envelope: Uint8Array } {
   const s = submission(signer, data, o);
   f.service.handle(f.link, o.route ?? o.channel ?? CHANNEL, s.frame);
   const answers = f.link.repliesTo(s.replyTo).map(decodeBroadcastResponse);
   assert.equal(answers.length, 1, 'one answer per request');
   assert.equal(answers[0]!.txId, s.txId);
+  assert.ok(authenticFor(answers[0]!, s.keyShare, f.tc.ordererSigner), 'the answer is authenticated for the requester');
   return { ...answers[0]!, envelope: s.envelope };
 }
 
@@ -262,6 +299,66 @@ test('a malformed frame is dropped without an answer or a throw', async () => {
     }
     assert.equal(f.link.replies.length, 0);
     assert.equal(submit(f, f.tc.clientSigner, { still: 'served' }).status, Status.SUCCESS);
+  } finally {
+    await f.close();
+  }
+});
+
+test('every answer is authenticated for its requester alone; one without a key share gets an answer no client takes', async () => {
+  const f = fixture();
+  try {
+    const s = submission(f.tc.clientSigner, { a: 1 });
+    f.service.handle(f.link, CHANNEL, s.frame);
+    const [answer] = f.link.repliesTo(s.replyTo).map(decodeBroadcastResponse);
+    assert.ok(answer !== undefined && authenticFor(answer, s.keyShare, f.tc.ordererSigner));
+    assert.equal(authenticFor(answer, newKeyShare(), f.tc.ordererSigner), false, 'under another key share the MAC does not verify');
+    assert.equal(authenticFor({ ...answer, status: Status.FORBIDDEN }, s.keyShare, f.tc.ordererSigner), false, 'nor for another status');
+    // A request without a key share: answered (for whoever debugs a client), but without a MAC.
+    const session = 'no-share';
+    const replyTo = fakeReplyRoute(CHANNEL, `client.${session}`);
+    const env = signEnvelope({ type: MessageType.TRANSACTION, channel: CHANNEL, data: { b: 2 }, replyTo, session }, f.tc.clientSigner);
+    f.service.handle(f.link, CHANNEL, encodeSubmitFrame(env.bytes));
+    const [bare] = f.link.repliesTo(replyTo).map(decodeBroadcastResponse);
+    assert.equal(bare?.status, Status.SUCCESS);
+    assert.equal(bare?.mac, undefined);
+  } finally {
+    await f.close();
+  }
+});
+
+test('a replayed SUBMIT is dropped without an answer and ordered once, also after the orderer restarts', async () => {
+  const f = fixture();
+  try {
+    const s = submission(f.tc.clientSigner, { once: true });
+    f.service.handle(f.link, CHANNEL, s.frame);
+    f.service.handle(f.link, CHANNEL, s.frame);
+    assert.deepEqual(f.link.repliesTo(s.replyTo).map((b) => decodeBroadcastResponse(b).status), [Status.SUCCESS], 'the copy gets no answer');
+    assert.deepEqual(f.dropped, ['replayed']);
+    assert.equal(f.chain.pendingCount, 1, 'ordered once');
+    f.chain.close();
+    // A restarted orderer remembers the transactions of the window from its ledger.
+    const fresh = new ReplayGuard(requestTimeWindowMs, { now: () => Date.now(), setTimeout: () => ({}), clearTimeout: () => undefined }, replayGuardDefaults.broadcast);
+    const scan = rememberLedgerTransactions(fresh, f.ledger, Date.now(), requestTimeWindowMs, identityOf);
+    assert.deepEqual(scan, { blocks: 1, remembered: 1, incomplete: false });
+    assert.equal(fresh.admit(s.txId, identityOf(f.tc.clientSigner.certificate), Date.now()), 'replayed');
+    fresh.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('one identity cannot take all of the replay memory: beyond its share its requests are SERVICE_UNAVAILABLE, others are served', async () => {
+  const f = fixture({ maxEntries: 8, maxEntriesPerIdentity: 3 });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal(submit(f, f.tc.clientSigner, { i }).status, Status.SUCCESS);
+    const over = submit(f, f.tc.clientSigner, { i: 3 });
+    assert.equal(over.status, Status.SERVICE_UNAVAILABLE);
+    assert.match(over.info ?? '', /too many requests from/);
+    assert.equal(submit(f, f.tc.boardSigner, { other: 'member' }).status, Status.SUCCESS, 'another identity is still served');
+    f.chain.close();
+    let ordered = 0;
+    for (let n = 1; n < f.ledger.height(); n++) ordered += blockEnvelopes(f.ledger.getBlock(n)!).length;
+    assert.equal(ordered, 4, 'what was SUCCESS was ordered; the refused one was not');
   } finally {
     await f.close();
   }

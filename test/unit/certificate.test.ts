@@ -9,7 +9,7 @@ import {
   type Certificate, CertificateError, type Role, decodeCertificate, encodeCertificate, issueCertificate, verifyCertificate,
 } from '../../src/protocol/certificate.js';
 import { type KeyPair, generateKeyPair } from '../../src/crypto/keys.js';
-import { BlockLayout, LayoutError, SIGNATURE_ENTRY_BYTES, locateBlock } from '../../src/protocol/block.js';
+import { BlockLayout, encodeBlock, LayoutError, SIGNATURE_ENTRY_BYTES, locateBlock } from '../../src/protocol/block.js';
 import { decodeCbor, encodeCbor } from '../../src/protocol/cbor.js';
 import type { ChannelConfig } from '../../src/protocol/channelConfig.js';
 
@@ -169,9 +169,30 @@ test('ChannelState.blockSignaturesValid: good block, flipped signature byte, wro
   // A signature by a key that is not an orderer signer, at a valid index.
   const byBoard = blockWith([{ index: 0, key: board.key }]);
   assert.equal(state.blockSignaturesValid(byBoard.bytes, byBoard.layout), false);
-  // A bad signature before a good one does not hide the good one.
+  // A bad signature of one signer before a good one of another does not hide the good one.
   const badThenGood = blockWith([{ index: 1, key: orderer0.key }, { index: 0, key: orderer0.key }]);
   assert.equal(state.blockSignaturesValid(badThenGood.bytes, badThenGood.layout), true);
+  // Only the first entry of a signer index counts: a later one of the same index is not even checked.
+  const badThenGoodSameIndex = blockWith([{ index: 0, key: board.key }, { index: 0, key: orderer0.key }]);
+  assert.equal(state.blockSignaturesValid(badThenGoodSameIndex.bytes, badThenGoodSameIndex.layout), false);
+});
+
+test('ChannelState.blockSignaturesValid: a block with more signature entries than the configuration has signers is refused', () => {
+  const state = new ChannelState(config([orderer0.cert, orderer1.cert]), NOW_MS);
+  const three = blockWith([{ index: 0, key: orderer0.key }, { index: 1, key: orderer1.key }, { index: 0, key: orderer0.key }]);
+  assert.equal(state.blockSignaturesValid(three.bytes, three.layout), false, 'three entries, two signers');
+  // What held a board's CPU for 10 s (one Ed25519 check per entry): 63,000 copies of one bad entry.
+  const good = blockWith([{ index: 0, key: orderer0.key }]);
+  const entry = good.bytes.subarray(good.layout.signaturesOffset, good.layout.signaturesOffset + SIGNATURE_ENTRY_BYTES).slice();
+  entry[2]! ^= 0x01;
+  const copies = 63_000;
+  const header = good.bytes.subarray(3, 3 + 76);
+  const flood = encodeBlock(header, good.bytes.subarray(good.layout.dataOffset, good.layout.dataOffset + good.layout.dataLength),
+    Array.from({ length: copies }, () => ({ signerIndex: 0, signature: entry.subarray(2) })));
+  const layout = new BlockLayout();
+  assert.equal(locateBlock(flood, layout), LayoutError.ok);
+  assert.equal(layout.signatureCount, copies);
+  assert.equal(state.blockSignaturesValid(flood, layout), false);
 });
 
 test('ChannelState.blockSignaturesValid with minSignatures=2: distinct signers needed, duplicates do not count', () => {

@@ -268,6 +268,9 @@ test('seek: SeekInfo round trip; MAX_BLOCK_NUMBER goes out as uint64 0xfffffffff
 
   assert.throws(() => seekInfoFromWire({ start: { type: 9 }, stop: { type: 0 }, behavior: 0 }), WireError);
   assert.throws(() => seekInfoFromWire({ start: { type: 2 }, stop: { type: 0 }, behavior: 0 }), WireError, 'SPECIFIED without number');
+  for (const type of [0, 1, 3]) {
+    assert.throws(() => seekInfoFromWire({ start: { type, number: 5 }, stop: { type: 0 }, behavior: 0 }), /only a SPECIFIED position has a number/, `type ${type} with a number`);
+  }
   assert.throws(() => seekInfoFromWire({ start: { type: 0 }, stop: { type: 0 }, behavior: 7 }), WireError);
   assert.throws(() => seekInfoFromWire({ start: { type: 0 }, stop: { type: 0 }, behavior: 0, window: 0 }), WireError);
   assert.throws(() => seekInfoFromWire({ start: { type: '0' }, stop: { type: 0 }, behavior: 0 }), WireError);
@@ -282,9 +285,15 @@ test('frames: seek, ack, cancel, submit, deliver status and blocks, broadcast re
   assert.equal(seekFrame.envelope.payload.txId, seekEnv.txId);
   assert.deepEqual(Buffer.from(seekFrame.envelopeBytes), Buffer.from(seekEnv.bytes), 'the signed envelope survives byte for byte');
 
-  assert.deepEqual(decodeDeliverRequestFrame(encodeAckFrame('sess-1', 2 ** 40)), { kind: FrameKind.ACK, session: 'sess-1', seq: 2 ** 40 });
-  assert.ok(contains(encodeAckFrame('sess-1', 2 ** 40), [0x63, ...textBytes('seq'), 0x1b]));
-  assert.deepEqual(decodeDeliverRequestFrame(encodeCancelFrame('sess-1')), { kind: FrameKind.CANCEL, session: 'sess-1' });
+  const mac = new Uint8Array(32).fill(9);
+  const ack = decodeDeliverRequestFrame(encodeAckFrame('sess-1', 2 ** 40, 7, mac));
+  assert.ok(ack.kind === FrameKind.ACK);
+  assert.deepEqual([ack.session, ack.seq, ack.n, Buffer.from(ack.mac)], ['sess-1', 2 ** 40, 7, Buffer.from(mac)]);
+  assert.ok(contains(encodeAckFrame('sess-1', 2 ** 40, 7, mac), [0x63, ...textBytes('seq'), 0x1b]));
+  const cancel = decodeDeliverRequestFrame(encodeCancelFrame('sess-1', mac));
+  assert.ok(cancel.kind === FrameKind.CANCEL);
+  assert.deepEqual([cancel.session, Buffer.from(cancel.mac)], ['sess-1', Buffer.from(mac)]);
+  assert.throws(() => decodeDeliverRequestFrame(encodeCbor({ kind: FrameKind.CANCEL, session: 'sess-1' })), WireError, 'a CANCEL without its MAC');
 
   const txEnv = signEnvelope({ type: MessageType.TRANSACTION, channel: 'ch1', data: 'hello' }, client);
   const submit = decodeSubmitFrame(encodeSubmitFrame(txEnv.bytes));
@@ -363,7 +372,7 @@ test('plain CBOR: no tags for maps or byte strings, timestamps above 2^32 as uin
   assertPlain(block, 'block');
   assertPlain(encodeSeekFrame(env.bytes), 'seek frame');
   assertPlain(encodeSubmitFrame(env.bytes), 'submit frame');
-  assertPlain(encodeAckFrame('s', 2 ** 50), 'ack frame');
+  assertPlain(encodeAckFrame('s', 2 ** 50, 1, new Uint8Array(32)), 'ack frame');
   assertPlain(encodeDeliverBlocks('s', 2 ** 50, [block]), 'deliver blocks');
   assertPlain(encodeDeliverStatus('s', 1, Status.SUCCESS), 'deliver status');
   assertPlain(encodeBroadcastResponse({ session: 's', txId: 't', status: Status.SUCCESS, info: 'i' }), 'broadcast response');

@@ -1,19 +1,26 @@
-// The board's deliver client (docs/design.md, "The deliver client") against fake links driven by the test,
-// a fake sink and a manual clock: the seek it sends and re-sends, Fabric's status handling
-// (wrongStatusThreshold, backoff, failover), ACK-based flow control, and stall detection.
+// The board's deliver client (docs/design.md, "The deliver client"; docs/protocol.md §9) against fake links
+// driven by the test, a fake sink and a manual clock: the seek it sends and re-sends, Fabric's status
+// handling (wrongStatusThreshold, backoff, failover), ACK-based flow control, stall detection, and what it
+// does with responses that are not authenticated for its session (nothing: they are dropped and counted).
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ordererTrust } from '../../src/channel/responderTrust.js';
+import { systemClock } from '../../src/config/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from '../../src/peer/deliverClient.js';
+import { ReplyKeys, type SessionKey } from '../../src/orderer/replyKeys.js';
+import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState, type DeliverDropReason } from '../../src/peer/deliverClient.js';
 import { Backoff } from '../../src/config/backoff.js';
 import { seededRandom } from '../../src/config/random.js';
 import { MessageType, decodeEnvelope } from '../../src/protocol/envelope.js';
 import {
   type DeliverRequestFrame, FrameKind, decodeDeliverRequestFrame, encodeDeliverBlocks, encodeDeliverStatus,
 } from '../../src/protocol/frames.js';
+
+import { macEquals } from '../../src/protocol/messageAuth.js';
 import { MAX_BLOCK_NUMBER, SeekBehavior, SeekType, type SeekInfo, seekInfoFromWire } from '../../src/protocol/seek.js';
 import { Status, type StatusCode } from '../../src/protocol/status.js';
 import { FakeClientLink, ManualClock, settle } from '../helpers/fakes.js';
+import { OrdererReplies } from '../helpers/ordererReplies.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
 
 const CHANNEL = 'testchannel';
@@ -28,6 +35,11 @@ const LIMITS: DeliverClientLimits = {
 };
 
 const tc: TestChannel = makeTestChannel({ channel: CHANNEL });
+/** The orderer the test plays: it learns each session's key share from the client's SEEK. */
+const replies = new OrdererReplies(tc.ordererSigner);
+const sessionKey = (session: string): SessionKey => replies.key(session);
+const blocksFor = (session: string, seq: number, blocks: Uint8Array[]): Uint8Array => replies.blocks(session, seq, blocks);
+const statusFor = (session: string, seq: number, status: StatusCode): Uint8Array => replies.status(session, seq, status);
 
 /** A sink that takes up to `room` blocks an offer (all by default), or rejects when `reject` is set. */
 class FakeSink implements BlockSink {
@@ -58,6 +70,7 @@ interface Harness {
   states: DeliverClientState[];
   statuses: StatusCode[];
   gaveUp: string[];
+  dropped: DeliverDropReason[];
 }
 
 const running: DeliverClient[] = [];
@@ -73,15 +86,17 @@ function harness(o: { endpoints?: number; next?: number; limits?: Partial<Delive
   const states: DeliverClientState[] = [];
   const statuses: StatusCode[] = [];
   const gaveUp: string[] = [];
+  const dropped: DeliverDropReason[] = [];
   const client = new DeliverClient({
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock, log: silentLogger(), limits: { ...LIMITS, ...o.limits },
+    responderTrust: ordererTrust(() => tc.state),
     // The fake sink commits as it takes.
     committedHeight: () => sink.next,
     random: o.random ?? (() => 0),
-    events: { state: (s) => states.push(s), status: (s) => statuses.push(s), gaveUp: (r) => gaveUp.push(r) },
+    events: { state: (s) => states.push(s), status: (s) => statuses.push(s), gaveUp: (r) => gaveUp.push(r), dropped: (r) => dropped.push(r) },
   });
   running.push(client);
-  return { client, links, sink, clock, states, statuses, gaveUp };
+  return { client, links, sink, clock, states, statuses, gaveUp, dropped };
 }
 
 interface SeekSent {
@@ -95,9 +110,10 @@ function frames(link: FakeClientLink): DeliverRequestFrame[] {
 }
 
 function seeks(link: FakeClientLink): SeekSent[] {
-  return frames(link).flatMap((f) => (f.kind === FrameKind.SEEK
-    ? [{ session: f.envelope.payload.session!, seek: seekInfoFromWire(f.envelope.payload.data), replyTo: f.envelope.payload.replyTo! }]
-    : []));
+  return replies.seeks(link.sent.filter((s) => s.service === 'deliver').map((s) => s.message)).map((f) => {
+    const p = f.envelope.payload;
+    return { session: p.session!, seek: seekInfoFromWire(p.data), replyTo: p.replyTo! };
+  });
 }
 
 function acks(link: FakeClientLink, session: string): number[] {
@@ -115,12 +131,15 @@ async function nthSeek(link: FakeClientLink, n: number): Promise<SeekSent> {
 }
 
 function sendStatus(link: FakeClientLink, session: string, seq: number, status: StatusCode): void {
-  link.receive(CHANNEL, encodeDeliverStatus(session, seq, status));
+  link.receive(CHANNEL, statusFor(session, seq, status));
+}
+
+function testBlocks(seq: number, count: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, i) => Uint8Array.of(0xb0, seq, i));
 }
 
 function sendBlocks(link: FakeClientLink, session: string, seq: number, count: number): void {
-  const blocks = Array.from({ length: count }, (_, i) => Uint8Array.of(0xb0, seq, i));
-  link.receive(CHANNEL, encodeDeliverBlocks(session, seq, blocks));
+  link.receive(CHANNEL, blocksFor(session, seq, testBlocks(seq, count)));
 }
 
 test('sends one signed SEEK from sink.nextNumber() to MAX with BLOCK_UNTIL_READY and its window', async () => {
@@ -182,10 +201,10 @@ test('SUCCESS on a never-ending seek is treated as an error: reconnect', async (
   assert.deepEqual(h.gaveUp, []);
 });
 
-/** Answers the current stream with `status` and waits for the next SEEK (past any backoff). */
-async function answerAndReseek(h: Harness, link: FakeClientLink, status: StatusCode): Promise<void> {
+/** Answers the current stream with `status` (its response `seq`) and waits for the next SEEK (past any backoff). */
+async function answerAndReseek(h: Harness, link: FakeClientLink, status: StatusCode, seq = 1): Promise<void> {
   const n = seeks(link).length;
-  sendStatus(link, seeks(link)[n - 1]!.session, 1, status);
+  sendStatus(link, seeks(link)[n - 1]!.session, seq, status);
   await h.clock.advance(LIMITS.maxRetryDelayMs);
   await nthSeek(link, n + 1);
 }
@@ -229,15 +248,15 @@ test('a good block resets the wrong-status count', async () => {
   await nthSeek(link, 1);
   for (let i = 0; i < 3; i++) await answerAndReseek(h, link, Status.BAD_REQUEST);
   sendBlocks(link, seeks(link).at(-1)!.session, 1, 1);
-  await answerAndReseek(h, link, Status.BAD_REQUEST);
+  await answerAndReseek(h, link, Status.BAD_REQUEST, 2);
   await answerAndReseek(h, link, Status.BAD_REQUEST);
   assert.deepEqual(h.gaveUp, []);
 });
 
 /** The delay between answering `status` and the next SEEK, found by stepping the manual clock. */
-async function measuredBackoff(h: Harness, link: FakeClientLink, status: StatusCode, expectedMs: number): Promise<void> {
+async function measuredBackoff(h: Harness, link: FakeClientLink, status: StatusCode, expectedMs: number, seq = 1): Promise<void> {
   const n = seeks(link).length;
-  sendStatus(link, seeks(link)[n - 1]!.session, 1, status);
+  sendStatus(link, seeks(link)[n - 1]!.session, seq, status);
   await h.clock.advance(expectedMs - 1);
   assert.equal(seeks(link).length, n, `no seek before ${expectedMs} ms`);
   await h.clock.advance(1);
@@ -261,7 +280,7 @@ test('backoff waits are the shared jittered policy (src/config/backoff.ts) and s
   // A good block: the next wait is drawn from the base again (at most 3 × base).
   sendBlocks(link, seeks(link).at(-1)!.session, 1, 1);
   policy.reset();
-  await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, policy.next());
+  await measuredBackoff(h, link, Status.SERVICE_UNAVAILABLE, policy.next(), 2);
 });
 
 test('FORBIDDEN and SERVICE_UNAVAILABLE fail over to the next endpoint; BAD_REQUEST does not', async () => {
@@ -369,7 +388,8 @@ test('a stream silent for streamStallTimeoutMs is cancelled and sought again; he
   }
   assert.equal(seeks(link).length, 1);
   assert.deepEqual(cancels(link), []);
-  assert.ok(acks(link, s.session).includes(0), 'keepalive ACKs go out while waiting');
+  const sent = acks(link, s.session);
+  assert.ok(sent.length > 4 && sent.at(-1) === 4, `keepalive ACKs repeat the last seq while waiting (${sent.join(', ')})`);
   // Then silence.
   await h.clock.advance(LIMITS.streamStallTimeoutMs + LIMITS.keepaliveMs);
   assert.deepEqual(cancels(link), [s.session]);
@@ -383,6 +403,7 @@ test('stop() ends the stream with a CANCEL and removes its listeners', async () 
   const link = h.links[0]!;
   h.client.start();
   const s = await nthSeek(link, 1);
+  sendBlocks(link, s.session, 1, 0); // a heartbeat: from now on the client knows the session's key
   await h.client.stop();
   assert.equal(h.client.state, 'stopped');
   assert.deepEqual(cancels(link), [s.session]);
@@ -416,8 +437,8 @@ test('a state change of an endpoint not in use does not end the stream on the cu
     assert.equal(seeks(a).length, 1);
     assert.equal(h.client.state, 'streaming');
     sendBlocks(a, s.session, 1, 1);
-    // Keepalive ACKs (seq 0) went out while the clock advanced; the block's ACK follows them.
-    assert.deepEqual(acks(a, s.session).filter((seq) => seq > 0), [1]);
+    // No keepalive ACK before the session's key is known (the first response); the block's ACK is the first.
+    assert.deepEqual(acks(a, s.session), [1]);
   });
 
 test('a lost response (a gap in seq, as on a noisy serial line) restarts the stream from the next block needed', async () => {
@@ -446,6 +467,9 @@ function numberedBlock(n: number, size: number): Uint8Array {
   return Buffer.from(b);
 }
 
+/** A first response of 4 blocks of 100 bytes (it carries the ReplyKey, so it is the largest). */
+const FIRST_RESPONSE_BYTES = blocksFor('0123456789abcdef01234567', 1, Array.from({ length: 4 }, (_, i) => numberedBlock(i, 100))).length;
+
 test('responses are copied before use, so a link may reuse its buffers; the ring is reused once blocks are committed', async () => {
   const links = [new FakeClientLink('orderer0')];
   const link = links[0]!;
@@ -455,16 +479,17 @@ test('responses are copied before use, so a link may reuse its buffers; the ring
     nextNumber: () => committed + kept.length,
     offer: (blocks, from) => { for (let i = from; i < blocks.length; i++) kept.push(blocks[i]!); return blocks.length - from; },
   };
-  // Room for two responses of 4 blocks of 100 bytes (with the response's own CBOR around them).
+  // Room for two responses of 4 blocks of 100 bytes (with the response's own CBOR, MAC and ReplyKey around them).
   const client = new DeliverClient({
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock: new ManualClock(), log: silentLogger(),
-    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed, random: () => 0,
+    limits: { ...LIMITS, ingressRingBytes: 2 * FIRST_RESPONSE_BYTES }, committedHeight: () => committed, random: () => 0,
+    responderTrust: ordererTrust(() => tc.state),
   });
   running.push(client);
   client.start();
   const s = await nthSeek(link, 1);
   const lend = (seq: number, first: number): void => {
-    const msg = encodeDeliverBlocks(s.session, seq, Array.from({ length: 4 }, (_, i) => numberedBlock(first + i, 100)));
+    const msg = blocksFor(s.session, seq, Array.from({ length: 4 }, (_, i) => numberedBlock(first + i, 100)));
     link.receive(CHANNEL, msg);
     msg.fill(0xee); // what a lending link does with its buffer next
   };
@@ -485,10 +510,12 @@ test('responses are copied before use, so a link may reuse its buffers; the ring
   lend(5, 16);
   assert.equal(client.responsesOutsideRing, 1, 'the ring was reused');
   intact();
-  assert.deepEqual(kept[0], numberedBlock(12, 100), 'the new responses went where the committed ones were');
-  assert.deepEqual(kept[4], numberedBlock(16, 100));
+  // The new responses went where committed ones were: some committed block's view now shows a newer block.
+  const renumbered = kept.slice(0, 8).filter((b, n) => Buffer.compare(Buffer.from(b), Buffer.from(numberedBlock(n, 100))) !== 0);
+  assert.ok(renumbered.length > 0, 'committed blocks\' space was reused');
   assert.equal(kept.length, 20);
   assert.deepEqual(acks(link, s.session), [1, 2, 3, 4, 5]);
+  assert.deepEqual(kept.map((b) => b.length), kept.map(() => 100));
 });
 
 test('blocks buffered by an offer that then rejects a later block keep their ring space until committed', async () => {
@@ -511,13 +538,14 @@ test('blocks buffered by an offer that then rejects a later block keep their rin
   const clock = new ManualClock();
   const client = new DeliverClient({
     channel: CHANNEL, links, signer: tc.boardSigner, sink, clock, log: silentLogger(),
-    limits: { ...LIMITS, ingressRingBytes: 2 * 520 }, committedHeight: () => committed, random: () => 0,
+    limits: { ...LIMITS, ingressRingBytes: 2 * FIRST_RESPONSE_BYTES }, committedHeight: () => committed, random: () => 0,
+    responderTrust: ordererTrust(() => tc.state),
   });
   running.push(client);
   client.start();
   const first = await nthSeek(link, 1);
   const lend = (session: string, seq: number, from: number): void => {
-    const msg = encodeDeliverBlocks(session, seq, Array.from({ length: 4 }, (_, i) => numberedBlock(from + i, 100)));
+    const msg = blocksFor(session, seq, Array.from({ length: 4 }, (_, i) => numberedBlock(from + i, 100)));
     link.receive(CHANNEL, msg);
     msg.fill(0xee);
   };
@@ -531,4 +559,85 @@ test('blocks buffered by an offer that then rejects a later block keep their rin
   assert.deepEqual(kept[0], numberedBlock(0, 100), 'block 0 intact');
   assert.deepEqual(kept[1], numberedBlock(1, 100), 'block 1 intact');
   assert.equal(kept.length, 6);
+});
+
+test('a session without an authenticated response sends no ACK and no CANCEL (the orderer could not take them)', async () => {
+  const h = harness();
+  const link = h.links[0]!;
+  h.client.start();
+  const s = await nthSeek(link, 1);
+  await h.clock.advance(LIMITS.keepaliveMs * 2);
+  await h.client.stop();
+  assert.deepEqual(acks(link, s.session), []);
+  assert.deepEqual(cancels(link), []);
+});
+
+test('ACKs and CANCELs carry the session MAC and an ACK count that rises by one', async () => {
+  const h = harness({ next: 0 });
+  const link = h.links[0]!;
+  h.client.start();
+  const s = await nthSeek(link, 1);
+  sendBlocks(link, s.session, 1, 2);
+  sendBlocks(link, s.session, 2, 0);
+  await h.clock.advance(LIMITS.keepaliveMs);
+  await h.client.stop();
+  const mac = sessionKey(s.session).mac;
+  const sent = frames(link).filter((f) => f.kind !== FrameKind.SEEK);
+  const ackFrames = sent.flatMap((f) => (f.kind === FrameKind.ACK ? [f] : []));
+  assert.deepEqual(ackFrames.map((f) => [f.seq, f.n]), [[1, 1], [2, 2], [2, 3]], 'two ACKs, then a keepalive repeating seq 2');
+  for (const f of ackFrames) assert.ok(macEquals(mac.ack(s.session, f.seq, f.n), f.mac), `ACK ${f.n} authenticated`);
+  const cancel = sent.at(-1)!;
+  assert.ok(cancel.kind === FrameKind.CANCEL && macEquals(mac.cancel(s.session), cancel.mac), 'CANCEL authenticated');
+});
+
+test('forged responses on the reply route (no MAC, a wrong MAC, an untrusted ReplyKey) are dropped and counted: the board never stops, backs off or reports in sync because of them', async () => {
+  const h = harness({ next: 0, limits: { wrongStatusThreshold: 3 } });
+  const link = h.links[0]!;
+  h.client.start();
+  const s = await nthSeek(link, 1);
+  sendBlocks(link, s.session, 1, 1); // genuine: block 0
+  // What an attacker who read the session id can make without the session's key:
+  const stranger = new OrdererReplies(tc.ordererSigner).key('nobody knows');
+  // A ReplyKey of a board (not an orderer), agreed with the session's real key share.
+  const board = new ReplyKeys(tc.boardSigner, systemClock).agree(
+    replies.seeks(link.sent.map((m) => m.message)).find((f) => f.envelope.payload.session === s.session)!.envelope.payload.keyShare,
+  ) as SessionKey;
+  const huge = Number.MAX_SAFE_INTEGER;
+  for (let i = 0; i < 20; i++) {
+    link.receive(CHANNEL, encodeDeliverStatus(s.session, 2, Status.FORBIDDEN)); // no MAC
+    link.receive(CHANNEL, encodeDeliverStatus(s.session, 2, Status.FORBIDDEN, stranger.mac.deliverStatus(s.session, 2, Status.FORBIDDEN), stranger.replyKey));
+    // A ReplyKey of a board (not an orderer), with a MAC right for it and the session's real key share.
+    link.receive(CHANNEL, encodeDeliverStatus(s.session, 2, Status.FORBIDDEN, board.mac.deliverStatus(s.session, 2, Status.FORBIDDEN), board.replyKey));
+    // Empty responses with a huge seq: genuine ones would look like duplicates after them if they counted.
+    link.receive(CHANNEL, encodeDeliverBlocks(s.session, huge - i, [], stranger.mac.deliverBlocks(s.session, huge - i, [])));
+  }
+  await h.clock.advance(LIMITS.keepaliveMs);
+  assert.deepEqual(h.statuses, [], 'no status was taken');
+  assert.deepEqual(h.gaveUp, []);
+  assert.equal(h.client.state, 'streaming');
+  assert.equal(seeks(link).length, 1, 'no restart, no backoff');
+  assert.deepEqual(h.client.dropped, { malformed: 0, unauthenticated: 20, forged: 60, replayed: 0 });
+  // The genuine stream goes on where it was.
+  sendBlocks(link, s.session, 2, 2);
+  assert.equal(h.sink.next, 3);
+  // A replay of a genuine response is dropped too, and is no sign of life.
+  link.receive(CHANNEL, blocksFor(s.session, 2, testBlocks(2, 2)));
+  assert.equal(h.client.dropped.replayed, 1);
+  assert.equal(h.dropped.length, 81, 'every drop reported to the metrics');
+});
+
+test('a response whose session lost its first response is checked with the ReplyKey of an earlier session: a gap restarts the stream', async () => {
+  const h = harness({ next: 0 });
+  const link = h.links[0]!;
+  h.client.start();
+  const first = await nthSeek(link, 1);
+  sendBlocks(link, first.session, 1, 1);
+  sendStatus(link, first.session, 2, Status.SERVICE_UNAVAILABLE);
+  await h.clock.advance(LIMITS.retryBaseDelayMs);
+  const second = await nthSeek(link, 2);
+  // Response 1 of the new session (the one with the ReplyKey) was lost; response 2 still authenticates.
+  sendBlocks(link, second.session, 2, 1);
+  await settle();
+  assert.deepEqual(cancels(link), [second.session], 'the gap is seen: the stream is restarted');
+  assert.equal(h.client.dropped.forged, 0);
 });

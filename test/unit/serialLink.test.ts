@@ -123,18 +123,21 @@ test('client link: sends DELIVER/BROADCAST frames, hands on replies for its chan
   assert.equal(link.counters.dropped.badRoute, 2);
 });
 
+/** A login as a board would have one (a serial link needs none, an MQTT link names its replies after it). */
+const b1 = { username: 'b1', password: 'unused' };
+
 test('endpoint factory: serial:PATH@BAUD makes a serial link, mqtt URLs an MQTT link, anything else is refused', async () => {
   binding.createPort('/dev/mock-board');
   const { factory } = mockFactory();
-  const link = createClientLink('serial:/dev/mock-board@9600', { clientId: 'b1', serialPortFactory: factory });
+  const link = createClientLink('serial:/dev/mock-board@9600', { credentials: b1, serialPortFactory: factory });
   toClose.push(link);
   assert.ok(link instanceof SerialClientLink);
   assert.equal(link.endpoint, 'serial:/dev/mock-board@9600');
-  const mqtt = createClientLink('mqtt://127.0.0.1:1', { clientId: 'b1' });
+  const mqtt = createClientLink('mqtt://127.0.0.1:1', { credentials: b1 });
   assert.equal(mqtt.endpoint, 'mqtt://127.0.0.1:1');
   assert.equal(mqtt.replyRoute('ch1'), 'edgepeer/v1/ch1/reply/b1');
-  assert.throws(() => createClientLink('tcp://x:1', { clientId: 'b1' }), /expected mqtt:\/\/.*serial:PATH/);
-  assert.throws(() => createClientLink('serial:@9600', { clientId: 'b1' }), /no device path/);
+  assert.throws(() => createClientLink('tcp://x:1', { credentials: b1 }), /expected mqtt:\/\/.*serial:PATH/);
+  assert.throws(() => createClientLink('serial:@9600', { credentials: b1 }), /no device path/);
 });
 
 const REOPEN = { baseDelayMs: 100, maxDelayMs: 1000 };

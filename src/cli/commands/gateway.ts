@@ -12,6 +12,7 @@ import { lockDataFolder } from '../../ledger/dataLock.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { type FabricTlsFiles, GrpcDeliverConnector } from '../../gateway/grpcDeliverConnector.js';
 import { loadMspIdentity } from '../../gateway/mspIdentity.js';
+import { loadOrdererIdentities } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { collect, untilStopSignal, wholeNumber } from '../options.js';
@@ -139,6 +140,8 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
       endpoints,
       connector,
       signer,
+      // The edge access configuration's block signer: whom boards take Deliver answers from (docs/protocol.md §4.1).
+      replySigner: loadOrdererIdentities(o.network).node,
       clock: systemClock,
       random: Math.random,
       log,

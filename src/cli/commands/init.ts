@@ -106,7 +106,7 @@ export function registerInit(program: Command): void {
     .option('--mqtt <url>', `orderer MQTT endpoint written into the board configs (default ${DEFAULT_MQTT_URL})`)
     .option('--max-message-count <n>', `envelopes per block at most (default ${defaultBatch.maxMessageCount})`)
     .option('--preferred-max-bytes <n>', `block size the orderer aims for (default ${defaultBatch.preferredMaxBytes})`)
-    .option('--absolute-max-bytes <n>', `largest block in bytes (default ${defaultBatch.absoluteMaxBytes})`)
+    .option('--absolute-max-bytes <n>', `largest transaction envelope in bytes; a block may be a little larger (default ${defaultBatch.absoluteMaxBytes})`)
     .option('--batch-timeout-ms <n>', `cut a block after this long (default ${defaultBatch.batchTimeoutMs})`)
     .option('--json', 'print the network summary as one JSON object')
     .option('--force', 'replace a network already in --dir')

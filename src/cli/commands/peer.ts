@@ -27,6 +27,7 @@ import { multicastDiscovery } from '../../gossip/multicastDiscovery.js';
 import { type BlockSources, formatStatusLine, soloBlockSources, type StatusReport } from '../../observability/statusReport.js';
 import type { ClientLink } from '../../transport/link.js';
 import { ENDPOINT_FORMS, createClientLink, responsePackingLimitBytes } from '../../transport/endpoints.js';
+import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
 import { checkDataFolder, type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, portNumber, wholeNumber } from '../options.js';
 import { chainRulesFor } from '../fabricChannel.js';
@@ -99,7 +100,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   // The orderer links' one listener is the peer's deliver client, which copies each response into its
   // ingress ring within the message event: they may lend their buffers.
   const links: ClientLink[] = endpoints.map((endpoint) => createClientLink(endpoint, {
-    clientId: o.board, lendPayloads: true, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
+    credentials: brokerCredentials(board.signer), lendPayloads: true, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
   }));
   const metrics = createMetrics('peer');
   const ledger = openLedger(ledgerPath(o.data, channel), { channel, format: rules.format });

@@ -1,8 +1,10 @@
 // `edgepeer submit`: a load generator that broadcasts signed transactions and reports the answers.
 import type { Command } from 'commander';
 import { BroadcastClient, submitLoad } from '../../client/broadcastClient.js';
-import { loadClient, loadNetworkFile } from '../../network/loadNetwork.js';
+import { genesisTrust } from '../../channel/responderTrust.js';
+import { loadClient, loadGenesis, loadNetworkFile } from '../../network/loadNetwork.js';
 import { statusName } from '../../protocol/status.js';
+import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../../transport/mqtt/mqttClientLink.js';
 import { type MqttTlsOptions, addMqttTlsOptions, mqttEndpoint, wholeNumber } from '../options.js';
 
@@ -39,10 +41,11 @@ async function runSubmit(o: SubmitCliOptions): Promise<void> {
   const net = loadNetworkFile(o.network);
   const channel = o.channel ?? net.channels[0]!;
   const signer = loadClient(o.network, o.org);
-  const link = new MqttClientLink({ endpoint: mqttEndpoint(o.mqtt ?? net.mqtt.url, o), clientId: `${signer.certificate.id}-${process.pid}` });
+  // Replies come on the topic named after the signer: the only one its broker login may read.
+  const link = new MqttClientLink({ endpoint: mqttEndpoint(o.mqtt ?? net.mqtt.url, o), credentials: brokerCredentials(signer) });
   try {
     await link.open([channel]);
-    const client = new BroadcastClient(link, channel, signer);
+    const client = new BroadcastClient(link, channel, signer, genesisTrust(loadGenesis(o.network, channel)));
     const started = Date.now();
     const counts = await submitLoad(client, o.count, o.size, o.inFlight);
     const seconds = (Date.now() - started) / 1000;

@@ -5,20 +5,27 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { maxMessageBytes as defaultMaxMessageBytes } from '../messageLimits.js';
 import type { ClientLink, ClientLinkEvents, LinkState, Service } from '../link.js';
+import type { BrokerCredentials } from './brokerIdentity.js';
 import type { MqttEndpoint } from './endpoint.js';
 import { ManagedMqttClient, newLinkCounters, type DropReason, type MqttLinkCounters } from './managedClient.js';
 import { isValidClientId, parseReplyTopic, replyTopic, requestTopic } from './topics.js';
 
 /**
  * Random bytes appended to the MQTT client id: two processes configured with the same edgepeer client id
- * would otherwise evict each other from the broker in a reconnect loop.
+ * would otherwise evict each other from the broker in a reconnect loop, and another member that could
+ * guess the id could evict this one (a broker closes the older connection of a client id).
  */
-const connectionIdRandomBytes = 3;
+const connectionIdRandomBytes = 8;
 
 export interface MqttClientLinkOptions {
   endpoint: MqttEndpoint;
-  /** Names this client's reply topics; must match /^[A-Za-z0-9._-]{1,64}$/. */
-  clientId: string;
+  /**
+   * The member's broker login (src/transport/mqtt/brokerIdentity.ts): its username names the reply
+   * topics, and both go to the broker unless the endpoint names a username of its own.
+   */
+  credentials?: BrokerCredentials;
+  /** Names this client's reply topics when no credentials are given; must match /^[A-Za-z0-9._-]{1,64}$/. */
+  clientId?: string;
   /** Largest message accepted or sent; default `maxMessageBytes` from the constants. */
   maxMessageBytes?: number;
   /**
@@ -46,15 +53,23 @@ export class MqttClientLink implements ClientLink {
   private readonly channels = new Set<string>();
 
   constructor(private readonly options: MqttClientLinkOptions) {
-    if (!isValidClientId(options.clientId)) {
-      throw new Error(`invalid client id ${JSON.stringify(options.clientId)} (must match /^[A-Za-z0-9._-]{1,64}$/)`);
+    const clientId = options.credentials?.username ?? options.clientId;
+    if (clientId === undefined || !isValidClientId(clientId)) {
+      throw new Error(`invalid client id ${JSON.stringify(clientId)} (must match /^[A-Za-z0-9._-]{1,64}$/)`);
+    }
+    if (options.credentials !== undefined && options.clientId !== undefined && options.clientId !== clientId) {
+      throw new Error(`client id ${options.clientId} differs from the broker username ${clientId}: a member reads only its own replies`);
     }
     this.endpoint = options.endpoint.url;
-    this.clientId = options.clientId;
+    this.clientId = clientId;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
+    const c = options.credentials;
+    const endpoint = c === undefined || options.endpoint.username !== undefined
+      ? options.endpoint
+      : { ...options.endpoint, username: c.username, password: c.password };
     this.mqtt = new ManagedMqttClient({
-      endpoint: options.endpoint,
-      mqttClientId: `edgepeer-${options.clientId}-${randomBytes(connectionIdRandomBytes).toString('hex')}`,
+      endpoint,
+      mqttClientId: `edgepeer-${clientId}-${randomBytes(connectionIdRandomBytes).toString('hex')}`,
       maxMessageBytes: this.maxMessageBytes,
       onMessage: (topic, payload, retained) => this.handleMessage(topic, payload, retained),
       onState: (state) => this.events.emit('state', state),

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { maxMessageBytes as defaultMaxMessageBytes } from '../messageLimits.js';
-import type { IncomingRequest, LinkState, ServerLink } from '../link.js';
+import type { IncomingRequest, LinkState, Requester, ServerLink } from '../link.js';
+import { brokerUsername } from './brokerIdentity.js';
 import type { MqttEndpoint } from './endpoint.js';
 import { ManagedMqttClient, newLinkCounters, type DropReason, type MqttLinkCounters } from './managedClient.js';
 import { parseRequestTopic, replyRouteAllowed, requestSubscriptions } from './topics.js';
@@ -63,8 +64,9 @@ export class MqttServerLink implements ServerLink {
     return this.mqtt.publish(replyTo, message);
   }
 
-  replyRouteAllowed(channel: string, replyTo: string): boolean {
-    return replyRouteAllowed(channel, replyTo);
+  /** Only `<root>/<channel>/reply/<the requester's broker username>`: the topic only the requester may read. */
+  replyRouteAllowed(channel: string, replyTo: string, requester: Requester): boolean {
+    return replyRouteAllowed(channel, replyTo, brokerUsername(requester));
   }
 
   close(): Promise<void> {

@@ -81,8 +81,8 @@ export function parseReplyTopic(topic: string): ReplyTopic | undefined {
   return { channel, clientId };
 }
 
-/** True only for `<root>/<channel>/reply/<valid clientId>` of this very channel. */
-export function replyRouteAllowed(channel: string, replyTo: string): boolean {
+/** True only for `<root>/<channel>/reply/<clientId>` of this very channel and this very client id. */
+export function replyRouteAllowed(channel: string, replyTo: string, clientId: string): boolean {
   const parsed = parseReplyTopic(replyTo);
-  return parsed !== undefined && parsed.channel === channel;
+  return parsed !== undefined && parsed.channel === channel && parsed.clientId === clientId;
 }
