@@ -68,10 +68,13 @@ export interface NewPayload {
   session?: string;
   keyShare?: Uint8Array;
   timestamp?: number;
+  /** Fixed only for test vectors (docs/protocol.md §14); every real envelope gets 16 fresh random bytes. */
+  nonce?: Uint8Array;
 }
 
 export function signEnvelope(p: NewPayload, signer: Signer): { bytes: Uint8Array; txId: string } {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = p.nonce ?? randomBytes(NONCE_BYTES);
+  if (nonce.length !== NONCE_BYTES) throw new WireError(`a nonce is ${NONCE_BYTES} bytes`);
   const txId = computeTxId(nonce, signer.certificate);
   const m: CborMap = {
     type: p.type,
