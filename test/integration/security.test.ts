@@ -44,8 +44,8 @@ import { withTimeout } from '../helpers/wait.js';
 
 const CHANNEL = 'securechannel';
 const STATUS_INTERVAL_MS = 50;
-/** Short backoff, so that a peer refused wrongStatusThreshold+1 times gives up within a second. */
-const MAX_RETRY_DELAY_MS = 50;
+/** Short backoff (the retry base, 100 ms, is the shortest the policy allows): a refused peer retries within a second. */
+const MAX_RETRY_DELAY_MS = 100;
 const MAX_MESSAGE_COUNT = 5;
 const BATCH_TIMEOUT_MS = 60_000;
 const GIVE_UP_TIMEOUT_MS = 15_000;
