@@ -6,13 +6,12 @@ import type { Clock } from '../config/clock.js';
 import type { BlockReader } from '../protocol/blockFormat.js';
 import type { BlockPush } from './blockPush.js';
 import type { CatchUp } from './catchUp.js';
-import type { Membership } from './membership.js';
+import { type Membership, memberKey } from './membership.js';
 import { BlocksKind, type BlocksKindValue, type GossipBody, GossipType, type RangePosition } from './messages.js';
-import { type GossipedOrigin, PendingBlocks } from './pendingBlocks.js';
+import { type GossipedOrigin, PendingBlocks, type PendingBlocksLimits } from './pendingBlocks.js';
 import type { GossipBlockOrigin, GossipMetricsSink, GossipPeer } from './seams.js';
 
-export interface BlockIntakeLimits {
-  pendingBlocksMax: number;
+export interface BlockIntakeLimits extends PendingBlocksLimits {
   blocksPerMessageMax: number;
   pullIntervalMs: number;
   aliveIntervalMs: number;
@@ -30,7 +29,7 @@ export interface BlockIntakeOptions {
   clock: Clock;
   random: () => number;
   metrics: Pick<GossipMetricsSink, 'blocksReceived' | 'duplicates'>;
-  /** Signs and sends to a member by id; false when not sent. */
+  /** Signs and sends to a member by key (org/id); false when not sent. */
   send(member: string, body: GossipBody): boolean;
   /** A message (or part of one) not taken: `sender` is org/id, `reason` says why. */
   drop(sender: string, reason: string): void;
@@ -56,7 +55,12 @@ export class BlockIntake {
   private numbers: number[] = [];
 
   constructor(private readonly o: BlockIntakeOptions) {
-    this.pending = new PendingBlocks(o.limits.pendingBlocksMax);
+    this.pending = new PendingBlocks(o.limits);
+  }
+
+  /** Pushed blocks held waiting for a gap to fill, and their bytes. */
+  get pushedHeld(): { blocks: number; bytes: number } {
+    return this.pending.pushedHeld;
   }
 
   /** Blocks the peer took, by where they came from. */
@@ -72,14 +76,14 @@ export class BlockIntake {
 
   /** An authenticated BLOCKS message from `sender`. */
   receive(sender: { id: string; org: string }, blocks: Uint8Array[], kind: BlocksKindValue, range: RangePosition | undefined): void {
-    const from = sender.id;
+    const from = memberKey(sender.org, sender.id);
     const o = this.o;
     const now = o.clock.now();
     const numbers = this.numbers;
     numbers.length = 0;
     for (const b of blocks) {
       if (!o.reader.locate(b)) {
-        o.drop(`${sender.org}/${from}`, `not a block: ${o.reader.locateError}`);
+        o.drop(from, `not a block: ${o.reader.locateError}`);
         return;
       }
       numbers.push(o.reader.number(b));
@@ -90,24 +94,31 @@ export class BlockIntake {
     } else if (kind === BlocksKind.PULL) {
       const asked = this.pullAsked.get(from);
       if (asked === undefined || now - asked > 2 * o.limits.pullIntervalMs + o.limits.aliveIntervalMs) {
-        o.drop(`${sender.org}/${from}`, 'pull answer nobody asked for');
+        o.drop(from, 'pull answer nobody asked for');
         return;
       }
     }
     const origin = ORIGIN_OF_KIND[kind];
     const next = o.peer.nextNumber();
     let duplicates = 0;
-    let notTaken = 0;
+    let full = 0;
+    let tooFar = 0;
     for (let i = 0; i < blocks.length; i++) {
       const outcome = this.pending.hold(numbers[i]!, next, { block: blocks[i]!, from, origin });
-      // A full pending set does not lose the block: it stays with its sender and the orderer, and pull
-      // or a catch-up stream fetches it once the gap before it is filled.
+      // A block not held is not lost: it stays with its sender and the orderer, and pull or a catch-up
+      // stream fetches it once the gap before it is filled.
       if (outcome === 'duplicate') duplicates++;
-      else if (outcome === 'full') notTaken++;
+      else if (outcome === 'full') full++;
+      else if (outcome === 'too-far') tooFar++;
     }
     if (duplicates > 0) o.metrics.duplicates(duplicates);
-    if (notTaken > 0) {
-      o.drop(`${sender.org}/${from}`, `pushed blocks far ahead not held (${o.limits.pendingBlocksMax} pending): left to pull and catch-up`);
+    if (full > 0) {
+      const l = o.limits;
+      o.drop(from, `pushed blocks not held: ${l.pendingBlocksMax} blocks or ${l.pendingPushedBytesMax} bytes pending (left to pull and catch-up)`);
+    }
+    if (tooFar > 0) {
+      const ahead = origin === 'push' ? o.limits.pendingPushedAheadMaxBlocks : o.limits.pullBlocksMax;
+      o.drop(from, `${origin === 'push' ? 'pushed' : 'pulled'} blocks ${ahead} or more ahead of block ${next} not held`);
     }
     if (blocks.length === 0) {
       this.drain();
@@ -125,13 +136,13 @@ export class BlockIntake {
     if (o.peer.isDelivering) return;
     const next = o.peer.nextNumber();
     const live = o.membership.live();
-    if (o.catchUp.maybeStart(next, live, now)) return;
+    if (o.catchUp.maybeStart(next, live.map((m) => ({ id: m.key, height: m.height })), now)) return;
     if (o.catchUp.active || now - this.lastPullMs < o.limits.pullIntervalMs) return;
     const ahead = live.filter((m) => m.height > next);
     if (ahead.length === 0) return;
     this.lastPullMs = now;
     const to = ahead[Math.floor(o.random() * ahead.length)]!;
-    if (o.send(to.id, { type: GossipType.DIGEST, height: next })) this.pullAsked.set(to.id, now);
+    if (o.send(to.key, { type: GossipType.DIGEST, height: next })) this.pullAsked.set(to.key, now);
   }
 
   /** Offers the pending run that continues the peer's chain; forwards pushed blocks it took (infect-and-die). */

@@ -14,7 +14,8 @@ export interface BlockPushLimits {
 }
 
 export interface PushTarget {
-  id: string;
+  /** org/id (membership.ts memberKey). */
+  key: string;
   endpoint: string;
 }
 
@@ -70,7 +71,7 @@ export class BlockPush {
 
   /** Sends blocks to `fanout` random live members other than `exclude`. */
   forward(blocks: readonly Uint8Array[], exclude: ReadonlySet<string>): void {
-    const candidates = this.o.members().filter((m) => !exclude.has(m.id));
+    const candidates = this.o.members().filter((m) => !exclude.has(m.key));
     const k = Math.min(this.o.limits.fanout, candidates.length);
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(this.o.random() * (candidates.length - i));

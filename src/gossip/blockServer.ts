@@ -70,8 +70,6 @@ export class BlockServer {
   private readonly budgets = new Map<string, DigestBudget>();
   private served = 0;
   private digestsCut = 0;
-  /** The time of the last expire() call: what digest() goes by when not told the time. */
-  private nowMs = 0;
   /** Blocks of the message being built (see read()). */
   private scratch: Buffer;
 
@@ -104,7 +102,7 @@ export class BlockServer {
    * its budget goes (digestAnswerBurstBytes, refilled at digestAnswerBytesPerSecond). An answer cut short
    * is not resumed: the requester asks again (its next pull) or streams the range (catch-up).
    */
-  digest(from: string, height: number, nowMs = this.nowMs): void {
+  digest(from: string, height: number, nowMs: number): void {
     const own = this.o.ledger.height();
     if (height >= own) return;
     const budget = this.budget(from, nowMs);
@@ -177,7 +175,6 @@ export class BlockServer {
 
   /** Ends sessions whose requester went silent; forgets budgets that have refilled (a new one is full too). */
   expire(nowMs: number): void {
-    this.nowMs = nowMs;
     for (const s of this.sessions.values()) {
       if (nowMs - s.lastAckMs > this.o.limits.rangeSessionIdleMs) this.close(s, 'no acknowledgement');
     }

@@ -64,8 +64,16 @@ export const gossipDefaults = {
   dropLogKeysMax: 1_024,
   /** A gossip message whose timestamp is further than this from the local clock is refused. */
   messageTimeWindowMs: 5 * 60 * 1000,
-  /** Pushed blocks held while they do not fit the payload buffer yet. */
+  /** Pushed blocks held while the gap before them fills, at most. */
   pendingBlocksMax: 4096,
+  /** ... and their bytes at most: what pushes (anyone's) can make a board hold. Sixteen 1 MiB blocks. */
+  pendingPushedBytesMax: 16 * 1024 * 1024,
+  /**
+   * A pushed block this many or more above the next block needed is not held: a board that far behind
+   * catches up by a stream (catchUpMinGapBlocks) and pulls the rest, and blocks beyond the chain's end,
+   * which a forger may number as it likes, would never drain.
+   */
+  pendingPushedAheadMaxBlocks: 1024,
   /** A board not leading sends its height (a DIGEST) to one live member that has more, this often. */
   pullIntervalMs: 1_000,
   /** A pushed block past a gap makes its receiver ask the sender for the gap at once, at most this often. */

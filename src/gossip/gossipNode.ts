@@ -21,7 +21,7 @@ import { BlockServer } from './blockServer.js';
 import { CatchUp } from './catchUp.js';
 import { LeaderElection } from './election.js';
 import { Leadership } from './leadership.js';
-import { Membership } from './membership.js';
+import { Membership, memberKey } from './membership.js';
 import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import {
   type AliveBody, BlocksKind, type GossipBody, type GossipCodec, GossipType, type GossipMessage, signedGossipCodec,
@@ -130,7 +130,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.self = { id: o.signer.certificate.id, org: o.signer.certificate.org };
     this.metrics = o.metrics ?? noGossipMetrics;
     this.codec = o.codec ?? signedGossipCodec(o.peer.channel, o.signer, o.channelState, limits.messageTimeWindowMs);
-    this.membership = new Membership(this.self.id, limits.aliveExpirationMs);
+    this.membership = new Membership(this.self, limits.aliveExpirationMs, limits.messageTimeWindowMs);
     // A restarted board must out-number its earlier ALIVEs, which others remember.
     this.incarnation = o.clock.now();
     this.warnings = new RateLimitedLog(o.log, o.clock, limits.dropLogIntervalMs, limits.dropLogKeysMax);
@@ -152,7 +152,8 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       self: this.self,
       election: o.election ?? new LeaderElection(this.self.id, limits, o.clock.now()),
       limits, clock: o.clock, log: o.log, warnings: this.warnings,
-      orgMembers: () => this.membership.live().filter((m) => m.org === this.self.org).map((m) => ({ id: m.id, height: m.height, leading: m.leader })),
+      // Boards of this org only: a client's or an admin's certificate is never elected (it would not stream).
+      orgMembers: () => this.membership.live().filter((m) => m.org === this.self.org && m.role === 'peer').map((m) => ({ id: m.id, height: m.height, leading: m.leader })),
       ownHeight: () => o.peer.height,
       uplink: o.peer,
       leaderSeen: (org, leader) => this.metrics.leader(org, leader),
@@ -186,6 +187,11 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   /** Blocks the peer took, by where they came from. */
   blocksBySource(): Record<GossipBlockOrigin, number> {
     return this.intake.blocksBySource();
+  }
+
+  /** Pushed blocks held waiting for a gap to fill, and their bytes (bounded: pendingBlocks.ts). */
+  get pushedHeld(): { blocks: number; bytes: number } {
+    return this.intake.pushedHeld;
   }
 
   /** Catch-up streams this board started, and blocks it served to others (pull answers and streams). */
@@ -277,7 +283,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     return this.codec.seal(body, this.o.clock.now());
   }
 
-  /** Signs and sends to a live (or once heard) member, by id. */
+  /** Signs and sends to a live (or once heard) member, by key (org/id). */
   private sendTo(member: string, body: GossipBody): boolean {
     const m = this.membership.get(member);
     if (m === undefined) return false;
@@ -300,7 +306,13 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       return;
     }
     const m = r.message;
-    const from = m.sender.id;
+    const from = memberKey(m.sender.org, m.sender.id);
+    if (m.sender.role !== 'peer') {
+      // The Readers policy admits clients and admins (they may read blocks from the orderer), but only
+      // boards gossip: a client's ALIVE claiming a huge height must not make it a leader or a source.
+      this.drop(from, `a ${m.sender.role} certificate: only boards (role 'peer') gossip`);
+      return;
+    }
     this.metrics.message('in', KIND_OF_TYPE[m.body.type]!, bytes.length);
     switch (m.body.type) {
       case GossipType.ALIVE:
@@ -310,10 +322,18 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
         this.intake.receive(m.sender, m.body.blocks, m.body.kind ?? BlocksKind.PUSH, m.body.range);
         return;
       case GossipType.DIGEST:
+        if (!this.membership.fresh(from, 'digest', m.timestamp)) {
+          this.drop(from, 'DIGEST not newer than its last one (a replay) or from a member not heard');
+          return;
+        }
         this.membership.sawHeight(from, m.body.height);
-        this.server.digest(from, m.body.height);
+        this.server.digest(from, m.body.height, now);
         return;
       case GossipType.RANGE_REQUEST:
+        if (!this.membership.fresh(from, 'range_request', m.timestamp)) {
+          this.drop(from, 'RANGE_REQUEST not newer than its last one (a replay) or from a member not heard');
+          return;
+        }
         this.server.request(from, m.body.request, now);
         return;
       case GossipType.RANGE_ACK:
@@ -328,16 +348,17 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   }
 
   private receiveAlive(m: GossipMessage, a: AliveBody): void {
-    const outcome = this.membership.heard(a, this.o.clock.now());
+    const outcome = this.membership.heard(a, m.sender.role, this.o.clock.now());
     if (a.leaving === true && outcome !== 'stale') {
-      if (this.membership.left(a.id) !== undefined) {
+      if (this.membership.left(memberKey(a.org, a.id)) !== undefined) {
         this.o.log.info({ member: `${m.sender.org}/${m.sender.id}` }, 'gossip member left');
         this.leadership.evaluate();
       }
       return;
     }
-    if (outcome === 'new' || outcome === 'revived') {
-      this.o.log.info({ member: `${m.sender.org}/${m.sender.id}`, endpoint: a.endpoint, height: a.height }, `gossip member ${outcome === 'new' ? 'joined' : 'back'}`);
+    if (outcome === 'new' || outcome === 'revived' || outcome === 'restarted') {
+      const what = outcome === 'new' ? 'joined' : outcome === 'revived' ? 'back' : 'restarted';
+      this.o.log.info({ member: `${m.sender.org}/${m.sender.id}`, endpoint: a.endpoint, height: a.height }, `gossip member ${what}`);
       this.leadership.evaluate();
     }
   }

@@ -146,6 +146,8 @@ const GOSSIP_LIMITS_ABOVE: readonly (readonly [GossipLimitName, GossipLimitName]
 const GOSSIP_LIMITS_AT_LEAST: readonly (readonly [GossipLimitName, GossipLimitName])[] = [
   // A frame of the largest size accepted could never be received whole.
   ['inboundBufferedBytesMax', 'maxFrameBytes'],
+  // A pushed message of the largest size could never be held whole.
+  ['pendingPushedBytesMax', 'maxFrameBytes'],
 ];
 
 /** An address that names no particular interface: fine to listen on, useless to be reached at. */

@@ -1,70 +1,133 @@
 // Who is in the channel's gossip and alive: fed by authenticated ALIVE messages, judged against the clock.
+// A member is named by org and id together (memberKey): ids are chosen by each org's admin, so an id alone
+// names nobody in particular, and another org's admin could otherwise mint a certificate with this org's
+// board id and take over that board's entry (its endpoint, its height, its place in the election).
+import type { Role } from '../protocol/certificate.js';
 import type { AliveBody } from './messages.js';
 
+/** What names a member: `org/id`. */
+export type MemberKey = string;
+
+export function memberKey(org: string, id: string): MemberKey {
+  return `${org}/${id}`;
+}
+
 export interface Member {
+  key: MemberKey;
   id: string;
   org: string;
+  /** Its certificate's role: only boards ('peer') gossip, and only they are elected. */
+  role: Role;
   endpoint: string;
-  /** Height from its last ALIVE, raised by blocks it pushed us (an ALIVE can be a second old). */
+  /**
+   * Height from its ALIVEs, raised by blocks it sent us and the DIGESTs it sent, within one incarnation; a
+   * new incarnation (a restart, perhaps on an empty ledger) starts from what its first ALIVE says.
+   */
   height: number;
   incarnation: number;
   seq: number;
   /** Whether its last ALIVE said it leads its org. */
   leader: boolean;
+  /** Whether its last ALIVE said it yields (stepped down for a failed uplink: no candidate). */
+  yielding: boolean;
   lastHeardMs: number;
   alive: boolean;
+  /** Timestamp of its last DIGEST, and of its last RANGE_REQUEST, taken: a copy not newer is a replay. */
+  lastDigestMs: number;
+  lastRangeRequestMs: number;
 }
 
-export type AliveOutcome = 'new' | 'revived' | 'updated' | 'stale';
+/** new: first heard · restarted: a new incarnation · revived: dead and heard again · stale: a replay or old. */
+export type AliveOutcome = 'new' | 'restarted' | 'revived' | 'updated' | 'stale';
+
+/** Requests whose replay would make this board send blocks again: each copy is taken once. */
+export type ReplayableRequest = 'digest' | 'range_request';
 
 export class Membership {
-  private readonly members = new Map<string, Member>();
+  private readonly members = new Map<MemberKey, Member>();
+  private readonly selfKey: MemberKey;
 
-  constructor(private readonly selfId: string, private readonly aliveExpirationMs: number) {}
+  /**
+   * `forgetAfterMs`: a member dead this long is forgotten, so that its next ALIVE is taken whatever its
+   * incarnation (a board whose clock was set back). Not less than the message time window: a replay of its
+   * last ALIVE is refused by its timestamp by then.
+   */
+  constructor(self: { id: string; org: string }, private readonly aliveExpirationMs: number, private readonly forgetAfterMs: number) {
+    this.selfKey = memberKey(self.org, self.id);
+  }
 
-  /** Records an authenticated ALIVE; an (incarnation, seq) not newer than the last one is stale (a replay). */
-  heard(a: AliveBody, nowMs: number): AliveOutcome {
-    if (a.id === this.selfId) return 'stale';
-    const m = this.members.get(a.id);
+  /**
+   * Records an authenticated ALIVE (its id and org are its signer's: openGossip checked); an
+   * (incarnation, seq) not newer than the last one is stale (a replay).
+   */
+  heard(a: AliveBody, role: Role, nowMs: number): AliveOutcome {
+    const key = memberKey(a.org, a.id);
+    if (key === this.selfKey) return 'stale';
+    const m = this.members.get(key);
+    const yielding = a.yielding === true;
     if (m === undefined) {
-      this.members.set(a.id, { ...a, lastHeardMs: nowMs, alive: true });
+      this.members.set(key, {
+        key, id: a.id, org: a.org, role, endpoint: a.endpoint, height: a.height, incarnation: a.incarnation, seq: a.seq,
+        leader: a.leader, yielding, lastHeardMs: nowMs, alive: true, lastDigestMs: 0, lastRangeRequestMs: 0,
+      });
       return 'new';
     }
     if (a.incarnation < m.incarnation || (a.incarnation === m.incarnation && a.seq <= m.seq)) return 'stale';
+    const restarted = a.incarnation > m.incarnation;
     const revived = !m.alive;
-    Object.assign(m, { endpoint: a.endpoint, incarnation: a.incarnation, seq: a.seq, leader: a.leader, lastHeardMs: nowMs, alive: true });
-    m.height = Math.max(m.height, a.height);
-    return revived ? 'revived' : 'updated';
+    Object.assign(m, {
+      role, endpoint: a.endpoint, incarnation: a.incarnation, seq: a.seq, leader: a.leader, yielding, lastHeardMs: nowMs, alive: true,
+    });
+    // A restarted member holds what its ALIVE says, perhaps less than before (an emptied ledger): a height
+    // that only ratchets up would have everyone ask it for blocks it lost and elect it for them.
+    m.height = restarted ? a.height : Math.max(m.height, a.height);
+    return restarted ? 'restarted' : revived ? 'revived' : 'updated';
   }
 
-  /** A block numbered `number` came from `id`: it holds at least number + 1 blocks. */
-  sawBlock(id: string, number: number): void {
-    const m = this.members.get(id);
+  /** A block numbered `number` came from `key`: it holds at least number + 1 blocks. */
+  sawBlock(key: MemberKey, number: number): void {
+    const m = this.members.get(key);
     if (m !== undefined && m.height < number + 1) m.height = number + 1;
   }
 
-  /** `id` said (in a DIGEST) that it holds `height` blocks. */
-  sawHeight(id: string, height: number): void {
-    const m = this.members.get(id);
+  /** `key` said (in a DIGEST) that it holds `height` blocks. */
+  sawHeight(key: MemberKey, height: number): void {
+    const m = this.members.get(key);
     if (m !== undefined && m.height < height) m.height = height;
   }
 
-  /** `id` said it is stopping: dead now, live again at its next ALIVE (a restart has a higher incarnation). */
-  left(id: string): Member | undefined {
-    const m = this.members.get(id);
+  /**
+   * Whether a DIGEST or RANGE_REQUEST signed at `timestampMs` by `key` is new: later than the last one of
+   * that kind taken from it (recorded). Copies of a captured request, replayed within the message time
+   * window, are not. Unknown members' requests are not taken (there is nowhere to answer them).
+   */
+  fresh(key: MemberKey, kind: ReplayableRequest, timestampMs: number): boolean {
+    const m = this.members.get(key);
+    if (m === undefined) return false;
+    const field = kind === 'digest' ? 'lastDigestMs' : 'lastRangeRequestMs';
+    if (timestampMs <= m[field]) return false;
+    m[field] = timestampMs;
+    return true;
+  }
+
+  /** `key` said it is stopping: dead now, live again at its next ALIVE (a restart has a higher incarnation). */
+  left(key: MemberKey): Member | undefined {
+    const m = this.members.get(key);
     if (m === undefined || !m.alive) return undefined;
     m.alive = false;
     m.leader = false;
     return m;
   }
 
-  /** Marks members not heard within aliveExpirationMs dead; returns those that just died. */
+  /** Marks members not heard within aliveExpirationMs dead (returns those that just died); forgets long-dead ones. */
   expire(nowMs: number): Member[] {
     const died: Member[] = [];
-    for (const m of this.members.values()) {
+    for (const [key, m] of this.members) {
       if (m.alive && nowMs - m.lastHeardMs > this.aliveExpirationMs) {
         m.alive = false;
         died.push(m);
+      } else if (!m.alive && nowMs - m.lastHeardMs > this.forgetAfterMs) {
+        this.members.delete(key);
       }
     }
     return died;
@@ -74,7 +137,12 @@ export class Membership {
     return [...this.members.values()].filter((m) => m.alive);
   }
 
-  get(id: string): Member | undefined {
-    return this.members.get(id);
+  get(key: MemberKey): Member | undefined {
+    return this.members.get(key);
+  }
+
+  /** Members remembered, live or dead (for tests: forgotten ones are not). */
+  get size(): number {
+    return this.members.size;
   }
 }

@@ -2,7 +2,7 @@
 //
 //   GossipEnvelope = { payload: bstr(CBOR GossipPayload), signature: bstr(64) }   Ed25519 by sender over payload
 //   GossipPayload  = { channel: tstr, type: uint, timestamp: uint ms, sender: Certificate, body: map }
-//   ALIVE  (type 1) body = { id: tstr, org: tstr, height: uint, incarnation: uint, seq: uint, endpoint: tstr, leader?: bool, leaving?: bool }
+//   ALIVE  (type 1) body = { id: tstr, org: tstr, height: uint, incarnation: uint, seq: uint, endpoint: tstr, leader?: bool, leaving?: bool, yielding?: bool }
 //   BLOCKS (type 2) body = { blocks: [bstr], kind?: uint, session?: uint, seq?: uint, last?: bool }
 //   DIGEST (type 3) body = { height: uint }
 //   RANGE_REQUEST (type 4) body = { session: uint, start: uint, end: uint, window: uint }
@@ -34,6 +34,8 @@ export interface AliveBody {
   leader: boolean;
   /** The sender is stopping: count it dead now rather than after aliveExpirationMs (absent: false). */
   leaving?: boolean;
+  /** The sender stepped down for a failed uplink and is no candidate for leadership now (absent: false). */
+  yielding?: boolean;
 }
 
 /** Where a BLOCKS message of kind RANGE belongs in its stream. */
@@ -128,6 +130,7 @@ function decodeBody(type: number, b: Record<string, unknown>): GossipBody {
           endpoint: stringField(b, 'endpoint', 'alive', MAX_ENDPOINT_CHARS),
           leader: b['leader'] === true,
           ...(b['leaving'] === true ? { leaving: true } : {}),
+          ...(b['yielding'] === true ? { yielding: true } : {}),
         },
       };
     case GossipType.BLOCKS: {

@@ -146,13 +146,13 @@ test('a busy server refuses with an empty last message; a small gap does not sta
 test('a DIGEST is answered with what the asker lacks, at most pullBlocksMax blocks', async () => {
   await withLedger((ledger) => {
     const { server, toClient } = rig(ledger);
-    server.digest('asker', BLOCKS - 30);
+    server.digest('asker', BLOCKS - 30, 0);
     const got = toClient.splice(0).flatMap((m) => (m.type === GossipType.BLOCKS && m.kind === BlocksKind.PULL ? m.blocks : []));
     assert.deepEqual(got.map(blockNumber), Array.from({ length: 30 }, (_, i) => BLOCKS - 30 + i));
-    server.digest('asker', 0);
+    server.digest('asker', 0, 0);
     const far = toClient.splice(0).flatMap((m) => (m.type === GossipType.BLOCKS ? m.blocks : []));
     assert.equal(far.length, limits.pullBlocksMax);
-    server.digest('asker', BLOCKS);
+    server.digest('asker', BLOCKS, 0);
     assert.equal(toClient.length, 0, 'nothing to give to a board as high as this one');
   });
 });
