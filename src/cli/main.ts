@@ -7,6 +7,7 @@ import { LOG_LEVEL_ENV, resolveLogLevel } from '../observability/logger.js';
 import { registerBoards } from './commands/boards.js';
 import { registerConsole } from './commands/console.js';
 import { registerDemo } from './commands/demo.js';
+import { registerFabric } from './commands/fabric.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerHealth } from './commands/health.js';
 import { registerInit } from './commands/init.js';
@@ -50,6 +51,7 @@ function buildProgram(): Command {
   registerBoards(program);
   registerConsole(program);
   registerDemo(program);
+  registerFabric(program);
   registerGateway(program);
   registerHealth(program);
   registerInit(program);
