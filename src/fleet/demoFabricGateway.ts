@@ -14,9 +14,11 @@ import { FollowedChain } from '../gateway/followedChain.js';
 import { fabricGatewayDefaults } from '../gateway/gatewayDefaults.js';
 import { fabricChainRules } from '../ledger/fabricChainRules.js';
 import { ledgerPath, openLedger } from '../ledger/lmdbLedger.js';
-import { loadChannelAnchor } from '../network/loadNetwork.js';
+import { loadChannelAnchor, loadOrdererIdentities } from '../network/loadNetwork.js';
 import type { Logger } from '../observability/logger.js';
 import { DeliverService } from '../orderer/deliverService.js';
+import { ReplayGuard, replayGuardDefaults } from '../orderer/replayGuard.js';
+import { ReplyKeys } from '../orderer/replyKeys.js';
 import { requestTimeWindowMs } from '../orderer/ordererDefaults.js';
 import { deliverDefaults } from '../protocol/deliverDefaults.js';
 import { MqttServerLink } from '../transport/mqtt/mqttServerLink.js';
@@ -62,6 +64,8 @@ export async function startDemoFabricGateway(o: DemoFabricGatewayOptions): Promi
   const ledger = openLedger(ledgerPath(o.dataDir, anchor.channel), { channel: anchor.channel, format: rules.format });
   let chain: FollowedChain;
   let deliver: DeliverService;
+  // Answers authenticated as `edgepeer gateway`'s are: a ReplyKey of the edge access configuration's orderer node.
+  const seeks = new ReplayGuard(requestTimeWindowMs, systemClock, replayGuardDefaults.deliver);
   try {
     const summary = importBlocks((function* () { for (const b of ledgerBlocks(o.fabric.source)) yield b.block; })(), {
       ledger, verifier: rules.anchor(ledger), reader: rules.format.reader(),
@@ -71,14 +75,17 @@ export async function startDemoFabricGateway(o: DemoFabricGatewayOptions): Promi
     chain = new FollowedChain(ledger, new ChannelState(configFromBlock(anchor.access), systemClock.now()));
     deliver = new DeliverService({
       chains: new Map([[anchor.channel, chain]]), clock: systemClock, log: o.log, limits: { ...deliverDefaults, requestTimeWindowMs },
+      replyKeys: new ReplyKeys(loadOrdererIdentities(o.networkDir).node, systemClock), replay: seeks,
     });
   } catch (err) {
+    seeks.close();
     await ledger.close();
     throw err;
   }
   const link = new MqttServerLink({ endpoint: { url: o.brokerUrl }, onError: (err) => o.log.warn({ err: err.message }, 'MQTT link error') });
   const stopServing = async (): Promise<void> => {
     await deliver.close();
+    seeks.close();
     await link.close();
     chain.close();
     await ledger.close();
