@@ -9,7 +9,7 @@
 export interface BackoffPolicy {
   /** The shortest wait, and the first wait's lower bound. */
   baseDelayMs: number;
-  /** No wait is longer. */
+  /** No wait is longer (a cap below the base is taken as the base: every wait is then the base). */
   maxDelayMs: number;
 }
 
@@ -19,12 +19,14 @@ const GROWTH_FACTOR = 3;
 export class Backoff {
   private previousMs: number;
   private count = 0;
+  private readonly policy: BackoffPolicy;
 
   /** `random` gives [0, 1): Math.random on boards, a seeded generator in tests. */
-  constructor(private readonly policy: BackoffPolicy, private readonly random: () => number = Math.random) {
-    if (!(policy.baseDelayMs >= 0) || !(policy.maxDelayMs >= policy.baseDelayMs)) {
-      throw new RangeError(`backoff: need 0 <= baseDelayMs <= maxDelayMs (got ${policy.baseDelayMs}, ${policy.maxDelayMs})`);
-    }
+  constructor(policy: BackoffPolicy, private readonly random: () => number = Math.random) {
+    if (!(policy.baseDelayMs >= 0)) throw new RangeError(`backoff: baseDelayMs must be 0 or more (got ${policy.baseDelayMs})`);
+    // An operator's cap below the base (--max-retry-delay-ms 50 with a 100 ms base) means "retry often":
+    // the base, every time, rather than a refusal to start.
+    this.policy = { baseDelayMs: policy.baseDelayMs, maxDelayMs: Math.max(policy.baseDelayMs, policy.maxDelayMs) };
     this.previousMs = policy.baseDelayMs;
   }
 

@@ -56,6 +56,8 @@ test('a fleet that failed at the same moment spreads out: 100 boards, no instant
   assert.ok(Math.max(...perInstant.values()) <= 3, `largest group retrying together: ${Math.max(...perInstant.values())}`);
 });
 
-test('a policy whose cap is below its base is refused', () => {
-  assert.throws(() => new Backoff({ baseDelayMs: 100, maxDelayMs: 50 }), /baseDelayMs <= maxDelayMs/);
+test('a cap below the base makes every wait the base (an operator asking for quick retries), not a refusal', () => {
+  const b = new Backoff({ baseDelayMs: 100, maxDelayMs: 50 }, () => 0.999_999);
+  assert.deepEqual([b.next(), b.next(), b.next()], [100, 100, 100]);
+  assert.throws(() => new Backoff({ baseDelayMs: -1, maxDelayMs: 50 }), /baseDelayMs must be 0 or more/);
 });
