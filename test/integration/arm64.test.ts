@@ -79,7 +79,14 @@ class Emulated {
   }
 }
 
-test(`the linux-arm64 bundle runs a board peer under qemu that syncs ${BLOCKS} blocks from an x86 orderer`, async (t) => {
+/**
+ * A hang catcher, not a performance bound: the bundle's npm install, a first download of the Node 22
+ * runtime (~30 MB, then cached), and a whole Node under qemu-user. It took 153 s on 2 cores shared with
+ * seven other agents (load ~20); the runner's 120 s default cut it off there.
+ */
+const ARM64_TEST_TIMEOUT_MS = 360_000;
+
+test(`the linux-arm64 bundle runs a board peer under qemu that syncs ${BLOCKS} blocks from an x86 orderer`, { timeout: ARM64_TEST_TIMEOUT_MS }, async (t) => {
   const emulator = await qemu();
   if (emulator === null) return t.skip('qemu-aarch64-static is not installed (apt-get install qemu-user-static)');
   if (!existsSync(join(SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) {
