@@ -68,8 +68,19 @@ export class Monitor {
   private readonly onKey = (chunk: Buffer): void => this.handleKeys(chunk);
   private readonly onResize = (): void => this.redrawNow();
 
+  /** Resolves the first time the port opens (a deadline on it is the command's: src/cli/commands/console.ts). */
+  readonly opened: Promise<void>;
+  private markOpened: () => void = () => undefined;
+  private lastErrorText: string | null = null;
+
+  /** Why the port last failed to open, or null. */
+  get lastError(): string | null {
+    return this.lastErrorText;
+  }
+
   constructor(private readonly o: MonitorOptions) {
     this.quitRequested = new Promise((resolve) => (this.requestQuit = resolve));
+    this.opened = new Promise((resolve) => (this.markOpened = resolve));
     this.lines = new LineSplitter(consoleDefaults.maxLineBytes, (line) => this.handleLine(line));
     this.hex = new HexDumper((line) => this.emit(line, 'other'));
     this.port = new ManagedSerialPort({
@@ -79,7 +90,10 @@ export class Monitor {
       onData: (chunk) => this.handleData(chunk),
       onState: (state, detail) => this.handleState(state, detail),
       // Reported once per distinct error until the port opens again: a missing device does not flood.
-      onError: (err) => this.event(`${o.port.path}: ${err.message}; reopening with backoff`),
+      onError: (err) => {
+        this.lastErrorText = err.message;
+        this.event(`${o.port.path}: ${err.message}; reopening with backoff`);
+      },
     });
   }
 
@@ -151,6 +165,7 @@ export class Monitor {
     const wasOpen = this.lastState === 'open';
     this.lastState = state;
     if (state === 'open') {
+      this.markOpened();
       this.view.portState = 'open';
       this.view.portDetail = '';
       this.event(`${this.o.port.path} open at ${this.o.port.baudRate} baud`);

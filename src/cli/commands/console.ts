@@ -6,10 +6,15 @@ import { Monitor, type MonitorMode } from '../../console/monitor.js';
 import { formatPortList, listPorts } from '../../console/portList.js';
 import { colourWanted } from '../../observability/terminal.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
+import { withDeadline } from '../deadline.js';
 import { untilStopSignal, wholeNumber } from '../options.js';
 import { EXIT_USAGE } from './init.js';
 
+/** The port must open within this long the first time (a board plugged in meanwhile still counts). */
+export const defaultConsoleOpenTimeoutMs = 10_000;
+
 interface ConsoleCliOptions {
+  openTimeoutMs: number;
   baud?: number;
   plain?: boolean;
   hex?: boolean;
@@ -29,6 +34,7 @@ export function registerConsole(program: Command): void {
     .option('--hex', 'raw bytes as a hex dump')
     .option('--log <file>', 'append every line, with an ISO timestamp, to this file')
     .option('--no-timestamps', 'no time in front of each line')
+    .option('--open-timeout-ms <ms>', 'give up when the port has not opened within this long (0: wait for ever; once open, a lost port is reopened without end)', wholeNumber, defaultConsoleOpenTimeoutMs)
     .option('--list', 'list the serial ports of this machine (by-id names where present) and exit')
     .option('--json', 'with --list: one JSON array')
     .addHelpText('after', '\nKeys (when stdin is a terminal): q or Ctrl-] quits, s shows status lines in the log. NO_COLOR turns colour off.\n')
@@ -64,6 +70,13 @@ async function runConsole(portArg: string | undefined, o: ConsoleCliOptions, usa
   });
   monitor.start();
   const stopSignal = untilStopSignal();
+  try {
+    await Promise.race([withDeadline(monitor.opened, o.openTimeoutMs, () =>
+      `console port ${spec.path} did not open within ${o.openTimeoutMs} ms${monitor.lastError !== null ? ` (${monitor.lastError})` : ''}`), monitor.quitRequested, stopSignal]);
+  } catch (err) {
+    await monitor.stop();
+    throw err;
+  }
   await Promise.race([monitor.quitRequested, stopSignal]);
   await monitor.stop();
 }

@@ -19,6 +19,7 @@ import { Peer } from '../../peer/peer.js';
 import { ChannelState } from '../../channel/channelState.js';
 import { configFromBlock } from '../../channel/blocks.js';
 import { systemClock } from '../../config/clock.js';
+import { RateLimitedLog } from '../../observability/rateLimitedLog.js';
 import { seededRandom } from '../../config/random.js';
 import { StaticElection } from '../../gossip/election.js';
 import { GossipNode } from '../../gossip/gossipNode.js';
@@ -31,6 +32,9 @@ import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { parsePortSpec } from '../../transport/serial/serialEndpoint.js';
 import { checkDataFolder, type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, untilStopSignal, portNumber, wholeNumber } from '../options.js';
 import { chainRulesFor } from '../fabricChannel.js';
+
+/** A failing orderer endpoint is warned about at most this often (each warning says how many were held back). */
+export const ordererLinkWarnIntervalMs = 30_000;
 
 interface PeerCliOptions extends MqttTlsOptions {
   network: string;
@@ -99,8 +103,11 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   if (endpoints.length === 0) throw new Error('no orderer endpoint: give --orderer or --mqtt, or list them in board.json');
   // The orderer links' one listener is the peer's deliver client, which copies each response into its
   // ingress ring within the message event: they may lend their buffers.
+  // An endpoint that cannot be reached is said at the default level, with the reason, once per interval.
+  const linkWarnings = new RateLimitedLog(log, systemClock, ordererLinkWarnIntervalMs);
   const links: ClientLink[] = endpoints.map((endpoint) => createClientLink(endpoint, {
-    credentials: brokerCredentials(board.signer), lendPayloads: true, mqttEndpoint: (url) => mqttEndpoint(url, o), onError: (e, err) => log.debug({ endpoint: e, err: err.message }, 'orderer link'),
+    credentials: brokerCredentials(board.signer), lendPayloads: true, mqttEndpoint: (url) => mqttEndpoint(url, o),
+    onError: (e, err) => linkWarnings.warn(e, { endpoint: e, err: err.message }, 'orderer endpoint unreachable; retrying'),
   }));
   const metrics = createMetrics('peer');
   const ledger = openLedger(ledgerPath(o.data, channel), { channel, format: rules.format });

@@ -6,10 +6,13 @@ import { loadClient, loadGenesis, loadNetworkFile } from '../../network/loadNetw
 import { statusName } from '../../protocol/status.js';
 import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../../transport/mqtt/mqttClientLink.js';
+import { withDeadline } from '../deadline.js';
 import { type MqttTlsOptions, addMqttTlsOptions, mqttEndpoint, wholeNumber } from '../options.js';
 
 /** Transactions sent without waiting for their answer, at most. */
 export const defaultSubmitInFlight = 64;
+/** `submit` gives up when the broker has not accepted its connection and subscription within this long. */
+export const defaultSubmitConnectTimeoutMs = 10_000;
 
 interface SubmitCliOptions extends MqttTlsOptions {
   network: string;
@@ -19,6 +22,7 @@ interface SubmitCliOptions extends MqttTlsOptions {
   mqtt?: string;
   org?: string;
   inFlight: number;
+  connectTimeoutMs: number;
   json?: boolean;
 }
 
@@ -33,6 +37,7 @@ export function registerSubmit(program: Command): void {
     .option('--mqtt <url>', "the orderer's MQTT broker (default: the network's)")
     .option('--org <name>', 'submit as the client of this organisation')
     .option('--in-flight <n>', 'unanswered transactions at most', wholeNumber, defaultSubmitInFlight)
+    .option('--connect-timeout-ms <ms>', 'give up when the broker has not answered within this long (0: wait for ever)', wholeNumber, defaultSubmitConnectTimeoutMs)
     .option('--json', 'print the result as one JSON object');
   addMqttTlsOptions(cmd).action(async (o: SubmitCliOptions) => runSubmit(o));
 }
@@ -41,10 +46,15 @@ async function runSubmit(o: SubmitCliOptions): Promise<void> {
   const net = loadNetworkFile(o.network);
   const channel = o.channel ?? net.channels[0]!;
   const signer = loadClient(o.network, o.org);
+  const url = o.mqtt ?? net.mqtt.url;
+  let lastError: string | null = null;
   // Replies come on the topic named after the signer: the only one its broker login may read.
-  const link = new MqttClientLink({ endpoint: mqttEndpoint(o.mqtt ?? net.mqtt.url, o), credentials: brokerCredentials(signer) });
+  const link = new MqttClientLink({
+    endpoint: mqttEndpoint(url, o), credentials: brokerCredentials(signer), onError: (err) => { lastError = err.message; },
+  });
   try {
-    await link.open([channel]);
+    await withDeadline(link.open([channel]), o.connectTimeoutMs, () =>
+      `no MQTT broker answered at ${url} within ${o.connectTimeoutMs} ms${lastError !== null ? ` (${lastError})` : ''}: is the orderer running, and is that its broker?`);
     const client = new BroadcastClient(link, channel, signer, genesisTrust(loadGenesis(o.network, channel)));
     const started = Date.now();
     const counts = await submitLoad(client, o.count, o.size, o.inFlight);
