@@ -17,6 +17,11 @@ export interface ChainOptions {
   signer: Signer;
   clock: Clock;
   onBlockCut?: (channel: string, number: number, envelopes: number, isConfig: boolean) => void;
+  /**
+   * The ledger refused a block this chain cut (its store disagrees with the chain's head: damage, or a
+   * writer that is not this process). The chain is closed from then on; the owner must recover or exit.
+   */
+  onFailed?: (channel: string, err: Error) => void;
 }
 
 export class Chain implements ServedChain {
@@ -26,6 +31,7 @@ export class Chain implements ServedChain {
   private batchTimer: TimerHandle | null = null;
   private readonly signal = new HeightSignal();
   private closed = false;
+  private failure: Error | null = null;
 
   constructor(private readonly opts: ChainOptions) {
     this.stateValue = new ChannelState(anchorGenesis(opts.ledger, opts.genesis), opts.clock.now());
@@ -65,6 +71,7 @@ export class Chain implements ServedChain {
 
   /** Orders one transaction envelope (already checked by the Broadcast handler). */
   order(envelope: Uint8Array): void {
+    if (this.failure !== null) throw new Error(`channel ${this.channel} has failed: ${this.failure.message}`);
     if (this.closed) throw new Error(`channel ${this.channel} is closed`);
     for (const batch of this.cutter.ordered(envelope)) this.writeBlock(batch);
     if (this.cutter.pendingCount === 0) this.stopTimer();
@@ -72,7 +79,14 @@ export class Chain implements ServedChain {
       this.batchTimer = this.opts.clock.setTimeout(() => {
         this.batchTimer = null;
         const batch = this.cutter.cut();
-        if (batch.length > 0) this.writeBlock(batch);
+        // A refused block has failed the chain (see append); nothing more to do in a timer.
+        if (batch.length > 0) {
+          try {
+            this.writeBlock(batch);
+          } catch {
+            // reported through onFailed
+          }
+        }
       }, this.stateValue.config.batch.batchTimeoutMs);
     }
   }
@@ -91,7 +105,7 @@ export class Chain implements ServedChain {
     const envelope = signConfigEnvelope(config, this.opts.signer);
     const ledger = this.opts.ledger;
     const block = makeConfigBlock(ledger.height(), ledger.lastHash(), envelope, [this.blockSigner]);
-    ledger.append([block.bytes], [block.hash], 0, 1);
+    this.append(block);
     this.stateValue = next;
     this.blockSigner = nextSigner;
     this.cutter.setBatchConfig(config.batch);
@@ -102,9 +116,36 @@ export class Chain implements ServedChain {
   private writeBlock(envelopes: Uint8Array[]): void {
     const ledger = this.opts.ledger;
     const block = makeBlock(ledger.height(), ledger.lastHash(), envelopes, 0, [this.blockSigner]);
-    ledger.append([block.bytes], [block.hash], 0, 1);
+    this.append(block);
     this.opts.onBlockCut?.(this.channel, ledger.height() - 1, envelopes.length, false);
     this.wake();
+  }
+
+  /**
+   * Appends a block this chain cut. A refusal means the store and this chain's head disagree: retrying
+   * would refuse every later block too (the orderer answering SERVICE_UNAVAILABLE for ever), so the chain
+   * closes, its Deliver sessions end, and its owner hears of it to recover or exit (issue 12 §7).
+   */
+  private append(block: { bytes: Uint8Array; hash: Uint8Array }): void {
+    try {
+      this.opts.ledger.append([block.bytes], [block.hash], 0, 1);
+    } catch (err) {
+      const e = err as Error;
+      if (this.failure === null) {
+        this.failure = e;
+        this.closed = true;
+        this.stopTimer();
+        this.cutter.cut();
+        this.signal.wakeAll();
+        this.opts.onFailed?.(this.channel, e);
+      }
+      throw e;
+    }
+  }
+
+  /** Why the chain stopped cutting, or null. */
+  get failed(): Error | null {
+    return this.failure;
   }
 
   private stopTimer(): void {
@@ -125,10 +166,11 @@ export class Chain implements ServedChain {
   }
 
   close(): void {
+    const wasClosed = this.closed;
     this.closed = true;
     this.stopTimer();
     const pending = this.cutter.cut();
-    if (pending.length > 0) this.writeBlock(pending);
+    if (pending.length > 0 && !wasClosed) this.writeBlock(pending);
     this.signal.wakeAll();
   }
 

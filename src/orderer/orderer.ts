@@ -22,6 +22,8 @@ export interface OrdererOptions {
   clock?: Clock;
   metrics?: OrdererMetrics;
   limits?: Partial<DeliverLimits>;
+  /** A channel's ledger refused a block (src/orderer/chain.ts onFailed): the caller recovers or exits. */
+  onChannelFailed?: (channel: string, err: Error) => void;
 }
 
 export class Orderer {
@@ -47,6 +49,10 @@ export class Orderer {
           m?.blocksCommitted.inc({ channel: ch });
           m?.ledgerHeight.set({ channel: ch }, number + 1);
           o.log.debug({ channel: ch, block: number, envelopes, config: isConfig }, 'block cut');
+        },
+        onFailed: (ch, err) => {
+          o.log.fatal({ channel: ch, err: err.message }, 'the ledger refused a block: its store and the orderer disagree; this channel stops');
+          o.onChannelFailed?.(ch, err);
         },
       });
       m?.ledgerHeight.set({ channel }, chain.height());

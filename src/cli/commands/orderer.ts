@@ -39,7 +39,12 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
   checkDataFolder(o.data, '--data', false);
   const dataLock = await lockDataFolder(o.data, 'edgepeer orderer');
   const metrics = createMetrics('orderer');
+  // A channel whose store disagrees with its head cannot go on: stop, and exit non-zero so the service
+  // manager restarts the orderer, which then reads its head from the store (never hang refusing).
+  let channelFailed: (why: string) => void = () => undefined;
+  const failed = new Promise<string>((resolve) => { channelFailed = resolve; });
   const orderer = new Orderer({
+    onChannelFailed: (channel, err) => channelFailed(`channel ${channel}: ${err.message}`),
     dataDir: o.data,
     channels: channels.map((channel) => ({ channel, genesis: loadGenesis(o.network, channel) })),
     signer: loadOrdererIdentities(o.network).node,
@@ -57,10 +62,11 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
     mqtt: links.mqttUrl, serial: links.serialPaths, embeddedBroker: links.embeddedBroker, metricsPort: links.metricsPort, channels,
   }, 'orderer ready');
   if (o.readyJson) printReadyLine(links);
-  const sig = await untilStopSignal();
-  log.info({ signal: sig }, 'stopping');
+  const end = await Promise.race([untilStopSignal().then((sig) => ({ sig })), failed.then((why) => ({ why }))]);
+  log.info(end, 'stopping');
   await orderer.stop();
   await links.close();
   await dataLock.release();
   log.info({ data: o.data }, 'orderer stopped; ledgers closed');
+  if ('why' in end) throw new Error(`the orderer stopped: ${end.why}`);
 }
