@@ -5,6 +5,7 @@ import { type FabricLedgerSource, findFabricLedgers, ledgerBlocks } from '../../
 import { BlockImportError, importBlocks } from '../../gateway/blockImport.js';
 import { fabricGatewayDefaults } from '../../gateway/gatewayDefaults.js';
 import { lockDataFolder } from '../../ledger/dataLock.js';
+import type { ChainRules } from '../../ledger/chainRules.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { fabricChannelAnchor, gatewayRulesFor } from '../fabricChannel.js';
 
@@ -40,32 +41,31 @@ async function runImport(path: string, o: ImportCliOptions): Promise<void> {
   const source = sourceFor(path, anchor.channel);
   // Not beside a running gateway on the same folder: both would append to one ledger.
   const dataLock = await lockDataFolder(o.data, 'edgepeer fabric import');
-  let outcome;
-  const ledger = (() => {
-    try {
-      return openLedger(ledgerPath(o.data, anchor.channel), { channel: anchor.channel, format: rules.format });
-    } catch (err) {
-      void dataLock.release();
-      throw err;
-    }
-  })();
   try {
-    const verifier = rules.anchor(ledger);
+    await importInto(path, o, anchor.channel, rules, source);
+  } finally {
+    await dataLock.release();
+  }
+}
+
+async function importInto(path: string, o: ImportCliOptions, channel: string, rules: ChainRules, source: FabricLedgerSource): Promise<void> {
+  const ledger = openLedger(ledgerPath(o.data, channel), { channel, format: rules.format });
+  let outcome;
+  try {
     outcome = importBlocks((function* () { for (const b of ledgerBlocks(source)) yield b.block; })(), {
       ledger,
-      verifier,
+      verifier: rules.anchor(ledger),
       reader: rules.format.reader(),
       limits: { runMaxBlocks: fabricGatewayDefaults.runMaxBlocks, runMaxBytes: fabricGatewayDefaults.runMaxBytes },
     });
   } catch (err) {
     if (err instanceof BlockImportError && o.json) {
-      process.stdout.write(`${JSON.stringify({ channel: anchor.channel, path, ok: false, block: err.blockNumber, error: err.message, ...err.summary })}\n`);
+      process.stdout.write(`${JSON.stringify({ channel, path, ok: false, block: err.blockNumber, error: err.message, ...err.summary })}\n`);
     }
     throw err;
   } finally {
     await ledger.close();
-    await dataLock.release();
   }
-  if (o.json) process.stdout.write(`${JSON.stringify({ channel: anchor.channel, path, ok: true, ...outcome })}\n`);
-  else process.stdout.write(`${anchor.channel}: ${outcome.added} blocks added, ${outcome.alreadyHeld} already held; height ${outcome.height}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ channel, path, ok: true, ...outcome })}\n`);
+  else process.stdout.write(`${channel}: ${outcome.added} blocks added, ${outcome.alreadyHeld} already held; height ${outcome.height}\n`);
 }
