@@ -1,18 +1,23 @@
 // `edgepeer gateway` as a real process following a real gRPC AtomicBroadcast server (mutual TLS) that
 // serves a signed Fabric channel (test/helpers/fabric/chainBuilder.ts): every block lands in the LMDB
 // ledger byte for byte, verified by Fabric's rules; a SIGKILL mid-stream and a restart lose and repeat
-// nothing; a forged block is refused and nothing of it stored.
+// nothing; a forged block is refused and nothing of it stored; `fabric import` loads a block file,
+// idempotently, and the gateway follows on from it.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fabricChannelAnchor, fabricRulesFor } from '../../src/cli/fabricChannel.js';
+import { encodeBlockFile } from '../../src/fabric/blockStore.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { createNetwork } from '../../src/network/createNetwork.js';
 import { type TestOrderingNode, startTestOrderingNode } from '../helpers/fabric/atomicBroadcastServer.js';
 import { type FabricChainBuilder, makeTestChannel } from '../helpers/fabric/chainBuilder.js';
 import { startGatewayProcess } from '../helpers/fabric/gatewayProcess.js';
 import { flipSignature } from '../helpers/fabric/tamper.js';
-import { TestRig, heightOf, ledgerInfo, ledgerVerify, readMetric, waitForMetric, waitForStatus } from '../helpers/processes.js';
+import {
+  TestRig, heightOf, ledgerInfo, ledgerVerify, readMetric, runCliJson, spawnCli, waitForMetric, waitForStatus,
+} from '../helpers/processes.js';
 
 const CHANNEL = 'edgechannel';
 /** Waits on a child process: generous for a shared 2-core machine, below the runner's timeout. */
@@ -135,4 +140,35 @@ test('a forged block (its orderer signature flipped) is refused: nothing of it s
   assert.ok(proc.stderrLines.some((l) => l.includes('sent block 12 that does not verify')), 'the refusal is logged with the block');
   assertSameBytes(await storedBlocks(s), s.builder.blocks);
   assert.deepEqual(s.node.server.requests.map((r) => r.start), [1, 12]);
+});
+
+test('fabric import loads a block file verifying every block, adds only what is missing on a re-run, and the gateway follows on from it', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const s = await setup(t, 30, 30);
+  const file = (count: number): string => {
+    const path = join(s.rig.tempDir('edgepeer-fabric-import-'), 'blockfile_000000');
+    writeFileSync(path, encodeBlockFile(s.builder.blocks.slice(0, count)));
+    return path;
+  };
+  const importArgs = (path: string): string[] => ['fabric', 'import', path, '--network', s.network, '--data', s.data, '--json'];
+  const first = await runCliJson<{ ok: boolean; added: number; alreadyHeld: number; height: number }>(importArgs(file(15)));
+  assert.deepEqual([first.ok, first.added, first.alreadyHeld, first.height], [true, 14, 1, 15], 'block 0 is the anchored genesis');
+  const again = await runCliJson<{ added: number; alreadyHeld: number; height: number }>(importArgs(file(15)));
+  assert.deepEqual([again.added, again.alreadyHeld, again.height], [0, 15, 15], 'a re-run adds nothing');
+  const longer = await runCliJson<{ added: number; alreadyHeld: number; height: number }>(importArgs(file(20)));
+  assert.deepEqual([longer.added, longer.alreadyHeld, longer.height], [5, 15, 20]);
+
+  const forgedPath = join(s.rig.tempDir('edgepeer-fabric-import-'), 'blockfile_000000');
+  writeFileSync(forgedPath, encodeBlockFile([...s.builder.blocks.slice(0, 20), flipSignature(s.builder.blocks[20]!)]));
+  const refused = spawnCli(importArgs(forgedPath), { name: 'fabric import (forged)' });
+  const e = await refused.exited;
+  assert.equal(e.code, 1, 'a refused block fails the import');
+  assert.match(refused.lines.at(-1) ?? '', /"ok":false,"block":20/);
+  assert.equal(await storedHeight(s), 20, 'nothing of the forged block stored');
+
+  const { proc, ready } = await startGatewayProcess(s.rig, { network: s.network, data: s.data, nodes: [s.node], mutualTls: true });
+  assert.equal(ready.height, 20);
+  await untilHeight(ready.metricsPort!, 30);
+  await proc.stop();
+  assertSameBytes(await storedBlocks(s), s.builder.blocks);
+  assert.deepEqual(s.node.server.requests.map((r) => r.start), [20]);
 });
