@@ -30,9 +30,14 @@ export interface GatewayOptions {
   rules: ChainRules;
   /** The channel's edge access configuration block (who may read from the gateway). */
   access: Uint8Array;
+  /**
+   * The Fabric nodes to follow, with the connector and the MSP identity the follow loop needs. None: the
+   * gateway follows nothing and serves what its ledger holds (filled by `edgepeer fabric import`), for
+   * boards whose site has no link to the Fabric network.
+   */
   endpoints: readonly FabricEndpoint[];
-  connector: DeliverConnector;
-  signer: FabricSigner;
+  connector?: DeliverConnector;
+  signer?: FabricSigner;
   /**
    * The edgepeer identity whose ReplyKey authenticates the gateway's Deliver answers to boards
    * (docs/protocol.md §4.1): an orderer of the edge access configuration, as boards trust it.
@@ -50,7 +55,8 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly chain: FollowedChain;
-  readonly provider: BlocksProvider;
+  /** Null when there is nothing to follow (no endpoints). */
+  readonly provider: BlocksProvider | null;
   private readonly ledger: LmdbLedger;
   private readonly deliver: DeliverService;
   private readonly replyKeys: ReplyKeys;
@@ -71,11 +77,14 @@ export class Gateway {
       const channel = o.channel;
       m?.ledgerHeight.set({ channel }, this.ledger.height());
       const outer = o.observer;
-      this.provider = new BlocksProvider({
+      if (o.endpoints.length > 0 && (o.connector === undefined || o.signer === undefined)) {
+        throw new Error('following Fabric endpoints needs a connector and an MSP identity');
+      }
+      this.provider = o.endpoints.length === 0 ? null : new BlocksProvider({
         channel,
         endpoints: o.endpoints,
-        connector: o.connector,
-        signer: o.signer,
+        connector: o.connector!,
+        signer: o.signer!,
         ledger: this.ledger,
         verifier,
         clock: o.clock,
@@ -136,7 +145,7 @@ export class Gateway {
 
   /** Starts following the Fabric channel. */
   start(): void {
-    this.provider.start();
+    this.provider?.start();
   }
 
   /** Serves Deliver to boards on `link`. */
@@ -177,8 +186,8 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.provider.stop();
-    this.o.connector.close();
+    this.provider?.stop();
+    this.o.connector?.close();
     await this.deliver.close();
     this.seeks.close();
     await Promise.allSettled(this.links.map((l) => l.close()));

@@ -23,14 +23,14 @@ interface GatewayCliOptions extends ServingCliOptions {
   network: string;
   data: string;
   channel?: string;
-  fabricEndpoint: string[];
+  fabricEndpoint?: string[];
   fabricService: FabricDeliverService;
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
   plaintext?: boolean;
-  msp: string;
-  mspId: string;
+  msp?: string;
+  mspId?: string;
   connectTimeoutMs: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
@@ -60,7 +60,7 @@ export function registerGateway(program: Command): void {
     .requiredOption('--network <dir>', 'network directory; the channel must be one of its Fabric channels')
     .requiredOption('--data <dir>', 'where the gateway keeps the channel\'s ledger')
     .option('--channel <name>', 'the Fabric channel to follow (default: the network\'s only Fabric channel)')
-    .requiredOption('--fabric-endpoint <host:port[=name]>', 'a Fabric ordering node (or peer) to follow; =NAME: the name its TLS certificate carries (repeatable)', (v: string, prev: string[] | undefined) => {
+    .option('--fabric-endpoint <host:port[=name]>', 'a Fabric ordering node (or peer) to follow; =NAME: the name its TLS certificate carries (repeatable; none: serve only what `edgepeer fabric import` loaded)', (v: string, prev: string[] | undefined) => {
       parseFabricEndpoint(v);
       return collect(v, prev);
     })
@@ -69,8 +69,8 @@ export function registerGateway(program: Command): void {
     .option('--tls-cert <file>', 'the gateway\'s TLS client certificate (PEM), for mutual TLS')
     .option('--tls-key <file>', 'its private key (PEM)')
     .option('--plaintext', 'connect without TLS (a Fabric network with TLS off, on a network you trust)')
-    .requiredOption('--msp <dir>', 'the gateway\'s Fabric MSP folder (signcerts/, keystore/, cacerts/)')
-    .requiredOption('--msp-id <id>', 'the MSP id of that identity\'s organisation')
+    .option('--msp <dir>', 'the gateway\'s Fabric MSP folder (signcerts/, keystore/, cacerts/); needed with --fabric-endpoint')
+    .option('--msp-id <id>', 'the MSP id of that identity\'s organisation; needed with --fabric-endpoint')
     .option('--connect-timeout-ms <ms>', 'an endpoint not connected within this long is a failed attempt', wholeNumber, fabricGatewayDefaults.connectTimeoutMs)
     .option('--retry-base-delay-ms <ms>', 'shortest wait after a failed attempt (waits grow, jittered, up to --retry-max-delay-ms)', wholeNumber, fabricGatewayDefaults.retryBaseDelayMs)
     .option('--retry-max-delay-ms <ms>', 'longest wait between attempts', wholeNumber, fabricGatewayDefaults.retryMaxDelayMs)
@@ -100,16 +100,19 @@ function tlsFiles(o: GatewayCliOptions): FabricTlsFiles | null {
 
 async function runGateway(o: GatewayCliOptions): Promise<void> {
   const log = createLogger({ name: 'gateway' });
-  const endpoints = o.fabricEndpoint.map(parseFabricEndpoint);
+  const endpoints = (o.fabricEndpoint ?? []).map(parseFabricEndpoint);
   if (o.retryBaseDelayMs < 1 || o.retryMaxDelayMs < o.retryBaseDelayMs) {
     throw new Error('--retry-base-delay-ms must be at least 1 and --retry-max-delay-ms at least as long');
   }
   const anchor = fabricChannelAnchor(o.network, o.channel);
-  const signer = loadMspIdentity(o.msp, o.mspId);
-  if (signer.notAfterMs < Date.now()) {
+  const follows = endpoints.length > 0;
+  if (follows && (o.msp === undefined || o.mspId === undefined)) throw new Error('--fabric-endpoint needs --msp and --msp-id (the identity the gateway asks Fabric with)');
+  const signer = follows ? loadMspIdentity(o.msp!, o.mspId!) : undefined;
+  if (signer !== undefined && signer.notAfterMs < Date.now()) {
     log.warn({ msp: o.msp, notAfter: new Date(signer.notAfterMs).toISOString() }, 'the MSP identity\'s certificate has expired: Fabric will answer FORBIDDEN');
   }
-  const connector = new GrpcDeliverConnector({
+  if (!follows) log.info({ channel: anchor.channel }, 'no --fabric-endpoint: serving the ledger as it is (fill it with `edgepeer fabric import`)');
+  const connector = !follows ? undefined : new GrpcDeliverConnector({
     service: o.fabricService,
     tls: tlsFiles(o),
     limits: {
@@ -138,8 +141,8 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
       rules: gatewayRulesFor(anchor),
       access: anchor.access,
       endpoints,
-      connector,
-      signer,
+      ...(connector !== undefined && { connector }),
+      ...(signer !== undefined && { signer }),
       // The edge access configuration's block signer: whom boards take Deliver answers from (docs/protocol.md §4.1).
       replySigner: loadOrdererIdentities(o.network).node,
       clock: systemClock,
