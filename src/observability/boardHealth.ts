@@ -18,7 +18,18 @@ export interface BoardHealth {
 export interface HealthRules {
   /** A board that reaches no orderer is unhealthy (default true). */
   requireLink: boolean;
+  /**
+   * A board pulling from the orderer that has heard nothing from it (no block, no heartbeat) for this long
+   * is unhealthy: an open stream hears a heartbeat every heartbeatMs (5 s), and the deliver client gives a
+   * silent stream up after streamStallTimeoutMs (20 s) and tries again. Default HEALTH_MAX_DELIVER_SILENCE_MS.
+   */
+  maxDeliverSilenceMs?: number;
+  /** Unix time in ms (tests); default now. */
+  nowMs?: number;
 }
+
+/** Three stall timeouts and the longest backoff: a board that is really re-trying has heard something by then. */
+export const HEALTH_MAX_DELIVER_SILENCE_MS = 70_000;
 
 /** Only an orderer serves Deliver streams (a gauge without labels: always exported, also before the first block). */
 const ORDERER_ONLY_METRIC = 'edgepeer_deliver_streams_open';
@@ -41,6 +52,21 @@ export function judgeBoardHealth(samples: readonly MetricSample[], rules: Health
   if (rules.requireLink && linksUp === 0) {
     const down = links.map((s) => s.labels['endpoint'] ?? '?').join(', ') || 'none reported';
     return { ...base, healthy: false, reason: `no orderer link is up (endpoints: ${down})` };
+  }
+  // A link that is up proves nothing about the stream: a client that gave up, or a stream that carries
+  // nothing, leaves a board that looks well and stays behind (issue 12 §7).
+  const stopped = samples.find((s) => s.name === 'edgepeer_deliver_stopped' && s.value === 1);
+  if (stopped !== undefined) {
+    return { ...base, healthy: false, reason: `the deliver client of channel ${stopped.labels['channel'] ?? '?'} has stopped for good (its log says why); restart the peer once that is fixed` };
+  }
+  const maxSilenceMs = rules.maxDeliverSilenceMs ?? HEALTH_MAX_DELIVER_SILENCE_MS;
+  const nowMs = rules.nowMs ?? Date.now();
+  for (const active of samples.filter((s) => s.name === 'edgepeer_deliver_active' && s.value === 1)) {
+    const channel = active.labels['channel'] ?? '';
+    const last = samples.find((s) => s.name === 'edgepeer_deliver_last_response_seconds' && (s.labels['channel'] ?? '') === channel)?.value ?? 0;
+    if (last > 0 && nowMs - last * 1000 > maxSilenceMs) {
+      return { ...base, healthy: false, reason: `nothing from the orderer on channel ${channel} for ${Math.round((nowMs - last * 1000) / 1000)} s (not even a heartbeat) while pulling` };
+    }
   }
   return { ...base, healthy: true, reason: null };
 }

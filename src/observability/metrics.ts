@@ -44,6 +44,12 @@ export interface PeerMetrics extends CommonMetrics {
   readonly role: 'peer';
   /** 1 while the link to that orderer endpoint is up, 0 otherwise. */
   readonly ordererLinkUp: Gauge<'endpoint'>;
+  /** 1 while the board's deliver client should be pulling (started: leading, or without gossip), 0 otherwise. */
+  readonly deliverActive: Gauge<'channel'>;
+  /** 1 once the deliver client has given up for good (wrongStatusThreshold), 0 otherwise. */
+  readonly deliverStopped: Gauge<'channel'>;
+  /** Unix time (s) of the last Deliver response (blocks or heartbeat) of the open stream; 0 before the first. */
+  readonly deliverLastResponse: Gauge<'channel'>;
 }
 
 function commonMetrics(registry: Registry): CommonMetrics {
@@ -80,6 +86,15 @@ export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics |
       role,
       ordererLinkUp: new Gauge({
         name: 'edgepeer_orderer_link_up', help: 'Whether the link to the orderer endpoint is up (1) or not (0)', labelNames: ['endpoint'], registers,
+      }),
+      deliverActive: new Gauge({
+        name: 'edgepeer_deliver_active', help: 'Whether the deliver client should be pulling from the orderer (1) or not (0)', labelNames: ['channel'], registers,
+      }),
+      deliverStopped: new Gauge({
+        name: 'edgepeer_deliver_stopped', help: 'Whether the deliver client has given up for good (1) or not (0)', labelNames: ['channel'], registers,
+      }),
+      deliverLastResponse: new Gauge({
+        name: 'edgepeer_deliver_last_response_seconds', help: 'Unix time of the last Deliver response (blocks or heartbeat); 0 before the first', labelNames: ['channel'], registers,
       }),
     };
   }

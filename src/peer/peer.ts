@@ -141,16 +141,22 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       committedHeight: () => this.ledger.height(),
       events: {
         state: (s) => {
+          // Pulling, or trying to: what `edgepeer health` judges the silence of (src/observability/boardHealth.ts).
+          o.metrics?.deliverActive.set({ channel: this.channel }, s === 'idle' || s === 'stopped' ? 0 : 1);
           if (s === 'streaming') {
             this.sync.streamOpened(o.responsePackingLimitBytes?.(this.deliver.endpoint) ?? deliverDefaults.maxResponseBytes);
           } else {
             this.sync.streamClosed();
           }
         },
-        response: (blocks) => this.sync.response(blocks),
+        response: (blocks) => {
+          o.metrics?.deliverLastResponse.set({ channel: this.channel }, clock.now() / 1000);
+          this.sync.response(blocks);
+        },
         // Forged and replayed responses are counted here and change nothing else (docs/protocol.md §4.1).
         dropped: (reason) => o.metrics?.linkMessagesDropped.inc({ reason: `deliver-${reason}` }),
         gaveUp: (reason) => {
+          o.metrics?.deliverStopped.set({ channel: this.channel }, 1);
           this.errorText = reason;
           this.emit('stopped', reason);
         },

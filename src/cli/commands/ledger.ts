@@ -8,7 +8,9 @@ import { fabricAuditRules } from '../../fabric/fabricAuditRules.js';
 import { fabricBlockFormat } from '../../fabric/fabricFormat.js';
 import { type LmdbLedger, findLedgers, ledgerPath, openLedger, readLedgerBlockFormat } from '../../ledger/lmdbLedger.js';
 import { readLedger } from '../../ledger/readOnlyOpen.js';
-import { verifyChain } from '../../ledger/verifyChain.js';
+import { type ChainVerdict, verifyChain } from '../../ledger/verifyChain.js';
+import { loadChannelAnchor } from '../../network/loadNetwork.js';
+import { sha256 } from '../../crypto/hash.js';
 import { checkDataFolder } from '../options.js';
 
 export interface LedgerInfo {
@@ -26,9 +28,10 @@ export interface LedgerInfo {
   segments: number;
 }
 
+/** `genesis: 'checked'` when block 0 was compared with the network's genesis block (`--network`). */
 export type LedgerVerifyResult =
-  | { ok: true; channel: string; height: number; lastHash: string }
-  | { ok: false; channel: string; height: number; badBlock: number; reason: string };
+  | { ok: true; channel: string; height: number; lastHash: string; genesis?: 'checked' }
+  | { ok: false; channel: string; height: number; badBlock: number; reason: string; genesis?: 'checked' };
 
 interface LedgerCommandOptions {
   data: string;
@@ -66,14 +69,36 @@ export async function ledgerInfo(dataDir: string, channel?: string): Promise<Led
   return value;
 }
 
-export async function ledgerVerify(dataDir: string, channel?: string): Promise<LedgerVerifyResult> {
+/**
+ * Re-checks the chain. With `networkDir`, block 0 must also be that network's genesis block of the
+ * channel, byte for byte: a chain is only self-consistent without it (a substituted chain, made by another
+ * orderer with its own genesis, passes every other check), so the result then says `genesis: 'unchecked'`.
+ */
+export async function ledgerVerify(dataDir: string, channel?: string, networkDir?: string): Promise<LedgerVerifyResult> {
   const name = resolveLedgerChannel(dataDir, channel);
+  let expected: Uint8Array | null = null;
+  if (networkDir !== undefined) {
+    const anchor = loadChannelAnchor(networkDir, name);
+    expected = anchor.kind === 'fabric' ? anchor.fabricGenesis : anchor.genesis;
+  }
   // A Fabric ledger is audited under Fabric's rules from its own block 0 (its genesis, a config block).
-  const { value: v } = await readLedger(ledgerPath(dataDir, name), (p) => openStoredLedger(p, name),
-    (ledger) => verifyChain(ledger, ledger.format.name === 'fabric' ? { rules: fabricAuditRules() } : {}));
+  const { value: v } = await readLedger(ledgerPath(dataDir, name), (p) => openStoredLedger(p, name), (ledger): ChainVerdict => {
+    if (expected !== null) {
+      const block0 = ledger.getBlock(0);
+      if (block0 === undefined || !Buffer.from(block0).equals(expected)) {
+        const stored = block0 === undefined ? 'none' : `SHA-256 ${toHex(sha256(block0))}`;
+        return {
+          ok: false, height: ledger.height(), badBlock: 0,
+          reason: `block 0 (${stored}) is not the genesis block of channel '${name}' in ${networkDir} (SHA-256 ${toHex(sha256(expected))}): this is another chain`,
+        };
+      }
+    }
+    return verifyChain(ledger, ledger.format.name === 'fabric' ? { rules: fabricAuditRules() } : {});
+  });
+  const genesis = networkDir === undefined ? {} : { genesis: 'checked' as const };
   return v.ok
-    ? { ok: true, channel: name, height: v.height, lastHash: toHex(v.lastHash) }
-    : { ok: false, channel: name, height: v.height, badBlock: v.badBlock, reason: v.reason };
+    ? { ok: true, channel: name, height: v.height, lastHash: toHex(v.lastHash), ...genesis }
+    : { ok: false, channel: name, height: v.height, badBlock: v.badBlock, reason: v.reason, ...genesis };
 }
 
 function writer(cmd: Command): (s: string) => void {
@@ -107,13 +132,17 @@ export function registerLedger(program: Command): void {
     .description('re-check the whole chain: layout, hash links, data hashes and orderer signatures')
     .requiredOption('--data <dir>', 'data directory holding ledger-<channel>.mdb files')
     .option('--channel <name>', 'channel (needed when the directory holds several ledgers)')
+    .option('--network <dir>', "check block 0 against this network's genesis block (without it a substituted chain is not caught)")
     .option('--json', 'print one JSON object')
-    .action(async (opts: LedgerCommandOptions, cmd: Command) => {
+    .action(async (opts: LedgerCommandOptions & { network?: string }, cmd: Command) => {
       checkDataFolder(opts.data, '--data', true);
-      const result = await ledgerVerify(opts.data, opts.channel);
+      const result = await ledgerVerify(opts.data, opts.channel, opts.network);
       const out = writer(cmd);
       if (opts.json) out(`${JSON.stringify(result)}\n`);
-      else if (result.ok) out(`OK channel ${result.channel}: ${result.height} blocks verified, last hash ${result.lastHash}\n`);
+      else if (result.ok) {
+        out(`OK channel ${result.channel}: ${result.height} blocks verified, last hash ${result.lastHash}`
+          + `${result.genesis === 'checked' ? ", block 0 is the network's genesis" : ' (block 0 not checked against a network: give --network)'}\n`);
+      }
       else out(`FAILED channel ${result.channel}: block ${result.badBlock} of ${result.height}: ${result.reason}\n`);
       if (!result.ok) process.exitCode = 1;
     });
