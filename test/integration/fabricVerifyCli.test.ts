@@ -9,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { blockHeaderHash } from '../../src/fabric/blockHashes.js';
 import { commonBlockParts, encodeBlockFile } from '../../src/fabric/blockStore.js';
+import { ProtoWriter } from '../../src/fabric/protoWire.js';
 import { SAMPLE_PROD_BLOCKFILE, sampleProdBlocks } from '../helpers/fabric/realData.js';
 import { appendToDataEntry, flipData, flipSignature } from '../helpers/fabric/tamper.js';
 
@@ -91,4 +93,26 @@ test('a chains/ folder of two channels: verified by channel; --json needs --chan
   const missing = await cli('fabric', 'verify', join(dir, 'nothing-here'));
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^error: .*nothing-here does not exist/);
+});
+
+test('a ledger joined from a snapshot: verified from its first block; its signatures need the config block (--config-block), and are never passed unchecked', async () => {
+  const blocks = sampleProdBlocks();
+  const ch = join(dir, 'snap', 'chains', 'chains', 'mychannel');
+  mkdirSync(ch, { recursive: true });
+  writeFileSync(join(ch, 'blockfile_000000'), encodeBlockFile(blocks.slice(3)));
+  const b2 = commonBlockParts(blocks[2]!);
+  writeFileSync(join(ch, 'bootstrappingSnapshot.info'),
+    new ProtoWriter().uintField(1, 2).bytesField(2, blockHeaderHash(b2.number, b2.previousHash, b2.dataHash)).finish());
+  const genesis = join(dir, 'genesis.block');
+  writeFileSync(genesis, blocks[0]!);
+  const unchecked = await cli('fabric', 'verify', join(dir, 'snap'), '--json');
+  assert.equal(unchecked.code, 1);
+  const entries = JSON.parse(unchecked.stdout) as { blockNum: number; errors: string[] }[];
+  assert.deepEqual(entries.map((e) => e.blockNum), [3, 4, 5, 6, 7]);
+  assert.match(entries[0]!.errors[0]!, /^signatures not checked: no channel configuration/);
+  const checked = await cli('fabric', 'verify', join(dir, 'snap'), '--config-block', genesis);
+  assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+  assert.match(checked.stdout, /^blocks +5 checked, 3 to 7$/m);
+  assert.match(checked.stdout, /^signatures +5 blocks checked/m);
+  assert.match(checked.stdout, /joined from a snapshot ending at block 2/);
 });
