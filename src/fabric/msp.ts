@@ -59,6 +59,15 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** Decodes a principal's (or config's) message, turning a failure into Fabric's "could not unmarshal" error. */
+function decodeAs<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    throw new MspError(`could not unmarshal ${what}: ${(err as Error).message}`);
+  }
+}
+
 function ouText(ous: readonly { ou: string }[]): string {
   return `[${ous.map((o) => o.ou).join(' ')}]`;
 }
@@ -258,11 +267,7 @@ export class FabricMsp {
 
   private finalizeSetupCAs(): void {
     for (const ca of [...this.roots, ...this.intermediates]) {
-      const sn = ca.serial.toString(16);
-      if (!ca.isCA) throw new MspError(`MSP ${this.name}: CA Certificate did not have the CA attribute, (SN: ${sn})`);
-      if (ca.subjectKeyId === null) {
-        throw new MspError(`MSP ${this.name}: CA Certificate problem with Subject Key Identifier extension, (SN: ${sn}): subjectKeyIdentifier not found in certificate`);
-      }
+      this.checkCaShape(ca);
       try {
         const chain = this.uniqueChain(ca);
         if (chain.length > 1) this.checkRevocation(ca, chain);
@@ -277,15 +282,20 @@ export class FabricMsp {
     }
   }
 
+  /** A CA of the MSP (or of its TLS CAs) must be a CA and carry a subject key identifier. */
+  private checkCaShape(ca: ParsedCertificate): void {
+    const sn = ca.serial.toString(16);
+    if (!ca.isCA) throw new MspError(`MSP ${this.name}: CA Certificate did not have the CA attribute, (SN: ${sn})`);
+    if (ca.subjectKeyId === null) {
+      throw new MspError(`MSP ${this.name}: CA Certificate problem with Subject Key Identifier extension, (SN: ${sn}): subjectKeyIdentifier not found in certificate`);
+    }
+  }
+
   private setupTLSCAs(conf: mspProto.FabricMSPConfig): void {
     const roots = conf.getTlsRootCertsList_asU8().map((p) => this.certFromConf(p));
     const intermediates = conf.getTlsIntermediateCertsList_asU8().map((p) => this.certFromConf(p));
     for (const ca of [...roots, ...intermediates]) {
-      const sn = ca.serial.toString(16);
-      if (!ca.isCA) throw new MspError(`MSP ${this.name}: CA Certificate did not have the CA attribute, (SN: ${sn})`);
-      if (ca.subjectKeyId === null) {
-        throw new MspError(`MSP ${this.name}: CA Certificate problem with Subject Key Identifier extension, (SN: ${sn}): subjectKeyIdentifier not found in certificate`);
-      }
+      this.checkCaShape(ca);
       try {
         const chains = verifyChains(ca, { roots, intermediates }, ca.notBeforeMs + VALIDITY_OFFSET_MS);
         if (chains.length !== 1) throw new MspError(`this MSP only supports a single validation chain, got ${chains.length}`);
@@ -591,24 +601,14 @@ export class FabricMsp {
     if (principal.getPrincipalClassification() !== Classification.COMBINED) return [principal];
     if (!atLeast(this.version, '1.3')) throw new MspError(`invalid principal type ${Classification.COMBINED}`);
     if (depth > MAX_COMBINED_PRINCIPAL_DEPTH) throw new MspError('combined principals nested too deep');
-    let combined: mspProto.CombinedPrincipal;
-    try {
-      combined = mspProto.CombinedPrincipal.deserializeBinary(principal.getPrincipal_asU8());
-    } catch (err) {
-      throw new MspError(`could not unmarshal CombinedPrincipal from principal: ${(err as Error).message}`);
-    }
+    const combined = decodeAs('CombinedPrincipal from principal', () => mspProto.CombinedPrincipal.deserializeBinary(principal.getPrincipal_asU8()));
     const list = combined.getPrincipalsList();
     if (list.length === 0) throw new MspError('No principals in CombinedPrincipal');
     return list.flatMap((p) => this.collectPrincipals(p, depth + 1));
   }
 
   private role(principal: mspProto.MSPPrincipal, id: MspIdentity): mspProto.MSPRole {
-    let role: mspProto.MSPRole;
-    try {
-      role = mspProto.MSPRole.deserializeBinary(principal.getPrincipal_asU8());
-    } catch (err) {
-      throw new MspError(`could not unmarshal MSPRole from principal: ${(err as Error).message}`);
-    }
+    const role = decodeAs('MSPRole from principal', () => mspProto.MSPRole.deserializeBinary(principal.getPrincipal_asU8()));
     if (role.getMspIdentifier() !== this.name) {
       throw new MspError(`the identity is a member of a different MSP (expected ${role.getMspIdentifier()}, got ${id.mspId})`);
     }
@@ -639,12 +639,7 @@ export class FabricMsp {
 
   private satisfiesV13(id: MspIdentity, principal: mspProto.MSPPrincipal): void {
     if (principal.getPrincipalClassification() === Classification.ANONYMITY) {
-      let anon: mspProto.MSPIdentityAnonymity;
-      try {
-        anon = mspProto.MSPIdentityAnonymity.deserializeBinary(principal.getPrincipal_asU8());
-      } catch (err) {
-        throw new MspError(`could not unmarshal MSPIdentityAnonymity from principal: ${(err as Error).message}`);
-      }
+      const anon = decodeAs('MSPIdentityAnonymity from principal', () => mspProto.MSPIdentityAnonymity.deserializeBinary(principal.getPrincipal_asU8()));
       const t = anon.getAnonymityType();
       if (t === mspProto.MSPIdentityAnonymity.MSPIdentityAnonymityType.ANONYMOUS) {
         throw new MspError('Principal is anonymous, but X.509 MSP does not support anonymous identities');
@@ -705,12 +700,7 @@ export class FabricMsp {
         throw new MspError('The identities do not match');
       }
       case Classification.ORGANIZATION_UNIT: {
-        let ou: mspProto.OrganizationUnit;
-        try {
-          ou = mspProto.OrganizationUnit.deserializeBinary(principal.getPrincipal_asU8());
-        } catch (err) {
-          throw new MspError(`could not unmarshal OrganizationUnit from principal: ${(err as Error).message}`);
-        }
+        const ou = decodeAs('OrganizationUnit from principal', () => mspProto.OrganizationUnit.deserializeBinary(principal.getPrincipal_asU8()));
         if (ou.getMspIdentifier() !== this.name) {
           throw new MspError(`the identity is a member of a different MSP (expected ${ou.getMspIdentifier()}, got ${id.mspId})`);
         }
