@@ -10,9 +10,10 @@
 //
 // 5. Gossip (scripts/benchGossip.ts): 16 boards in 2 orgs, latency from cut to committed on every board,
 //    gossip messages and bytes per block per board (`--gossip-only`, `--no-gossip`).
+// 6. Fabric (scripts/benchFabric.ts): a board catches up Fabric-format blocks from `edgepeer gateway`
+//    beside edgepeer blocks from the orderer, and the ECDSA limits (`--fabric-only`, `--no-fabric`).
 //
 // `-- --quick` is a short smoke run (10,000 blocks, no 1M-block run); `-- --json` prints one object.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -34,6 +35,8 @@ import { createMemoryCgroup } from './benchCgroup.js';
 import { type Limit, ed25519Limit, lmdbLimit, mqttLimit, sha256Limit } from './benchLimits.js';
 import { formatGossipBench, gossipBenchSettings, runGossipBench } from './benchGossip.js';
 import { formatSerialBench, runSerialBench, serialBenchBlocks } from './benchSerial.js';
+import { type Child, runChild } from './benchChild.js';
+import { fabricBenchBlocks, formatFabricBench, runFabricBench } from './benchFabric.js';
 
 const fullBlocks = 100_000;
 const quickBlocks = 10_000;
@@ -68,31 +71,6 @@ type CgroupRun =
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cliPath = join(here, '..', 'src', 'cli', 'main.js');
 
-interface Child { done: Promise<string>; kill(): void }
-
-/** Runs node with `args`; with `cgroupProcs`, the child enters that cgroup before node starts. */
-function runChild(args: string[], readyLine?: (line: string) => boolean, cgroupProcs?: string): Child {
-  const env = { ...process.env, EDGEPEER_LOG_LEVEL: 'warn' };
-  const child = cgroupProcs === undefined
-    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn('/bin/sh', ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', cgroupProcs, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  let err = '';
-  let matched = false;
-  const done = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (readyLine && !matched) {
-        const line = out.split('\n').find(readyLine);
-        if (line !== undefined) { matched = true; resolve(line); }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('exit', (code) => (code === 0 || matched ? resolve(out) : reject(new Error(`${args.join(' ').slice(0, 120)} exited ${code}: ${err.slice(-2000)}`))));
-  });
-  return { done, kill: () => child.kill('SIGTERM') };
-}
-
 /** Appends blocks to the orderer's ledger up to `height`, signed as the orderer signs them. */
 function extendLedger(ledger: LmdbLedger, height: number, tx: Uint8Array, signer: Signer): number {
   let prev: Uint8Array = ledger.lastHash().slice();
@@ -121,11 +99,19 @@ async function main(): Promise<void> {
     'peer-node-flags': { type: 'string' },
     'serial-only': { type: 'boolean' }, 'no-serial': { type: 'boolean' },
     'gossip-only': { type: 'boolean' }, 'no-gossip': { type: 'boolean' },
+    'fabric-only': { type: 'boolean' }, 'no-fabric': { type: 'boolean' },
   } });
   // Gossip between 16 boards (scripts/benchGossip.ts): `--gossip-only` runs just that, `--no-gossip` leaves
   // it out, `--quick` runs it on fewer blocks.
   const gossipBench = async (): Promise<Awaited<ReturnType<typeof runGossipBench>> | null> => (values['no-gossip'] ? null
     : runGossipBench({ blocks: values.quick ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
+  const fabricBench = async (): Promise<Awaited<ReturnType<typeof runFabricBench>> | null> => (values['no-fabric'] ? null
+    : runFabricBench({ blocks: values.quick ? fabricBenchBlocks.quick : fabricBenchBlocks.full, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
+  if (values['fabric-only']) {
+    const fabric = await fabricBench();
+    process.stdout.write(values.json ? `${JSON.stringify({ fabric })}\n` : formatFabricBench(fabric!));
+    return;
+  }
   if (values['gossip-only']) {
     const gossip = await gossipBench();
     process.stdout.write(values.json ? `${JSON.stringify({ gossip })}\n` : formatGossipBench(gossip!));
@@ -278,8 +264,9 @@ async function main(): Promise<void> {
     };
     const serial = await serialBench();
     const gossip = await gossipBench();
+    const fabric = await fabricBench();
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...result, serial, gossip })}\n`);
+      process.stdout.write(`${JSON.stringify({ ...result, serial, gossip, fabric })}\n`);
       return;
     }
     const n = (x: number | null, d = 0): string => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -321,6 +308,7 @@ async function main(): Promise<void> {
     ].join('\n'));
     if (serial !== null) process.stdout.write(`\n${formatSerialBench(serial)}`);
     if (gossip !== null) process.stdout.write(`\n${formatGossipBench(gossip)}`);
+    if (fabric !== null) process.stdout.write(`\n${formatFabricBench(fabric)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { loadBoard } from '../src/network/loadNetwork.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
-import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
+import { chainRulesFor } from '../src/cli/fabricChannel.js';
 import { brokerCredentials } from '../src/transport/mqtt/brokerIdentity.js';
 
 export interface BenchPeerArgs {
@@ -97,8 +97,10 @@ async function main(): Promise<void> {
   const b = loadBoard(a.network, a.board);
   // Its one listener is the deliver client, which copies every response: the link may lend its buffers.
   const link = new MqttClientLink({ endpoint: { url: a.url }, credentials: brokerCredentials(b.signer), lendPayloads: true });
-  const ledger = openLedger(ledgerPath(a.data, b.config.channel), { channel: b.config.channel });
-  const peer = new Peer({ boardId: a.board, ledger, rules: edgepeerChainRules(ledger.channel, b.genesis), signer: b.signer, links: [link], log: silentLogger() });
+  // The board's channel's rules: an edgepeer chain, or a Fabric channel (scripts/benchFabric.ts).
+  const rules = chainRulesFor(b.anchor);
+  const ledger = openLedger(ledgerPath(a.data, b.config.channel), { channel: b.config.channel, format: rules.format });
+  const peer = new Peer({ boardId: a.board, ledger, rules, signer: b.signer, links: [link], log: silentLogger() });
 
   const windows: number[] = [];
   let windowStartHeight = -1;
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
   const lastHash = Buffer.from(ledger.lastHash()).toString('hex');
   if (a.verify) {
     // Outside the timed part: the ledger really holds a valid chain of every block.
-    const verdict = verifyChain(ledger);
+    const verdict = verifyChain(ledger, { rules: rules.auditRules(Date.now()) });
     if (!verdict.ok) throw new Error(`peer ledger does not verify: block ${verdict.badBlock}: ${verdict.reason}`);
   }
   await ledger.close();
