@@ -7,6 +7,7 @@ import { consoleDefaults } from '../../console/consoleDefaults.js';
 import { statusIntervalMs } from '../../observability/statusReport.js';
 import { deliverClientDefaults, peerDefaults } from '../../peer/peerDefaults.js';
 import { lockDataFolder } from '../../ledger/dataLock.js';
+import { checkLedgerTip } from '../../ledger/tipCheck.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { loadBoard, loadChannelAnchor } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
@@ -111,6 +112,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   }));
   const metrics = createMetrics('peer');
   const ledger = openLedger(ledgerPath(o.data, channel), { channel, format: rules.format });
+  checkLedgerTip(ledger);
   // With a gossip section the board pulls from the orderer only while it leads its org (src/gossip).
   const gossipConfig = board.config.gossip;
   let gossip: GossipNode | null = null;
