@@ -12,7 +12,7 @@ import { FabricMsp, MspIdentity } from '../../../src/fabric/msp.js';
 import { SignatureAuditStage } from '../../../src/fabric/signatureAudit.js';
 import { clusterBlock3, clusterMychannelBlock, sampleProdBlocks } from '../../helpers/fabric/realData.js';
 import { flipSignature } from '../../helpers/fabric/tamper.js';
-import { type ChannelSpec, FabricChainBuilder, TestIdentity, TestOrg, implicitMeta } from '../../helpers/fabric/chainBuilder.js';
+import { type ChannelSpec, FabricChainBuilder, TestIdentity, TestOrg, implicitMeta, signedByAnyRole } from '../../helpers/fabric/chainBuilder.js';
 import { TestCa } from '../../helpers/fabric/testCa.js';
 
 const DAY_MS = 86_400_000;
@@ -273,4 +273,40 @@ test('unsupported configurations are refused with the reason: an idemix orderer 
   assert.match(r[0]!.errors[0]!, /^config: .*type 4/);
   assert.match(r[1]!.errors[0]!, /^signatures not checked: the configuration of block 0 is not usable/);
   void implicitMeta;
+});
+
+const ROLE = mspProto.MSPRole.MSPRoleType;
+
+test('signature policies over MSPPrincipal roles: ADMIN and PEER by NodeOU, ADMIN by the admins list when NodeOUs are off', async () => {
+  const admins = chain({ ...spec, blockValidationPolicy: signedByAnyRole('OrdererMSP', [ROLE.ADMIN]) });
+  admins.dataBlock({ signers: [ordererOrg.identity('admin')] });
+  admins.dataBlock({ signers: [ordererOrg.identity('orderer')] });
+  assert.deepEqual(audit(admins.blocks).problems.map((p) => p.blockNum), [2]);
+  assert.match(audit(admins.blocks).problems[0]!.errors[0]!, /signature set did not satisfy policy$/);
+
+  const peers = chain({ ...spec, blockValidationPolicy: signedByAnyRole('Org1MSP', [ROLE.PEER]) });
+  peers.dataBlock({ signers: [org1.identity('peer')] });
+  peers.dataBlock({ signers: [org1.identity('client')] });
+  assert.deepEqual(audit(peers.blocks).problems.map((p) => p.blockNum), [2]);
+
+  const classic = await TestOrg.create('ClassicMSP', { nodeOUs: false });
+  const listed = chain({ channelId: 'classic', ordererOrgs: [classic], appOrgs: [], blockValidationPolicy: signedByAnyRole('ClassicMSP', [ROLE.ADMIN]) }, classic.identity('admin'));
+  listed.dataBlock();
+  listed.dataBlock({ signers: [classic.identity('orderer')] });
+  assert.deepEqual(audit(listed.blocks).problems.map((p) => p.blockNum), [2]);
+  // Without NodeOUs an ORDERER principal cannot be told apart: refused with Fabric's reason.
+  const noOus = chain({ channelId: 'classic2', ordererOrgs: [classic], appOrgs: [], ordererWriters: 'orderer' }, classic.identity('orderer'));
+  noOus.dataBlock();
+  assert.equal(audit(noOus.blocks).problems.length, 1);
+});
+
+test('an unknown MSP signature hash family refuses the configuration with the reason', () => {
+  const c = mspProto.FabricMSPConfig.deserializeBinary(mspProto.MSPConfig.deserializeBinary(ordererOrg.mspConfig()).getConfig_asU8());
+  const cc = new mspProto.FabricCryptoConfig();
+  cc.setSignatureHashFamily('MD5');
+  c.setCryptoConfig(cc);
+  const m = new mspProto.MSPConfig();
+  m.setConfig(c.serializeBinary());
+  const genesis = chain({ ...spec, mspOverrides: { OrdererMSP: m.serializeBinary() } }).blocks[0]!;
+  assert.throws(() => FabricChannelRules.fromConfigBlock(genesis), /hash family not recognized \[MD5\]/);
 });
