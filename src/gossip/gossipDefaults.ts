@@ -54,6 +54,15 @@ export const gossipDefaults = {
    * first. Longer than aliveIntervalMs: the rival's own claim then arrives at the latest with its next tick.
    */
   leaderClaimSettleMs: 1_200,
+  /**
+   * A streaming leader that has heard nothing from the orderer (no block, no heartbeat) for this long steps
+   * down, when another board of its org could lead: Fabric's blocksprovider gives up after its retry
+   * budget and its election yields. An idle stream hears a heartbeat every deliverDefaults.heartbeatMs
+   * (5 s), so this is at least twice that; the deliver client itself calls a stream this silent stalled.
+   */
+  leaderUplinkYieldMs: 20_000,
+  /** A board that stepped down is no candidate for at least this long, and longer while its link is down. */
+  leaderYieldHoldMs: 30_000,
   /** After start, a board listens this long before it elects, so it knows its neighbours first. */
   electionStartupGraceMs: 2_000,
   /** Blocks in one push message at most. */

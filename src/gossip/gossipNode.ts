@@ -19,7 +19,7 @@ import { BlockIntake } from './blockIntake.js';
 import { BlockPush } from './blockPush.js';
 import { BlockServer } from './blockServer.js';
 import { CatchUp } from './catchUp.js';
-import { LeaderElection } from './election.js';
+import { LeaderElection, StaticElection } from './election.js';
 import { Leadership } from './leadership.js';
 import { Membership, memberKey } from './membership.js';
 import { RateLimitedLog } from '../observability/rateLimitedLog.js';
@@ -151,9 +151,12 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.leadership = new Leadership({
       self: this.self,
       election: o.election ?? new LeaderElection(this.self.id, limits, o.clock.now()),
+      // A static leader has nobody to yield to; a static follower never leads.
+      canYield: !(o.election instanceof StaticElection),
       limits, clock: o.clock, log: o.log, warnings: this.warnings,
       // Boards of this org only: a client's or an admin's certificate is never elected (it would not stream).
-      orgMembers: () => this.membership.live().filter((m) => m.org === this.self.org && m.role === 'peer').map((m) => ({ id: m.id, height: m.height, leading: m.leader })),
+      orgMembers: () => this.membership.live().filter((m) => m.org === this.self.org && m.role === 'peer')
+        .map((m) => ({ id: m.id, height: m.height, leading: m.leader, ...(m.yielding ? { yielding: true } : {}) })),
       ownHeight: () => o.peer.height,
       uplink: o.peer,
       leaderSeen: (org, leader) => this.metrics.leader(org, leader),
@@ -266,6 +269,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       alive: {
         ...this.self, height: this.o.peer.height, incarnation: this.incarnation, seq: this.seq, endpoint: this.endpoint,
         leader: this.leadership.isLeader && !leaving, ...(leaving ? { leaving: true } : {}),
+        ...(this.leadership.yielding && !leaving ? { yielding: true } : {}),
       },
     });
     const targets = new Set(this.o.bootstrap);

@@ -4,6 +4,7 @@
 // (src/board/profile.ts) refuse the same things with the same words.
 import { isIPv4 } from 'node:net';
 import { maxTimerDelayMs } from '../config/timers.js';
+import { deliverDefaults } from '../protocol/deliverDefaults.js';
 import { gossipDefaults } from './gossipDefaults.js';
 import type { GossipLimits } from './gossipNode.js';
 import { type HostPort, parseHostPort } from './tcpTransport.js';
@@ -130,6 +131,11 @@ export function checkGossipLimits(v: unknown): Checked<GossipLimitOverrides> {
     const a = out[atLeast] ?? gossipDefaults[atLeast];
     const b = out[other] ?? gossipDefaults[other];
     if (a < b) return bad(atLeast, `at least ${other} (${a} is less than ${b})`);
+  }
+  // An idle stream hears from the orderer once a heartbeat: a leader must not step down between two.
+  const yieldMs = out.leaderUplinkYieldMs ?? gossipDefaults.leaderUplinkYieldMs;
+  if (yieldMs < 2 * deliverDefaults.heartbeatMs) {
+    return bad('leaderUplinkYieldMs', `at least twice the orderer's heartbeat interval, ${2 * deliverDefaults.heartbeatMs} ms (${yieldMs} given)`);
   }
   return { ok: true, value: out };
 }

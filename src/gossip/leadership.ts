@@ -1,43 +1,44 @@
-// This board's part in its org's leadership: asks the election who leads, claims the role at once when it
-// is this board (its next ALIVE says so), and runs the Deliver client only once the claim has settled
-// (docs/protocol.md §12b.4). The node calls evaluate() on every tick and membership change; everything
-// else it needs comes through LeadershipOptions, so that this policy can be replaced as a whole.
+// This board's part in its org's leadership, driven: the state machine (leadershipState.ts: who claims,
+// who streams, who yields) is fed the org's live boards, this board's height and its uplink's health on
+// every tick and membership change, and this file carries out what it decides: the Deliver client on or
+// off, the claim (or the yield) announced at once, a wake-up when a claim settles, the logs and metrics
+// (docs/protocol.md §12b.4). Everything it needs comes through LeadershipOptions.
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { RateLimitedLog } from '../observability/rateLimitedLog.js';
-import type { Candidate, Election } from './seams.js';
+import type { UplinkHealth } from '../peer/uplinkHealth.js';
+import { type LeadershipParams, LeadershipMachine, type LeadershipState, type OrgMember } from './leadershipState.js';
+import type { Election } from './seams.js';
 
 /** A board's part in its org: the same values as the peer's BoardRole (src/peer/role.ts). */
 export type LeadershipRole = 'leader' | 'follower';
 
-export interface LeadershipLimits {
-  /** A claim that a rival keeps contesting for longer than this is warned about (two static leaders). */
-  leaderMinTermMs: number;
-  /** A new leader waits this long after claiming before it opens its Deliver stream. */
-  leaderClaimSettleMs: number;
-}
+export type LeadershipLimits = LeadershipParams;
 
-/** The Deliver client this board runs while it leads. */
+/** The Deliver client this board runs while it leads, and how its link to the orderer fares. */
 export interface Uplink {
   readonly isDelivering: boolean;
   setDelivering(on: boolean): Promise<void>;
+  uplink(): UplinkHealth;
 }
 
 export interface LeadershipOptions {
   self: { id: string; org: string };
   election: Election;
+  /** False for a static leader: nobody else may lead, so it never yields (Fabric ignores its retry budget too). */
+  canYield: boolean;
   limits: LeadershipLimits;
   clock: Clock;
   log: Logger;
   warnings: RateLimitedLog;
-  /** The live members of this board's org, self excluded, as the election sees them. */
-  orgMembers(): Candidate[];
+  /** The live boards of this board's org, self excluded, as their ALIVEs say (claims and yields included). */
+  orgMembers(): OrgMember[];
   /** This board's committed height. */
   ownHeight(): number;
   uplink: Uplink;
   /** Whom this board sees leading its org changed (metrics). */
   leaderSeen(org: string, leader: string | null): void;
-  /** This board took or gave up the role: its claim is to be announced now, not at the next tick. */
+  /** This board took or gave up the role, or yields: its ALIVE is to say so now, not at the next tick. */
   claimChanged(): void;
   /** This board streams from the orderer (called on every evaluation while it does): other repair stops. */
   streaming(): void;
@@ -46,80 +47,94 @@ export interface LeadershipOptions {
 }
 
 export class Leadership {
-  /** When this board last became (or stopped being) its org's leader. */
-  private leaderSinceMs = 0;
-  private settleTimer: TimerHandle | null = null;
-  /** Since when another org member has claimed leadership while this board leads; null: none does. */
-  private rivalClaimSinceMs: number | null = null;
+  private readonly machine: LeadershipMachine;
+  private wakeTimer: TimerHandle | null = null;
+  private wakeAtMs: number | null = null;
   private lastLeaderReported: string | null | undefined = undefined;
   private stopped = false;
 
-  constructor(private readonly o: LeadershipOptions) {}
+  constructor(private readonly o: LeadershipOptions) {
+    this.machine = new LeadershipMachine(o.self.id, o.election, o.limits, o.canYield);
+  }
 
   get isLeader(): boolean {
-    return this.o.election.isLeader;
+    return this.machine.isLeader;
+  }
+
+  /** It stepped down for a failed uplink and is no candidate now (its ALIVE says `yielding`). */
+  get yielding(): boolean {
+    return this.machine.state.kind === 'yielding';
+  }
+
+  get state(): LeadershipState {
+    return this.machine.state;
   }
 
   get leader(): string | null {
-    return this.o.election.leader;
+    return this.machine.leader;
   }
 
   role(): LeadershipRole {
     return this.isLeader ? 'leader' : 'follower';
   }
 
-  /** Re-elects from the current membership and switches the Deliver client to match. */
+  /** Feeds the machine what is known now and does what it decides. */
   evaluate(): void {
     if (this.stopped) return;
     const o = this.o;
     const now = o.clock.now();
-    const live = o.orgMembers();
-    live.push({ id: o.self.id, height: o.ownHeight() });
-    const wasLeader = o.election.isLeader;
-    if (o.election.update(live, now)) {
-      o.log.info({ org: o.self.org, leader: o.election.leader }, 'gossip leader elected');
+    const uplink = o.uplink.uplink();
+    const before = this.machine.state;
+    const wasLeader = this.machine.isLeader;
+    const d = this.machine.update({ members: o.orgMembers(), height: o.ownHeight(), uplink }, now);
+    if (d.leaderChanged) o.log.info({ org: o.self.org, leader: d.leader }, 'gossip leader elected');
+    if (this.lastLeaderReported !== d.leader) {
+      this.lastLeaderReported = d.leader;
+      o.leaderSeen(o.self.org, d.leader);
     }
-    if (this.lastLeaderReported !== o.election.leader) {
-      this.lastLeaderReported = o.election.leader;
-      o.leaderSeen(o.self.org, o.election.leader);
-    }
-    const isLeader = o.election.isLeader;
-    if (isLeader !== wasLeader) {
-      this.leaderSinceMs = now;
-      // Said at once rather than at the next tick: a rival that elected itself too hears the claim, and
-      // a successor learns that its predecessor stepped down, one aliveIntervalMs sooner.
-      o.claimChanged();
-    }
-    const rivals = live.filter((c) => c.id !== o.self.id && c.leading === true).map((c) => c.id);
-    if (!isLeader || rivals.length === 0) this.rivalClaimSinceMs = null;
-    else if (this.rivalClaimSinceMs === null) this.rivalClaimSinceMs = now;
-    if (this.rivalClaimSinceMs !== null && now - this.rivalClaimSinceMs > o.limits.leaderMinTermMs) {
+    if (d.changed) this.logTransition(before, d.state, uplink, now);
+    // Said at once rather than at the next tick: a rival that elected itself too hears the claim, a
+    // successor learns that its predecessor stepped down, and the org stops counting a yielding board.
+    const claimedBefore = before.kind === 'claiming' || before.kind === 'streaming';
+    if (claimedBefore !== d.claims || (before.kind === 'yielding') !== d.yielding) o.claimChanged();
+    if (d.persistentRivals.length > 0) {
       // A rival steps down within an ALIVE or two of hearing this board's claim (the election's rival
       // rule); one that goes on claiming never gives way: two static orgLeaders.
-      o.warnings.warn('rival-leader', { org: o.self.org, rivals }, 'another board of this org keeps claiming leadership (two static orgLeaders?)');
+      o.warnings.warn('rival-leader', { org: o.self.org, rivals: d.persistentRivals }, 'another board of this org keeps claiming leadership (two static orgLeaders?)');
     }
-    // A new leader waits for a predecessor that still claims the role to step down (its next ALIVE), and
-    // for leaderClaimSettleMs for a rival's claim, so that a handover or boards electing themselves at the
-    // same moment open no second Deliver stream. A leader already streaming goes on while a rival (a board
-    // back from a partition, which led its island) claims: the rival rule makes one of them step down, and
-    // stopping here too would leave the org without a stream in between.
-    const settled = now - this.leaderSinceMs >= o.limits.leaderClaimSettleMs;
-    const deliver = isLeader && settled && (o.uplink.isDelivering || rivals.length === 0);
-    if (deliver) o.streaming();
-    if (deliver !== o.uplink.isDelivering) void o.uplink.setDelivering(deliver);
-    if (isLeader && !settled && this.settleTimer === null) {
-      this.settleTimer = o.clock.setTimeout(() => {
-        this.settleTimer = null;
-        this.evaluate();
-      }, this.leaderSinceMs + o.limits.leaderClaimSettleMs - now);
-      this.settleTimer.unref?.();
-    }
-    if (isLeader !== wasLeader) o.roleChanged(this.role(), o.election.leader);
+    if (d.deliver) o.streaming();
+    if (d.deliver !== o.uplink.isDelivering) void o.uplink.setDelivering(d.deliver);
+    this.wakeAt(d.wakeAtMs, now);
+    if (this.machine.isLeader !== wasLeader) o.roleChanged(this.role(), d.leader);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.settleTimer !== null) this.o.clock.clearTimeout(this.settleTimer);
-    this.settleTimer = null;
+    if (this.wakeTimer !== null) this.o.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+  }
+
+  private logTransition(from: LeadershipState, to: LeadershipState, uplink: UplinkHealth, nowMs: number): void {
+    const o = this.o;
+    if (to.kind === 'yielding') {
+      const silentMs = uplink.lastHeardMs === null ? null : nowMs - uplink.lastHeardMs;
+      o.log.warn({ org: o.self.org, silentMs, leaderUplinkYieldMs: o.limits.leaderUplinkYieldMs, successor: to.leader },
+        'gossip leader steps down: nothing from the orderer for leaderUplinkYieldMs; another board of the org leads');
+    } else if (from.kind === 'yielding') {
+      o.log.info({ org: o.self.org, leader: this.leader }, 'gossip board a candidate again after yielding');
+    }
+  }
+
+  /** A claim settles at `atMs`: evaluate then, not only at the next tick. */
+  private wakeAt(atMs: number | null, nowMs: number): void {
+    if (atMs === null || atMs === this.wakeAtMs) return;
+    if (this.wakeTimer !== null) this.o.clock.clearTimeout(this.wakeTimer);
+    this.wakeAtMs = atMs;
+    this.wakeTimer = this.o.clock.setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAtMs = null;
+      this.evaluate();
+    }, atMs - nowMs);
+    this.wakeTimer.unref?.();
   }
 }

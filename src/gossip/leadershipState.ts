@@ -15,7 +15,10 @@
 // not known to be down: a board whose uplink is dead does not win the election back while it stays dead.
 // The machine is pure (fed its inputs and the time, it returns what to do); the node's driver around it
 // runs the timers, the deliver client and the announcements.
+import type { UplinkHealth } from '../peer/uplinkHealth.js';
 import type { Candidate, Election } from './seams.js';
+
+export type { UplinkHealth } from '../peer/uplinkHealth.js';
 
 /** The timings the machine runs with (gossipDefaults, board.json gossip.limits). */
 export interface LeadershipParams {
@@ -23,21 +26,10 @@ export interface LeadershipParams {
   leaderClaimSettleMs: number;
   /** A rival that goes on claiming for this long while this board leads is reported (two static leaders). */
   leaderMinTermMs: number;
-  /** A streaming leader whose uplink has failed this long steps down, when another board could lead. */
+  /** A streaming leader that has not heard from the orderer for this long steps down, when another board could lead. */
   leaderUplinkYieldMs: number;
   /** A board that stepped down is no candidate for at least this long. */
   leaderYieldHoldMs: number;
-}
-
-/** How this board's deliver client fares: fed by the peer (its state and responses) and its link. */
-export interface UplinkHealth {
-  /**
-   * Since when the deliver client has been failing: the later of its start and its last response from the
-   * orderer, while it is not on a stream that has answered; null while it is (or while it does not run).
-   */
-  failingSinceMs: number | null;
-  /** Whether a link to the orderer is up (the broker connection); null: not known (never opened). */
-  reachable: boolean | null;
 }
 
 /** A live board of this org as its ALIVEs describe it. */
@@ -164,8 +156,8 @@ export class LeadershipMachine {
   /** A streaming leader steps down when its uplink has failed long enough and someone else could lead. */
   private mustYield(v: LeadershipView, nowMs: number): boolean {
     if (!this.canYield) return false;
-    const since = v.uplink.failingSinceMs;
-    if (since === null || nowMs - since < this.p.leaderUplinkYieldMs) return false;
+    const heard = v.uplink.lastHeardMs;
+    if (heard === null || nowMs - heard < this.p.leaderUplinkYieldMs) return false;
     return v.members.some((m) => m.yielding !== true);
   }
 

@@ -1,6 +1,7 @@
 // What gossip needs from the world and tells it, as small interfaces, so that the node is tested without
 // prom-client, a LAN or a particular election policy. The metrics sink and the block-origin words are
 // defined in src/observability (which must not import gossip) and are part of this seam.
+import type { UplinkHealth } from '../peer/uplinkHealth.js';
 export { GOSSIP_BLOCK_ORIGINS, type GossipBlockOrigin } from '../observability/statusReport.js';
 export { type GossipMessageKind, type GossipMetricsSink, noGossipMetrics } from '../observability/gossipMetrics.js';
 
@@ -62,6 +63,8 @@ export interface GossipPeer {
   /** The next block number the peer takes (verified tip + 1; may be above `height` while commits are queued). */
   nextNumber(): number;
   setDelivering(on: boolean): Promise<void>;
+  /** How its uplink fares (the deliver client's last word from the orderer, the link): the leader yields on it. */
+  uplink(): UplinkHealth;
   /** Verifies and buffers blocks[from..]: how many were taken (or already had), -1 when one was rejected. */
   offerFromGossip(blocks: Uint8Array[], from: number): number;
   /** Blocks newly verified and buffered, and where from; the bytes may be reused once committed. */

@@ -20,6 +20,7 @@ import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverCl
 import { PayloadBuffer } from './payloadBuffer.js';
 import { type RoleSource, soloLeader } from './role.js';
 import { SyncTracker } from './syncTracker.js';
+import { type UplinkHealth, UplinkMonitor } from './uplinkHealth.js';
 
 export interface PeerLimits {
   payloadBufferSlots: number;
@@ -81,6 +82,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   private readonly buffer: PayloadBuffer;
   private readonly committer: Committer;
   private readonly deliver: DeliverClient;
+  private readonly clock: Clock;
+  private readonly uplinkMonitor = new UplinkMonitor();
   private readonly result = new RunResult();
   private readonly sync = new SyncTracker();
   /** Header hashes of the run being verified: one slot per block a Deliver response can carry. */
@@ -101,6 +104,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       deliver: { ...defaultPeerLimits.deliver, ...o.limits?.deliver },
     };
     const clock = o.clock ?? systemClock;
+    this.clock = clock;
     this.ledger = o.ledger;
     this.channel = o.ledger.channel;
     if (o.rules.format.name !== o.ledger.format.name) {
@@ -151,6 +155,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
         },
         response: (blocks) => {
           o.metrics?.deliverLastResponse.set({ channel: this.channel }, clock.now() / 1000);
+          this.uplinkMonitor.heard(clock.now());
           this.sync.response(blocks);
         },
         // Forged and replayed responses are counted here and change nothing else (docs/protocol.md §4.1).
@@ -170,6 +175,7 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   start(): void {
     if (this.o.deliverAtStart ?? true) {
       this.delivering = true;
+      this.uplinkMonitor.started(this.clock.now());
       this.deliver.start();
     }
   }
@@ -179,10 +185,20 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     this.deliverSwitch = this.deliverSwitch.then(async () => {
       if (on === this.delivering) return;
       this.delivering = on;
-      if (on) this.deliver.start();
-      else await this.deliver.stop();
+      if (on) {
+        this.uplinkMonitor.started(this.clock.now());
+        this.deliver.start();
+      } else {
+        this.uplinkMonitor.stopped();
+        await this.deliver.stop();
+      }
     });
     return this.deliverSwitch;
+  }
+
+  /** How the uplink fares: when the deliver client last heard from the orderer, and whether a link is up (gossip's leader yields on it). */
+  uplink(): UplinkHealth {
+    return this.uplinkMonitor.health(this.o.links.some((l) => l.state === 'up'));
   }
 
   /** Whether the deliver client is running (started and not stopped). */

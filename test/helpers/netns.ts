@@ -16,18 +16,27 @@ const SUBNET_THIRD_OCTETS = 250;
 
 let made = 0;
 
-export interface Netns {
-  name: string;
+/** One veth pair between the host and the namespace, on its own /30. */
+export interface NetnsLink {
   /** Address of the host's end of the pair (processes on the host listen here to be reachable). */
   hostAddr: string;
   /** Address of the namespace's end. */
   nsAddr: string;
-  /** Command prefix that runs a program inside the namespace (it execs it: the PID stays the program's). */
-  prefix: string[];
   /** Takes the host's end down: nothing passes either way (addresses stay, local delivery works). */
   cut(): Promise<void>;
   restore(): Promise<void>;
-  /** Deletes the pair and the namespace; safe to call twice, and after a half-made namespace. */
+}
+
+export interface Netns extends NetnsLink {
+  name: string;
+  /** Command prefix that runs a program inside the namespace (it execs it: the PID stays the program's). */
+  prefix: string[];
+  /**
+   * A second (third...) pair into the same namespace, on another subnet: traffic to its host address goes
+   * over it alone, so a test can cut one path of a board (its uplink) and keep the other (its gossip).
+   */
+  addLink(): Promise<NetnsLink>;
+  /** Deletes the pairs and the namespace; safe to call twice, and after a half-made namespace. */
   remove(): Promise<void>;
 }
 
@@ -35,44 +44,68 @@ async function ip(...args: string[]): Promise<void> {
   await run('ip', args, { timeout: IP_COMMAND_TIMEOUT_MS });
 }
 
-export async function createNetns(): Promise<Netns | { skip: string }> {
-  if (process.getuid?.() !== 0) return { skip: 'network namespaces need root (ip netns)' };
+/** A free 10.213.N.0/30 (neither end's address on a local interface), or undefined. */
+function freeSubnet(): number | undefined {
   const used = new Set(Object.values(networkInterfaces()).flat().map((a) => a?.address));
-  const free = Array.from({ length: SUBNET_THIRD_OCTETS }, (_, i) => (process.pid + i) % SUBNET_THIRD_OCTETS)
+  return Array.from({ length: SUBNET_THIRD_OCTETS }, (_, i) => (process.pid + i) % SUBNET_THIRD_OCTETS)
     .find((n) => !used.has(`10.${SUBNET_SECOND_OCTET}.${n}.1`) && !used.has(`10.${SUBNET_SECOND_OCTET}.${n}.2`));
-  if (free === undefined) return { skip: `no free 10.${SUBNET_SECOND_OCTET}.N.0/30 subnet for the veth pair` };
-  const tag = `ep${process.pid}${made++}`.slice(0, MAX_IFNAME_CHARS - 1);
-  const name = `${tag}ns`;
+}
+
+/** Makes a veth pair `<tag>h` (host) / `<tag>n` (moved into `ns`), addressed on a free /30, both ends up. */
+async function makePair(ns: string, tag: string): Promise<NetnsLink & { hostIf: string }> {
+  const free = freeSubnet();
+  if (free === undefined) throw new Error(`no free 10.${SUBNET_SECOND_OCTET}.N.0/30 subnet for the veth pair`);
   const hostIf = `${tag}h`;
   const nsIf = `${tag}n`;
   const hostAddr = `10.${SUBNET_SECOND_OCTET}.${free}.1`;
   const nsAddr = `10.${SUBNET_SECOND_OCTET}.${free}.2`;
+  await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+  await ip('link', 'set', nsIf, 'netns', ns);
+  await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+  await ip('link', 'set', hostIf, 'up');
+  const inNs = (...args: string[]): Promise<void> => ip('netns', 'exec', ns, 'ip', ...args);
+  await inNs('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+  await inNs('link', 'set', nsIf, 'up');
+  return {
+    hostIf, hostAddr, nsAddr,
+    cut: () => ip('link', 'set', hostIf, 'down'),
+    restore: () => ip('link', 'set', hostIf, 'up'),
+  };
+}
+
+export async function createNetns(): Promise<Netns | { skip: string }> {
+  if (process.getuid?.() !== 0) return { skip: 'network namespaces need root (ip netns)' };
+  if (freeSubnet() === undefined) return { skip: `no free 10.${SUBNET_SECOND_OCTET}.N.0/30 subnet for the veth pair` };
+  const tag = `ep${process.pid}${made++}`.slice(0, MAX_IFNAME_CHARS - 2);
+  const name = `${tag}ns`;
+  const hostIfs = [`${tag}h`];
   let removed = false;
   const remove = async (): Promise<void> => {
     if (removed) return;
     removed = true;
     // Deleting one end of a veth pair deletes both; either may not exist when setup failed half way.
-    await ip('link', 'del', hostIf).catch(() => undefined);
+    for (const hostIf of hostIfs) await ip('link', 'del', hostIf).catch(() => undefined);
     await ip('netns', 'del', name).catch(() => undefined);
   };
+  let first: NetnsLink;
   try {
     await ip('netns', 'add', name);
-    await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
-    await ip('link', 'set', nsIf, 'netns', name);
-    await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-    await ip('link', 'set', hostIf, 'up');
-    const inNs = (...args: string[]): Promise<void> => ip('netns', 'exec', name, 'ip', ...args);
-    await inNs('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
-    await inNs('link', 'set', nsIf, 'up');
-    await inNs('link', 'set', 'lo', 'up');
+    first = await makePair(name, tag);
+    await ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up');
   } catch (err) {
     await remove();
     return { skip: `ip netns failed: ${(err as Error).message.split('\n')[0]}` };
   }
+  let links = 1;
   return {
-    name, hostAddr, nsAddr, prefix: ['ip', 'netns', 'exec', name],
-    cut: () => ip('link', 'set', hostIf, 'down'),
-    restore: () => ip('link', 'set', hostIf, 'up'),
+    name, hostAddr: first.hostAddr, nsAddr: first.nsAddr, prefix: ['ip', 'netns', 'exec', name],
+    cut: first.cut,
+    restore: first.restore,
+    addLink: async () => {
+      const linkTag = `${tag}${links++}`;
+      hostIfs.push(`${linkTag}h`);
+      return makePair(name, linkTag);
+    },
     remove,
   };
 }

@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { edgepeerBlockFormat } from '../../../src/channel/edgepeerFormat.js';
 import type { GossipLedger } from '../../../src/gossip/gossipNode.js';
 import type { GossipPeer, PeerBlockSource } from '../../../src/gossip/seams.js';
+import type { UplinkHealth } from '../../../src/peer/uplinkHealth.js';
 import type { BlockVisitor } from '../../../src/ledger/ledger.js';
 import { HASH_BYTES } from '../../../src/protocol/block.js';
 import { type BlockReader, RunResult, type RunVerifier } from '../../../src/protocol/blockFormat.js';
@@ -276,6 +277,11 @@ export class SimPeer extends EventEmitter<{ accepted: [Uint8Array[], PeerBlockSo
 
   nextNumber(): number {
     return this.verifier.tipNumber + 1;
+  }
+
+  /** The simulated orderer link never fails: an open stream counts as heard from now. */
+  uplink(): UplinkHealth {
+    return { lastHeardMs: this.stream === null ? null : this.o.clock.now(), reachable: true };
   }
 
   setDelivering(on: boolean): Promise<void> {

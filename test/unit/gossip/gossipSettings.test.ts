@@ -80,6 +80,9 @@ test('limits: any name gossipDefaults has, whole numbers in range, expiration lo
   assert.match(refused({ aliveIntervalMs: 20_000, aliveExpirationMs: 60_000 }).expected, /greater than aliveIntervalMs/);
   assert.equal(refused({ aliveIntervalMs: 20_000, aliveExpirationMs: 60_000 }).field, 'connectionIdleTimeoutMs');
   assert.equal(checkGossipLimits({ aliveIntervalMs: 20_000, aliveExpirationMs: 60_000, connectionIdleTimeoutMs: 60_000 }).ok, true);
+  // A healthy idle stream hears from the orderer once a heartbeat (5 s): a leader does not yield between two.
+  assert.equal(refused({ leaderUplinkYieldMs: 9_999 }).field, 'leaderUplinkYieldMs');
+  assert.equal(checkGossipLimits({ leaderUplinkYieldMs: 10_000 }).ok, true);
   // The largest frame must fit what all connections together may hold unfinished.
   assert.equal(refused({ maxFrameBytes: 2 * gossipDefaults.inboundBufferedBytesMax }).field, 'inboundBufferedBytesMax');
   assert.equal(refused([]).field, '');

@@ -63,9 +63,9 @@ class Org {
       const delivering = b.last?.deliver === true;
       // A running client on a live uplink answers at once (its stream hears the orderer every tick).
       if (delivering && b.uplinkUp) b.lastGoodMs = this.nowMs;
-      const failingSinceMs = delivering && !b.uplinkUp ? b.lastGoodMs : null;
       b.last = b.machine.update({
-        members: heard.filter((m) => m.id !== b.id && this.hears(b.id, m.id)), height: b.height, uplink: { failingSinceMs, reachable: b.uplinkUp },
+        members: heard.filter((m) => m.id !== b.id && this.hears(b.id, m.id)), height: b.height,
+        uplink: { lastHeardMs: delivering ? b.lastGoodMs : null, reachable: b.uplinkUp },
       }, this.nowMs);
       if (b.last.deliver && !delivering) b.lastGoodMs = this.nowMs;
     }
