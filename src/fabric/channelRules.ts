@@ -250,7 +250,8 @@ export class FabricChannelRules {
   static fromConfigEnvelope(envelope: Uint8Array, channelId: string, configBlockNumber = -1): FabricChannelRules {
     let config: common.Config | undefined;
     try {
-      config = common.ConfigEnvelope.deserializeBinary(envelope).getConfig();
+      // From a copy, as decodeConfigBlock: the decoded policies keep views into their input.
+      config = common.ConfigEnvelope.deserializeBinary(Uint8Array.prototype.slice.call(envelope)).getConfig();
     } catch (err) {
       throw new FabricConfigError(`config envelope does not decode: ${(err as Error).message}`);
     }
