@@ -30,6 +30,12 @@ export const gossipDefaults = {
    */
   inboundBufferedBytesMax: 16 * 1024 * 1024,
   /**
+   * Bytes a connection may send before one of its messages authenticates (signed by a board of the
+   * channel), then it is closed: what a stranger holds of a board. A member's first message on a new
+   * connection is an ALIVE (under 1 KiB) or a push (a message of blocks: 256 KiB, or one larger block).
+   */
+  inboundUnauthenticatedBytesMax: 2 * 1024 * 1024,
+  /**
    * A connection with no traffic for this long is closed: a live member sends an ALIVE on its connection
    * every aliveIntervalMs, so only a dead member's or a stranger's connection stays silent.
    */

@@ -207,7 +207,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   }
 
   async start(): Promise<void> {
-    const onMessage = (bytes: Uint8Array): void => this.receive(bytes);
+    const onMessage = (bytes: Uint8Array): boolean => this.receive(bytes);
     this.transport = await (this.o.transport ?? ((on) => startTcpTransport({
       listen: this.o.listen, limits: this.limits, clock: this.o.clock, log: this.o.log, onMessage: on,
     })))(onMessage);
@@ -301,13 +301,14 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     return true;
   }
 
-  private receive(bytes: Uint8Array): void {
-    if (this.stopped) return;
+  /** Handles one received message; true when it authenticated (signed by a member, a board's certificate). */
+  private receive(bytes: Uint8Array): boolean {
+    if (this.stopped) return false;
     const now = this.o.clock.now();
     const r = this.codec.open(bytes, now);
     if (!r.ok) {
       this.drop(r.sender, r.reason);
-      return;
+      return false;
     }
     const m = r.message;
     const from = memberKey(m.sender.org, m.sender.id);
@@ -315,34 +316,34 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       // The Readers policy admits clients and admins (they may read blocks from the orderer), but only
       // boards gossip: a client's ALIVE claiming a huge height must not make it a leader or a source.
       this.drop(from, `a ${m.sender.role} certificate: only boards (role 'peer') gossip`);
-      return;
+      return false;
     }
     this.metrics.message('in', KIND_OF_TYPE[m.body.type]!, bytes.length);
     switch (m.body.type) {
       case GossipType.ALIVE:
         this.receiveAlive(m, m.body.alive);
-        return;
+        return true;
       case GossipType.BLOCKS:
         this.intake.receive(m.sender, m.body.blocks, m.body.kind ?? BlocksKind.PUSH, m.body.range);
-        return;
+        return true;
       case GossipType.DIGEST:
         if (!this.membership.fresh(from, 'digest', m.timestamp)) {
           this.drop(from, 'DIGEST not newer than its last one (a replay) or from a member not heard');
-          return;
+          return true;
         }
         this.membership.sawHeight(from, m.body.height);
         this.server.digest(from, m.body.height, now);
-        return;
+        return true;
       case GossipType.RANGE_REQUEST:
         if (!this.membership.fresh(from, 'range_request', m.timestamp)) {
           this.drop(from, 'RANGE_REQUEST not newer than its last one (a replay) or from a member not heard');
-          return;
+          return true;
         }
         this.server.request(from, m.body.request, now);
-        return;
+        return true;
       case GossipType.RANGE_ACK:
         this.server.ack(from, m.body.ack, now);
-        return;
+        return true;
     }
   }
 

@@ -43,8 +43,11 @@ export interface GossipTransport {
   stop(): Promise<void>;
 }
 
-/** Starts a transport whose received messages go to `onMessage` (they are authenticated there). */
-export type GossipTransportFactory = (onMessage: (message: Uint8Array) => void) => Promise<GossipTransport>;
+/**
+ * Starts a transport whose received messages go to `onMessage` (they are authenticated there; it says
+ * whether one did, so that a transport can bound what a connection that never authenticates costs it).
+ */
+export type GossipTransportFactory = (onMessage: (message: Uint8Array) => boolean) => Promise<GossipTransport>;
 
 /** Where the peer says blocks it took came from (its own BlockSource, named here so gossip needs no peer import). */
 export type PeerBlockSource = 'orderer' | 'gossip';

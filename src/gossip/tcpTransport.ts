@@ -25,6 +25,11 @@ export interface GossipTransportLimits {
   closeFlushTimeoutMs: number;
   /** Connections others opened to this board, at most; one more is closed at once. */
   inboundConnectionsMax: number;
+  /**
+   * Bytes a connection may send before one of its messages authenticates; past it, it is closed. A stranger
+   * holds a connection slot and this many bytes at most, never a whole frame's worth per connection.
+   */
+  inboundUnauthenticatedBytesMax: number;
   /** Bytes of frames not yet whole, all inbound connections together; the connection that goes past it is closed. */
   inboundBufferedBytesMax: number;
   /** A connection (either way) on which nothing was read or written for this long is closed. */
@@ -45,7 +50,8 @@ export interface TcpTransportOptions {
   limits: GossipTransportLimits;
   clock: Clock;
   log: Logger;
-  onMessage(message: Uint8Array): void;
+  /** Handles one received message; true when it authenticated (a member's signature, a board's certificate). */
+  onMessage(message: Uint8Array): boolean;
   /** The reconnect backoff's jitter, [0, 1); default Math.random. */
   random?: () => number;
 }
@@ -80,6 +86,8 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const decoder = new GossipFrameDecoder(o.limits.maxFrameBytes);
     let held = 0;
+    /** Bytes read before any frame on this connection authenticated; null once one has. */
+    let unauthenticated: number | null = 0;
     const drop = (why: string): void => {
       warnings.warn(`inbound\n${why}`, { remote, why }, 'gossip connection dropped');
       socket.destroy();
@@ -96,9 +104,13 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
       }
       buffered += decoder.bufferedBytes - held;
       held = decoder.bufferedBytes;
+      if (unauthenticated !== null) unauthenticated += chunk.length;
       // The frames before a bad one were whole and are handled; the connection is not.
-      for (const f of frames) o.onMessage(f);
+      for (const f of frames) if (o.onMessage(f)) unauthenticated = null;
       if (failure !== null) drop(failure);
+      else if (unauthenticated !== null && unauthenticated > o.limits.inboundUnauthenticatedBytesMax) {
+        drop(`${unauthenticated} bytes and no authenticated message (inboundUnauthenticatedBytesMax ${o.limits.inboundUnauthenticatedBytesMax})`);
+      }
       else if (buffered > o.limits.inboundBufferedBytesMax) {
         drop(`incomplete frames of all connections above inboundBufferedBytesMax (${o.limits.inboundBufferedBytesMax} bytes)`);
       }

@@ -116,7 +116,7 @@ test('gossip: 4 boards in 2 orgs, one deliver stream per org, leader failover, f
     const drops: string[] = [];
     for (const b of boards) b.node.on('dropped', (sender, reason) => drops.push(`${b.id}<-${sender}: ${reason}`));
     const sender = await startTcpTransport({
-      listen: '127.0.0.1:0', clock: systemClock, log: silentLogger(), onMessage: () => undefined,
+      listen: '127.0.0.1:0', clock: systemClock, log: silentLogger(), onMessage: () => true,
       limits: { ...gossipDefaults, maxFrameBytes: 1 << 20, maxQueuedBytesPerConnection: 1 << 20, reconnectDelayMs: 10, closeFlushTimeoutMs: 100 },
     });
     t.after(() => sender.stop());

@@ -1,11 +1,13 @@
 // Attackers against a real gossiping board (in process: real orderer, MQTT, LMDB, TCP): each test is one
 // attack from docs/protocol.md §12b's threat list, and fails if the bound it names is missing.
 import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
 import { test } from 'node:test';
 import { submitLoad } from '../../src/client/broadcastClient.js';
 import { systemClock } from '../../src/config/clock.js';
 import { gossipDefaults } from '../../src/gossip/gossipDefaults.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
+import { encodeFrame } from '../../src/gossip/frameCodec.js';
 import { BlocksKind, GossipType, decodeGossip, signGossip } from '../../src/gossip/messages.js';
 import { type GossipTransport, startTcpTransport } from '../../src/gossip/tcpTransport.js';
 import { loadBoard, loadClient, loadOrgRoot } from '../../src/network/loadNetwork.js';
@@ -34,11 +36,12 @@ async function startAttacker(): Promise<Attacker> {
     listen: '127.0.0.1:0', clock: systemClock, log: silentLogger(), limits: gossipDefaults,
     onMessage: (bytes) => {
       const m = decodeGossip(bytes).message;
-      if (m.body.type !== GossipType.BLOCKS || m.body.blocks.length === 0) return;
+      if (m.body.type !== GossipType.BLOCKS || m.body.blocks.length === 0) return true;
       let total = 0;
       for (const b of m.body.blocks) total += b.length;
       a.blocks.push({ kind: m.body.kind ?? BlocksKind.PUSH, first: blockNumber(m.body.blocks[0]!), count: m.body.blocks.length, bytes: total });
       a.onBlocks?.();
+      return true;
     },
   });
   return a;
@@ -272,4 +275,35 @@ test('a member pushing large blocks far ahead: what the board holds stays within
   await submitLoad(client, 100, 64, 8);
   const after = await allCut(net);
   await waitForHeight(follower.peer, after, EVENT_TIMEOUT_MS);
+});
+
+test('a raw TCP client sending well-framed junk to a board: closed once it has sent inboundUnauthenticatedBytesMax; members are not', { timeout: 60_000 }, async (t) => {
+  const net = await startInProcessNetwork({ orgs: 1, boardsPerOrg: 2 });
+  const boards: GossipBoard[] = [];
+  const socket = new Socket();
+  t.after(async () => {
+    socket.destroy();
+    for (const b of boards) await b.stop();
+    await net.stop();
+  });
+  const LIMIT = 64 * 1024;
+  const { leader, follower } = await org1Pair(net, boards, { inboundUnauthenticatedBytesMax: LIMIT });
+  const [host, port] = leader.node.endpoint.split(':');
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await withTimeout(new Promise<void>((resolve) => socket.connect(Number(port), host!, resolve)), 'connect', EVENT_TIMEOUT_MS);
+  // Frames of a CBOR byte string each: decoded, refused (malformed), never authenticated.
+  const junk = encodeFrame(Uint8Array.from([0x59, 0x0f, 0xfc, ...new Uint8Array(4_092)]));
+  let sent = 0;
+  // Until the board resets the connection (the socket is destroyed at the first error it reads).
+  while (!socket.destroyed && sent < 100 * LIMIT) {
+    await new Promise<void>((resolve) => socket.write(junk, () => resolve()));
+    sent += junk.length;
+  }
+  await withTimeout(closed, 'the junk connection closed', EVENT_TIMEOUT_MS);
+  assert.ok(sent < 100 * LIMIT, `closed after ${sent} bytes, not let run`);
+  // The member's connection to the leader carried far more than LIMIT in ALIVEs and stays: it still follows.
+  await submitLoad(await net.client('org1'), 20, 64, 4);
+  await waitForHeight(follower.peer, await allCut(net), EVENT_TIMEOUT_MS);
+  assert.equal(follower.node.leader, leader.id);
 });

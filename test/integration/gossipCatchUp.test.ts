@@ -68,7 +68,7 @@ test('gossip fleet: forgeries refused; a restarted board catches up from its nei
     const rogue = loadBoard(fleet.net.dir, rogueId);
     // The forger takes the rogue board's own gossip address, where every honest board expects it.
     const forger = await startTcpTransport({
-      listen: fleet.board(rogueId).endpoint, clock: systemClock, log: silentLogger(), onMessage: () => undefined,
+      listen: fleet.board(rogueId).endpoint, clock: systemClock, log: silentLogger(), onMessage: () => true,
       limits: { ...gossipDefaults, maxFrameBytes: FORGER_FRAME_BYTES, maxQueuedBytesPerConnection: FORGER_FRAME_BYTES },
     });
     tt.after(() => forger.stop());

@@ -190,7 +190,7 @@ test('block numbers are read through the injected BlockFormat', async () => {
 
 /** An attacker's own transport on the simulated network, sending raw bytes to a board. */
 async function attacker(f: SimFleet): Promise<GossipTransport> {
-  return f.network.transport('sim:attacker')(() => undefined);
+  return f.network.transport('sim:attacker')(() => true);
 }
 
 function foreignSigner(f: SimFleet, id: string, org: string): Signer {

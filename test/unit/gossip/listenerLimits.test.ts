@@ -15,7 +15,8 @@ import { pollUntil, withTimeout } from '../../helpers/wait.js';
 /** Loopback connects, closes and frames arrive within this long, or not at all. */
 const EVENT_TIMEOUT_MS = 10_000;
 
-async function listener(limits: Partial<GossipTransportLimits>, onMessage: (m: Uint8Array) => void = () => undefined): Promise<GossipTransport> {
+/** A listener whose every message counts as authenticated unless `onMessage` says otherwise. */
+async function listener(limits: Partial<GossipTransportLimits>, onMessage: (m: Uint8Array) => boolean = () => true): Promise<GossipTransport> {
   return startTcpTransport({ listen: '127.0.0.1:0', limits: { ...gossipDefaults, ...limits }, clock: systemClock, log: silentLogger(), onMessage });
 }
 
@@ -36,7 +37,7 @@ async function attacker(to: GossipTransport): Promise<{ socket: net.Socket; clos
 test('connections beyond inboundConnectionsMax are closed at once; those within it are served', async (t) => {
   const got: Uint8Array[] = [];
   let arrived: () => void = () => undefined;
-  const server = await listener({ inboundConnectionsMax: 3 }, (m) => { got.push(m); arrived(); });
+  const server = await listener({ inboundConnectionsMax: 3 }, (m) => { got.push(m); arrived(); return true; });
   const clients: net.Socket[] = [];
   t.after(async () => {
     for (const c of clients) c.destroy();
@@ -88,7 +89,7 @@ test('unfinished frames of all connections together are bounded by inboundBuffer
   const FRAME_BYTES = 1_000;
   const got: Uint8Array[] = [];
   let arrived: () => void = () => undefined;
-  const server = await listener({ maxFrameBytes: FRAME_BYTES, inboundBufferedBytesMax: FRAME_BYTES + FRAME_HEADER_BYTES }, (m) => { got.push(m); arrived(); });
+  const server = await listener({ maxFrameBytes: FRAME_BYTES, inboundBufferedBytesMax: FRAME_BYTES + FRAME_HEADER_BYTES }, (m) => { got.push(m); arrived(); return true; });
   const first = await attacker(server);
   const second = await attacker(server);
   t.after(async () => {
@@ -112,9 +113,43 @@ test('unfinished frames of all connections together are bounded by inboundBuffer
   assert.equal(got[0]!.length, FRAME_BYTES);
 });
 
+test('a connection none of whose messages authenticates is closed past inboundUnauthenticatedBytesMax; one that authenticated is not', async (t) => {
+  const LIMIT = 10_000;
+  // Frames starting with 1 stand for authenticated messages, anything else for junk.
+  let real = 0;
+  let secondReal: () => void = () => undefined;
+  const server = await listener({ inboundUnauthenticatedBytesMax: LIMIT }, (m) => {
+    if (m[0] !== 1) return false;
+    if (++real === 2) secondReal();
+    return true;
+  });
+  const stranger = await attacker(server);
+  const member = await attacker(server);
+  t.after(async () => {
+    stranger.socket.destroy();
+    member.socket.destroy();
+    await server.stop();
+  });
+  const junk = encodeFrame(new Uint8Array(1_000).fill(2));
+  const authentic = encodeFrame(new Uint8Array(1_000).fill(1));
+  member.socket.write(authentic);
+  let sent = 0;
+  while (sent <= 3 * LIMIT) {
+    stranger.socket.write(junk);
+    member.socket.write(junk);
+    sent += junk.length;
+  }
+  await withTimeout(stranger.closed, 'the stranger closed', EVENT_TIMEOUT_MS);
+  // The member sent as much junk after its authenticated message: its second one, after all of it, arrives.
+  const arrived = new Promise<void>((resolve) => { secondReal = resolve; });
+  member.socket.write(authentic);
+  await withTimeout(arrived, "the member's second authenticated message, after its junk", EVENT_TIMEOUT_MS);
+  assert.equal(member.isClosed(), false, 'the connection that authenticated stays open');
+});
+
 test('a frame whose length is above maxFrameBytes closes its connection, after the whole frames before it', async (t) => {
   const got: number[] = [];
-  const server = await listener({ maxFrameBytes: 16 }, (m) => got.push(m[0]!));
+  const server = await listener({ maxFrameBytes: 16 }, (m) => { got.push(m[0]!); return true; });
   const a = await attacker(server);
   t.after(async () => {
     a.socket.destroy();

@@ -26,7 +26,7 @@ async function closedPort(): Promise<number> {
 test('a refused member is redialled only after each jittered, growing wait of the shared backoff', async (t) => {
   const clock = new ManualClock();
   const transport = await startTcpTransport({
-    listen: '127.0.0.1:0', clock, log: silentLogger(), onMessage: () => undefined, random: () => DRAW,
+    listen: '127.0.0.1:0', clock, log: silentLogger(), onMessage: () => true, random: () => DRAW,
     limits: { ...gossipDefaults, reconnectDelayMs: POLICY.baseDelayMs, reconnectMaxDelayMs: POLICY.maxDelayMs },
   });
   t.after(() => transport.stop());
