@@ -7,14 +7,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { boardProfileSchema } from '../src/board/profile.js';
 import { bundleManifestSchema } from '../src/deploy/bundleManifest.js';
 import { inventoryFileSchema } from '../src/deploy/inventory.js';
+import { boardConfigSchema, networkFileSchema } from '../src/network/loadNetwork.js';
 
 export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 /** File name → schema; titles say what file each one checks. */
 const SCHEMAS: Record<string, { title: string; schema: z.ZodType }> = {
   'inventory.schema.json': { title: 'edgepeer fleet inventory (fleet.json)', schema: inventoryFileSchema },
+  'board.schema.json': { title: 'edgepeer board config (board.json)', schema: boardConfigSchema },
+  'board-profile.schema.json': { title: 'edgepeer board profile (boards/<name>.json)', schema: boardProfileSchema },
+  'network.schema.json': { title: 'edgepeer network file (network.json)', schema: networkFileSchema },
   'bundle-manifest.schema.json': { title: 'edgepeer bundle manifest (manifest.json)', schema: bundleManifestSchema },
 };
 

@@ -5,7 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ledDefaults } from './ledDefaults.js';
-import { type ProfileGossip, checkMulticast } from '../gossip/gossipSettings.js';
+import { z } from 'zod';
+import { mustBe, nonEmptyString, objectErrors, parseConfig, wholeNumber } from '../config/validate.js';
+import { type ProfileGossip, multicastOrOffSchema } from '../gossip/gossipSettings.js';
 import { PinNameError, describePin, resolvePin } from './pins.js';
 
 export type StatusLed = 'link' | 'sync' | 'leader' | 'error';
@@ -86,48 +88,38 @@ export function profilesDir(): string {
   return fileURLToPath(new URL('../../../boards/', import.meta.url));
 }
 
-type Json = Record<string, unknown>;
-
+/** Field failures of pin resolution (after the schema), in the schema's words. */
 class ProfileShape {
   constructor(private readonly source: string) {}
 
   fail(field: string, message: string): never {
     throw new BoardProfileError(`${this.source}: ${field} ${message}`);
   }
-
-  object(v: unknown, field: string): Json {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(field, 'must be an object');
-    return v as Json;
-  }
-
-  string(o: Json, key: string, field: string): string {
-    const v = o[key];
-    if (typeof v !== 'string' || v.trim() === '') this.fail(`${field}${key}`, 'must be a non-empty string');
-    return v;
-  }
-
-  optionalString(o: Json, key: string, field: string): string | undefined {
-    return o[key] === undefined ? undefined : this.string(o, key, field);
-  }
-
-  integer(o: Json, key: string, field: string, min: number, max: number, fallback?: number): number {
-    const v = o[key];
-    if (v === undefined && fallback !== undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      this.fail(`${field}${key}`, `must be a whole number from ${min} to ${max}`);
-    }
-    return v;
-  }
-
-  strings(o: Json, key: string, field: string): string[] {
-    const v = o[key];
-    if (!Array.isArray(v)) this.fail(`${field}${key}`, 'must be an array of strings');
-    return v.map((x, i) => {
-      if (typeof x !== 'string') this.fail(`${field}${key}[${i}]`, 'must be a string');
-      return x;
-    });
-  }
 }
+
+const ioSchema = z.object({
+  plugin: z.enum(IO_PLUGINS as [IoPluginName, ...IoPluginName[]], mustBe(`one of ${IO_PLUGINS.join(', ')}`)),
+  chip: nonEmptyString().optional(),
+  chipLabel: nonEmptyString().optional(),
+}, mustBe('an object')).superRefine((io, ctx) => {
+  if (io.plugin === 'gpiod' && io.chip === undefined && io.chipLabel === undefined) {
+    ctx.addIssue({ code: 'custom', message: "must name the GPIO chip for the gpiod plugin: 'chip' (gpiochip0) or 'chipLabel' (as gpiodetect shows it)" });
+  }
+});
+
+const pinNames = z.array(nonEmptyString(), mustBe('an array of pin names'));
+
+/** A board profile file (boards/<name>.json), before its pin names are resolved. */
+export const boardProfileSchema = z.object({
+  name: nonEmptyString(),
+  description: nonEmptyString(),
+  model: nonEmptyString().nullable().optional(),
+  io: ioSchema,
+  console: z.object({ uart: nonEmptyString(), baudRate: wholeNumber(50, 4_000_000), pins: pinNames.optional() }, mustBe('an object')),
+  leds: z.object({ link: nonEmptyString(), sync: nonEmptyString(), leader: nonEmptyString(), error: nonEmptyString(), height: pinNames }, mustBe('an object')),
+  refreshMs: wholeNumber(ledDefaults.minRefreshMs, ledDefaults.maxRefreshMs).optional(),
+  gossip: z.strictObject({ multicast: multicastOrOffSchema.optional() }, objectErrors('an object', "a profile's gossip has only multicast")).optional(),
+}, mustBe('an object'));
 
 function pinOf(shape: ProfileShape, name: string, field: string): number {
   try {
@@ -162,60 +154,26 @@ export function resolveLedPins(names: LedPinNames, consolePins: readonly string[
   };
 }
 
-function parseIo(shape: ProfileShape, o: Json): IoConfig {
-  const plugin = shape.string(o, 'plugin', 'io.');
-  if (!(IO_PLUGINS as readonly string[]).includes(plugin)) shape.fail('io.plugin', `must be one of ${IO_PLUGINS.join(', ')} (got '${plugin}')`);
-  const io: IoConfig = { plugin: plugin as IoPluginName };
-  const chip = shape.optionalString(o, 'chip', 'io.');
-  const chipLabel = shape.optionalString(o, 'chipLabel', 'io.');
-  if (chip !== undefined) io.chip = chip;
-  if (chipLabel !== undefined) io.chipLabel = chipLabel;
-  if (io.plugin === 'gpiod' && chip === undefined && chipLabel === undefined) {
-    shape.fail('io', "must name the GPIO chip for the gpiod plugin: 'chip' (gpiochip0) or 'chipLabel' (as gpiodetect shows it)");
-  }
-  return io;
-}
-
-function parseGossip(shape: ProfileShape, v: unknown): ProfileGossip {
-  if (v === undefined) return { multicast: null };
-  const o = shape.object(v, 'gossip');
-  for (const key of Object.keys(o)) if (key !== 'multicast') shape.fail(`gossip.${key}`, 'must be absent: a profile\'s gossip has only multicast');
-  const m = o['multicast'];
-  if (m === undefined || m === false) return { multicast: null };
-  const r = checkMulticast(m);
-  if (!r.ok) shape.fail(`gossip.multicast${r.field === '' ? '' : `.${r.field}`}`, `must be ${r.expected}`);
-  return { multicast: r.value };
-}
-
 /** Checks a parsed profile file; `source` (the file) goes into every message. */
 export function parseProfile(value: unknown, source: string): BoardProfile {
-  const shape = new ProfileShape(source);
-  const o = shape.object(value, 'the profile');
-  const leds = shape.object(o['leds'], 'leds');
-  const names: LedPinNames = {
-    link: shape.string(leds, 'link', 'leds.'),
-    sync: shape.string(leds, 'sync', 'leds.'),
-    leader: shape.string(leds, 'leader', 'leds.'),
-    error: shape.string(leds, 'error', 'leds.'),
-    height: shape.strings(leds, 'height', 'leds.'),
-  };
-  const consoleJson = shape.object(o['console'], 'console');
-  const consoleConfig: ConsoleConfig = {
-    uart: shape.string(consoleJson, 'uart', 'console.'),
-    baudRate: shape.integer(consoleJson, 'baudRate', 'console.', 50, 4_000_000),
-    pins: consoleJson['pins'] === undefined ? [] : shape.strings(consoleJson, 'pins', 'console.'),
-  };
-  const model = o['model'] === undefined || o['model'] === null ? null : shape.string(o, 'model', '');
+  const p = parseConfig(boardProfileSchema, value, source, (message) => {
+    throw new BoardProfileError(message);
+  });
+  const io: IoConfig = { plugin: p.io.plugin };
+  if (p.io.chip !== undefined) io.chip = p.io.chip;
+  if (p.io.chipLabel !== undefined) io.chipLabel = p.io.chipLabel;
+  const consoleConfig: ConsoleConfig = { uart: p.console.uart, baudRate: p.console.baudRate, pins: p.console.pins ?? [] };
+  const multicast = p.gossip?.multicast;
   return {
-    name: shape.string(o, 'name', ''),
-    description: shape.string(o, 'description', ''),
-    model,
-    io: parseIo(shape, shape.object(o['io'], 'io')),
+    name: p.name,
+    description: p.description,
+    model: p.model ?? null,
+    io,
     console: consoleConfig,
-    leds: names,
-    pins: resolveLedPins(names, consoleConfig.pins, source),
-    refreshMs: shape.integer(o, 'refreshMs', '', ledDefaults.minRefreshMs, ledDefaults.maxRefreshMs, ledDefaults.refreshMs),
-    gossip: parseGossip(shape, o['gossip']),
+    leds: p.leds,
+    pins: resolveLedPins(p.leds, consoleConfig.pins, source),
+    refreshMs: p.refreshMs ?? ledDefaults.refreshMs,
+    gossip: { multicast: multicast === undefined || multicast === false ? null : multicast },
     source,
   };
 }

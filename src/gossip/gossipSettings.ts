@@ -3,6 +3,8 @@
 // checks are here too, so that board.json (src/network/loadNetwork.ts) and the profiles
 // (src/board/profile.ts) refuse the same things with the same words.
 import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { issueField, mustBe, objectErrors, nonEmptyString, parseConfig, wholeNumber } from '../config/validate.js';
 import { maxTimerDelayMs } from '../config/timers.js';
 import { deliverDefaults } from '../protocol/deliverDefaults.js';
 import { gossipDefaults } from './gossipDefaults.js';
@@ -40,6 +42,7 @@ export const GOSSIP_ELECTION_KINDS: readonly GossipElectionKind[] = ['dynamic', 
 export function isGossipElectionKind(v: unknown): v is GossipElectionKind {
   return (GOSSIP_ELECTION_KINDS as readonly unknown[]).includes(v);
 }
+
 
 /** Where boards announce themselves on the LAN (board profile or board.json). */
 export interface GossipMulticastConfig {
@@ -106,38 +109,53 @@ export function gossipLimitNames(): GossipLimitName[] {
   return Object.keys(gossipDefaults) as GossipLimitName[];
 }
 
+/** The lowest and highest value a board.json may give a limit. */
+function limitRange(name: GossipLimitName): { min: number; max: number } {
+  // Timings end up in setTimeout, which fires at once for anything above its longest delay.
+  return { min: GOSSIP_LIMITS_MAY_BE_ZERO.includes(name) ? 0 : 1, max: name.endsWith('Ms') ? maxTimerDelayMs : Number.MAX_SAFE_INTEGER };
+}
+
 /** `limits` of a board.json gossip section: known names, whole numbers in range, coherent with each other. */
-export function checkGossipLimits(v: unknown): Checked<GossipLimitOverrides> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad('', 'an object of gossip limits by name');
-  const names = gossipLimitNames();
-  const out: GossipLimitOverrides = {};
-  for (const [key, value] of Object.entries(v)) {
-    if (!(names as string[]).includes(key)) return bad(key, `absent: it is not a gossip limit (the limits are ${names.join(', ')})`);
-    const name = key as GossipLimitName;
-    const min = GOSSIP_LIMITS_MAY_BE_ZERO.includes(name) ? 0 : 1;
-    // Timings end up in setTimeout, which fires at once for anything above its longest delay.
-    const max = name.endsWith('Ms') ? maxTimerDelayMs : Number.MAX_SAFE_INTEGER;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      return bad(key, `a whole number from ${min} to ${max} (${JSON.stringify(value)} given)`);
+export const gossipLimitsSchema = z.strictObject(
+  Object.fromEntries(gossipLimitNames().map((name) => {
+    const { min, max } = limitRange(name);
+    return [name, wholeNumber(min, max).optional()];
+  })),
+  objectErrors('an object of gossip limits by name', `it is not a gossip limit (the limits are ${gossipLimitNames().join(', ')})`),
+)
+  .superRefine((raw, ctx) => {
+    const out = raw as GossipLimitOverrides;
+    for (const [above, below] of GOSSIP_LIMITS_ABOVE) {
+      const a = out[above] ?? gossipDefaults[above];
+      const b = out[below] ?? gossipDefaults[below];
+      if (a <= b) ctx.addIssue({ code: 'custom', path: [above], message: `must be greater than ${below} (${a} is not greater than ${b})` });
     }
-    out[name] = value;
-  }
-  for (const [above, below] of GOSSIP_LIMITS_ABOVE) {
-    const a = out[above] ?? gossipDefaults[above];
-    const b = out[below] ?? gossipDefaults[below];
-    if (a <= b) return bad(above, `greater than ${below} (${a} is not greater than ${b})`);
-  }
-  for (const [atLeast, other] of GOSSIP_LIMITS_AT_LEAST) {
-    const a = out[atLeast] ?? gossipDefaults[atLeast];
-    const b = out[other] ?? gossipDefaults[other];
-    if (a < b) return bad(atLeast, `at least ${other} (${a} is less than ${b})`);
-  }
-  // An idle stream hears from the orderer once a heartbeat: a leader must not step down between two.
-  const yieldMs = out.leaderUplinkYieldMs ?? gossipDefaults.leaderUplinkYieldMs;
-  if (yieldMs < 2 * deliverDefaults.heartbeatMs) {
-    return bad('leaderUplinkYieldMs', `at least twice the orderer's heartbeat interval, ${2 * deliverDefaults.heartbeatMs} ms (${yieldMs} given)`);
-  }
-  return { ok: true, value: out };
+    for (const [atLeast, other] of GOSSIP_LIMITS_AT_LEAST) {
+      const a = out[atLeast] ?? gossipDefaults[atLeast];
+      const b = out[other] ?? gossipDefaults[other];
+      if (a < b) ctx.addIssue({ code: 'custom', path: [atLeast], message: `must be at least ${other} (${a} is less than ${b})` });
+    }
+    // An idle stream hears from the orderer once a heartbeat: a leader must not step down between two.
+    const yieldMs = out.leaderUplinkYieldMs ?? gossipDefaults.leaderUplinkYieldMs;
+    if (yieldMs < 2 * deliverDefaults.heartbeatMs) {
+      ctx.addIssue({
+        code: 'custom', path: ['leaderUplinkYieldMs'],
+        message: `must be at least twice the orderer's heartbeat interval, ${2 * deliverDefaults.heartbeatMs} ms (${yieldMs} given)`,
+      });
+    }
+  }) as unknown as z.ZodType<GossipLimitOverrides>;
+
+/** A schema's outcome as a Checked: the first issue's field and what it must be. */
+function checked<T>(schema: z.ZodType<T>, v: unknown): Checked<T> {
+  const r = schema.safeParse(v);
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0]!;
+  return bad(issueField(issue), issue.message.replace(/^must be /, ''));
+}
+
+/** `limits` of a board.json gossip section, checked by gossipLimitsSchema. */
+export function checkGossipLimits(v: unknown): Checked<GossipLimitOverrides> {
+  return checked(gossipLimitsSchema, v);
 }
 
 /** Pairs [a, b] where a must be greater than b, and why. */
@@ -176,37 +194,62 @@ function isAdminScopedGroup(address: string): boolean {
 }
 
 /** `multicast` of a profile or board.json: { group: "239.x.y.z", port, interface? }. */
+export const multicastSchema = z.strictObject({
+  group: z.string(mustBe('an IPv4 multicast group in 239.0.0.0/8, administratively scoped'))
+    .refine(isAdminScopedGroup, mustBe('an IPv4 multicast group in 239.0.0.0/8, administratively scoped')),
+  port: wholeNumber(1, 65_535),
+  interface: z.string(mustBe('the IPv4 address of a local interface'))
+    .refine((itf) => isIPv4(itf) && itf !== '0.0.0.0' && !isMulticastAddress(itf), mustBe('the IPv4 address of a local interface'))
+    .optional(),
+}, objectErrors('an object { group, port, interface? } (or false: off)', 'multicast has group, port and interface'));
+
+/** `multicast` as a profile or board.json gives it: the settings, or false (off). */
+export const multicastOrOffSchema = z.union([z.literal(false), multicastSchema], { error: 'must be an object { group, port, interface? } (or false: off)' });
+
 export function checkMulticast(v: unknown): Checked<GossipMulticastConfig> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad('', 'an object { group, port, interface? } (or false: off)');
-  const o = v as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (key !== 'group' && key !== 'port' && key !== 'interface') return bad(key, 'absent: multicast has group, port and interface');
-  }
-  const { group, port } = o;
-  if (typeof group !== 'string' || !isAdminScopedGroup(group)) {
-    return bad('group', `an IPv4 multicast group in 239.0.0.0/8, administratively scoped (${JSON.stringify(group)} given)`);
-  }
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    return bad('port', `a whole number from 1 to 65535 (${JSON.stringify(port)} given)`);
-  }
-  const out: GossipMulticastConfig = { group, port };
-  if (o['interface'] !== undefined) {
-    const itf = o['interface'];
-    if (typeof itf !== 'string' || !isIPv4(itf) || itf === '0.0.0.0' || isMulticastAddress(itf)) {
-      return bad('interface', `the IPv4 address of a local interface (${JSON.stringify(itf)} given)`);
-    }
-    out.interface = itf;
-  }
-  return { ok: true, value: out };
+  return checked(multicastSchema as z.ZodType<GossipMulticastConfig>, v);
 }
+
+/** An address other boards can reach (checkReachable). */
+const reachableSchema = nonEmptyString().superRefine((s, ctx) => {
+  const r = checkReachable(s);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `must be ${r.expected}` });
+});
+
+/** Keys of a board.json gossip section. */
+const GOSSIP_KEYS = ['listen', 'bootstrap', 'advertise', 'limits', 'election', 'orgLeader', 'multicast'] as const;
+
+/** A board.json `gossip` section: addresses are host:port; everything else as BoardGossipConfig says. */
+export const boardGossipSchema = z.strictObject({
+  listen: nonEmptyString().refine((s) => parseHostPort(s) !== null, {
+    error: (i) => `must be host:port with a port of 0..65535 ('${String(i.input)}' given)`,
+  }),
+  bootstrap: z.array(reachableSchema, mustBe('an array')),
+  advertise: reachableSchema.optional(),
+  limits: gossipLimitsSchema.optional(),
+  election: z.enum(GOSSIP_ELECTION_KINDS as [GossipElectionKind, ...GossipElectionKind[]], mustBe(`one of ${GOSSIP_ELECTION_KINDS.map((k) => `"${k}"`).join(', ')}`)).optional(),
+  orgLeader: z.boolean(mustBe('true or false')).optional(),
+  multicast: multicastOrOffSchema.optional(),
+}, objectErrors('an object', `the gossip keys are ${GOSSIP_KEYS.join(', ')}`)).superRefine((g, ctx) => {
+  const at = parseHostPort(g.listen);
+  if (g.advertise === undefined && at !== null && isUnspecifiedHost(at.host)) {
+    ctx.addIssue({
+      code: 'custom', path: ['advertise'],
+      message: `must be given when gossip.listen is ${g.listen}: other boards cannot connect to 0.0.0.0, so name the address they reach this board at`,
+    });
+  }
+  if ((g.election ?? 'dynamic') === 'static') {
+    if (g.orgLeader === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['orgLeader'], message: 'must be true or false with election "static": whether this board leads its organisation' });
+    }
+  } else if (g.orgLeader !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['orgLeader'], message: 'must be absent unless gossip.election is "static" (a dynamic election chooses the leader itself)' });
+  }
+}) as unknown as z.ZodType<BoardGossipConfig>;
 
 function isMulticastAddress(address: string): boolean {
   const first = Number(address.split('.')[0]);
   return first >= 224 && first <= 239;
-}
-
-function fail(what: Refused, field: string): never {
-  throw new GossipSettingsError(`gossip.${field}${what.field === '' ? '' : `.${what.field}`} must be ${what.expected}`);
 }
 
 /**
@@ -215,36 +258,19 @@ function fail(what: Refused, field: string): never {
  * (loadNetwork refuses those already, naming the file; this guards sections built in code).
  */
 export function gossipSettings(config: BoardGossipConfig, profile: { gossip: ProfileGossip }): GossipSettings {
-  const listen = parseHostPort(config.listen);
-  if (listen === null) fail(bad('', `host:port ('${config.listen}' given)`), 'listen');
-  let advertise: string | null = null;
-  if (config.advertise !== undefined) {
-    const a = checkReachable(config.advertise);
-    if (!a.ok) fail(a, 'advertise');
-    advertise = config.advertise;
-  } else if (isUnspecifiedHost(listen.host)) {
-    fail(bad('', `given when listen is ${config.listen}: other boards cannot connect to 0.0.0.0`), 'advertise');
-  }
-  for (const [i, b] of config.bootstrap.entries()) {
-    const r = checkReachable(b);
-    if (!r.ok) fail(r, `bootstrap[${i}]`);
-  }
-  const limits = checkGossipLimits(config.limits ?? {});
-  if (!limits.ok) fail(limits, 'limits');
-  let election: GossipElectionSetting;
-  if ((config.election ?? 'dynamic') === 'dynamic') {
-    if (config.orgLeader !== undefined) fail(bad('', "absent unless election is 'static'"), 'orgLeader');
-    election = { kind: 'dynamic' };
-  } else {
-    if (config.orgLeader === undefined) fail(bad('', "true or false when election is 'static'"), 'orgLeader');
-    election = { kind: 'static', orgLeader: config.orgLeader };
-  }
-  let multicast: GossipMulticastConfig | null;
-  if (config.multicast === false) multicast = null;
-  else if (config.multicast !== undefined) {
-    const m = checkMulticast(config.multicast);
-    if (!m.ok) fail(m, 'multicast');
-    multicast = m.value;
-  } else multicast = profile.gossip.multicast;
-  return { listen: config.listen, advertise, bootstrap: [...config.bootstrap], limits: limits.value, election, multicast };
+  const checkedConfig = parseConfig(z.object({ gossip: boardGossipSchema }), { gossip: config }, 'gossip settings', (message) => {
+    throw new GossipSettingsError(message);
+  }).gossip;
+  const election: GossipElectionSetting = (checkedConfig.election ?? 'dynamic') === 'dynamic'
+    ? { kind: 'dynamic' }
+    : { kind: 'static', orgLeader: checkedConfig.orgLeader === true };
+  const multicast = checkedConfig.multicast === false ? null : checkedConfig.multicast ?? profile.gossip.multicast;
+  return {
+    listen: checkedConfig.listen,
+    advertise: checkedConfig.advertise ?? null,
+    bootstrap: [...checkedConfig.bootstrap],
+    limits: checkedConfig.limits ?? {},
+    election,
+    multicast,
+  };
 }

@@ -4,13 +4,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type LedPinOverrides } from '../board/profile.js';
-import { type BoardGossipConfig, GOSSIP_ELECTION_KINDS, isGossipElectionKind } from '../gossip/gossipSettings.js';
-import { type BoardConfig, type FabricChannelEntry, type IdentityFiles, type NetworkFile } from './networkFiles.js';
+import { z } from 'zod';
+import { matching, objectErrors, mustBe, nonEmptyString, parseConfig } from '../config/validate.js';
+import { boardGossipSchema } from '../gossip/gossipSettings.js';
+import { type BoardConfig, type IdentityFiles, type NetworkFile } from './networkFiles.js';
 import { type Certificate, decodeCertificate } from '../protocol/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
-import {
-  type Refused, checkGossipLimits, checkMulticast, checkReachable, isUnspecifiedHost, parseHostPort,
-} from '../gossip/gossipSettings.js';
 import type { Signer } from '../protocol/envelope.js';
 import { GENESIS_FILE_NAME, NETWORK_FILE_NAME } from './createNetwork.js';
 
@@ -42,43 +41,62 @@ function readJson(path: string, what: string, missingHint = ''): unknown {
   }
 }
 
-/** Field checks for JSON files; `file` goes into every message. */
-class JsonShape {
-  constructor(private readonly file: string) {}
-
-  fail(field: string, expected: string): never {
-    throw new NetworkFileError(`${this.file}: ${field} must be ${expected}`);
-  }
-
-  object(v: unknown, field: string): Record<string, unknown> {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(field, 'an object');
-    return v as Record<string, unknown>;
-  }
-
-  string(o: Record<string, unknown>, key: string, field: string): string {
-    const v = o[key];
-    if (typeof v !== 'string' || v === '') this.fail(`${field}.${key}`, 'a non-empty string');
-    return v;
-  }
-
-  array(o: Record<string, unknown>, key: string, field: string): unknown[] {
-    const v = o[key];
-    if (!Array.isArray(v)) this.fail(`${field}.${key}`, 'an array');
-    return v;
-  }
-
-  strings(o: Record<string, unknown>, key: string, field: string): string[] {
-    return this.array(o, key, field).map((s, i) => {
-      if (typeof s !== 'string' || s === '') this.fail(`${field}.${key}[${i}]`, 'a non-empty string');
-      return s;
-    });
-  }
-
-  identity(v: unknown, field: string): IdentityFiles {
-    const o = this.object(v, field);
-    return { id: this.string(o, 'id', field), org: this.string(o, 'org', field), key: this.string(o, 'key', field), cert: this.string(o, 'cert', field) };
-  }
+/** The value `schema` makes of a file's JSON, or a NetworkFileError naming the file and the field. */
+function parseFile<S extends z.ZodType>(schema: S, json: unknown, path: string): z.output<S> {
+  return parseConfig(schema, json, path, (message) => {
+    throw new NetworkFileError(message);
+  });
 }
+
+const sha256HexSchema = matching(SHA256_HEX_PATTERN, 'a SHA-256 in lower-case hex (64 digits)');
+const channelNameSchema = nonEmptyString().refine(isValidChannelName, mustBe('a valid channel name'));
+
+const identitySchema = z.object({ id: nonEmptyString(), org: nonEmptyString(), key: nonEmptyString(), cert: nonEmptyString() }, mustBe('an object'));
+
+/** network.json (NetworkFile in src/network/networkFiles.ts). */
+export const networkFileSchema = z.object({
+  version: z.literal(1, mustBe('1')),
+  channels: z.array(channelNameSchema, mustBe('an array')).min(1, mustBe('a non-empty array')),
+  ordererOrg: nonEmptyString(),
+  orderer: identitySchema,
+  ordererAdmin: identitySchema,
+  orgs: z.array(z.object({ name: nonEmptyString(), rootKey: nonEmptyString(), rootPub: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
+  boards: z.array(z.object({ id: nonEmptyString(), org: nonEmptyString(), config: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
+  clients: z.array(identitySchema, mustBe('an array')),
+  mqtt: z.object({ url: nonEmptyString() }, mustBe('an object')),
+  fabricChannels: z.array(z.object({ channel: nonEmptyString(), genesis: nonEmptyString(), genesisSha256: sha256HexSchema }, mustBe('an object')), mustBe('an array')).optional(),
+}, mustBe('an object')).superRefine((n, ctx) => {
+  n.fabricChannels?.forEach((f, i) => {
+    if (!n.channels.includes(f.channel)) {
+      ctx.addIssue({ code: 'custom', path: ['fabricChannels', i, 'channel'], message: `must be one of the network's channels ('${f.channel}' is not)` });
+    }
+  });
+});
+
+const ledNames = 'link, sync, leader, error, height';
+
+/** The optional `pins` of a board.json: names only here; they are resolved when the board starts. */
+const pinOverridesSchema = z.strictObject({
+  link: nonEmptyString().optional(),
+  sync: nonEmptyString().optional(),
+  leader: nonEmptyString().optional(),
+  error: nonEmptyString().optional(),
+  height: z.array(nonEmptyString(), mustBe('an array of pin names')).optional(),
+}, objectErrors('an object', `the LEDs are ${ledNames}`)) as unknown as z.ZodType<LedPinOverrides>;
+
+/** One board.json (BoardConfig in src/network/networkFiles.ts). */
+export const boardConfigSchema = z.object({
+  id: nonEmptyString(),
+  org: nonEmptyString(),
+  channel: channelNameSchema,
+  key: nonEmptyString(),
+  cert: nonEmptyString(),
+  profile: nonEmptyString(),
+  orderers: z.array(nonEmptyString(), mustBe('an array')).min(1, mustBe('a non-empty array')),
+  pins: pinOverridesSchema.optional(),
+  gossip: boardGossipSchema.optional(),
+  fabricGenesisSha256: sha256HexSchema.optional(),
+}, mustBe('an object'));
 
 export function networkFilePath(dir: string): string {
   return join(resolve(dir), NETWORK_FILE_NAME);
@@ -86,42 +104,7 @@ export function networkFilePath(dir: string): string {
 
 export function loadNetworkFile(dir: string): NetworkFile {
   const path = networkFilePath(dir);
-  const shape = new JsonShape(path);
-  const o = shape.object(readJson(path, 'network file', `: run 'edgepeer init --dir ${dir}' first`), 'network');
-  if (o['version'] !== 1) shape.fail('version', '1');
-  const channels = shape.strings(o, 'channels', 'network');
-  if (channels.length === 0) shape.fail('channels', 'a non-empty array');
-  for (const c of channels) if (!isValidChannelName(c)) shape.fail('channels', `valid channel names ('${c}' is not)`);
-  return {
-    version: 1,
-    channels,
-    ordererOrg: shape.string(o, 'ordererOrg', 'network'),
-    orderer: shape.identity(o['orderer'], 'orderer'),
-    ordererAdmin: shape.identity(o['ordererAdmin'], 'ordererAdmin'),
-    orgs: shape.array(o, 'orgs', 'network').map((x, i) => {
-      const m = shape.object(x, `orgs[${i}]`);
-      return { name: shape.string(m, 'name', `orgs[${i}]`), rootKey: shape.string(m, 'rootKey', `orgs[${i}]`), rootPub: shape.string(m, 'rootPub', `orgs[${i}]`) };
-    }),
-    boards: shape.array(o, 'boards', 'network').map((x, i) => {
-      const m = shape.object(x, `boards[${i}]`);
-      return { id: shape.string(m, 'id', `boards[${i}]`), org: shape.string(m, 'org', `boards[${i}]`), config: shape.string(m, 'config', `boards[${i}]`) };
-    }),
-    clients: shape.array(o, 'clients', 'network').map((x, i) => shape.identity(x, `clients[${i}]`)),
-    mqtt: { url: shape.string(shape.object(o['mqtt'], 'mqtt'), 'url', 'mqtt') },
-    ...(o['fabricChannels'] !== undefined ? { fabricChannels: readFabricChannels(shape, o, channels) } : {}),
-  };
-}
-
-function readFabricChannels(shape: JsonShape, o: Record<string, unknown>, channels: readonly string[]): FabricChannelEntry[] {
-  return shape.array(o, 'fabricChannels', 'network').map((x, i) => {
-    const field = `fabricChannels[${i}]`;
-    const m = shape.object(x, field);
-    const channel = shape.string(m, 'channel', field);
-    if (!channels.includes(channel)) shape.fail(`${field}.channel`, `one of the network's channels ('${channel}' is not)`);
-    const genesisSha256 = shape.string(m, 'genesisSha256', field);
-    if (!SHA256_HEX_PATTERN.test(genesisSha256)) shape.fail(`${field}.genesisSha256`, 'a SHA-256 in lower-case hex (64 digits)');
-    return { channel, genesis: shape.string(m, 'genesis', field), genesisSha256 };
-  });
+  return parseFile(networkFileSchema, readJson(path, 'network file', `: run 'edgepeer init --dir ${dir}' first`), path);
 }
 
 /**
@@ -201,102 +184,7 @@ export function loadOrdererIdentities(dir: string): { node: Signer; admin: Signe
 
 /** Reads and checks one board.json (paths inside it are relative to the file). */
 export function readBoardConfig(path: string): BoardConfig {
-  const shape = new JsonShape(path);
-  const o = shape.object(readJson(path, 'board config'), 'board');
-  const orderers = shape.strings(o, 'orderers', 'board');
-  if (orderers.length === 0) shape.fail('orderers', 'a non-empty array');
-  const channel = shape.string(o, 'channel', 'board');
-  if (!isValidChannelName(channel)) shape.fail('channel', 'a valid channel name');
-  return {
-    id: shape.string(o, 'id', 'board'),
-    org: shape.string(o, 'org', 'board'),
-    channel,
-    key: shape.string(o, 'key', 'board'),
-    cert: shape.string(o, 'cert', 'board'),
-    profile: shape.string(o, 'profile', 'board'),
-    orderers,
-    ...(o['pins'] !== undefined ? { pins: readPinOverrides(shape, o['pins']) } : {}),
-    ...(o['gossip'] !== undefined ? { gossip: readGossip(shape, o['gossip']) } : {}),
-    ...(o['fabricGenesisSha256'] !== undefined ? { fabricGenesisSha256: readSha256(shape, o, 'fabricGenesisSha256', 'board') } : {}),
-  };
-}
-
-function readSha256(shape: JsonShape, o: Record<string, unknown>, key: string, field: string): string {
-  const v = shape.string(o, key, field);
-  if (!SHA256_HEX_PATTERN.test(v)) shape.fail(`${field}.${key}`, 'a SHA-256 in lower-case hex (64 digits)');
-  return v;
-}
-
-/** Keys of a board.json gossip section. */
-const GOSSIP_KEYS = ['listen', 'bootstrap', 'advertise', 'limits', 'election', 'orgLeader', 'multicast'] as const;
-
-/** The optional `gossip` of a board.json: addresses are host:port; everything else as BoardGossipConfig says. */
-function readGossip(shape: JsonShape, v: unknown): BoardGossipConfig {
-  const o = shape.object(v, 'gossip');
-  for (const key of Object.keys(o)) {
-    if (!(GOSSIP_KEYS as readonly string[]).includes(key)) shape.fail(`gossip.${key}`, `absent: the gossip keys are ${GOSSIP_KEYS.join(', ')}`);
-  }
-  const refuse: (field: string, r: Refused) => never = (field, r) => shape.fail(`gossip.${field}${r.field === '' ? '' : `.${r.field}`}`, r.expected);
-  const listen = shape.string(o, 'listen', 'gossip');
-  const listenAt = parseHostPort(listen);
-  if (listenAt === null) shape.fail('gossip.listen', `host:port with a port of 0..65535 ('${listen}' given)`);
-  const bootstrap = shape.strings(o, 'bootstrap', 'gossip');
-  bootstrap.forEach((b, i) => {
-    const r = checkReachable(b);
-    if (!r.ok) refuse(`bootstrap[${i}]`, r);
-  });
-  const out: BoardGossipConfig = { listen, bootstrap };
-  if (o['advertise'] !== undefined) {
-    const advertise = shape.string(o, 'advertise', 'gossip');
-    const r = checkReachable(advertise);
-    if (!r.ok) refuse('advertise', r);
-    out.advertise = advertise;
-  } else if (isUnspecifiedHost(listenAt.host)) {
-    shape.fail('gossip.advertise', `given when gossip.listen is ${listen}: other boards cannot connect to 0.0.0.0, so name the address they reach this board at`);
-  }
-  if (o['limits'] !== undefined) {
-    const r = checkGossipLimits(o['limits']);
-    if (!r.ok) refuse('limits', r);
-    out.limits = r.value;
-  }
-  const election = o['election'];
-  if (election !== undefined) {
-    if (!isGossipElectionKind(election)) {
-      shape.fail('gossip.election', `one of ${GOSSIP_ELECTION_KINDS.map((k) => `"${k}"`).join(', ')} (${JSON.stringify(election)} given)`);
-    }
-    out.election = election;
-  }
-  const orgLeader = o['orgLeader'];
-  if ((out.election ?? 'dynamic') === 'static') {
-    if (typeof orgLeader !== 'boolean') shape.fail('gossip.orgLeader', 'true or false with election "static": whether this board leads its organisation');
-    out.orgLeader = orgLeader;
-  } else if (orgLeader !== undefined) {
-    shape.fail('gossip.orgLeader', 'absent unless gossip.election is "static" (a dynamic election chooses the leader itself)');
-  }
-  const multicast = o['multicast'];
-  if (multicast === false) out.multicast = false;
-  else if (multicast !== undefined) {
-    const r = checkMulticast(multicast);
-    if (!r.ok) refuse('multicast', r);
-    out.multicast = r.value;
-  }
-  return out;
-}
-
-/** The optional `pins` of a board.json: names only here; they are resolved when the board starts. */
-function readPinOverrides(shape: JsonShape, v: unknown): LedPinOverrides {
-  const o = shape.object(v, 'board.pins');
-  const out: LedPinOverrides = {};
-  for (const [key, value] of Object.entries(o)) {
-    if (key === 'height') {
-      out.height = shape.strings(o, 'height', 'board.pins');
-    } else if (key === 'link' || key === 'sync' || key === 'leader' || key === 'error') {
-      out[key] = shape.string(o, key, 'board.pins');
-    } else {
-      shape.fail(`board.pins.${key}`, `absent (${JSON.stringify(value)} given): the LEDs are link, sync, leader, error, height`);
-    }
-  }
-  return out;
+  return parseFile(boardConfigSchema, readJson(path, 'board config'), path);
 }
 
 export interface LoadedBoard {

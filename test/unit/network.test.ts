@@ -377,13 +377,13 @@ test('board.json gossip: what cannot work is refused, naming the file and the fi
     ['limit-zero', { ...ok, limits: { aliveIntervalMs: 0 } }, /gossip\.limits\.aliveIntervalMs must be a whole number from 1 to/],
     ['limit-expiry', { ...ok, limits: { aliveExpirationMs: 900 } }, /gossip\.limits\.aliveExpirationMs must be greater than aliveIntervalMs/],
     ['limits-array', { ...ok, limits: [] }, /gossip\.limits must be an object of gossip limits/],
-    ['election', { ...ok, election: 'lowest-id' }, /gossip\.election must be one of "dynamic", "static" \("lowest-id" given\)/],
+    ['election', { ...ok, election: 'lowest-id' }, /gossip\.election must be one of "dynamic", "static" \(got "lowest-id"\)/],
     ['static-no-leader', { ...ok, election: 'static' }, /gossip\.orgLeader must be true or false with election "static"/],
     ['static-leader-string', { ...ok, election: 'static', orgLeader: 'yes' }, /gossip\.orgLeader must be true or false/],
     ['dynamic-leader', { ...ok, orgLeader: true }, /gossip\.orgLeader must be absent unless gossip\.election is "static"/],
     ['multicast-true', { ...ok, multicast: true }, /gossip\.multicast must be an object \{ group, port, interface\? \} \(or false: off\)/],
     ['multicast-group', { ...ok, multicast: { group: '224.0.0.251', port: 5353 } }, /gossip\.multicast\.group must be an IPv4 multicast group in 239\.0\.0\.0\/8/],
-    ['multicast-port', { ...ok, multicast: { group: '239.1.1.1' } }, /gossip\.multicast\.port must be a whole number from 1 to 65535 \(undefined given\)/],
+    ['multicast-port', { ...ok, multicast: { group: '239.1.1.1' } }, /gossip\.multicast\.port must be a whole number from 1 to 65535 \(got undefined\)/],
     ['multicast-itf', { ...ok, multicast: { group: '239.1.1.1', port: 1, interface: 'wlan0' } }, /gossip\.multicast\.interface must be the IPv4 address of a local interface/],
   ];
   for (const [name, gossip, message] of cases) {

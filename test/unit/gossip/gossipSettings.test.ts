@@ -50,7 +50,7 @@ test('advertise: named when given; required when listening on 0.0.0.0', () => {
 
 test('sections built in code are checked as board.json is', () => {
   assert.throws(() => gossipSettings({ ...BASE, election: 'static' }, EMULATED), /gossip\.orgLeader must be true or false/);
-  assert.throws(() => gossipSettings({ ...BASE, orgLeader: true }, EMULATED), /gossip\.orgLeader must be absent unless election is 'static'/);
+  assert.throws(() => gossipSettings({ ...BASE, orgLeader: true }, EMULATED), /gossip\.orgLeader must be absent unless gossip\.election is "static"/);
   assert.throws(() => gossipSettings({ ...BASE, bootstrap: ['a:1', 'b'] }, EMULATED), /gossip\.bootstrap\[1\] must be host:port/);
   assert.throws(() => gossipSettings({ ...BASE, limits: { fanout: -1 } }, EMULATED), /gossip\.limits\.fanout must be a whole number from 0/);
   assert.throws(() => gossipSettings({ ...BASE, multicast: { group: '224.0.0.251', port: 5353 } }, EMULATED), /gossip\.multicast\.group must be .*239\.0\.0\.0\/8/);
