@@ -14,20 +14,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { open } from 'lmdb';
+import { wholeNumber } from '../src/cli/options.js';
 
 const NO_SYNC_FLUSH = 0x10000;
 const SYNCHRONOUS_COMMIT = 2;
 const ABORTABLE = 1;
 
-const { values } = parseArgs({
-  options: { commits: { type: 'string' }, 'run-blocks': { type: 'string' }, 'block-bytes': { type: 'string' }, dir: { type: 'string' } },
-});
-const commits = Number(values.commits ?? 300);
-const runBlocks = Number(values['run-blocks'] ?? 256);
-const blockBytes = Number(values['block-bytes'] ?? 1024);
-const base = values.dir ?? tmpdir();
+const values = new Command('bench-durability')
+  .option('--commits <n>', 'commits per mode', wholeNumber, 300)
+  .option('--run-blocks <n>', 'blocks per commit run', wholeNumber, 256)
+  .option('--block-bytes <n>', 'bytes per block', wholeNumber, 1024)
+  .option('--dir <path>', 'where the LMDB files go', tmpdir())
+  .parse().opts<{ commits: number; runBlocks: number; blockBytes: number; dir: string }>();
+const { commits, runBlocks, blockBytes } = values;
+const base = values.dir;
 
 interface Mode { name: string; overlappingSync: boolean; flags: number }
 const modes: Mode[] = [

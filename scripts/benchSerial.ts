@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { serialDefaults } from '../src/transport/serial/serialDefaults.js';
 import { SOCAT_MISSING, findSocat, startPtyPair } from '../src/fleet/ptyPair.js';
 import { makeBlock } from '../src/channel/blocks.js';
@@ -23,6 +22,8 @@ import { silentLogger } from '../src/observability/logger.js';
 import { Peer } from '../src/peer/peer.js';
 import { SerialClientLink } from '../src/transport/serial/serialClientLink.js';
 import { edgepeerChainRules } from '../src/ledger/edgepeerChainRules.js';
+import { Command } from 'commander';
+import { wholeNumber } from '../src/cli/options.js';
 
 export const serialBenchBlocks = { full: 5_000, quick: 1_000 } as const;
 /** The line the projection is for: 8N1 puts 10 bits on the wire per byte. */
@@ -177,10 +178,14 @@ export function formatSerialBench(r: SerialBenchOutcome): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' } } });
-  const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? serialBenchBlocks.quick : serialBenchBlocks.full;
-  const r = await runSerialBench({ blocks, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } });
-  process.stdout.write(values.json ? `${JSON.stringify({ serial: r })}\n` : formatSerialBench(r));
+  const values = new Command('bench-serial')
+    .option('--quick', `${serialBenchBlocks.quick} blocks instead of ${serialBenchBlocks.full}`)
+    .option('--json', 'one JSON object on stdout')
+    .option('--blocks <n>', 'blocks to send over the PTY', wholeNumber)
+    .parse().opts<{ quick?: boolean; json?: boolean; blocks?: number }>();
+  const blocks = values.blocks ?? (values.quick === true ? serialBenchBlocks.quick : serialBenchBlocks.full);
+  const r = await runSerialBench({ blocks, say: (s) => { if (values.json !== true) process.stderr.write(`${s}\n`); } });
+  process.stdout.write(values.json === true ? `${JSON.stringify({ serial: r })}\n` : formatSerialBench(r));
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
