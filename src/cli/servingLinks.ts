@@ -8,6 +8,8 @@ import { serialDefaults } from '../transport/serial/serialDefaults.js';
 import type { Logger } from '../observability/logger.js';
 import { type MetricsServer, type Registry, startMetricsServer } from '../observability/metrics.js';
 import type { ServerLink } from '../transport/link.js';
+import type { BrokerAccess } from '../transport/mqtt/brokerAccess.js';
+import type { BrokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../transport/mqtt/embeddedBroker.js';
 import { MqttServerLink } from '../transport/mqtt/mqttServerLink.js';
 import { parsePortSpec } from '../transport/serial/serialEndpoint.js';
@@ -46,6 +48,8 @@ export interface ServingLinks {
   embeddedBroker: boolean;
   serialPaths: string[];
   metricsPort: number | undefined;
+  /** Judges the embedded broker's logins again after a configuration change (revocation); 0 without one. */
+  recheckBrokerLogins(): number;
   /** Closes the metrics endpoint and the embedded broker (the role closes its links itself). */
   close(): Promise<void>;
 }
@@ -57,6 +61,10 @@ export interface ServingLinksContext {
   dropped(reason: string): void;
   /** Starts handling the requests of `link`. */
   serve(link: ServerLink): Promise<void>;
+  /** Who may use the embedded broker (docs/protocol.md §11.3); without it the broker is open. */
+  brokerAccess?: BrokerAccess;
+  /** This role's own broker login (§11.1), on the embedded broker and an external one alike. */
+  credentials?: BrokerCredentials;
 }
 
 /**
@@ -66,12 +74,21 @@ export interface ServingLinksContext {
  */
 export async function startServingLinks(o: ServingCliOptions, ctx: ServingLinksContext): Promise<ServingLinks> {
   const serialSpecs = (o.serial ?? []).map((s) => parsePortSpec(s));
-  const broker: EmbeddedBroker | null = o.mqtt === undefined ? await startEmbeddedBroker({ host: o.mqttHost, port: o.mqttPort }) : null;
+  const broker: EmbeddedBroker | null = o.mqtt === undefined
+    ? await startEmbeddedBroker({
+      host: o.mqttHost,
+      port: o.mqttPort,
+      ...(ctx.brokerAccess !== undefined && { access: ctx.brokerAccess }),
+      onRefused: (what, clientId, reason) => ctx.log.warn({ what, clientId, reason }, 'broker refused a client'),
+    })
+    : null;
   let metricsServer: MetricsServer | null = null;
   try {
     const url = o.mqtt ?? broker!.url;
+    const endpoint = mqttEndpoint(url, o);
+    const c = ctx.credentials;
     await ctx.serve(new MqttServerLink({
-      endpoint: mqttEndpoint(url, o),
+      endpoint: c === undefined || endpoint.username !== undefined ? endpoint : { ...endpoint, username: c.username, password: c.password },
       onDrop: (reason) => ctx.dropped(reason),
       onError: (err) => ctx.log.warn({ err: err.message }, 'MQTT link error'),
     }));
@@ -98,6 +115,7 @@ export async function startServingLinks(o: ServingCliOptions, ctx: ServingLinksC
       embeddedBroker: broker !== null,
       serialPaths: serialSpecs.map((s) => s.path),
       metricsPort: ms?.port,
+      recheckBrokerLogins: () => broker?.recheck() ?? 0,
       close: async () => {
         await ms?.close();
         await broker?.close();

@@ -24,6 +24,8 @@ export interface OrdererOptions {
   limits?: Partial<DeliverLimits>;
   /** A channel's ledger refused a block (src/orderer/chain.ts onFailed): the caller recovers or exits. */
   onChannelFailed?: (channel: string, err: Error) => void;
+  /** A configuration block was cut: who may act (revocation, orgs) may have changed. */
+  onConfigApplied?: (channel: string) => void;
 }
 
 export class Orderer {
@@ -49,6 +51,7 @@ export class Orderer {
           m?.blocksCommitted.inc({ channel: ch });
           m?.ledgerHeight.set({ channel: ch }, number + 1);
           o.log.debug({ channel: ch, block: number, envelopes, config: isConfig }, 'block cut');
+          if (isConfig) o.onConfigApplied?.(ch);
         },
         onFailed: (ch, err) => {
           o.log.fatal({ channel: ch, err: err.message }, 'the ledger refused a block: its store and the orderer disagree; this channel stops');

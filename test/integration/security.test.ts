@@ -40,7 +40,7 @@ import {
   type CliProcess, type OrdererBroker, type StatusFields, TestRig, brokerForOrderer, freePort, heightOf, initNetwork,
   killAllProcesses, ledgerInfo, ledgerVerify, readMetric, runCliJson, statusLines, waitForMetric, waitForStatus,
 } from '../helpers/processes.js';
-import { withTimeout } from '../helpers/wait.js';
+import { WAIT_TIMEOUT_MS, pollUntil, withTimeout } from '../helpers/wait.js';
 
 const CHANNEL = 'securechannel';
 const STATUS_INTERVAL_MS = 50;
@@ -277,6 +277,18 @@ for (const brokerCase of brokerCases()) {
     const intruderBoard = other.boards[0]!.id;
     const intruder = s.startPeer(other.dir, intruderBoard, o.broker.url);
 
+    if (brokerCase.name === 'aedes') {
+      // The orderer's embedded broker checks logins against the channel configuration (docs/protocol.md
+      // §11.3): the intruder's certificate chains to no root of this network, so it never gets on.
+      await pollUntil(() => (o.proc.stderrLines.some((l) => l.includes('broker refused a client') && l.includes('not signed by the root')) ? true : null), 'the intruder refused at login', WAIT_TIMEOUT_MS);
+      const st = await waitForStatus(intruder, () => true, 'a status line');
+      assert.equal(heightOf(st), 1, 'nothing beyond its own genesis block');
+      assert.notEqual(st['deliver'], 'streaming');
+      assert.equal(await readMetric(o.metricsPort, 'edgepeer_deliver_streams_open'), 0);
+      await intruder.stop();
+      await o.proc.stop();
+      return;
+    }
     // Every SEEK it makes is refused. The answers are authenticated by this network's orderer, which the
     // intruder's configuration does not name: it cannot tell them from forgeries, so they do not stop it.
     await waitForMetric(o.metricsPort, 'edgepeer_deliver_requests_total', (v) => (v ?? 0) >= 1, '>= 1', { labels: { status: 'FORBIDDEN' } });
@@ -316,6 +328,16 @@ for (const brokerCase of brokerCases()) {
     assert.equal(more.accepted, 10);
     const [revoked, ...others] = peers as [CliProcess, ...CliProcess[]];
     await Promise.all(others.map((p) => waitForStatus(p, (st) => heightOf(st) === 6, 'height=6 (config block and two more)')));
+    if (brokerCase.name === 'aedes') {
+      // The embedded broker applies the configuration block live (docs/protocol.md §11.3): the revoked
+      // board's connection is closed and its next logins are refused.
+      await pollUntil(() => (o.proc.stderrLines.some((l) => l.includes('broker refused a client') && l.includes('revoked')) ? true : null), 'the revoked board cut off by the broker', WAIT_TIMEOUT_MS);
+      const st = await waitForStatus(revoked, () => true, 'a status line after the revocation', { since: revoked.lineCount });
+      assert.equal(heightOf(st), 3, 'the revoked board got nothing from the configuration block on');
+      for (const p of peers) await p.stop();
+      await o.proc.stop();
+      return;
+    }
     const gaveUp = await waitForStatus(revoked, (st) => st['deliver'] === 'stopped', 'deliver=stopped', { timeoutMs: GIVE_UP_TIMEOUT_MS });
     assert.equal(heightOf(gaveUp), 3, 'the revoked board got nothing from the configuration block on');
     assert.match(gaveUp['error'] ?? '', /FORBIDDEN/);

@@ -13,6 +13,7 @@ import { Gateway } from '../../gateway/gateway.js';
 import { type FabricTlsFiles, GrpcDeliverConnector } from '../../gateway/grpcDeliverConnector.js';
 import { loadMspIdentity } from '../../gateway/mspIdentity.js';
 import { loadOrdererIdentities } from '../../network/loadNetwork.js';
+import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { collect, untilStopSignal, wholeNumber } from '../options.js';
@@ -164,6 +165,7 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
       registry: metrics.registry,
       dropped: (reason) => metrics.linkMessagesDropped.inc({ reason }),
       serve: (link) => gateway.serve(link),
+      credentials: brokerCredentials(loadOrdererIdentities(o.network).node),
     });
   } catch (err) {
     await gateway.stop();

@@ -1,4 +1,5 @@
 // `edgepeer init`: writes a development network (see src/network/createNetwork.ts).
+import { writeMosquittoConfig } from '../../network/mosquittoConfig.js';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { FabricChannelRules } from '../../fabric/channelRules.js';
@@ -141,6 +142,8 @@ export function registerInit(program: Command): void {
         if (err instanceof NetworkOptionsError) cmd.error(`error: ${err.message}`, { exitCode: EXIT_USAGE, code: USAGE_ERROR_CODE });
         throw err;
       }
+      // An external broker's access control (docs/protocol.md §11.4), for a site that runs Mosquitto.
+      await writeMosquittoConfig(o.dir);
       // Through commander's output, so that whoever embeds the command can capture it.
       const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
       out(o.json === true ? `${JSON.stringify(summary)}\n` : formatSummary(summary));

@@ -5,6 +5,8 @@ import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../netwo
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { Orderer } from '../../orderer/orderer.js';
+import { channelBrokerAccess } from '../../transport/mqtt/brokerAccess.js';
+import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { checkDataFolder, collect, untilStopSignal } from '../options.js';
 import { type ServingCliOptions, addServingOptions, printReadyLine, startServingLinks } from '../servingLinks.js';
 
@@ -43,11 +45,14 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
   // manager restarts the orderer, which then reads its head from the store (never hang refusing).
   let channelFailed: (why: string) => void = () => undefined;
   const failed = new Promise<string>((resolve) => { channelFailed = resolve; });
+  let configApplied: () => void = () => undefined;
+  const signer = loadOrdererIdentities(o.network).node;
   const orderer = new Orderer({
+    onConfigApplied: () => configApplied(),
     onChannelFailed: (channel, err) => channelFailed(`channel ${channel}: ${err.message}`),
     dataDir: o.data,
     channels: channels.map((channel) => ({ channel, genesis: loadGenesis(o.network, channel) })),
-    signer: loadOrdererIdentities(o.network).node,
+    signer,
     log,
     metrics,
     limits: { sessionIdleTimeoutMs: o.sessionIdleTimeoutMs, heartbeatMs: o.heartbeatMs },
@@ -57,7 +62,13 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
     registry: metrics.registry,
     dropped: (reason) => metrics.linkMessagesDropped.inc({ reason }),
     serve: (link) => orderer.serve(link),
+    brokerAccess: channelBrokerAccess(() => [...orderer.chains.values()].map((c) => c.state)),
+    credentials: brokerCredentials(signer),
   });
+  configApplied = () => {
+    const closed = links.recheckBrokerLogins();
+    if (closed > 0) log.warn({ closed }, 'configuration changed: broker connections no longer allowed were closed');
+  };
   log.info({
     mqtt: links.mqttUrl, serial: links.serialPaths, embeddedBroker: links.embeddedBroker, metricsPort: links.metricsPort, channels,
   }, 'orderer ready');

@@ -1,0 +1,158 @@
+// The embedded broker with access control (docs/protocol.md §11.3), against an attacker on the same broker:
+// logins are members' identities, members read only their own reply topics and write only request topics,
+// nothing is retained, revocation closes a live connection, and a subscriber that stops reading is cut off.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { type IClientOptions, type MqttClient, connectAsync } from 'mqtt';
+import { ChannelState } from '../../src/channel/channelState.js';
+import { channelBrokerAccess } from '../../src/transport/mqtt/brokerAccess.js';
+import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/transport/mqtt/embeddedBroker.js';
+import { replyTopic, requestTopic } from '../../src/transport/mqtt/topics.js';
+import { makeTestChannel } from '../helpers/testChannel.js';
+import { pollUntil } from '../helpers/wait.js';
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  await pollUntil(() => (check() ? true : null), what, timeoutMs);
+}
+
+const SUBACK_FAILURE = 128;
+const tc = makeTestChannel();
+let states: ChannelState[] = [tc.state];
+const refusals: string[] = [];
+const slowLimitBytes = 1024 * 1024;
+const broker: EmbeddedBroker = await startEmbeddedBroker({
+  access: channelBrokerAccess(() => states),
+  maxQueuedBytesPerClient: slowLimitBytes,
+  onRefused: (what, _id, reason) => refusals.push(`${what}: ${reason}`),
+});
+const clients: MqttClient[] = [];
+after(async () => {
+  for (const c of clients) c.end(true);
+  await broker.close();
+});
+
+const board = brokerCredentials(tc.boardSigner);
+const client = brokerCredentials(tc.clientSigner);
+const orderer = brokerCredentials(tc.ordererSigner);
+const channel = tc.config.channel;
+
+async function connect(opts: IClientOptions): Promise<MqttClient> {
+  const c = await connectAsync(broker.url, { reconnectPeriod: 0, clean: true, protocolVersion: 4, ...opts });
+  clients.push(c);
+  return c;
+}
+
+async function refused(opts: IClientOptions): Promise<string> {
+  try {
+    const c = await connect(opts);
+    c.end(true);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'accepted';
+}
+
+/** The QoS the broker granted for `topic` (128: refused; mqtt.js rejects a refused subscription). */
+async function grantedQos(c: MqttClient, topic: string): Promise<number> {
+  try {
+    return (await c.subscribeAsync(topic, { qos: 1 }))[0]!.qos;
+  } catch (err) {
+    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
+    if (granted === undefined) throw err;
+    return granted[0]!;
+  }
+}
+
+function closed(c: MqttClient): Promise<void> {
+  return new Promise((resolve) => c.once('close', () => resolve()));
+}
+
+test('a keyless client, a forged password and another member\'s password are refused', async () => {
+  assert.match(await refused({}), /Bad username or password|Not authorized/);
+  assert.match(await refused({ username: board.username, password: 'ep1.forged.forged' }), /Bad username or password/);
+  assert.match(await refused({ username: board.username, password: client.password }), /Bad username or password/);
+  assert.match(await refused({ username: 'someone' }), /Bad username or password/);
+  assert.ok(refusals.some((r) => r.includes('is not the one of')), refusals.join('\n'));
+});
+
+test('a member subscribes to its own reply topic only; $SYS and # are refused', async () => {
+  const c = await connect({ username: board.username, password: board.password });
+  const granted = (topic: string): Promise<number> => grantedQos(c, topic);
+  assert.equal(await granted(replyTopic(channel, board.username)), 1);
+  assert.equal(await granted(`edgepeer/v1/+/reply/${board.username}`), 1);
+  assert.equal(await granted('edgepeer/v1/#'), SUBACK_FAILURE);
+  assert.equal(await granted(replyTopic(channel, client.username)), SUBACK_FAILURE);
+  assert.equal(await granted(`edgepeer/v1/${channel}/reply/+`), SUBACK_FAILURE);
+  assert.equal(await granted(requestTopic(channel, 'deliver')), SUBACK_FAILURE);
+  assert.equal(await granted('$SYS/#'), SUBACK_FAILURE);
+  c.end(true);
+});
+
+test('a member cannot publish a reply nor leave a retained request; the orderer\'s reply arrives', async () => {
+  const victim = await connect({ username: client.username, password: client.password });
+  const got: string[] = [];
+  victim.on('message', (_t, payload) => got.push(payload.toString()));
+  await victim.subscribeAsync(replyTopic(channel, client.username), { qos: 1 });
+
+  const attacker = await connect({ username: board.username, password: board.password });
+  const cut = closed(attacker);
+  attacker.publish(replyTopic(channel, client.username), 'forged status', { qos: 1 });
+  await cut;
+
+  const retainer = await connect({ username: board.username, password: board.password });
+  const cut2 = closed(retainer);
+  retainer.publish(requestTopic(channel, 'deliver'), 'retained seek', { qos: 1, retain: true });
+  await cut2;
+
+  const o = await connect({ username: orderer.username, password: orderer.password });
+  const requests: string[] = [];
+  o.on('message', (_t, payload, packet) => requests.push(`${payload.toString()}${packet.retain ? ' (retained)' : ''}`));
+  assert.equal(await grantedQos(o, 'edgepeer/v1/+/deliver'), 1);
+  assert.equal(await grantedQos(o, replyTopic(channel, client.username)), SUBACK_FAILURE);
+  await o.publishAsync(replyTopic(channel, client.username), 'real status', { qos: 1 });
+  await waitFor(() => got.length > 0, 5_000, 'the orderer\'s reply');
+  assert.deepEqual(got, ['real status']);
+
+  const member = await connect({ username: board.username, password: board.password });
+  await member.publishAsync(requestTopic(channel, 'deliver'), 'seek', { qos: 1 });
+  await waitFor(() => requests.length > 0, 5_000, 'the member\'s request');
+  assert.deepEqual(requests, ['seek']);
+  assert.ok(refusals.some((r) => r === 'publish: retained messages are refused'), refusals.join('\n'));
+  for (const c of [victim, o, member]) c.end(true);
+});
+
+test('a revoked member is disconnected when the configuration changes, and refused at its next login', async () => {
+  const c = await connect({ username: board.username, password: board.password });
+  const other = await connect({ username: client.username, password: client.password });
+  const cut = closed(c);
+  states = [new ChannelState({ ...tc.config, sequence: 1, revoked: [tc.boardSigner.certificate.fingerprint] })];
+  assert.ok(broker.recheck() >= 1);
+  await cut;
+  assert.equal(other.connected, true);
+  assert.match(await refused({ username: board.username, password: board.password }), /Bad username or password/);
+  assert.ok(refusals.some((r) => r.includes('revoked')), refusals.join('\n'));
+  states = [tc.state];
+  other.end(true);
+});
+
+test('a subscriber that stops reading is cut off; the others keep receiving', async () => {
+  const slow = await connect({ username: board.username, password: board.password });
+  await slow.subscribeAsync(replyTopic(channel, board.username), { qos: 1 });
+  const fast = await connect({ username: client.username, password: client.password });
+  let fastGot = 0;
+  fast.on('message', () => { fastGot++; });
+  await fast.subscribeAsync(replyTopic(channel, client.username), { qos: 1 });
+  const slowCut = closed(slow);
+  slow.stream.pause();
+  const o = await connect({ username: orderer.username, password: orderer.password });
+  const payload = Buffer.alloc(256 * 1024);
+  const messages = 64; // 16 MiB: past the loopback socket buffers and the 1 MiB limit
+  let cutOff = false;
+  void slowCut.then(() => { cutOff = true; });
+  for (let i = 0; i < messages && !cutOff; i++) o.publish(replyTopic(channel, board.username), payload, { qos: 0 });
+  await waitFor(() => refusals.some((r) => r.includes('waiting to be read')), 10_000, 'the slow subscriber cut off');
+  await o.publishAsync(replyTopic(channel, client.username), 'after', { qos: 1 });
+  await waitFor(() => fastGot === 1, 5_000, 'the fast subscriber\'s message');
+  for (const c of [fast, o]) c.end(true);
+});
