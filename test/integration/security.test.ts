@@ -429,7 +429,14 @@ for (const brokerCase of brokerCases()) {
     const submitted = await runCliJson<SubmitResult>(submitArgs(s, o.broker.url, 10), { name: 'submit' });
     assert.equal(submitted.accepted, 10);
     const peer = s.startPeer(s.net.dir, board, o.broker.url);
-    for (const g of garbage.slice(0, 4)) await raw.publishAsync(`${topicRoot}/${CHANNEL}/reply/${board}`, Buffer.from(g), { qos: 1 });
+    if (brokerCase.name === 'aedes') {
+      // The embedded broker lets only the orderer publish replies (docs/protocol.md §11.3): the member is cut off.
+      const cut = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+      raw.publish(`${topicRoot}/${CHANNEL}/reply/${brokerUsername(boardSigner.certificate)}`, Buffer.from(garbage[0]!), { qos: 1 });
+      await withTimeout(cut, 'the member publishing a reply cut off by the broker');
+    } else {
+      for (const g of garbage.slice(0, 4)) await raw.publishAsync(`${topicRoot}/${CHANNEL}/reply/${board}`, Buffer.from(g), { qos: 1 });
+    }
     const synced: StatusFields = await waitForStatus(peer, (st) => heightOf(st) === 3, 'height=3');
     assert.equal(synced['rejected'], '0');
     await peer.stop();
