@@ -181,7 +181,9 @@ async function main(): Promise<void> {
     say('the hot path alone (verify → buffer → commit) ...');
     // The hot path makes its own blocks: always enough of them for steady-state windows, even in --quick.
     const hotArgs = ['--expose-gc', join(here, 'benchHotPath.js'), String(hotPathBlocks)];
-    const hot = JSON.parse((await runChild(hotArgs).done).trim()) as { blocksPerSec: number; gcCount: number };
+    const hot = JSON.parse((await runChild(hotArgs).done).trim()) as {
+      blocksPerSec: number; gcCount: number; blockBytes: number; storageBytesPerBlock: number | null;
+    };
     const hotHeap = JSON.parse((await runChild([`--max-semi-space-size=${heapRunSemiSpaceMiB}`, ...hotArgs]).done).trim()) as
       { heapBytesPerBlock: number | null; heapWindows: number };
 
@@ -249,7 +251,7 @@ async function main(): Promise<void> {
       seconds: speed.seconds,
       gcCount: speed.gcCount,
       heapBytesPerBlock: hotHeap.heapBytesPerBlock,
-      hotPath: { blocksPerSec: hot.blocksPerSec, gcCount: hot.gcCount, heapBytesPerBlock: hotHeap.heapBytesPerBlock, heapWindows: hotHeap.heapWindows },
+      hotPath: { blocksPerSec: hot.blocksPerSec, gcCount: hot.gcCount, blockBytes: hot.blockBytes, storageBytesPerBlock: hot.storageBytesPerBlock, heapBytesPerBlock: hotHeap.heapBytesPerBlock, heapWindows: hotHeap.heapWindows },
       endToEndHeapBytesPerBlock: e2eHeapPerBlock,
       ingressHeapBytesPerBlock: e2eHeapPerBlock !== null && hotHeap.heapBytesPerBlock !== null ? e2eHeapPerBlock - hotHeap.heapBytesPerBlock : null,
       peakRssMiB: memoryRun.peakRssMiB,
@@ -288,6 +290,8 @@ async function main(): Promise<void> {
       line('hot path alone, blocks/s', n(hot.blocksPerSec)),
       line('hot path heap bytes / block', n(hotHeap.heapBytesPerBlock), `median of ${hotHeap.heapWindows} GC-free windows; target ≤ 64`),
       line('hot path GCs', n(hot.gcCount), 'default V8 settings'),
+      line('hot path storage bytes / block', hot.storageBytesPerBlock === null ? 'n/a' : n(hot.storageBytesPerBlock),
+        `/proc/self/io write_bytes; blocks are ${n(hot.blockBytes)} B; what an SD card wears by`),
       line('end-to-end heap bytes / block', n(e2eHeapPerBlock), `ingress (MQTT + CBOR decode) ≈ ${n(result.ingressHeapBytesPerBlock)}`),
       line(`peak RSS (${memoryRun.blocks.toLocaleString('en-US')}-block ledger)`, `${n(memoryRun.peakRssMiB, 1)} MiB`,
         `anonymous ${n(memoryRun.peakRssAnonMiB, 1)} MiB + file-backed ${n(memoryRun.peakRssFileMiB, 1)} MiB; target ≤ 64 MiB`),

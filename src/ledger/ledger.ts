@@ -60,6 +60,14 @@ export interface BlockLedger {
    * Signatures are the caller's business (verified before append).
    */
   append(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): void;
+  /**
+   * append, with the commit and its fsync off the JS thread: the checks run at once (a bad run throws
+   * here and writes nothing), the run is written and made durable on the store's writer thread, and the
+   * promise resolves once it is (height and lastHash move then, not before). The blocks must stay
+   * unchanged until it settles. One at a time: a second call, or an append, while one is in flight
+   * throws. For the board's commit loop, which verifies the next run while this one is synced.
+   */
+  appendAsync(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): Promise<void>;
   close(): Promise<void>;
 }
 

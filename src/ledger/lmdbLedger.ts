@@ -154,6 +154,9 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
   private pendingBlocks: ArrayLike<Uint8Array> | null = null;
   private pendingStart = 0;
   private pendingCount = 0;
+  /** An appendAsync's transaction is queued or committing: runHashes, headValue and the pending run are its. */
+  private asyncInFlight = false;
+  private asyncCommit: Promise<void> = Promise.resolve();
   private readonly writeRunBound = (): void => this.writeRun();
 
   constructor(path: string, opts: OpenLedgerOptions) {
@@ -334,18 +337,62 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
   }
 
   append(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): void {
+    if (!this.prepareRun(blocks, hashes, start, count)) return;
+    const height = this.head.height;
+    this.pendingBlocks = blocks;
+    this.pendingStart = start;
+    this.pendingCount = count;
+    try {
+      this.env.transactionSync(this.writeRunBound);
+    } finally {
+      this.pendingBlocks = null;
+    }
+    this.committedRun(height, count);
+  }
+
+  appendAsync(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): Promise<void> {
+    if (!this.prepareRun(blocks, hashes, start, count)) return Promise.resolve();
+    const height = this.head.height;
+    this.pendingBlocks = blocks;
+    this.pendingStart = start;
+    this.pendingCount = count;
+    // lmdb-js runs the callback on this thread inside a write transaction its writer thread opened (the
+    // puts copy the values then, as in transactionSync), then commits and fsyncs on the writer thread
+    // (overlappingSync is off, so "committed" is "durable"). The one promise per run is the cost.
+    const committed = this.env.transaction(this.writeRunBound).then(
+      () => {
+        this.asyncInFlight = false;
+        this.pendingBlocks = null;
+        if (!this.closed) this.committedRun(height, count);
+      },
+      (err: unknown) => {
+        this.asyncInFlight = false;
+        this.pendingBlocks = null;
+        throw err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.asyncInFlight = true;
+    this.asyncCommit = committed.catch(() => undefined);
+    return committed;
+  }
+
+  /**
+   * The checks of append, before any transaction, so a rejected run writes nothing at all; fills
+   * runHashes and headValue for the run. False for an empty run. Per block this allocates nothing: the
+   * hashes go into a reused table, the blocks stay where they are.
+   */
+  private prepareRun(blocks: ArrayLike<Uint8Array>, hashes: ArrayLike<Uint8Array> | null, start: number, count: number): boolean {
     if (this.readOnly) throw new Error(`ledger ${this.path} is open read-only`);
     if (this.closed) throw new Error(`ledger ${this.path} is closed`);
+    if (this.asyncInFlight) throw new Error(`ledger ${this.path}: an appendAsync is still in flight (one run at a time)`);
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > blocks.length) {
       throw new RangeError(`append range [${start}, ${start}+${count}) is outside the ${blocks.length} blocks given`);
     }
     if (hashes !== null && hashes.length < start + count) {
       throw new RangeError(`append got ${hashes.length} hashes for blocks up to index ${start + count}`);
     }
-    if (count === 0) return;
+    if (count === 0) return false;
 
-    // Every check runs before the transaction opens, so a rejected call writes nothing at all. Per block
-    // this allocates nothing: the hashes go into a reused table, the blocks stay where they are.
     if (this.runHashes.length < count * HASH_BYTES) this.runHashes = new Uint8Array(Math.max(count, 2 * this.runHashes.length / HASH_BYTES) * HASH_BYTES);
     const runHashes = this.runHashes;
     const reader = this.reader;
@@ -368,18 +415,13 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
       if (reader.isConfig(block)) lastConfig = expected;
     }
     writeHead(this.headValue, height + count, lastConfig, runHashes, (count - 1) * HASH_BYTES);
+    return true;
+  }
 
-    this.pendingBlocks = blocks;
-    this.pendingStart = start;
-    this.pendingCount = count;
-    try {
-      this.env.transactionSync(this.writeRunBound);
-    } finally {
-      this.pendingBlocks = null;
-    }
-    // Only a committed transaction moves the cache.
+  /** After a run's transaction committed: only then the cache moves. */
+  private committedRun(height: number, count: number): void {
     readHead(this.headValue, this.head);
-    this.hashIndex.noteAppend(height, runHashes, count);
+    this.hashIndex.noteAppend(height, this.runHashes, count);
   }
 
   /** The body of append's transaction: the run as segments, then the meta records. */
@@ -399,6 +441,8 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     if (this.closed) return;
     this.closed = true;
     this.hashIndex.stop();
+    // A run being committed finishes first (its caller hears how it went); the handle closes after it.
+    await this.asyncCommit;
     await this.env.close();
   }
 }

@@ -291,6 +291,6 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     await this.deliverSwitch;
     this.delivering = false;
     await this.deliver.stop();
-    this.committer.drain();
+    await this.committer.flush();
   }
 }

@@ -327,6 +327,50 @@ describe('LmdbLedger', () => {
   });
 });
 
+describe('LmdbLedger appendAsync', () => {
+  test('height and last hash move when the run is durable, not before; the stored run is what append would store', async () => {
+    const { ledger, ch } = filledLedger(0);
+    const run = ch.chain(20);
+    const committed = ledger.appendAsync(run, run.map(hashOf), 0, 20);
+    // The transaction is on the writer thread: the handle still says what is committed.
+    assert.equal(ledger.height(), 1);
+    await withinLimit(committed, 'appendAsync');
+    assert.equal(ledger.height(), 21);
+    assertBytes(ledger.lastHash(), ch.lastHash());
+    assertBytes(ledger.getBlock(20), run[19]);
+    assert.equal(ledger.numberOfHash(hashOf(run[7]!)), 8);
+    const verdict = verifyChain(ledger);
+    assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
+    await ledger.close();
+  });
+
+  test('a bad run throws at once and writes nothing; one run in flight at a time; a sync append is refused meanwhile too', async () => {
+    const { ledger, ch } = filledLedger(0);
+    const run = ch.chain(6);
+    assert.throws(() => ledger.appendAsync(run, null, 1, 5), (err: unknown) => err instanceof LedgerAppendError && /expected block number 1 /.test(err.message));
+    assert.equal(ledger.height(), 1);
+    const first = ledger.appendAsync(run, null, 0, 3);
+    assert.throws(() => ledger.appendAsync(run, null, 3, 3), /still in flight/);
+    assert.throws(() => ledger.append(run, null, 3, 3), /still in flight/);
+    await withinLimit(first, 'first run');
+    await withinLimit(ledger.appendAsync(run, null, 3, 3), 'second run');
+    assert.equal(ledger.height(), 7);
+    await ledger.close();
+  });
+
+  test('close waits for the run in flight; reopened, the ledger holds it', async () => {
+    const { ledger, ch, path } = filledLedger(0);
+    const run = ch.chain(50);
+    const committed = ledger.appendAsync(run, null, 0, 50);
+    await ledger.close();
+    await committed;
+    const reopened = openLedger(path, { channel: CHANNEL });
+    assert.equal(reopened.height(), 51);
+    assertBytes(reopened.lastHash(), ch.lastHash());
+    await reopened.close();
+  });
+});
+
 describe('LmdbLedger segments', () => {
   /** Segment first numbers and byte lengths, in order. */
   function storedSegments(ledger: LmdbLedger): { first: number; count: number; bytes: number }[] {
