@@ -364,6 +364,10 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (outcome === 'new' || outcome === 'revived' || outcome === 'restarted') {
       const what = outcome === 'new' ? 'joined' : outcome === 'revived' ? 'back' : 'restarted';
       this.o.log.info({ member: `${m.sender.org}/${m.sender.id}`, endpoint: a.endpoint, height: a.height }, `gossip member ${what}`);
+      // Its ALIVE came over its own connection; this board's connection to it may be deep in backoff from
+      // the time it was down. A restarted board must hear its org within electionStartupGraceMs, or it
+      // elects itself and opens a Deliver stream it has no business opening.
+      this.transport?.redial(a.endpoint);
       this.leadership.evaluate();
     }
   }

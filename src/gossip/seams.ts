@@ -40,6 +40,12 @@ export interface GossipTransport {
   readonly endpoint: string;
   /** Sends one message; false when it was dropped (no connection, queue full, too large). */
   send(endpoint: string, message: Uint8Array): boolean;
+  /**
+   * The member at `endpoint` was just heard from (back, restarted or new): forget the backoff of failed
+   * connections to it, so that the next send dials at once instead of when the backoff (up to
+   * reconnectMaxDelayMs) would have.
+   */
+  redial(endpoint: string): void;
   stop(): Promise<void>;
 }
 

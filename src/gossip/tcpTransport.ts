@@ -182,6 +182,9 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
       socket.write(encodeFrame(message));
       return true;
     },
+    redial(to) {
+      retries.delete(to);
+    },
     async stop() {
       stopped = true;
       // Ended, not destroyed: what was queued last (the leaving ALIVE) is written first, within a bound.

@@ -31,6 +31,8 @@ export class SimNetwork {
   /** Extra one-way delay of the links from or to an endpoint (a board on a slower link). */
   private readonly extraLatencyMs = new Map<string, number>();
   readonly counters: NetworkCounters = { sent: 0, delivered: 0, lost: 0, unreachable: 0 };
+  /** Every redial a board asked of its transport (the simulated links have no connections to redial). */
+  readonly redials: { from: string; to: string }[] = [];
   /** Sees every message sent, before loss or partitions (tests decode what boards send). */
   tap: ((from: string, to: string, message: Uint8Array) => void) | null = null;
 
@@ -45,6 +47,7 @@ export class SimNetwork {
       const t: GossipTransport = {
         endpoint,
         send: (to, message) => !stopped && this.send(endpoint, to, message),
+        redial: (to) => { this.redials.push({ from: endpoint, to }); },
         stop: () => {
           stopped = true;
           if (this.receivers.get(endpoint) === onMessage) this.receivers.delete(endpoint);

@@ -136,6 +136,20 @@ test('a board restarted with an empty ledger far behind catches up by one RANGE 
   await f.stop();
 });
 
+test('a member back from the dead is redialled by every board at once (its connections to it may be in backoff)', async () => {
+  const f = await settledFleet();
+  const follower = f.boards.find((b) => !b.peer.isDelivering && b.org === 'org02')!;
+  await f.stopBoard(follower.index);
+  await f.clock.runFor(limits.aliveExpirationMs * 2);
+  const mark = f.network.redials.length;
+  await f.resumeBoard(follower.index);
+  const others = f.boards.filter((b) => b !== follower).map((b) => b.endpoint);
+  const redialled = (): string[] => [...new Set(f.network.redials.slice(mark).filter((r) => r.to === follower.endpoint).map((r) => r.from))];
+  assert.ok(await f.clock.runUntil(() => redialled().length === others.length, 5 * limits.aliveIntervalMs),
+    `redialled by ${redialled().join(', ')} of ${others.join(', ')}`);
+  await f.stop();
+});
+
 test('a leader that stops says so: its org-mate streams well before the leader would have expired', async () => {
   const f = await settledFleet();
   const leader = f.boards.find((b) => b.peer.isDelivering && b.org === 'org01')!;
