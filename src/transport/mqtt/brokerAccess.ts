@@ -5,7 +5,7 @@
 import type { ChannelState } from '../../channel/channelState.js';
 import { type Certificate, verifyCertificate } from '../../protocol/certificate.js';
 import { loginCertificate } from './brokerIdentity.js';
-import { parseReplyTopic, parseRequestTopic, topicRoot } from './topics.js';
+import { parseReplyTopic, parseRequestTopic } from './topics.js';
 
 export type BrokerRole = 'orderer' | 'member';
 
@@ -26,26 +26,37 @@ export interface BrokerAccess {
 }
 
 const SINGLE_LEVEL_WILDCARD = '+';
+/** The level of a topic that names the channel: `edgepeer/v1/<channel>/...`. */
+const CHANNEL_LEVEL = 2;
+/** A valid channel name put in place of a channel wildcard, so that the topic parsers judge the rest. */
+const ANY_CHANNEL = 'x';
+
+/**
+ * `filter` with a single-level wildcard in the channel level read as one channel: a subscription to one
+ * service (or reply topic) on every channel is as allowed as on one. Any other wildcard stays and makes
+ * the filter parse as no topic (the parsers refuse '+' and '#' as names).
+ */
+function anyChannelAsOne(filter: string): string {
+  const levels = filter.split('/');
+  if (levels[CHANNEL_LEVEL] !== SINGLE_LEVEL_WILDCARD) return filter;
+  levels[CHANNEL_LEVEL] = ANY_CHANNEL;
+  return levels.join('/');
+}
 
 /** Why `principal` may not subscribe to `filter`, or null. Members read their own reply topics only. */
-export function subscribeDenial(principal: BrokerPrincipal, filter: string): string | null {
+export function subscribeDenial(principal: Pick<BrokerPrincipal, 'role' | 'username'>, filter: string): string | null {
+  const probe = anyChannelAsOne(filter);
   if (principal.role === 'orderer') {
     // The request topics of one channel or of every channel, nothing else.
-    const levels = filter.split('/');
-    const channelWildcard = levels.length === 4 && levels[2] === SINGLE_LEVEL_WILDCARD;
-    const probe = channelWildcard ? [...levels.slice(0, 2), 'x', levels[3]].join('/') : filter;
     return parseRequestTopic(probe) !== undefined ? null : `the orderer subscribes to request topics only, not '${filter}'`;
   }
-  const levels = filter.split('/');
-  const channelWildcard = levels.length === 5 && levels[2] === SINGLE_LEVEL_WILDCARD;
-  const probe = channelWildcard ? [...levels.slice(0, 2), 'x', ...levels.slice(3)].join('/') : filter;
   const reply = parseReplyTopic(probe);
-  if (reply === undefined || levels.slice(0, 2).join('/') !== topicRoot) return `'${filter}' is not a reply topic`;
+  if (reply === undefined) return `'${filter}' is not a reply topic`;
   return reply.clientId === principal.username ? null : `'${filter}' is the reply topic of another member`;
 }
 
 /** Why `principal` may not publish to `topic` (retained or not), or null. */
-export function publishDenial(principal: BrokerPrincipal, topic: string, retain: boolean): string | null {
+export function publishDenial(principal: Pick<BrokerPrincipal, 'role'>, topic: string, retain: boolean): string | null {
   if (retain) return 'retained messages are refused';
   if (principal.role === 'orderer') return parseReplyTopic(topic) !== undefined ? null : `the orderer publishes replies only, not to '${topic}'`;
   return parseRequestTopic(topic) !== undefined ? null : `members publish to request topics only, not to '${topic}'`;
