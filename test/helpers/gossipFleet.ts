@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gossipDefaults } from '../../src/gossip/gossipDefaults.js';
+import { findFreePortRange } from '../../src/fleet/freePorts.js';
 import type { NetworkSummary } from '../../src/network/createNetwork.js';
 import type { BlockSources } from '../../src/observability/statusReport.js';
 import {
@@ -72,18 +73,27 @@ export interface DeliverLogEvent {
   time: number;
 }
 
+/** pino's numeric level of `warn`. */
+const PINO_WARN_LEVEL = 40;
+const KEPT_WARNINGS = 20;
+
 /** The orderer's 'deliver stream opened' / 'deliver stream ended' lines (src/orderer/deliverService.ts). */
 export class DeliverLog {
   readonly events: DeliverLogEvent[] = [];
+  /** The orderer's latest warnings and errors (a refused SEEK, a broker login denied), for describe(). */
+  private readonly warnings: string[] = [];
 
   /** Feed every orderer stderr line (pino JSON); other lines are ignored. */
   readonly ingest = (line: string): void => {
-    if (!line.includes('deliver stream')) return;
     let o: Record<string, unknown>;
     try {
       o = JSON.parse(line) as Record<string, unknown>;
     } catch {
       return;
+    }
+    if (typeof o['level'] === 'number' && o['level'] >= PINO_WARN_LEVEL) {
+      this.warnings.push(line);
+      if (this.warnings.length > KEPT_WARNINGS) this.warnings.shift();
     }
     const kind = o['msg'] === 'deliver stream opened' ? 'opened' : o['msg'] === 'deliver stream ended' ? 'ended' : null;
     if (kind === null) return;
@@ -139,8 +149,9 @@ export class DeliverLog {
   }
 
   describe(since = 0): string {
-    return this.events.slice(since).map((e) => `  #${e.index} ${e.kind} ${e.org}/${e.requester} session ${e.session} start ${e.start}`
+    const events = this.events.slice(since).map((e) => `  #${e.index} ${e.kind} ${e.org}/${e.requester} session ${e.session} start ${e.start}`
       + (e.kind === 'ended' ? ` sent ${e.blocksSent}` : '')).join('\n') || '  (none)';
+    return this.warnings.length === 0 ? events : `${events}\n  orderer's last warnings:\n${this.warnings.map((w) => `    ${w}`).join('\n')}`;
   }
 }
 
@@ -200,7 +211,7 @@ export class GossipFleet {
   /** Makes the network, writes the gossip limits into every board.json and starts the orderer. */
   static async create(rig: TestRig, o: FleetOptions): Promise<GossipFleet> {
     const root = rig.tempDir('edgepeer-gossip-');
-    const gossipBase = await freePort();
+    const gossipBase = await findFreePortRange('0.0.0.0', o.orgs * o.boardsPerOrg);
     const net = await runCliJson<NetworkSummary>([
       'init', '--dir', join(root, 'network'), '--channel', o.channel ?? 'gossip', '--orgs', String(o.orgs),
       '--boards-per-org', String(o.boardsPerOrg), '--json', '--max-message-count', String(o.maxMessageCount),
@@ -286,6 +297,8 @@ export class GossipFleet {
       '--status-interval-ms', String(FLEET_STATUS_INTERVAL_MS), '--metrics-port', String(b.metricsPort), ...(opts.args ?? []),
     ], {
       name: `peer ${id}`,
+      // Info: a failure's description then shows each board's leadership transitions and deliver client.
+      logLevel: 'info',
       ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
       onStderrLine: (line) => {
         if (line.startsWith('{')) {

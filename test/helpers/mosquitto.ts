@@ -4,10 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { maxMessageBytes } from '../../src/transport/messageLimits.js';
+import { findFreePortRange } from '../../src/fleet/freePorts.js';
 
 /** Room for the MQTT fixed header, topic and length fields on top of the largest edgepeer message. */
 const packetOverheadBytes = 64 * 1024;
@@ -38,17 +38,13 @@ export async function findMosquitto(): Promise<string | undefined> {
   return undefined;
 }
 
-/** A port that was free a moment ago (bound to port 0, then released). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
+/**
+ * A port that was free a moment ago. Taken below Linux's ephemeral range (src/fleet/freePorts.ts): a port
+ * the kernel handed out for port 0 is one it may hand again to any outgoing connection before the process
+ * the test starts binds it (seen in CI: a board's gossip listen failed with EADDRINUSE).
+ */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return findFreePortRange(host, 1);
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -94,7 +94,7 @@ test('gossip fleet: 8 board processes in 2 orgs', { timeout: 240_000 }, async (t
     // opens after the kill, and the time is the orderer's, when it logged it. (Which survivor says
     // role=leader first can differ from who ends up leading while their heights still leapfrog.)
     const stream = await pollUntil(() => log.events.find((e) => e.index >= mark && e.kind === 'opened' && e.org === 'org1') ?? null,
-      'a Deliver stream from an org1 survivor', TAKEOVER_BOUND_MS + SYNC_TIMEOUT_MS, () => log.describe(mark));
+      'a Deliver stream from an org1 survivor', TAKEOVER_BOUND_MS + SYNC_TIMEOUT_MS, () => fleet.describe());
     const tookMs = stream.time - killedAt;
     const heir = stream.requester;
     const claimed = survivors.filter((b) => statusLines(b.proc!, since.get(b.id)!).some((s) => s['role'] === 'leader')).map((b) => b.id);
