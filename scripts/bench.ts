@@ -19,7 +19,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
+import { atLeast, wholeNumber } from '../src/cli/options.js';
 import { makeBlock } from '../src/channel/blocks.js';
 import { certificateKey } from '../src/protocol/certificate.js';
 import { deliverClientDefaults, peerDefaults } from '../src/peer/peerDefaults.js';
@@ -93,42 +94,53 @@ function extendLedger(ledger: LmdbLedger, height: number, tx: Uint8Array, signer
 
 const ratio = (figure: number, limit: Limit): number => figure / limit.blocksPerSec;
 
+interface BenchCliOptions {
+  quick?: boolean; json?: boolean; blocks?: number; rssBlocks?: number; peerNodeFlags?: string;
+  serialOnly?: boolean; serial: boolean; gossipOnly?: boolean; gossip: boolean; fabricOnly?: boolean; fabric: boolean;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
-    quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'rss-blocks': { type: 'string' },
-    'peer-node-flags': { type: 'string' },
-    'serial-only': { type: 'boolean' }, 'no-serial': { type: 'boolean' },
-    'gossip-only': { type: 'boolean' }, 'no-gossip': { type: 'boolean' },
-    'fabric-only': { type: 'boolean' }, 'no-fabric': { type: 'boolean' },
-  } });
+  const values = new Command('bench')
+    .option('--quick', `a short smoke run: ${quickBlocks} blocks, no memory run, the serial, gossip and fabric parts shortened too`)
+    .option('--json', 'one JSON object on stdout')
+    .option('--blocks <n>', `blocks a fresh peer catches up (default ${fullBlocks}, ${quickBlocks} with --quick)`, atLeast(1, wholeNumber))
+    .option('--rss-blocks <n>', `ledger height of the memory run (default ${fullRssBlocks}, none with --quick; none unless above --blocks)`, wholeNumber)
+    .option('--peer-node-flags <flags>', `node flags of the memory run's peer (default: those of a ${memoryRunBoardMb} MB board, ${boardNodeFlags})`)
+    .option('--serial-only', 'only the serial link bench')
+    .option('--no-serial', 'leave the serial link bench out')
+    .option('--gossip-only', 'only the gossip bench')
+    .option('--no-gossip', 'leave the gossip bench out')
+    .option('--fabric-only', 'only the Fabric bench')
+    .option('--no-fabric', 'leave the Fabric bench out')
+    .parse().opts<BenchCliOptions>();
   // Gossip between 16 boards (scripts/benchGossip.ts): `--gossip-only` runs just that, `--no-gossip` leaves
   // it out, `--quick` runs it on fewer blocks.
-  const gossipBench = async (): Promise<Awaited<ReturnType<typeof runGossipBench>> | null> => (values['no-gossip'] ? null
+  const gossipBench = async (): Promise<Awaited<ReturnType<typeof runGossipBench>> | null> => (!values.gossip ? null
     : runGossipBench({ blocks: values.quick ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
-  const fabricBench = async (): Promise<Awaited<ReturnType<typeof runFabricBench>> | null> => (values['no-fabric'] ? null
+  const fabricBench = async (): Promise<Awaited<ReturnType<typeof runFabricBench>> | null> => (!values.fabric ? null
     : runFabricBench({ blocks: values.quick ? fabricBenchBlocks.quick : fabricBenchBlocks.full, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
-  if (values['fabric-only']) {
+  if (values.fabricOnly) {
     const fabric = await fabricBench();
     process.stdout.write(values.json ? `${JSON.stringify({ fabric })}\n` : formatFabricBench(fabric!));
     return;
   }
-  if (values['gossip-only']) {
+  if (values.gossipOnly) {
     const gossip = await gossipBench();
     process.stdout.write(values.json ? `${JSON.stringify({ gossip })}\n` : formatGossipBench(gossip!));
     return;
   }
   // The serial link (scripts/benchSerial.ts): `--serial-only` runs just that, `--no-serial` leaves it out.
-  const serialBench = async (): Promise<Awaited<ReturnType<typeof runSerialBench>> | null> => (values['no-serial'] ? null
+  const serialBench = async (): Promise<Awaited<ReturnType<typeof runSerialBench>> | null> => (!values.serial ? null
     : runSerialBench({ blocks: values.quick ? serialBenchBlocks.quick : serialBenchBlocks.full, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }));
-  if (values['serial-only']) {
+  if (values.serialOnly) {
     const serial = await serialBench();
     process.stdout.write(values.json ? `${JSON.stringify({ serial })}\n` : formatSerialBench(serial!));
     return;
   }
-  const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? quickBlocks : fullBlocks;
-  const rssBlocks = values['rss-blocks'] !== undefined ? Number(values['rss-blocks']) : values.quick ? 0 : fullRssBlocks;
+  const blocks = values.blocks ?? (values.quick === true ? quickBlocks : fullBlocks);
+  const rssBlocks = values.rssBlocks ?? (values.quick === true ? 0 : fullRssBlocks);
   // The memory run uses the V8 flags a board runs with (see packaging/ and docs/operations.md), unless told.
-  const memoryRunFlags = (values['peer-node-flags'] ?? boardNodeFlags).split(/\s+/).filter((f) => f !== '');
+  const memoryRunFlags = (values.peerNodeFlags ?? boardNodeFlags).split(/\s+/).filter((f) => f !== '');
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-bench-'));
   const say = (s: string): void => { if (!values.json) process.stderr.write(`${s}\n`); };
   try {

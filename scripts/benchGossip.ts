@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
+import { atLeast, wholeNumber } from '../src/cli/options.js';
 import { BroadcastClient } from '../src/client/broadcastClient.js';
 import { gossipDefaults } from '../src/gossip/gossipDefaults.js';
 import type { GossipLimits } from '../src/gossip/gossipNode.js';
@@ -343,16 +344,18 @@ export function formatGossipBench(r: GossipBenchResult): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: {
-    quick: { type: 'boolean' }, json: { type: 'boolean' }, blocks: { type: 'string' }, 'boards-per-org': { type: 'string' },
-    // Gossip limits to try instead of the defaults, as JSON: --limits '{"fanout":5,"pullIntervalMs":200}'.
-    limits: { type: 'string' },
-  } });
-  const blocks = values.blocks !== undefined ? Number(values.blocks) : values.quick ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks;
-  const boardsPerOrg = values['boards-per-org'] !== undefined ? Number(values['boards-per-org']) : defaultBoardsPerOrg;
+  const values = new Command('bench-gossip')
+    .option('--quick', `${gossipBenchSettings.quick.blocks} blocks instead of ${gossipBenchSettings.full.blocks}`)
+    .option('--json', 'one JSON object on stdout')
+    .option('--blocks <n>', 'blocks of the measured load', atLeast(1, wholeNumber))
+    .option('--boards-per-org <n>', `boards in each of the ${orgs} orgs (1: a baseline without gossip hops)`, atLeast(1, wholeNumber), defaultBoardsPerOrg)
+    .option('--limits <json>', 'gossip limits to try instead of the defaults, e.g. \'{"fanout":5,"pullIntervalMs":200}\'')
+    .parse().opts<{ quick?: boolean; json?: boolean; blocks?: number; boardsPerOrg: number; limits?: string }>();
+  const blocks = values.blocks ?? (values.quick === true ? gossipBenchSettings.quick.blocks : gossipBenchSettings.full.blocks);
+  const { boardsPerOrg } = values;
   const limits = values.limits !== undefined ? JSON.parse(values.limits) as Partial<GossipLimits> : {};
-  runGossipBench({ blocks, boardsPerOrg, limits, say: (s) => { if (!values.json) process.stderr.write(`${s}\n`); } }).then((r) => {
-    process.stdout.write(values.json ? `${JSON.stringify({ gossip: r })}\n` : formatGossipBench(r));
+  runGossipBench({ blocks, boardsPerOrg, limits, say: (s) => { if (values.json !== true) process.stderr.write(`${s}\n`); } }).then((r) => {
+    process.stdout.write(values.json === true ? `${JSON.stringify({ gossip: r })}\n` : formatGossipBench(r));
     // Timers of closed sockets may linger a moment; the run is over.
     process.exit(0);
   }, (err: unknown) => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { collect } from '../src/cli/options.js';
+import { atLeast, collect, wholeNumber } from '../src/cli/options.js';
 import { DEFAULT_RELEASES_KEPT, releaseName } from '../src/deploy/boardLayout.js';
 import { readBundleFile } from '../src/deploy/bundleFile.js';
 import {
@@ -37,14 +37,8 @@ interface DeployCliOptions {
   json?: boolean;
 }
 
-function whole(min: number) {
-  return (v: string): number => {
-    const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`'${v}' is not a whole number of at least ${min}`);
-    return n;
-  };
-}
-
+/** Counts and timeouts where 0 would deploy nothing or never wait. */
+const positiveWhole = atLeast(1, wholeNumber);
 
 async function main(): Promise<number> {
   const program = new Command('deploy')
@@ -53,18 +47,18 @@ async function main(): Promise<number> {
     .requiredOption('--bundle <tarball>', 'made by `npm run bundle` for the boards\' target')
     .requiredOption('--network <dir>', 'the network folder made by `edgepeer init` (each board gets only its own files)')
     .option('--board <id>', 'deploy only this board of the inventory (repeatable)', collect)
-    .option('--parallel <n>', 'boards deployed at the same time', whole(1), DEFAULT_DEPLOY_PARALLEL)
+    .option('--parallel <n>', 'boards deployed at the same time', positiveWhole, DEFAULT_DEPLOY_PARALLEL)
     .option('--dry-run', 'print every command for every board; connect to none')
     .option('--ssh <program>', 'ssh program (or a wrapper taking the same arguments)', 'ssh')
     .option('-i, --identity <file>', 'ssh private key (ssh -i)')
     .option('--ssh-option <option>', 'ssh -o option, e.g. StrictHostKeyChecking=accept-new (repeatable)', collect)
-    .option('--connect-timeout <s>', 'ssh ConnectTimeout', whole(1), DEFAULT_SSH_CONNECT_TIMEOUT_SEC)
+    .option('--connect-timeout <s>', 'ssh ConnectTimeout', positiveWhole, DEFAULT_SSH_CONNECT_TIMEOUT_SEC)
     .option('--sudo <mode>', 'run board commands through sudo -n: auto (unless the ssh user is root), always, never', 'auto')
-    .option('--health-timeout-ms <ms>', 'a board not healthy this long after its restart is rolled back', whole(1), DEFAULT_HEALTH_TIMEOUT_MS)
-    .option('--health-interval-ms <ms>', 'time between health probes', whole(1), DEFAULT_HEALTH_INTERVAL_MS)
+    .option('--health-timeout-ms <ms>', 'a board not healthy this long after its restart is rolled back', positiveWhole, DEFAULT_HEALTH_TIMEOUT_MS)
+    .option('--health-interval-ms <ms>', 'time between health probes', positiveWhole, DEFAULT_HEALTH_INTERVAL_MS)
     .option('--allow-no-link', 'healthy without an orderer link (boards deployed while the orderer is down)')
-    .option('--keep-releases <n>', 'releases kept on each board (current and previous always are)', whole(1), DEFAULT_RELEASES_KEPT)
-    .option('--status-interval-ms <ms>', "the peer's status line period in the journal (it also prints on every change)", whole(1), DEFAULT_STATUS_INTERVAL_MS)
+    .option('--keep-releases <n>', 'releases kept on each board (current and previous always are)', positiveWhole, DEFAULT_RELEASES_KEPT)
+    .option('--status-interval-ms <ms>', "the peer's status line period in the journal (it also prints on every change)", positiveWhole, DEFAULT_STATUS_INTERVAL_MS)
     .option('--remote-root <dir>', 'prefix of every path on the boards ({host} is replaced): for tests and chroots')
     .option('--json', 'print the outcomes as one JSON object')
     .showHelpAfterError();

@@ -2,22 +2,24 @@
 // runs a few hundred times) at length: --runs per property (default 200,000), --seed (default one from
 // the clock, printed), --only SUBSTRING to pick properties by name. A failure prints the seed, the
 // counterexample (shrunk) and the path that replays it; exits 1 if any property failed.
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import fc from 'fast-check';
+import { atLeast, wholeNumber } from '../src/cli/options.js';
 import { fuzzProperties } from '../test/helpers/fuzzProperties.js';
 
 const DEFAULT_RUNS = 200_000;
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' } } });
-const runs = values.runs !== undefined ? Number(values.runs) : DEFAULT_RUNS;
-const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2_147_483_647;
-if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed)) {
-  process.stderr.write('fuzz: --runs must be a positive whole number and --seed a whole number\n');
-  process.exit(2);
-}
-const chosen = fuzzProperties.filter((p) => values.only === undefined || p.name.includes(values.only));
+const values = new Command('fuzz')
+  .description('the decoder properties of test/helpers/fuzzProperties.ts at length')
+  .option('--runs <n>', 'runs per property', atLeast(1, wholeNumber), DEFAULT_RUNS)
+  .option('--seed <n>', 'seed of every property (default: one from the clock, printed)', wholeNumber)
+  .option('--only <substring>', 'only the properties whose name contains this')
+  .parse().opts<{ runs: number; seed?: number; only?: string }>();
+const { runs, only } = values;
+const seed = values.seed ?? Date.now() % 2_147_483_647;
+const chosen = fuzzProperties.filter((p) => only === undefined || p.name.includes(only));
 if (chosen.length === 0) {
-  process.stderr.write(`fuzz: no property name contains '${values.only}'\n`);
+  process.stderr.write(`fuzz: no property name contains '${only}'\n`);
   process.exit(2);
 }
 process.stdout.write(`fuzz: ${chosen.length} properties, ${runs} runs each, seed ${seed}\n`);

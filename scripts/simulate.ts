@@ -6,75 +6,72 @@
 // size, duplicates against fanout) and writes their SVGs and figures there.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
+import { atLeast, decimalNumber, wholeNumber } from '../src/cli/options.js';
 import type { GossipLimits } from '../src/gossip/gossipNode.js';
 import { type FleetSimOptions, type FleetSimResult, fleetSimDefaults, runFleetSim } from '../test/helpers/sim/fleetSim.js';
 import { svgLineChart } from '../test/helpers/sim/svgPlot.js';
 
-const { values } = parseArgs({
-  options: {
-    boards: { type: 'string', default: '100' },
-    orgs: { type: 'string', default: '10' },
-    seed: { type: 'string', default: '1' },
-    loss: { type: 'string' },
-    'latency-ms': { type: 'string' },
-    'jitter-ms': { type: 'string' },
-    'orderer-latency-ms': { type: 'string' },
-    'commit-ms': { type: 'string' },
-    blocks: { type: 'string' },
-    rate: { type: 'string' },
-    churn: { type: 'string' },
-    'churn-down-ms': { type: 'string' },
-    'partition-ms': { type: 'string' },
-    'restart-fraction': { type: 'string' },
-    bootstrap: { type: 'string' },
-    // Gossip limits instead of the defaults, as JSON: --limits '{"fanout":2}'.
-    limits: { type: 'string' },
-    codec: { type: 'string' },
-    verifier: { type: 'string' },
-    json: { type: 'boolean' },
-    plots: { type: 'string' },
-    quiet: { type: 'boolean' },
-  },
-});
+const d = fleetSimDefaults;
 
-function num(name: string, v: string | undefined, fallback: number, min = 0): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) {
-    process.stderr.write(`simulate: --${name} must be a number of at least ${min} ('${v}' given)\n`);
-    process.exit(2);
-  }
-  return n;
+/** 'all' (every board, LAN discovery's view) or how many random boards each board's bootstrap list holds. */
+function bootstrapList(value: string): FleetSimOptions['bootstrap'] {
+  return value === 'all' ? 'all' : atLeast(1, wholeNumber)(value);
 }
 
+interface SimulateCliOptions {
+  boards: number; orgs: number; seed: number; loss: number; latencyMs: number; jitterMs: number; ordererLatencyMs: number;
+  commitMs: number; blocks: number; rate: number; churn: number; churnDownMs: number; partitionMs: number; restartFraction: number;
+  bootstrap: FleetSimOptions['bootstrap']; limits?: string; codec: FleetSimOptions['codec']; verifier: FleetSimOptions['verifier'];
+  json?: boolean; plots?: string; quiet?: boolean;
+}
+
+const values = new Command('simulate')
+  .description('the real gossip code of every board on an in-memory network and a virtual clock')
+  .option('--boards <n>', 'boards in the fleet', atLeast(2, wholeNumber), 100)
+  .option('--orgs <n>', 'peer organisations the boards belong to', atLeast(1, wholeNumber), 10)
+  .option('--seed <n>', 'seed of every random choice: the same options and seed print the same JSON', wholeNumber, 1)
+  .option('--loss <p>', 'probability that a board-to-board message is lost', decimalNumber, d.loss)
+  .option('--latency-ms <ms>', 'one-way delay of a board-to-board link', decimalNumber, d.latencyMs)
+  .option('--jitter-ms <ms>', 'jitter of that delay', decimalNumber, d.jitterMs)
+  .option('--orderer-latency-ms <ms>', 'one-way delay between the orderer and a board', decimalNumber, d.ordererLatencyMs)
+  .option('--commit-ms <ms>', 'time a board takes to commit a block', decimalNumber, d.commitMs)
+  .option('--blocks <n>', 'blocks of the steady load', atLeast(1, wholeNumber), d.blocks)
+  .option('--rate <blocks/s>', 'blocks cut per second during the steady load', atLeast(0.001, decimalNumber), d.blocksPerSec)
+  .option('--churn <fraction>', 'fraction of the boards stopped once (ledger kept) during the steady load', decimalNumber, d.churn)
+  .option('--churn-down-ms <ms>', 'how long each churned board stays down', decimalNumber, d.churnDownMs)
+  .option('--partition-ms <ms>', 'length of the partition phase (0: none)', decimalNumber, d.partitionMs)
+  .option('--restart-fraction <fraction>', 'fraction of the boards restarted with empty ledgers (0: no restart phase)', decimalNumber, d.restartFraction)
+  .option('--bootstrap <n|all>', "each board's bootstrap list: every board, or this many random ones", bootstrapList, d.bootstrap)
+  .option('--limits <json>', 'gossip limits instead of the defaults, e.g. \'{"fanout":2}\'')
+  .addOption(new Option('--codec <codec>', 'signed: the real Ed25519 codec; stand-in: the same bytes, neither signed nor checked').choices(['signed', 'stand-in']).default(d.codec))
+  .addOption(new Option('--verifier <verifier>', "signatures: the peer's BlockVerifier; chain: everything but the orderer's signatures").choices(['signatures', 'chain']).default(d.verifier))
+  .option('--json', 'print the result as one JSON object')
+  .option('--plots <dir>', 'run the sweeps behind docs/figures and write their SVGs and figures to this folder')
+  .option('--quiet', 'no progress lines on stderr')
+  .parse().opts<SimulateCliOptions>();
+
 function options(): FleetSimOptions {
-  const d = fleetSimDefaults;
-  const codec = values.codec ?? d.codec;
-  const verifier = values.verifier ?? d.verifier;
-  if (codec !== 'signed' && codec !== 'stand-in') throw new Error(`--codec must be signed or stand-in ('${codec}' given)`);
-  if (verifier !== 'signatures' && verifier !== 'chain') throw new Error(`--verifier must be signatures or chain ('${verifier}' given)`);
-  const bootstrap = values.bootstrap === undefined || values.bootstrap === 'all' ? 'all' : num('bootstrap', values.bootstrap, 0, 1);
   return {
     ...d,
-    boards: num('boards', values.boards, 100, 2),
-    orgs: num('orgs', values.orgs, 10, 1),
-    seed: num('seed', values.seed, 1),
-    loss: num('loss', values.loss, d.loss),
-    latencyMs: num('latency-ms', values['latency-ms'], d.latencyMs),
-    jitterMs: num('jitter-ms', values['jitter-ms'], d.jitterMs),
-    ordererLatencyMs: num('orderer-latency-ms', values['orderer-latency-ms'], d.ordererLatencyMs),
-    commitMs: num('commit-ms', values['commit-ms'], d.commitMs),
-    blocks: num('blocks', values.blocks, d.blocks, 1),
-    blocksPerSec: num('rate', values.rate, d.blocksPerSec, 0.001),
-    churn: num('churn', values.churn, d.churn),
-    churnDownMs: num('churn-down-ms', values['churn-down-ms'], d.churnDownMs),
-    partitionMs: num('partition-ms', values['partition-ms'], d.partitionMs),
-    restartFraction: num('restart-fraction', values['restart-fraction'], d.restartFraction),
-    bootstrap,
+    boards: values.boards,
+    orgs: values.orgs,
+    seed: values.seed,
+    loss: values.loss,
+    latencyMs: values.latencyMs,
+    jitterMs: values.jitterMs,
+    ordererLatencyMs: values.ordererLatencyMs,
+    commitMs: values.commitMs,
+    blocks: values.blocks,
+    blocksPerSec: values.rate,
+    churn: values.churn,
+    churnDownMs: values.churnDownMs,
+    partitionMs: values.partitionMs,
+    restartFraction: values.restartFraction,
+    bootstrap: values.bootstrap,
     limits: values.limits !== undefined ? JSON.parse(values.limits) as Partial<GossipLimits> : {},
-    codec,
-    verifier,
+    codec: values.codec,
+    verifier: values.verifier,
     say: (s) => { if (!values.quiet) process.stderr.write(`  ${s}\n`); },
   };
 }

@@ -3,34 +3,27 @@
 // throughout and at the end (test/helpers/soak.ts). Prints a summary; exits 1 on a violated invariant.
 //
 //   npm run soak -- --minutes 3 --seed 7 --boards 6 --orgs 2 --tx-per-sec 20 [--no-partition]
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
+import { atLeast, decimalNumber, wholeNumber } from '../src/cli/options.js';
 import { SOAK_DEFAULTS, formatSoakReport, runSoak } from '../test/helpers/soak.js';
 import { TestRig } from '../test/helpers/processes.js';
 
 const DEFAULT_MINUTES = 10;
 const MS_PER_MINUTE = 60_000;
+/** Floor of --minutes and --tx-per-sec: 0 of either soaks nothing, while any short or light run is still allowed. */
+const MIN_FRACTIONAL_SETTING = 0.001;
 
-function positive(name: string, raw: string | undefined, fallback: number, integer = true): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    process.stderr.write(`soak: --${name} must be a positive ${integer ? 'whole ' : ''}number, got '${raw}'\n`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const { values } = parseArgs({ options: {
-  minutes: { type: 'string' }, seed: { type: 'string' }, boards: { type: 'string' }, orgs: { type: 'string' },
-  'tx-per-sec': { type: 'string' }, 'no-partition': { type: 'boolean' },
-} });
-// No --seed: one from the clock, printed, so that a failing run can be repeated.
-const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
-if (!Number.isSafeInteger(seed) || seed < 0) {
-  process.stderr.write(`soak: --seed must be a whole number, got '${values.seed}'\n`);
-  process.exit(2);
-}
-const minutes = positive('minutes', values.minutes, DEFAULT_MINUTES, false);
+const values = new Command('soak')
+  .description('a gossip fleet of real board processes under steady load and seeded chaos, its invariants checked')
+  .option('--minutes <n>', 'how long the load and the chaos last (fraction allowed)', atLeast(MIN_FRACTIONAL_SETTING, decimalNumber), DEFAULT_MINUTES)
+  .option('--seed <n>', 'seed of the chaos (default: one from the clock, printed, to repeat a failing run)', wholeNumber)
+  .option('--boards <n>', 'board processes', atLeast(1, wholeNumber), SOAK_DEFAULTS.boards)
+  .option('--orgs <n>', 'peer organisations the boards belong to', atLeast(1, wholeNumber), SOAK_DEFAULTS.orgs)
+  .option('--tx-per-sec <n>', 'transactions submitted per second (fraction allowed)', atLeast(MIN_FRACTIONAL_SETTING, decimalNumber), SOAK_DEFAULTS.txPerSec)
+  .option('--no-partition', 'no network partition, even when root')
+  .parse().opts<{ minutes: number; seed?: number; boards: number; orgs: number; txPerSec: number; partition: boolean }>();
+const seed = values.seed ?? Date.now() % 1_000_000;
+const { minutes } = values;
 const say = (line: string): void => { process.stderr.write(`soak: ${line}\n`); };
 say(`seed ${seed}, ${minutes} min`);
 
@@ -52,10 +45,10 @@ process.once('SIGINT', () => {
 runSoak({
   durationMs: minutes * MS_PER_MINUTE,
   seed,
-  boards: positive('boards', values.boards, SOAK_DEFAULTS.boards),
-  orgs: positive('orgs', values.orgs, SOAK_DEFAULTS.orgs),
-  txPerSec: positive('tx-per-sec', values['tx-per-sec'], SOAK_DEFAULTS.txPerSec, false),
-  partition: values['no-partition'] === true ? false : 'auto',
+  boards: values.boards,
+  orgs: values.orgs,
+  txPerSec: values.txPerSec,
+  partition: values.partition ? 'auto' : false,
   chaosGapMs: SOAK_DEFAULTS.chaosGapMs,
   downMs: SOAK_DEFAULTS.downMs,
   log: say,

@@ -10,6 +10,25 @@ export function wholeNumber(value: string): number {
   return n;
 }
 
+/**
+ * A decimal number, fraction allowed (0.5, .25, 12): the simulator's link latencies in ms and its loss
+ * and churn probabilities are not whole. As with wholeNumber, 1e3, -1, 0x10, Infinity and '' are refused.
+ */
+export function decimalNumber(value: string): number {
+  const n = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`'${value}' is not a decimal number`);
+  return n;
+}
+
+/** `parse`, refusing numbers below `min`: a count of boards or runs where 0 would run nothing. */
+export function atLeast(min: number, parse: (value: string) => number): (value: string) => number {
+  return (value) => {
+    const n = parse(value);
+    if (n < min) throw new InvalidArgumentError(`'${value}' is less than ${min}`);
+    return n;
+  };
+}
+
 /** Highest TCP/UDP port. */
 const MAX_PORT = 65_535;
 
