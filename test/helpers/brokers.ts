@@ -34,3 +34,10 @@ export function brokerCases(): BrokerCase[] {
     },
   ];
 }
+
+/** One of brokerCases() by name. */
+export function brokerCase(name: 'aedes' | 'mosquitto'): BrokerCase {
+  const found = brokerCases().find((c) => c.name === name);
+  if (found === undefined) throw new Error(`no broker case '${name}'`);
+  return found;
+}

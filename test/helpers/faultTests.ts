@@ -1,15 +1,17 @@
 // Faults injected into real processes: a peer SIGKILLed mid-sync, the orderer SIGKILLed mid-sync, and
-// the orderer's view of a peer that vanished without a word. Each over the orderer's embedded Aedes and
-// over Mosquitto, with real LMDB files; the ledgers must end identical and verifiable.
+// the orderer's view of a peer that vanished without a word, with real LMDB files; the ledgers must end
+// identical and verifiable. Defined once per broker; test/integration/faults.<broker>.test.ts runs them
+// over the orderer's embedded Aedes and over Mosquitto, as two files so that they run side by side (and
+// each stays well inside the runner's per-file timeout on a loaded machine).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, type TestContext, test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { NetworkSummary } from '../../src/network/createNetwork.js';
-import { type BrokerCase, brokerCases } from '../helpers/brokers.js';
+import type { BrokerCase } from './brokers.js';
 import {
   type CliProcess, type InitOptions, type OrdererBroker, TestRig, brokerForOrderer, freePort, heightOf, initNetwork,
-  killAllProcesses, ledgerInfo, ledgerVerify, runCliJson, statusLines, waitForMetric, waitForStatus,
-} from '../helpers/processes.js';
+  ledgerInfo, ledgerVerify, runCliJson, statusLines, waitForMetric, waitForStatus,
+} from './processes.js';
 
 /** Small blocks, cut by count only, so that a load gives a known height and many blocks to be killed in. */
 const MAX_MESSAGE_COUNT = 5;
@@ -28,8 +30,6 @@ const SESSION_IDLE_TIMEOUT_MS = 1_000;
 /** Room for the idle sweep's period (a quarter of the timeout), the metrics polling and a busy machine. */
 const IDLE_END_SLACK_MS = 3_000;
 const SYNC_TIMEOUT_MS = 30_000;
-
-after(killAllProcesses);
 
 interface SubmitResult {
   accepted: number;
@@ -90,7 +90,8 @@ async function assertIdenticalLedgers(f: Fixture, boards: readonly string[], exp
   }
 }
 
-for (const brokerCase of brokerCases()) {
+/** The fault tests over one broker (its name in every test's title). */
+export function faultTests(brokerCase: BrokerCase): void {
   test(`faults over ${brokerCase.name}: a peer SIGKILLed mid-sync resumes on its data dir with no gap and no duplicate`, async (t) => {
     const f = await fixture(t, brokerCase, { boardsPerOrg: 1 });
     if (f === null) return;
