@@ -1,8 +1,10 @@
 // `edgepeer orderer`: the orderer with its embedded MQTT broker (or an external one).
+import { systemClock } from '../../config/clock.js';
 import type { Command } from 'commander';
 import { lockDataFolder } from '../../ledger/dataLock.js';
 import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
+import { watchCertificateExpiry } from '../../observability/certificateExpiry.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { Orderer } from '../../orderer/orderer.js';
 import { channelBrokerAccess } from '../../transport/mqtt/brokerAccess.js';
@@ -47,6 +49,10 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
   const failed = new Promise<string>((resolve) => { channelFailed = resolve; });
   let configApplied: () => void = () => undefined;
   const signer = loadOrdererIdentities(o.network).node;
+  const expiry = watchCertificateExpiry({
+    certificate: { id: signer.certificate.id, notAfterMs: signer.certificate.notAfter },
+    clock: systemClock, log, registry: metrics.registry,
+  });
   const orderer = new Orderer({
     onConfigApplied: () => configApplied(),
     onChannelFailed: (channel, err) => channelFailed(`channel ${channel}: ${err.message}`),
@@ -75,6 +81,7 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
   if (o.readyJson) printReadyLine(links);
   const end = await Promise.race([untilStopSignal().then((sig) => ({ sig })), failed.then((why) => ({ why }))]);
   log.info(end, 'stopping');
+  expiry.stop();
   await orderer.stop();
   await links.close();
   await dataLock.release();

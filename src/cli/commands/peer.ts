@@ -12,6 +12,7 @@ import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { loadBoard, loadChannelAnchor } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { createGossipMetrics } from '../../observability/gossipMetrics.js';
+import { watchCertificateExpiry } from '../../observability/certificateExpiry.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import { createServiceNotifier } from '../../platform/systemd.js';
 import { formatLogLine } from '../../observability/consoleLog.js';
@@ -147,6 +148,10 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     });
   }
   const metricsServer = o.metricsPort !== undefined ? await startMetricsServer(metrics.registry, o.metricsPort) : null;
+  const expiry = watchCertificateExpiry({
+    certificate: { id: board.signer.certificate.id, notAfterMs: board.signer.certificate.notAfter },
+    clock: systemClock, log, registry: metrics.registry,
+  });
   // The LEDs are a view of the peer: when their IO cannot be opened the board still syncs, and says why.
   let leds: LedDriver | null = null;
   try {
@@ -201,6 +206,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   log.info({ signal: sig }, 'stopping');
   void service.stopping(`stopping on ${sig}`);
   clearInterval(timer);
+  expiry.stop();
   await gossip?.stop();
   await peer.stop();
   report(true);
