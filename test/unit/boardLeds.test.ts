@@ -3,6 +3,7 @@
 // commits height H the height-bar pins hold Gray(H); the status pins follow link loss, catch-up, leadership
 // and errors.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ import { Peer } from '../../src/peer/peer.js';
 import type { BoardRole } from '../../src/peer/role.js';
 import { Status } from '../../src/protocol/status.js';
 import { OrdererReplies } from '../helpers/ordererReplies.js';
-import { FakeClientLink, ManualClock, settle } from '../helpers/fakes.js';
+import { EVENT_WAIT_LIMIT_MS, FakeClientLink, ManualClock } from '../helpers/fakes.js';
+import { pollUntil, withTimeout } from '../helpers/wait.js';
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
 import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
@@ -154,8 +156,7 @@ test('sync LED: blinks while catching up (full responses), steady once the order
   assert.equal(r.peer.status().sync, 'syncing');
   assert.deepEqual([...await levelsOverBlinkPeriod(r, pins.sync)].sort(), [0, 1], 'blinking');
   r.send([]); // heartbeat
-  await settle();
-  assert.equal(r.peer.status().sync, 'in-sync');
+  await pollUntil(() => (r.peer.status().sync === 'in-sync' ? true : null), 'in sync after the heartbeat', EVENT_WAIT_LIMIT_MS);
   assert.deepEqual([...await levelsOverBlinkPeriod(r, pins.sync)], [1], 'steady');
   // Following the tip: single blocks well under the packing limit keep it steady.
   r.send([r.chain.nextBlock()]);
@@ -203,15 +204,17 @@ test('error LED: blinks for a while after a rejected block, steady when the boar
   await r.clock.advance(REFRESH_MS);
   assert.equal(r.io.level(pins.error), 0);
   const seeks = r.link.sent.length;
+  const rejected = once(r.peer, 'rejected');
   r.send([r.chain.forge.badSignature(r.chain.nextBlock())]);
-  await settle();
+  await withTimeout(rejected, 'the forged block rejected', EVENT_WAIT_LIMIT_MS);
   assert.equal(r.peer.status().rejected, 1);
   assert.deepEqual([...await levelsOverBlinkPeriod(r, pins.error)].sort(), [0, 1], 'blinking after the rejection');
   await r.clock.advance(ledDefaults.rejectionFlashMs);
   assert.deepEqual([...await levelsOverBlinkPeriod(r, pins.error)], [0], 'dark again once the flash is over');
   await r.link.waitForSent(seeks + 1);
+  const stopped = once(r.peer, 'stopped');
   r.status(Status.FORBIDDEN);
-  await settle();
+  await withTimeout(stopped, 'the deliver client giving up', EVENT_WAIT_LIMIT_MS);
   assert.notEqual(r.peer.status().error, null, 'the deliver client gave up');
   assert.deepEqual([...await levelsOverBlinkPeriod(r, pins.error)], [1], 'steady');
   assert.equal(r.driver.state?.error, 'on');

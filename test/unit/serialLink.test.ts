@@ -12,8 +12,9 @@ import { ManagedSerialPort, type PortFactory } from '../../src/transport/serial/
 import { SerialClientLink } from '../../src/transport/serial/serialClientLink.js';
 import { SerialServerLink } from '../../src/transport/serial/serialServerLink.js';
 import { createClientLink } from '../../src/transport/endpoints.js';
-import { EVENT_WAIT_LIMIT_MS, ManualClock, settle } from '../helpers/fakes.js';
-import { pollUntil } from '../helpers/wait.js';
+import { once } from 'node:events';
+import { EVENT_WAIT_LIMIT_MS, ManualClock } from '../helpers/fakes.js';
+import { pollUntil, withTimeout } from '../helpers/wait.js';
 
 // In ESM the MockBinding export can be another instance than the one SerialPortMock uses.
 const binding = SerialPortMock.binding;
@@ -67,14 +68,16 @@ test('server link: request frames become requests, noise and replies from the wr
     encodeSerialFrame(SerialFrameKind.BROADCAST, 'ch2', Buffer.from([0xa0])),
     encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0xa0])),
   ]));
-  await pollUntil(() => (requests.length === 2 ? true : null), 'two requests', EVENT_WAIT_LIMIT_MS);
-  await settle();
+  // A valid frame after all that: the stream is decoded in order, so once it arrives the frames before it were judged.
+  emit(port, encodeSerialFrame(SerialFrameKind.DELIVER, 'ch3', seek));
+  await pollUntil(() => (requests.at(-1)?.channel === 'ch3' ? true : null), 'the request after the noise', EVENT_WAIT_LIMIT_MS);
   assert.deepEqual(requests.map((r) => [r.channel, r.service, Buffer.from(r.message).toString('hex')]), [
     ['ch1', 'deliver', seek.toString('hex')],
     ['ch2', 'broadcast', 'a0'],
+    ['ch3', 'deliver', seek.toString('hex')],
   ]);
   const c = link.counters;
-  assert.equal(c.framesIn, 3);
+  assert.equal(c.framesIn, 4);
   assert.equal(c.dropped.badRoute, 1, 'a REPLY frame sent to the orderer');
   assert.equal(c.dropped.crc + c.dropped.cobs + c.dropped.malformed, 2, `noise and the flipped frame: ${JSON.stringify(c.dropped)}`);
 });
@@ -117,9 +120,10 @@ test('client link: sends DELIVER/BROADCAST frames, hands on replies for its chan
     encodeSerialFrame(SerialFrameKind.DELIVER, 'ch1', Buffer.from([0x02])),
     encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0x03])),
   ]));
-  await pollUntil(() => (got.length > 0 ? true : null), 'a reply', EVENT_WAIT_LIMIT_MS);
-  await settle();
-  assert.deepEqual(got, [['ch1', '03']]);
+  // A later reply: frames are handled in order, so once it is handed on the three before it were judged.
+  emit(ports[0]!, encodeSerialFrame(SerialFrameKind.REPLY, 'ch1', Buffer.from([0x04])));
+  await pollUntil(() => (got.at(-1)?.[1] === '04' ? true : null), 'the later reply', EVENT_WAIT_LIMIT_MS);
+  assert.deepEqual(got, [['ch1', '03'], ['ch1', '04']]);
   assert.equal(link.counters.dropped.badRoute, 2);
 });
 
@@ -204,10 +208,11 @@ test('a port closed while its open is under way does not stay open', async () =>
   const { factory, ports } = mockFactory();
   const port = new ManagedSerialPort({ port: { path: '/dev/mock-race', baudRate: BAUD }, portFactory: factory, onData: () => undefined });
   port.start();
+  // The device's own events: it did open late (a port that never opened emits no 'close'), then was closed.
+  const openedThenClosed = Promise.all([once(ports[0]!, 'open'), once(ports[0]!, 'close')]);
   assert.equal(port.state, 'opening');
   await port.close();
-  await pollUntil(() => (ports[0]!.isOpen ? null : true), 'the late-opened port closed again', EVENT_WAIT_LIMIT_MS);
-  await settle();
+  await withTimeout(openedThenClosed, 'the late-opened port opened and closed again', EVENT_WAIT_LIMIT_MS);
   assert.equal(ports[0]!.isOpen, false);
   assert.equal(port.state, 'closed');
 });

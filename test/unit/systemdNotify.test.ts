@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type NotifyFields, createServiceNotifier, watchdogIntervalMs } from '../../src/platform/systemd.js';
+import { EVENT_WAIT_LIMIT_MS, settle } from '../helpers/fakes.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const quietLog = { warn: () => undefined };
-
-/** Lets queued promise callbacks (the notifier's message queue) run. */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function recorder(): { sent: string[][]; send: (f: NotifyFields) => Promise<void> } {
   const sent: string[][] = [];
@@ -34,26 +33,33 @@ test('without NOTIFY_SOCKET the notifier does nothing', async () => {
 
 test('READY carries MAINPID and STATUS; WATCHDOG follows every half period until STOPPING', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
+  const env = { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '30000000' };
+  // No ping before half the period: STOPPING goes through the same ordered queue, so a ping the timer
+  // had started would be sent before it.
+  const early = recorder();
+  const e = createServiceNotifier({ log: quietLog, env, pid: 1234, send: early.send });
+  await e.ready('up');
+  t.mock.timers.tick(14_999);
+  await e.stopping('stopping early');
+  assert.deepEqual(early.sent.map((m) => m[0]), ['READY=1', 'STOPPING=1'], 'no ping before half the period');
+  e.close();
+
   const r = recorder();
-  const n = createServiceNotifier({
-    log: quietLog, env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '30000000' }, pid: 1234, send: r.send,
-  });
+  const n = createServiceNotifier({ log: quietLog, env, pid: 1234, send: r.send });
   assert.equal(n.watchdogIntervalMs, 15_000);
   await n.ready('board b1\nheight 7');
   assert.deepEqual(r.sent, [['READY=1', 'MAINPID=1234', 'STATUS=board b1 height 7']]);
-
-  t.mock.timers.tick(14_999);
-  await settle();
-  assert.equal(r.sent.length, 1, 'no ping before half the period');
-  t.mock.timers.tick(1);
-  await settle();
   t.mock.timers.tick(15_000);
-  await settle();
+  await pollUntil(() => (r.sent.length === 2 ? true : null), 'the first ping', EVENT_WAIT_LIMIT_MS);
+  t.mock.timers.tick(15_000);
+  await pollUntil(() => (r.sent.length === 3 ? true : null), 'the second ping', EVENT_WAIT_LIMIT_MS);
   assert.deepEqual(r.sent.slice(1), [['WATCHDOG=1'], ['WATCHDOG=1']]);
 
   await n.stopping('stopping on SIGTERM');
   t.mock.timers.tick(60_000);
-  await settle();
+  // Nothing can follow STOPPING to witness the silence. A ping is enqueued inside tick() and, the queue
+  // being idle, reaches send() through promise callbacks only, all of which run before the next immediate.
+  await settle(1);
   assert.deepEqual(r.sent.slice(3), [['STOPPING=1', 'STATUS=stopping on SIGTERM']], 'no ping after STOPPING');
   n.close();
 });
@@ -69,8 +75,10 @@ test('no watchdog pings when systemd asked for none; a failed message is logged,
   assert.equal(n.watchdogIntervalMs, null);
   await n.ready('up');
   t.mock.timers.tick(3_600_000);
-  await settle();
-  assert.equal(warnings.length, 1, 'the READY failure, and no pings');
+  // STOPPING goes through the same ordered queue and fails too: a ping started before it would be logged before it.
+  await n.stopping('down');
+  assert.deepEqual(warnings.map((w) => (JSON.parse(w) as { message: string }).message), ['READY,MAINPID,STATUS', 'STOPPING,STATUS'],
+    'the READY failure, no pings, then the STOPPING failure');
   assert.match(warnings[0]!, /ENOENT/);
   n.close();
 });
