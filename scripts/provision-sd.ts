@@ -9,7 +9,7 @@ import { collect, wholeNumber } from '../src/cli/options.js';
 import { releaseName } from '../src/deploy/boardLayout.js';
 import { readBundleFile } from '../src/deploy/bundleFile.js';
 import { DEFAULT_STATUS_INTERVAL_MS } from '../src/deploy/deployBoard.js';
-import { DEFAULT_BOARD_METRICS_PORT, type InventoryBoard } from '../src/deploy/inventory.js';
+import { DEFAULT_BOARD_METRICS_PORT, KEEP_GOSSIP_ADDRESSES, type InventoryBoard } from '../src/deploy/inventory.js';
 import { runChecked } from '../src/deploy/runCommand.js';
 import { checkWifiCountry, wpaPsk } from '../src/provision/bootConfig.js';
 import { openBootPartition } from '../src/provision/bootPartition.js';
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   const board: InventoryBoard = {
     board: o.board, host: o.hostname, user: o.user, port: 22, profile: o.profile ?? null, orderers: o.orderer ?? null,
     memoryMb: null, heapMb: o.heapMb ?? null, metricsPort: DEFAULT_BOARD_METRICS_PORT, console: o.console ?? false, peerArgs: '',
+    gossip: KEEP_GOSSIP_ADDRESSES,
   };
   const r = await provisionSd({
     boot, bundle, networkDir: resolve(o.network), board, user: o.user, passwordHash, sshKeys, wifi,

@@ -8,6 +8,7 @@ import type { BoardConfig, NetworkFile } from '../network/networkFiles.js';
 import { BOARD_CONFIG_FILE_NAME, GENESIS_FILE_NAME, NETWORK_FILE_NAME } from '../network/createNetwork.js';
 import { genesisPath, loadBoard, loadNetworkFile, readBoardConfig } from '../network/loadNetwork.js';
 import { boardLayout } from './boardLayout.js';
+import type { InventoryGossip } from './inventory.js';
 import type { BundleManifest } from './bundleManifest.js';
 import { peerNodeOptions } from './heapPolicy.js';
 import { runChecked } from './runCommand.js';
@@ -29,6 +30,8 @@ export interface BoardSettings {
   /** The `--console` value, or null for none. */
   console: string | null;
   peerArgs: string;
+  /** Replacements of board.json's gossip addresses from the inventory. */
+  gossip: InventoryGossip;
 }
 
 export interface OverlayOptions {
@@ -88,6 +91,37 @@ export function boardEnvText(s: BoardSettings, releaseName: string, now: Date): 
 }
 
 const LOOPBACK = /^(mqtts?:\/\/)(localhost|127\.[0-9.]+|\[::1\])(:|\/|$)/;
+const LOOPBACK_HOST_PORT = /^(localhost|127\.[0-9.]+|\[::1\]):/;
+
+/** board.json's gossip section with the inventory's addresses in place of init's. */
+function deployedGossip(board: string, gossip: BoardConfig['gossip'], o: InventoryGossip): BoardConfig['gossip'] {
+  const given = o.listen !== null || o.advertise !== null || o.bootstrap !== null;
+  if (gossip === undefined) {
+    if (given) throw new OverlayError(`board ${board}: the inventory gives gossip addresses, but its board.json has no gossip section (make the network with init --gossip)`);
+    return undefined;
+  }
+  return {
+    ...gossip,
+    ...(o.listen !== null ? { listen: o.listen } : {}),
+    ...(o.advertise !== null ? { advertise: o.advertise } : {}),
+    ...(o.bootstrap !== null ? { bootstrap: o.bootstrap } : {}),
+  };
+}
+
+/** A board on a Pi is reached by other Pis: loopback gossip addresses (init's, for one machine) cannot work there. */
+function gossipWarnings(gossip: BoardConfig['gossip']): string[] {
+  if (gossip === undefined) return [];
+  const out: string[] = [];
+  const reachedAt = gossip.advertise ?? gossip.listen;
+  if (LOOPBACK_HOST_PORT.test(reachedAt)) {
+    out.push(`gossip address ${reachedAt} is loopback: other boards cannot reach it; give gossipListen (or gossipAdvertise) in the inventory`);
+  }
+  const loopbackPeers = gossip.bootstrap.filter((e) => LOOPBACK_HOST_PORT.test(e));
+  if (loopbackPeers.length > 0) {
+    out.push(`gossip bootstrap ${loopbackPeers.join(', ')} is loopback: the board would look for the others on itself; give gossipBootstrap in the inventory`);
+  }
+  return out;
+}
 
 export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay> {
   const s = o.settings;
@@ -114,7 +148,9 @@ export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay
   for (const channel of network.channels) {
     copy(genesisPath(o.networkDir, channel), join(net, 'channels', channel, GENESIS_FILE_NAME));
   }
-  const ownConfig: BoardConfig = { ...config, profile: s.profile, orderers: s.orderers ?? config.orderers };
+  const { gossip: _initGossip, ...rest } = config;
+  const gossip = deployedGossip(s.board, config.gossip, s.gossip);
+  const ownConfig: BoardConfig = { ...rest, profile: s.profile, orderers: s.orderers ?? config.orderers, ...(gossip !== undefined ? { gossip } : {}) };
   writeFile(join(net, boardDirRel, BOARD_CONFIG_FILE_NAME), `${JSON.stringify(ownConfig, null, 2)}\n`);
   copy(resolve(o.networkDir, keyRel), join(net, keyRel), PRIVATE_KEY_MODE);
   copy(resolve(o.networkDir, certRel), join(net, certRel));
@@ -142,5 +178,6 @@ export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay
   if (loopback.length > 0) {
     warnings.push(`orderer endpoint ${loopback.join(', ')} is the board itself: give "orderers" in the inventory (or init --mqtt) unless the orderer runs on the board`);
   }
+  warnings.push(...gossipWarnings(ownConfig.gossip));
   return { tarball, keyFile: join(boardLayout.networkDir, keyRel), boardEnv, warnings };
 }

@@ -112,6 +112,7 @@ export function boardSettings(b: InventoryBoard, ctx: Pick<DeployContext, 'netwo
     statusIntervalMs: ctx.statusIntervalMs,
     console: consoleArg,
     peerArgs: b.peerArgs,
+    gossip: b.gossip,
   };
 }
 

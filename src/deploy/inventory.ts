@@ -7,7 +7,10 @@
 //
 //   [defaults]                    [org1-board1]
 //   user = pi                     host = pi-01.local
-//   orderers = mqtt://10.0.0.2:1883
+//   orderers = mqtt://10.0.0.2:1883   gossipListen = 10.0.0.11:7051
+//
+// The gossip keys replace the addresses `edgepeer init --gossip` wrote into board.json, which are
+// loopback ports for one machine: on real Pis each board needs the address the others reach it at.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { got, matching, parseConfig, wholeNumberIn } from '../config/validate.js';
@@ -32,7 +35,21 @@ export interface InventoryBoard {
   console: boolean | string;
   /** More `edgepeer peer` flags, separated by spaces. */
   peerArgs: string;
+  /** Replacements of board.json's gossip addresses; null: keep what is there. */
+  gossip: InventoryGossip;
 }
+
+export interface InventoryGossip {
+  /** host:port the board listens on for gossip. */
+  listen: string | null;
+  /** host:port the other boards reach it at, when not `listen` (0.0.0.0, NAT). */
+  advertise: string | null;
+  /** host:port of boards it announces itself to (its own address among them is skipped). */
+  bootstrap: string[] | null;
+}
+
+/** Keep board.json's gossip addresses as they are. */
+export const KEEP_GOSSIP_ADDRESSES: InventoryGossip = { listen: null, advertise: null, bootstrap: null };
 
 export const DEFAULT_SSH_PORT = 22;
 export const DEFAULT_SSH_USER = 'pi';
@@ -47,7 +64,10 @@ const HOST = /^[A-Za-z0-9._:%-]{1,253}$/;
 const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 /** Flags end up in an EnvironmentFile and are split on spaces by systemd: no quoting games. */
 const PEER_ARGS = /^[A-Za-z0-9 =@:/._,+-]*$/;
-const KEYS = ['board', 'host', 'user', 'port', 'profile', 'orderers', 'memoryMb', 'heapMb', 'metricsPort', 'console', 'peerArgs'] as const;
+const KEYS = [
+  'board', 'host', 'user', 'port', 'profile', 'orderers', 'memoryMb', 'heapMb', 'metricsPort', 'console', 'peerArgs',
+  'gossipListen', 'gossipAdvertise', 'gossipBootstrap',
+] as const;
 type Key = (typeof KEYS)[number];
 type RawEntry = Partial<Record<Key, unknown>>;
 
@@ -56,6 +76,16 @@ const endpointsSchema = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter((e) => e !== '') : v),
   z.array(matching(/^(mqtts?:\/\/|serial:)\S+$/, 'an mqtt://, mqtts:// or serial: endpoint'), { error: 'must be a non-empty list of endpoints' })
     .min(1, { error: 'must be a non-empty list of endpoints' }),
+);
+
+/** host:port as gossip's listen, advertise and bootstrap take it (an IPv6 host in brackets). */
+const GOSSIP_ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}):[0-9]{1,5}$/;
+const gossipAddressSchema = matching(GOSSIP_ADDRESS, 'a host:port');
+
+/** gossipBootstrap: a JSON list, or in INI a comma-separated line. */
+const gossipAddressesSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter((e) => e !== '') : v),
+  z.array(gossipAddressSchema, { error: 'must be a non-empty list of host:port' }).min(1, { error: 'must be a non-empty list of host:port' }),
 );
 
 const CONSOLE_WORDS: Record<string, boolean> = { true: true, yes: true, false: false, no: false, none: false };
@@ -81,6 +111,9 @@ export const inventoryEntrySchema = z.strictObject({
   metricsPort: wholeNumberIn(1, 65535).optional(),
   console: consoleSchema.optional(),
   peerArgs: matching(PEER_ARGS, 'flags without quotes (letters, digits, space and = @ : / . _ , + -)').optional(),
+  gossipListen: gossipAddressSchema.optional(),
+  gossipAdvertise: gossipAddressSchema.optional(),
+  gossipBootstrap: gossipAddressesSchema.optional(),
 });
 
 /** fleet.json as a whole (its JSON Schema: schemas/inventory.schema.json). */
@@ -113,7 +146,15 @@ function resolveBoard(where: string, defaults: RawEntry, own: RawEntry): Invento
     metricsPort: o.metricsPort ?? DEFAULT_BOARD_METRICS_PORT,
     console: o.console ?? false,
     peerArgs: o.peerArgs ?? '',
+    gossip: { listen: o.gossipListen ?? null, advertise: o.gossipAdvertise ?? null, bootstrap: o.gossipBootstrap ?? null },
   };
+}
+
+/** A board's own gossip address cannot be a default: every board would claim the same one. */
+function checkOwnAddresses(defaults: RawEntry, where: string): void {
+  for (const k of ['gossipListen', 'gossipAdvertise'] as const) {
+    if (k in defaults) throw new InventoryError(`${where}: ${k} belongs to each board (gossipBootstrap may be a default)`);
+  }
 }
 
 function checkUnique(boards: InventoryBoard[], source: string): InventoryBoard[] {
@@ -141,6 +182,7 @@ export function parseInventoryJson(text: string, source: string): InventoryBoard
   }
   const defaults = o['defaults'] === undefined ? {} : entry(`${source} defaults`, o['defaults']);
   if ('board' in defaults || 'host' in defaults) throw new InventoryError(`${source} defaults: board and host belong to each board`);
+  checkOwnAddresses(defaults, `${source} defaults`);
   if (!Array.isArray(o['boards'])) throw new InventoryError(`${source}: "boards" must be a list`);
   return checkUnique(o['boards'].map((b, i) => resolveBoard(`${source} boards[${i}]`, defaults, entry(`${source} boards[${i}]`, b))), source);
 }
@@ -170,6 +212,7 @@ export function parseInventoryIni(text: string, source: string): InventoryBoard[
   });
   const defaults = sections.find((s) => s.name === 'defaults')?.values ?? {};
   if ('host' in defaults) throw new InventoryError(`${source} [defaults]: host belongs to each board`);
+  checkOwnAddresses(defaults, `${source} [defaults]`);
   return checkUnique(
     sections.filter((s) => s.name !== 'defaults').map((s) => resolveBoard(`${source}:${s.line} [${s.name}]`, defaults, { ...s.values, board: s.name })),
     source,
