@@ -6,7 +6,10 @@
 import { createServer, type Socket } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { type BrokerAccess, type BrokerPrincipal, publishDenial, subscribeDenial } from './brokerAccess.js';
+import { maxMessageBytes } from '../messageLimits.js';
+import { MQTT_PACKET_OVERHEAD_MAX_BYTES } from './framedSocket.js';
 import { mqttDefaults } from './mqttDefaults.js';
+import { PacketSizeGuard } from './packetSizeGuard.js';
 
 /** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
 const CONNACK_BAD_CREDENTIALS = 4;
@@ -23,6 +26,8 @@ export const embeddedBrokerDefaults = {
   maxClientIdChars: 128,
   /** Time to send CONNECT after opening the TCP connection. */
   connectTimeoutMs: 10_000,
+  /** Largest MQTT packet a client may send: the largest message and a PUBLISH's headers around it. */
+  maxPacketBytes: maxMessageBytes + MQTT_PACKET_OVERHEAD_MAX_BYTES,
 } as const;
 
 export interface EmbeddedBrokerOptions {
@@ -34,6 +39,8 @@ export interface EmbeddedBrokerOptions {
   access?: BrokerAccess;
   /** Overrides embeddedBrokerDefaults.maxQueuedBytesPerClient. */
   maxQueuedBytesPerClient?: number;
+  /** Overrides embeddedBrokerDefaults.maxPacketBytes. */
+  maxPacketBytes?: number;
   /** A refused login, subscription or publish, or a client cut off, and why. */
   onRefused?: (what: string, clientId: string | undefined, reason: string) => void;
   now?: () => number;
@@ -57,6 +64,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   const now = options.now ?? Date.now;
   const refused = options.onRefused ?? (() => undefined);
   const maxQueuedBytes = options.maxQueuedBytesPerClient ?? embeddedBrokerDefaults.maxQueuedBytesPerClient;
+  const maxPacketBytes = options.maxPacketBytes ?? embeddedBrokerDefaults.maxPacketBytes;
   const principals = new Map<Client, BrokerPrincipal>();
   const sockets = new Set<Socket>();
 
@@ -120,7 +128,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    const client = aedes.handle(socket);
+    // Aedes' parser would buffer any announced length: the guard sees each chunk as Aedes reads it
+    // ('readable' keeps control of the flow, 'data' only observes) and cuts the client off at the header.
+    const guard = new PacketSizeGuard(maxPacketBytes);
+    socket.on('data', (chunk: Buffer) => {
+      const verdict = guard.feed(chunk);
+      if (verdict.kind === 'ok') return;
+      refused('connection', client.id ?? undefined, verdict.kind === 'too-large'
+        ? `packet of ${verdict.packetBytes} bytes announced, more than the ${maxPacketBytes} allowed`
+        : `malformed MQTT packet: ${verdict.reason}`);
+      principals.delete(client);
+      socket.destroy();
+    });
   });
 
   try {
