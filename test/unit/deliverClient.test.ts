@@ -19,9 +19,10 @@ import {
 import { macEquals } from '../../src/protocol/messageAuth.js';
 import { MAX_BLOCK_NUMBER, SeekBehavior, SeekType, type SeekInfo, seekInfoFromWire } from '../../src/protocol/seek.js';
 import { Status, type StatusCode } from '../../src/protocol/status.js';
-import { FakeClientLink, ManualClock, settle } from '../helpers/fakes.js';
+import { EVENT_WAIT_LIMIT_MS, FakeClientLink, ManualClock } from '../helpers/fakes.js';
 import { OrdererReplies } from '../helpers/ordererReplies.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const CHANNEL = 'testchannel';
 const LIMITS: DeliverClientLimits = {
@@ -142,6 +143,15 @@ function sendBlocks(link: FakeClientLink, session: string, seq: number, count: n
   link.receive(CHANNEL, blocksFor(session, seq, testBlocks(seq, count)));
 }
 
+/**
+ * Waits for the client to reach `state`. A stream's end is handled after the stream's own promise
+ * settles (CANCEL first, then the status handling, then the backoff), so 'backoff' or 'stopped' says
+ * all of it ran.
+ */
+function untilState(h: Harness, state: DeliverClientState): Promise<true> {
+  return pollUntil(() => (h.client.state === state ? true : null), `the deliver client in ${state}`, EVENT_WAIT_LIMIT_MS);
+}
+
 test('sends one signed SEEK from sink.nextNumber() to MAX with BLOCK_UNTIL_READY and its window', async () => {
   const h = harness({ next: 42 });
   h.client.start();
@@ -161,7 +171,11 @@ test('sends one signed SEEK from sink.nextNumber() to MAX with BLOCK_UNTIL_READY
   assert.equal(env.payload.creator.fingerprint, tc.boardSigner.certificate.fingerprint);
   assert.ok(tc.state.envelopeSignatureValid(env), 'signed by the board');
   assert.equal(h.client.state, 'streaming');
-  await settle();
+  // A second seek would open a new session, and the first one's heartbeat would go unanswered: its ACK,
+  // and the keepalive ACK repeating it a keepaliveMs later, say the first session is still the one.
+  sendBlocks(h.links[0]!, s.session, 1, 0);
+  await h.clock.advance(LIMITS.keepaliveMs);
+  assert.deepEqual(acks(h.links[0]!, s.session), [1, 1], 'the first session is still streaming');
   assert.equal(seeks(h.links[0]!).length, 1, 'one seek, not more');
 });
 
@@ -174,8 +188,7 @@ test('after the link goes down and up again it seeks again from the new nextNumb
   assert.equal(h.sink.next, 7);
   link.autoUp = false;
   link.setState('down');
-  await settle();
-  assert.equal(h.client.state, 'backoff');
+  await untilState(h, 'backoff');
   await h.clock.advance(LIMITS.retryBaseDelayMs);
   assert.equal(h.client.state, 'connecting');
   assert.equal(seeks(link).length, 1, 'no seek while the link is down');
@@ -192,9 +205,8 @@ test('SUCCESS on a never-ending seek is treated as an error: reconnect', async (
   h.client.start();
   const first = await nthSeek(link, 1);
   sendStatus(link, first.session, 1, Status.SUCCESS);
-  await settle();
+  await untilState(h, 'backoff');
   assert.deepEqual(h.statuses, [Status.SUCCESS]);
-  assert.equal(h.client.state, 'backoff');
   await h.clock.advance(LIMITS.retryBaseDelayMs);
   const second = await nthSeek(link, 2);
   assert.notEqual(second.session, first.session);
@@ -220,11 +232,10 @@ test('more than wrongStatusThreshold BAD_REQUEST/FORBIDDEN in a row: it stops fo
   assert.deepEqual(h.gaveUp, [], 'threshold reached, not passed');
   const last = seeks(link).at(-1)!;
   sendStatus(link, last.session, 1, Status.FORBIDDEN); // the 4th in a row, more than 3
-  await settle();
+  await untilState(h, 'stopped');
   assert.equal(h.gaveUp.length, 1);
   assert.match(h.gaveUp[0]!, /4 FORBIDDEN answers in a row/);
   assert.match(h.gaveUp[0]!, /wrongStatusThreshold 3/);
-  assert.equal(h.client.state, 'stopped');
   await h.clock.advance(10 * LIMITS.maxRetryDelayMs);
   assert.equal(seeks(link).length, 4, 'no seek after giving up');
 });
@@ -367,7 +378,7 @@ test('a rejected block restarts the stream from the sink\'s next number', async 
   const s = await nthSeek(link, 1);
   h.sink.reject = true;
   sendBlocks(link, s.session, 1, 2);
-  await settle();
+  await untilState(h, 'backoff');
   assert.deepEqual(acks(link, s.session), []);
   assert.deepEqual(cancels(link), [s.session], 'the old session is cancelled');
   h.sink.reject = false;
@@ -418,8 +429,7 @@ test('stop() during a backoff leaves no timer behind',
     h.client.start();
     const s = await nthSeek(link, 1);
     sendStatus(link, s.session, 1, Status.SERVICE_UNAVAILABLE);
-    await settle();
-    assert.equal(h.client.state, 'backoff');
+    await untilState(h, 'backoff');
     await h.client.stop();
     assert.equal(h.clock.pendingTimers, 0);
   });
@@ -451,7 +461,7 @@ test('a lost response (a gap in seq, as on a noisy serial line) restarts the str
   assert.equal(h.sink.next, 13);
   sendBlocks(link, s.session, 3, 2); // response 2 never arrived
   assert.equal(h.sink.next, 13, 'nothing past the hole is offered');
-  await settle();
+  await untilState(h, 'backoff');
   assert.deepEqual(cancels(link), [s.session]);
   await h.clock.advance(LIMITS.retryBaseDelayMs);
   const again = await nthSeek(link, 2);
@@ -637,7 +647,7 @@ test('a response whose session lost its first response is checked with the Reply
   const second = await nthSeek(link, 2);
   // Response 1 of the new session (the one with the ReplyKey) was lost; response 2 still authenticates.
   sendBlocks(link, second.session, 2, 1);
-  await settle();
+  await untilState(h, 'backoff');
   assert.deepEqual(cancels(link), [second.session], 'the gap is seen: the stream is restarted');
   assert.equal(h.client.dropped.forged, 0);
 });
