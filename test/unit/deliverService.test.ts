@@ -31,9 +31,10 @@ import {
   seekNextCommit, seekOldest, seekSpecified,
 } from '../../src/protocol/seek.js';
 import { Status, type StatusCode } from '../../src/protocol/status.js';
-import { FakeServerLink, ManualClock, fakeReplyRoute, settle } from '../helpers/fakes.js';
+import { EVENT_WAIT_LIMIT_MS, FakeServerLink, ManualClock, fakeReplyRoute } from '../helpers/fakes.js';
 import { ChainFixtureRoot } from '../helpers/chainFixture.js';
 import type { TestChannel } from '../helpers/testChannel.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const CHANNEL = 'testchannel';
 /** One envelope, one block: blocks are cut as the test orders them, no batch timer involved. */
@@ -63,6 +64,8 @@ interface Fixture {
   service: DeliverService;
   replyKeys: ReplyKeys;
   dropped: string[];
+  /** Every open-session count the service reported: it reports one inside handle() whenever it opens a session. */
+  streams: number[];
   /** Cuts `n` one-envelope blocks. */
   cut(n: number): void;
   close(): Promise<void>;
@@ -73,6 +76,7 @@ async function fixture(opts: { blocks?: number; limits?: Partial<DeliverLimits> 
   const { tc, config, ledger, chain, clock } = base;
   const link = new FakeServerLink();
   const dropped: string[] = [];
+  const streams: number[] = [];
   const replyKeys = new ReplyKeys(tc.ordererSigner, clock);
   const replay = new ReplayGuard(requestTimeWindowMs, clock, replayGuardDefaults.deliver);
   const service = new DeliverService({
@@ -82,18 +86,19 @@ async function fixture(opts: { blocks?: number; limits?: Partial<DeliverLimits> 
     limits: { ...LIMITS, ...opts.limits },
     replyKeys,
     replay,
-    observer: { request: () => undefined, streamsOpen: () => undefined, dropped: (r) => dropped.push(r) },
+    observer: { request: () => undefined, streamsOpen: (n) => streams.push(n), dropped: (r) => dropped.push(r) },
   });
   const cut = (n: number): void => {
     for (let i = 0; i < n; i++) chain.order(tc.txEnvelope);
   };
   cut(opts.blocks ?? 0);
   return {
-    tc, config, ledger, chain, clock, link, service, replyKeys, dropped, cut,
+    tc, config, ledger, chain, clock, link, service, replyKeys, dropped, streams, cut,
     async close() {
       await service.close();
       replay.close();
-      await settle();
+      // A session leaves the count once its loop has returned: none is still reading the ledger.
+      await sessionsOpen({ service }, 0);
       await base.close();
     },
   };
@@ -193,10 +198,32 @@ async function waitForResponses(f: Fixture, s: Opened | string, count: number): 
   return responses(f, replyTo, typeof s === 'string' ? undefined : s.share);
 }
 
+/**
+ * Waits until the service holds `n` sessions. A session leaves the count once its loop has returned
+ * (after its last response), so 0 or fewer also says that no more answers can come from the ones gone.
+ */
+function sessionsOpen(f: Pick<Fixture, 'service'>, n: number): Promise<true> {
+  return pollUntil(() => (f.service.openSessions === n ? true : null), `${n} open deliver sessions`, EVENT_WAIT_LIMIT_MS,
+    () => `open: ${f.service.openSessions}`);
+}
+
+/**
+ * Opens a session of another identity for block 0 alone and waits for its SUCCESS (block 0 and the
+ * status): the witness for "no more responses" on a session that should be waiting. A session with
+ * credit sends its next response a promise turn or two after its last; the probe's SEEK is taken
+ * after the step under test, and its two responses, each awaited, take longer than that.
+ */
+async function probe(f: Fixture): Promise<void> {
+  const p = open(f, f.tc.clientSigner, seekSpecified(0), seekSpecified(0));
+  assert.deepEqual(statuses(await waitForResponses(f, p, 2)), [Status.SUCCESS], 'the probe session ran to SUCCESS');
+}
+
 /** The single status answer to a refused request. */
 async function refusal(f: Fixture, replyTo: string): Promise<StatusCode> {
   const rs = await waitForResponses(f, replyTo, 1);
-  await settle();
+  // The service reports each session it opens inside handle(), and a refusal is answered inside
+  // handle() too: with no session ever opened nothing else can answer, so the count below is final.
+  assert.deepEqual(f.streams, [], 'no session was opened');
   assert.equal(responses(f, replyTo).length, 1, 'a refused request gets one answer');
   assert.equal(f.service.openSessions, 0, 'and no session');
   const r = rs[0]!;
@@ -316,7 +343,8 @@ test('SUCCESS follows exactly the blocks start..stop', async () => {
   try {
     const o = open(f, f.tc.boardSigner, seekSpecified(2), seekSpecified(4));
     await waitForResponses(f, o, 2);
-    await settle();
+    // Its loop has returned: nothing can follow what is there now.
+    await sessionsOpen(f, 0);
     const rs = responses(f, o.replyTo, o.share);
     assert.deepEqual(blockNumbers(rs), [2, 3, 4]);
     assert.deepEqual(statuses(rs), [Status.SUCCESS]);
@@ -345,11 +373,14 @@ test('BLOCK_UNTIL_READY waits for a block cut later, then sends it', async () =>
   const f = await fixture({ blocks: 2 }); // height 3
   try {
     const o = open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(3));
-    await settle();
-    assert.equal(responses(f, o.replyTo, o.share).length, 0, 'nothing to send yet');
+    // A session sends heartbeats only while it waits for a block: the first response after heartbeatMs
+    // being an empty one, seq 1, says it sent nothing before.
+    await f.clock.advance(LIMITS.heartbeatMs);
+    const beat = responses(f, o.replyTo, o.share);
+    assert.ok(beat.length === 1 && 'blocks' in beat[0]! && beat[0].blocks.length === 0 && beat[0].seq === 1, 'nothing to send yet: a heartbeat first');
     assert.equal(f.service.openSessions, 1);
     f.cut(1); // block 3
-    const rs = await waitForResponses(f, o, 2);
+    const rs = await waitForResponses(f, o, 3);
     assert.deepEqual(blockNumbers(rs), [3]);
     assert.deepEqual(statuses(rs), [Status.SUCCESS]);
   } finally {
@@ -374,8 +405,7 @@ test('a configuration revoking one requester ends its session with FORBIDDEN whi
     const brs = await waitForResponses(f, b, 3);
     assert.deepEqual(blockNumbers(brs), [1, 2, 3, 4]);
     assert.deepEqual(statuses(brs), []);
-    await settle();
-    assert.equal(f.service.openSessions, 1);
+    await sessionsOpen(f, 1);
   } finally {
     await f.close();
   }
@@ -411,12 +441,12 @@ test('a session id already open is BAD_REQUEST; past maxSessions is SERVICE_UNAV
   const f = await fixture({ blocks: 1, limits: { maxSessions: 2 } });
   try {
     const first = open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER), { session: 'same' });
-    await settle();
+    // The service opens a session inside handle().
+    assert.equal(f.service.openSessions, 1);
     const again = open(f, f.tc.clientSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER), { session: 'same' });
     assert.notEqual(again.replyTo, first.replyTo);
     assert.deepEqual(statuses(await waitForResponses(f, again, 1)), [Status.BAD_REQUEST]);
     open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
-    await settle();
     assert.equal(f.service.openSessions, 2);
     const third = open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
     assert.deepEqual(statuses(await waitForResponses(f, third, 1)), [Status.SERVICE_UNAVAILABLE]);
@@ -432,19 +462,19 @@ test('flow control: with window 2 and no ACK two responses go out, each ACK rele
   try {
     const o = open(f, f.tc.boardSigner, seekOldest(), seekSpecified(5), { window: 2 });
     await waitForResponses(f, o, 2);
-    await settle();
+    await probe(f);
     assert.deepEqual(blockNumbers(responses(f, o.replyTo, o.share)), [0, 1], 'two responses, then it waits');
     // An ACK arriving on another channel's route does not reach the session.
     f.service.handle(f.link, 'elsewhere', ack(f, o, 2));
-    await settle();
+    await probe(f);
     assert.equal(responses(f, o.replyTo, o.share).length, 2);
     f.service.handle(f.link, CHANNEL, ack(f, o, 1));
     await waitForResponses(f, o, 3);
-    await settle();
+    await probe(f);
     assert.deepEqual(blockNumbers(responses(f, o.replyTo, o.share)), [0, 1, 2], 'ACK of 1 frees one slot');
     f.service.handle(f.link, CHANNEL, ack(f, o, 3));
     await waitForResponses(f, o, 5);
-    await settle();
+    await probe(f);
     assert.deepEqual(blockNumbers(responses(f, o.replyTo, o.share)), [0, 1, 2, 3, 4]);
     f.service.handle(f.link, CHANNEL, ack(f, o, 5));
     const rs = await waitForResponses(f, o, 7);
@@ -461,8 +491,7 @@ test('a session that sends no ACK is ended after sessionIdleTimeoutMs; one that 
   try {
     const silent = open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
     const alive = open(f, f.tc.clientSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
-    await settle();
-    assert.equal(f.service.openSessions, 2);
+    assert.equal(f.service.openSessions, 2, 'both opened inside handle()');
     await f.clock.advance(idle - 1);
     assert.equal(f.service.openSessions, 2, 'not idle long enough yet');
     for (let t = 0; t < 4; t++) {
@@ -511,11 +540,10 @@ test('CANCEL ends a session without a status', async () => {
   const f = await fixture({ blocks: 1 });
   try {
     const o = open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
-    await settle();
     assert.equal(f.service.openSessions, 1);
     f.service.handle(f.link, CHANNEL, cancel(f, o));
-    await settle();
-    assert.equal(f.service.openSessions, 0);
+    // Its loop has returned: what it sent is all it will send.
+    await sessionsOpen(f, 0);
     assert.deepEqual(responses(f, o.replyTo, o.share), []);
   } finally {
     await f.close();
@@ -529,9 +557,10 @@ test('garbage frames are dropped without throwing and the service still serves',
     for (const g of garbage) assert.doesNotThrow(() => f.service.handle(f.link, CHANNEL, g));
     // A SEEK whose reply route is another channel's is dropped too (no publishing into foreign routes).
     f.service.handle(f.link, CHANNEL, seekFrame(f.tc.boardSigner, seekOldest(), seekNewest(), { replyChannel: 'elsewhere' }).frame);
-    await settle();
-    assert.equal(f.link.replies.length, 0, 'nothing to answer on');
+    // Each drop is reported inside handle(), before any answer or session could be made of the frame.
     assert.deepEqual(f.dropped, [...garbage.map(() => 'malformed'), 'no-reply-route']);
+    assert.deepEqual(f.streams, [], 'no session opened');
+    assert.equal(f.link.replies.length, 0, 'nothing to answer on');
     const o = open(f, f.tc.boardSigner, seekOldest(), seekNewest());
     const rs = await waitForResponses(f, o, 2);
     assert.deepEqual(blockNumbers(rs), [0, 1, 2]);
@@ -578,22 +607,22 @@ test('an ACK or CANCEL is taken only with the MAC of its session and a count abo
     const forged = clientMac(f, stranger);
     f.service.handle(f.link, CHANNEL, encodeAckFrame(o.session, 1, 1, forged.ack(o.session, 1, 1)));
     f.service.handle(f.link, CHANNEL, encodeCancelFrame(o.session, forged.cancel(o.session)));
-    await settle();
+    // Both dropped inside handle(): a session refuses an ACK or CANCEL before changing anything, so no
+    // credit was given and no end started (the real ACK below then releases exactly one response).
+    assert.deepEqual(f.dropped, ['bad-mac', 'bad-mac']);
     assert.equal(responses(f, o.replyTo).length, 1, 'the forged ACK gave no credit');
     assert.equal(f.service.openSessions, 1, 'the forged CANCEL ended nothing');
-    assert.deepEqual(f.dropped, ['bad-mac', 'bad-mac']);
     // The real ACK is taken; the same ACK again (a replay: same count) is not.
     const first = ack(f, o, 1);
     f.service.handle(f.link, CHANNEL, first);
     await waitForResponses(f, o, 2);
     f.service.handle(f.link, CHANNEL, first);
-    await settle();
+    assert.deepEqual(f.dropped, ['bad-mac', 'bad-mac', 'bad-mac'], 'the replayed ACK dropped');
     assert.equal(responses(f, o.replyTo).length, 2, 'a replayed ACK gives no credit');
-    assert.deepEqual(f.dropped, ['bad-mac', 'bad-mac', 'bad-mac']);
     // An idle sweep is not held off by forged ACKs either: only authenticated ones prove the client alive.
     f.service.handle(f.link, CHANNEL, cancel(f, o));
-    await settle();
-    assert.equal(f.service.openSessions, 0, 'the authenticated CANCEL ends it');
+    await sessionsOpen(f, 0);
+    assert.equal(f.dropped.length, 3, 'the authenticated CANCEL was taken');
   } finally {
     await f.close();
   }
@@ -604,16 +633,15 @@ test('a replayed SEEK is dropped: no answer, no second session', async () => {
   try {
     const { frame, ...o } = seekFrame(f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
     f.service.handle(f.link, CHANNEL, frame);
-    await settle();
     assert.equal(f.service.openSessions, 1);
     f.service.handle(f.link, CHANNEL, cancel(f, o));
-    await settle();
-    assert.equal(f.service.openSessions, 0);
+    await sessionsOpen(f, 0);
+    const opened = f.streams.length;
     f.service.handle(f.link, CHANNEL, frame);
-    await settle();
-    assert.equal(f.service.openSessions, 0, 'the copy opened nothing');
-    assert.deepEqual(responses(f, o.replyTo), [], 'and was not answered');
+    // Dropped inside handle(), before a session or an answer could be made of it.
     assert.deepEqual(f.dropped, ['replayed']);
+    assert.equal(f.streams.length, opened, 'the copy opened nothing');
+    assert.deepEqual(responses(f, o.replyTo), [], 'and was not answered');
   } finally {
     await f.close();
   }
@@ -626,17 +654,16 @@ test('one identity holds at most maxSessionsPerIdentity sessions: its next SEEK 
     const mine: Opened[] = [];
     for (let i = 0; i < 20; i++) {
       mine.push(open(f, f.tc.boardSigner, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER)));
-      await settle();
+      // The oldest pushed out leaves once its loop has returned: three of the flooding identity, one of the other.
+      await sessionsOpen(f, 1 + Math.min(i + 1, 3));
     }
-    assert.equal(f.service.openSessions, 4, 'three of the flooding identity, one of the other');
     // The survivors are the flooder's newest three, and the other identity's session.
     f.cut(1);
     for (const s of [other, ...mine.slice(-3)]) assert.deepEqual(blockNumbers(await waitForResponses(f, s, 1)), [2]);
     for (const s of mine.slice(0, -3)) assert.deepEqual(responses(f, s.replyTo), [], 'ended without a status');
     // A third identity still gets a session.
     const third = open(f, f.tc.ordererAdmin, seekNextCommit(), seekSpecified(MAX_BLOCK_NUMBER));
-    await settle();
-    assert.equal(f.service.openSessions, 5);
+    assert.equal(f.service.openSessions, 5, 'opened inside handle()');
     assert.deepEqual(responses(f, third.replyTo), []);
   } finally {
     await f.close();
