@@ -8,11 +8,17 @@ import type {
 
 /** A test waiting for an event gives up after this long, so a missing event fails instead of hanging. */
 export const EVENT_WAIT_LIMIT_MS = 2_000;
-/** Event-loop turns `settle` lets pass: enough for the promise chains of one service step to run out. */
-const SETTLE_TURNS = 5;
+/** Event-loop turns `drainImmediates` lets pass: enough for the promise chains one timer starts to run out. */
+const DRAIN_TURNS = 5;
 
-/** Lets queued promise continuations and immediates run (no time passes on any clock). */
-export async function settle(turns = SETTLE_TURNS): Promise<void> {
+/**
+ * Lets queued promise continuations and immediates run (no time passes on any clock). Not a way for a
+ * test to wait for the code under test (await its event, or witness "nothing happened" with a later
+ * request it answers in order): ManualClock needs it, because a timer it fires starts promise chains
+ * that must run before the next timer is due, and nothing announces their end. The one other use,
+ * systemdNotify's "no ping after STOPPING", says why one turn is enough there.
+ */
+export async function drainImmediates(turns = DRAIN_TURNS): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
@@ -64,7 +70,7 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;
     for (;;) {
-      await settle();
+      await drainImmediates();
       let next: ManualTimer | undefined;
       for (const x of this.timers) {
         if (x.due <= target && (next === undefined || x.due < next.due || (x.due === next.due && x.id < next.id))) next = x;
@@ -75,7 +81,7 @@ export class ManualClock implements Clock {
       next.fn();
     }
     this.t = target;
-    await settle();
+    await drainImmediates();
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type NotifyFields, createServiceNotifier, watchdogIntervalMs } from '../../src/platform/systemd.js';
-import { EVENT_WAIT_LIMIT_MS, settle } from '../helpers/fakes.js';
+import { EVENT_WAIT_LIMIT_MS, drainImmediates } from '../helpers/fakes.js';
 import { pollUntil } from '../helpers/wait.js';
 
 const quietLog = { warn: () => undefined };
@@ -59,7 +59,7 @@ test('READY carries MAINPID and STATUS; WATCHDOG follows every half period until
   t.mock.timers.tick(60_000);
   // Nothing can follow STOPPING to witness the silence. A ping is enqueued inside tick() and, the queue
   // being idle, reaches send() through promise callbacks only, all of which run before the next immediate.
-  await settle(1);
+  await drainImmediates(1);
   assert.deepEqual(r.sent.slice(3), [['STOPPING=1', 'STATUS=stopping on SIGTERM']], 'no ping after STOPPING');
   n.close();
 });
