@@ -59,6 +59,8 @@ export interface CreateNetworkOptions {
   batch?: Partial<BatchConfig>;
   /** Clock for certificate validity (tests). */
   nowMs?: number;
+  /** How long the certificates made are valid; default networkDefaults.certificateValidityMs (365 days). */
+  certificateValidityMs?: number;
   /** Replace a network already in `dir`. */
   force?: boolean;
   /**
@@ -182,12 +184,19 @@ interface Member {
   signer: Signer;
 }
 
+/** When the certificates of a new network start, and for how long they hold. */
+interface Validity {
+  nowMs: number;
+  validityMs: number;
+}
+
 async function writeMember(
-  dir: string, relDir: string, id: string, org: string, role: Role, root: KeyPair, nowMs: number,
+  dir: string, relDir: string, id: string, org: string, role: Role, root: KeyPair, validity: Validity,
 ): Promise<Member> {
+  const { nowMs, validityMs } = validity;
   const key = generateKeyPair();
   const certificate = issueCertificate(
-    { id, org, role, publicKey: key.publicKeyRaw, notBefore: nowMs - CERTIFICATE_BACKDATE_MS, notAfter: nowMs + certificateValidityMs },
+    { id, org, role, publicKey: key.publicKeyRaw, notBefore: nowMs - CERTIFICATE_BACKDATE_MS, notAfter: nowMs + validityMs },
     root.privateKey,
   );
   const files: IdentityFiles = { id, org, key: join(relDir, 'key.pem'), cert: join(relDir, 'cert.cbor') };
@@ -229,7 +238,10 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
   const mqttUrl = opts.mqttUrl ?? DEFAULT_MQTT_URL;
   checkMqttUrl(mqttUrl);
   const batch = batchConfigFrom(opts.batch);
+  const validityMs = opts.certificateValidityMs ?? certificateValidityMs;
+  if (!Number.isSafeInteger(validityMs) || validityMs <= 0) throw new NetworkOptionsError(`certificate validity must be a positive number of milliseconds, got ${validityMs}`);
   const nowMs = opts.nowMs ?? Date.now();
+  const validity: Validity = { nowMs, validityMs };
   const dir = resolve(opts.dir);
 
   const networkPath = join(dir, NETWORK_FILE_NAME);
@@ -249,8 +261,8 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
   const roots: { name: string; key: KeyPair; files: { rootKey: string; rootPub: string } }[] = [
     { name: ORDERER_ORG, key: ordererRoot, files: await writeRoot(dir, 'orderer', ordererRoot) },
   ];
-  const orderer = await writeMember(dir, join('orderer', ORDERER_NODE_ID), ORDERER_NODE_ID, ORDERER_ORG, 'orderer', ordererRoot, nowMs);
-  const admin = await writeMember(dir, join('orderer', 'admin'), ORDERER_ADMIN_ID, ORDERER_ORG, 'admin', ordererRoot, nowMs);
+  const orderer = await writeMember(dir, join('orderer', ORDERER_NODE_ID), ORDERER_NODE_ID, ORDERER_ORG, 'orderer', ordererRoot, validity);
+  const admin = await writeMember(dir, join('orderer', 'admin'), ORDERER_ADMIN_ID, ORDERER_ORG, 'admin', ordererRoot, validity);
 
   const firstChannel = allChannels[0]!;
   const fabricPins = new Map(fabric.map((f) => [f.channel, createHash('sha256').update(f.genesis).digest('hex')]));
@@ -267,7 +279,7 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
     for (let j = 1; j <= opts.boardsPerOrg; j++) {
       const id = boardId(org, j);
       const boardDir = join(orgDir, 'boards', id);
-      await writeMember(dir, boardDir, id, org, 'peer', root, nowMs);
+      await writeMember(dir, boardDir, id, org, 'peer', root, validity);
       const config: BoardConfig = {
         id, org, channel: firstChannel, key: 'key.pem', cert: 'cert.cbor', profile: BOARD_PROFILE, orderers: [mqttUrl],
         ...(boardPin !== undefined ? { fabricGenesisSha256: boardPin } : {}),
@@ -277,7 +289,7 @@ export async function createNetwork(opts: CreateNetworkOptions): Promise<Network
       await writeFile(join(dir, configPath), `${JSON.stringify(config, null, 2)}\n`);
       boards.push({ id, org, config: configPath });
     }
-    clients.push((await writeMember(dir, join(orgDir, 'client'), clientId(org), org, 'client', root, nowMs)).files);
+    clients.push((await writeMember(dir, join(orgDir, 'client'), clientId(org), org, 'client', root, validity)).files);
   }
 
   // A Fabric channel gets an edgepeer genesis too: it is that channel's edge access configuration (who

@@ -298,6 +298,21 @@ test('cli: bad numbers are a usage error with exit code 2; an existing network i
   assert.equal((JSON.parse(forced.out()) as NetworkSummary).boards.length, 1);
 });
 
+test('cli: --certificate-validity-days sets how long every certificate made holds; 0 is a usage error', async () => {
+  const target = join(root, 'cli-validity');
+  const { program } = cli();
+  await program.parseAsync(['init', '--dir', target, '--channel', 'c1', '--orgs', '1', '--boards-per-org', '1', '--certificate-validity-days', '10'], { from: 'user' });
+  const board = loadBoard(target, 'org1-board1').signer.certificate;
+  const DAY_MS = 24 * 3600 * 1000;
+  // Backdated by a few minutes for clock skew: notBefore sits just before the 10 days start.
+  assert.ok(board.notAfter - board.notBefore >= 10 * DAY_MS && board.notAfter - board.notBefore < 10 * DAY_MS + DAY_MS / 24,
+    `${board.notAfter - board.notBefore} ms of validity`);
+  const bad = cli();
+  await assert.rejects(bad.program.parseAsync(['init', '--dir', join(root, 'cli-validity-0'), '--channel', 'c1', '--orgs', '1', '--boards-per-org', '1', '--certificate-validity-days', '0'], { from: 'user' }),
+    (e: unknown) => e instanceof CommanderError && e.exitCode === 2);
+  assert.match(bad.err(), /certificate validity must be a positive number/);
+});
+
 test('cli: in a real process, stdout holds only the JSON object and a bad number exits with code 2', async () => {
   const initModule = new URL('../../src/cli/commands/init.js', import.meta.url).href;
   const script = `import { Command } from 'commander'; import { registerInit } from ${JSON.stringify(initModule)};

@@ -7,7 +7,8 @@ import {
   DEFAULT_MQTT_URL, INIT_MAX_BOARDS_PER_ORG, INIT_MAX_ORGS, NetworkOptionsError, type NetworkSummary, createNetwork,
 } from '../../network/createNetwork.js';
 import type { BatchConfig } from '../../protocol/channelConfig.js';
-import { defaultBatch } from '../../network/networkDefaults.js';
+import { certificateValidityMs, defaultBatch } from '../../network/networkDefaults.js';
+import { certificateExpiryWarnMs } from '../../observability/certificateExpiry.js';
 import { GOSSIP_ELECTION_KINDS, type GossipElectionKind, isGossipElectionKind } from '../../gossip/gossipSettings.js';
 import { collect, wholeNumber } from '../options.js';
 
@@ -32,7 +33,10 @@ interface RawInitOptions {
   gossip?: boolean;
   gossipBasePort?: string;
   gossipElection?: string;
+  certificateValidityDays?: string;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /** First gossip port `init --gossip` gives out when --gossip-base-port is not given. */
 const DEFAULT_GOSSIP_BASE_PORT = 7_100;
@@ -109,6 +113,7 @@ export function registerInit(program: Command): void {
     .option('--preferred-max-bytes <n>', `block size the orderer aims for (default ${defaultBatch.preferredMaxBytes})`)
     .option('--absolute-max-bytes <n>', `largest transaction envelope in bytes; a block may be a little larger (default ${defaultBatch.absoluteMaxBytes})`)
     .option('--batch-timeout-ms <n>', `cut a block after this long (default ${defaultBatch.batchTimeoutMs})`)
+    .option('--certificate-validity-days <n>', `how long the certificates made are valid (default ${certificateValidityMs / DAY_MS}; peer and orderer warn ${certificateExpiryWarnMs / DAY_MS} days ahead)`)
     .option('--json', 'print the network summary as one JSON object')
     .option('--force', 'replace a network already in --dir')
     .option('--gossip', 'boards gossip: write a gossip section into each board.json (listen 127.0.0.1:<base+index>, bootstrap: all other boards)')
@@ -127,6 +132,9 @@ export function registerInit(program: Command): void {
           ...(o.mqtt !== undefined ? { mqttUrl: o.mqtt } : {}),
           batch: batchFrom(o),
           force: o.force === true,
+          ...(o.certificateValidityDays !== undefined
+            ? { certificateValidityMs: parseWholeNumber(o.certificateValidityDays, '--certificate-validity-days') * DAY_MS }
+            : {}),
           ...(o.gossip === true || o.gossipBasePort !== undefined || o.gossipElection !== undefined
             ? {
               gossip: {
