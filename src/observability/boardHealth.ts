@@ -34,6 +34,7 @@ export const HEALTH_MAX_DELIVER_SILENCE_MS = 70_000;
 /** Only an orderer serves Deliver streams (a gauge without labels: always exported, also before the first block). */
 const ORDERER_ONLY_METRIC = 'edgepeer_deliver_streams_open';
 const EDGEPEER_METRIC_PREFIX = 'edgepeer_';
+const CERTIFICATE_NOT_AFTER_METRIC = 'edgepeer_certificate_not_after_seconds';
 
 export function judgeBoardHealth(samples: readonly MetricSample[], rules: HealthRules): BoardHealth {
   const heights = samples.filter((s) => s.name === 'edgepeer_ledger_height');
@@ -61,6 +62,12 @@ export function judgeBoardHealth(samples: readonly MetricSample[], rules: Health
   }
   const maxSilenceMs = rules.maxDeliverSilenceMs ?? HEALTH_MAX_DELIVER_SILENCE_MS;
   const nowMs = rules.nowMs ?? Date.now();
+  // An expired identity is refused by the broker, the orderer and gossip: whatever else looks well, the
+  // board is off the network (src/observability/certificateExpiry.ts).
+  const cert = samples.find((s) => s.name === CERTIFICATE_NOT_AFTER_METRIC);
+  if (cert !== undefined && cert.value * 1000 < nowMs) {
+    return { ...base, healthy: false, reason: `its certificate ${cert.labels['id'] ?? '?'} expired at ${new Date(cert.value * 1000).toISOString()}: the network refuses it` };
+  }
   for (const active of samples.filter((s) => s.name === 'edgepeer_deliver_active' && s.value === 1)) {
     const channel = active.labels['channel'] ?? '';
     const last = samples.find((s) => s.name === 'edgepeer_deliver_last_response_seconds' && (s.labels['channel'] ?? '') === channel)?.value ?? 0;

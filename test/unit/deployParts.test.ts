@@ -223,6 +223,10 @@ test('health: ledger open and, unless allowed otherwise, an orderer link up', ()
   assert.match(judgeBoardHealth([], { requireLink: false }).reason!, /no edgepeer_\* metrics: this port does not serve an edgepeer peer's/);
   const noLedger = samples.filter((s) => s.name !== 'edgepeer_ledger_height');
   assert.match(judgeBoardHealth(noLedger, { requireLink: false }).reason!, /no ledger height/);
+  const notAfterS = 1_900_000_000;
+  const withCert = [...samples, { name: 'edgepeer_certificate_not_after_seconds', labels: { id: 'org1-board1' }, value: notAfterS }];
+  assert.equal(judgeBoardHealth(withCert, { requireLink: true, nowMs: notAfterS * 1000 - 1 }).healthy, true, 'valid until its notAfter');
+  assert.match(judgeBoardHealth(withCert, { requireLink: true, nowMs: notAfterS * 1000 + 1 }).reason!, /certificate org1-board1 expired at 2030-03-17T17:46:40.000Z: the network refuses it/);
 });
 
 test("health pointed at an orderer's metrics says so (it used to report 'no orderer link is up')", async () => {
