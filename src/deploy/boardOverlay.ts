@@ -90,8 +90,11 @@ export function boardEnvText(s: BoardSettings, releaseName: string, now: Date): 
   ].join('\n');
 }
 
-const LOOPBACK = /^(mqtts?:\/\/)(localhost|127\.[0-9.]+|\[::1\])(:|\/|$)/;
-const LOOPBACK_HOST_PORT = /^(localhost|127\.[0-9.]+|\[::1\]):/;
+const LOOPBACK_HOST = String.raw`(localhost|127\.[0-9.]+|\[::1\])`;
+/** An MQTT URL to this machine. */
+const LOOPBACK = new RegExp(String.raw`^(mqtts?:\/\/)${LOOPBACK_HOST}(:|\/|$)`);
+/** A gossip host:port on this machine. */
+const LOOPBACK_HOST_PORT = new RegExp(`^${LOOPBACK_HOST}:`);
 
 /** board.json's gossip section with the inventory's addresses in place of init's. */
 function deployedGossip(board: string, gossip: BoardConfig['gossip'], o: InventoryGossip): BoardConfig['gossip'] {
@@ -148,9 +151,8 @@ export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay
   for (const channel of network.channels) {
     copy(genesisPath(o.networkDir, channel), join(net, 'channels', channel, GENESIS_FILE_NAME));
   }
-  const { gossip: _initGossip, ...rest } = config;
   const gossip = deployedGossip(s.board, config.gossip, s.gossip);
-  const ownConfig: BoardConfig = { ...rest, profile: s.profile, orderers: s.orderers ?? config.orderers, ...(gossip !== undefined ? { gossip } : {}) };
+  const ownConfig: BoardConfig = { ...config, profile: s.profile, orderers: s.orderers ?? config.orderers, ...(gossip !== undefined ? { gossip } : {}) };
   writeFile(join(net, boardDirRel, BOARD_CONFIG_FILE_NAME), `${JSON.stringify(ownConfig, null, 2)}\n`);
   copy(resolve(o.networkDir, keyRel), join(net, keyRel), PRIVATE_KEY_MODE);
   copy(resolve(o.networkDir, certRel), join(net, certRel));

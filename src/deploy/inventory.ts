@@ -71,22 +71,23 @@ const KEYS = [
 type Key = (typeof KEYS)[number];
 type RawEntry = Partial<Record<Key, unknown>>;
 
-/** The endpoints of `orderers`: a JSON list, or in INI a comma-separated line. */
-const endpointsSchema = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter((e) => e !== '') : v),
-  z.array(matching(/^(mqtts?:\/\/|serial:)\S+$/, 'an mqtt://, mqtts:// or serial: endpoint'), { error: 'must be a non-empty list of endpoints' })
-    .min(1, { error: 'must be a non-empty list of endpoints' }),
-);
+/** A non-empty list: a JSON list, or in INI a comma-separated line. */
+function listOf(item: z.ZodType<string>, what: string) {
+  const error = `must be a non-empty list of ${what}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter((e) => e !== '') : v),
+    z.array(item, { error }).min(1, { error }),
+  );
+}
+
+/** The endpoints of `orderers`. */
+const endpointsSchema = listOf(matching(/^(mqtts?:\/\/|serial:)\S+$/, 'an mqtt://, mqtts:// or serial: endpoint'), 'endpoints');
 
 /** host:port as gossip's listen, advertise and bootstrap take it (an IPv6 host in brackets). */
 const GOSSIP_ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}):[0-9]{1,5}$/;
 const gossipAddressSchema = matching(GOSSIP_ADDRESS, 'a host:port');
 
-/** gossipBootstrap: a JSON list, or in INI a comma-separated line. */
-const gossipAddressesSchema = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter((e) => e !== '') : v),
-  z.array(gossipAddressSchema, { error: 'must be a non-empty list of host:port' }).min(1, { error: 'must be a non-empty list of host:port' }),
-);
+const gossipAddressesSchema = listOf(gossipAddressSchema, 'host:port');
 
 const CONSOLE_WORDS: Record<string, boolean> = { true: true, yes: true, false: false, no: false, none: false };
 

@@ -8,8 +8,9 @@ import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Logger } from './logger.js';
 import { Gauge, type Registry } from 'prom-client';
 
+export const DAY_MS = 24 * 3600 * 1000;
 /** How long before its notAfter a certificate is warned about. */
-export const certificateExpiryWarnMs = 30 * 24 * 3600 * 1000;
+export const certificateExpiryWarnMs = 30 * DAY_MS;
 /** How often a running process looks again (a board runs for months: the warning must come while it runs). */
 export const certificateExpiryCheckIntervalMs = 3600 * 1000;
 
@@ -24,8 +25,6 @@ export function certificateExpiry(notAfterMs: number, nowMs: number, warnBeforeM
   if (remainingMs < 0) return { kind: 'expired', sinceMs: -remainingMs };
   return remainingMs <= warnBeforeMs ? { kind: 'expiring', remainingMs } : { kind: 'valid', remainingMs };
 }
-
-const DAY_MS = 24 * 3600 * 1000;
 
 export interface CertificateExpiryWatchOptions {
   /** The process's own certificate: its id (for the log and the gauge) and end of validity. */

@@ -76,6 +76,8 @@ export interface DeliverLogEvent {
 /** pino's numeric level of `warn`. */
 const PINO_WARN_LEVEL = 40;
 const KEPT_WARNINGS = 20;
+/** pino's warn, error and fatal lines (levels 40, 50, 60). */
+const WARN_OR_WORSE = /"level":[456]0[,}]/;
 
 /** The orderer's 'deliver stream opened' / 'deliver stream ended' lines (src/orderer/deliverService.ts). */
 export class DeliverLog {
@@ -85,6 +87,8 @@ export class DeliverLog {
 
   /** Feed every orderer stderr line (pino JSON); other lines are ignored. */
   readonly ingest = (line: string): void => {
+    // Only the lines kept are parsed: the orderer writes many others under load.
+    if (!line.includes('deliver stream') && !WARN_OR_WORSE.test(line)) return;
     let o: Record<string, unknown>;
     try {
       o = JSON.parse(line) as Record<string, unknown>;

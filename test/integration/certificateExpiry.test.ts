@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createNetwork } from '../../src/network/createNetwork.js';
+import { DAY_MS } from '../../src/observability/certificateExpiry.js';
 import { certificateValidityMs } from '../../src/network/networkDefaults.js';
 import { TestRig, freePort, killAllProcesses, readMetric } from '../helpers/processes.js';
 import { withTimeout } from '../helpers/wait.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 const DAYS_LEFT = 15;
 
 after(killAllProcesses);

@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { ChannelState } from '../../src/channel/channelState.js';
 import { configFromBlock } from '../../src/channel/blocks.js';
 import { registerInit } from '../../src/cli/commands/init.js';
+import { DAY_MS } from '../../src/observability/certificateExpiry.js';
 import { certificateValidityMs, defaultBatch } from '../../src/network/networkDefaults.js';
 import type { BoardGossipConfig } from '../../src/gossip/gossipSettings.js';
 import { issueCertificate } from '../../src/protocol/certificate.js';
@@ -303,8 +304,7 @@ test('cli: --certificate-validity-days sets how long every certificate made hold
   const { program } = cli();
   await program.parseAsync(['init', '--dir', target, '--channel', 'c1', '--orgs', '1', '--boards-per-org', '1', '--certificate-validity-days', '10'], { from: 'user' });
   const board = loadBoard(target, 'org1-board1').signer.certificate;
-  const DAY_MS = 24 * 3600 * 1000;
-  // Backdated by a few minutes for clock skew: notBefore sits just before the 10 days start.
+    // Backdated by a few minutes for clock skew: notBefore sits just before the 10 days start.
   assert.ok(board.notAfter - board.notBefore >= 10 * DAY_MS && board.notAfter - board.notBefore < 10 * DAY_MS + DAY_MS / 24,
     `${board.notAfter - board.notBefore} ms of validity`);
   const bad = cli();

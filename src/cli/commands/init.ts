@@ -8,7 +8,7 @@ import {
 } from '../../network/createNetwork.js';
 import type { BatchConfig } from '../../protocol/channelConfig.js';
 import { certificateValidityMs, defaultBatch } from '../../network/networkDefaults.js';
-import { certificateExpiryWarnMs } from '../../observability/certificateExpiry.js';
+import { DAY_MS, certificateExpiryWarnMs } from '../../observability/certificateExpiry.js';
 import { GOSSIP_ELECTION_KINDS, type GossipElectionKind, isGossipElectionKind } from '../../gossip/gossipSettings.js';
 import { collect, wholeNumber } from '../options.js';
 
@@ -35,8 +35,6 @@ interface RawInitOptions {
   gossipElection?: string;
   certificateValidityDays?: string;
 }
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /** First gossip port `init --gossip` gives out when --gossip-base-port is not given. */
 const DEFAULT_GOSSIP_BASE_PORT = 7_100;

@@ -135,10 +135,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     socket.on('data', (chunk: Buffer) => {
       const verdict = guard.feed(chunk);
       if (verdict.kind === 'ok') return;
-      refused('connection', client.id ?? undefined, verdict.kind === 'too-large'
+      cutOff(client, verdict.kind === 'too-large'
         ? `packet of ${verdict.packetBytes} bytes announced, more than the ${maxPacketBytes} allowed`
         : `malformed MQTT packet: ${verdict.reason}`);
-      principals.delete(client);
+      // Aedes' close ends the session but leaves the socket to drain: the rest of the packet must not come in.
       socket.destroy();
     });
   });

@@ -10,10 +10,8 @@
 import net from 'node:net';
 import { Duplex, type Writable } from 'node:stream';
 import { ByteRing } from '../byteRing.js';
+import { FIXED_HEADER_MAX_BYTES, FixedHeaderReader, HEADER_INCOMPLETE, HEADER_MALFORMED, REMAINING_LENGTH_MAX_BYTES } from './fixedHeader.js';
 
-/** MQTT fixed header: one type byte and at most four bytes of remaining length. */
-const MAX_FIXED_HEADER_BYTES = 5;
-const REMAINING_LENGTH_MAX_BYTES = 4;
 /**
  * What a PUBLISH carries besides its payload, at most: fixed header, topic (≤ 65,535 bytes and its length),
  * packet id, MQTT 5 properties. A packet longer than the payload limit plus this is refused from its header,
@@ -44,8 +42,9 @@ export class FramedMqttSocket extends Duplex {
   private readonly maxPacketBytes: number;
   private readonly ring: ByteRing;
   private sink: Writable | null = null;
-  private readonly header = Buffer.alloc(MAX_FIXED_HEADER_BYTES);
+  private readonly header = Buffer.alloc(FIXED_HEADER_MAX_BYTES);
   private headerFill = 0;
+  private readonly headerReader = new FixedHeaderReader();
   private packet: Buffer | null = null;
   private packetFill = 0;
   /** Per packet handed to mqtt.js and not yet done with, oldest first: whether it holds a ring region. */
@@ -107,16 +106,12 @@ export class FramedMqttSocket extends Duplex {
       if (this.packet === null) {
         const b = buf[i++]!;
         this.header[this.headerFill++] = b;
-        if (this.headerFill === 1 || (b & 0x80) !== 0) {
-          if (this.headerFill === 1 + REMAINING_LENGTH_MAX_BYTES) {
-            this.destroy(new Error('malformed MQTT packet: remaining length longer than 4 bytes'));
-            return false;
-          }
-          continue;
+        const total = this.headerReader.push(b);
+        if (total === HEADER_INCOMPLETE) continue;
+        if (total === HEADER_MALFORMED) {
+          this.destroy(new Error(`malformed MQTT packet: remaining length longer than ${REMAINING_LENGTH_MAX_BYTES} bytes`));
+          return false;
         }
-        let remaining = 0;
-        for (let k = this.headerFill - 1; k >= 1; k--) remaining = remaining * 128 + (this.header[k]! & 0x7f);
-        const total = this.headerFill + remaining;
         if (total > this.maxPacketBytes) {
           this.destroy(new Error(`MQTT packet of ${total} bytes exceeds the limit of ${this.maxPacketBytes} bytes`));
           return false;

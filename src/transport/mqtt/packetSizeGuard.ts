@@ -3,6 +3,7 @@
 // broker reads them, follows the MQTT framing (fixed header: a type byte, then the remaining length in
 // one to four 7-bit groups), and names the first packet whose announced size is over the limit, from its
 // header, before its payload arrives. It allocates nothing per chunk or per packet.
+import { FixedHeaderReader, HEADER_INCOMPLETE, HEADER_MALFORMED, REMAINING_LENGTH_MAX_BYTES } from './fixedHeader.js';
 
 export type PacketSizeVerdict =
   | { kind: 'ok' }
@@ -10,18 +11,11 @@ export type PacketSizeVerdict =
   | { kind: 'malformed'; reason: string };
 
 const OK: PacketSizeVerdict = { kind: 'ok' };
-/** The remaining length takes at most four bytes (MQTT 3.1.1 §2.2.3, 5.0 §1.5.5). */
-const REMAINING_LENGTH_MAX_BYTES = 4;
-const CONTINUATION_BIT = 0x80;
-const SEVEN_BITS = 0x7f;
 
 export class PacketSizeGuard {
-  /** Bytes of the current packet's body still to come; 0: the next byte starts a packet. */
+  /** Bytes of the current packet's body still to come; 0: the next byte is a header's. */
   private bodyLeft = 0;
-  /** Inside a fixed header: bytes of it read (type byte included), and the remaining length so far. */
-  private headerBytes = 0;
-  private remaining = 0;
-  private multiplier = 1;
+  private readonly header = new FixedHeaderReader();
   private failed: PacketSizeVerdict | null = null;
 
   constructor(readonly maxPacketBytes: number) {}
@@ -37,31 +31,18 @@ export class PacketSizeGuard {
         i += take;
         continue;
       }
-      const byte = chunk[i++]!;
-      if (this.headerBytes === 0) {
-        // The type byte.
-        this.headerBytes = 1;
-        this.remaining = 0;
-        this.multiplier = 1;
-        continue;
+      const headerBytes = this.header.bytes + 1;
+      const packetBytes = this.header.push(chunk[i++]!);
+      if (packetBytes === HEADER_INCOMPLETE) continue;
+      if (packetBytes === HEADER_MALFORMED) {
+        this.failed = { kind: 'malformed', reason: `remaining length longer than ${REMAINING_LENGTH_MAX_BYTES} bytes` };
+        return this.failed;
       }
-      this.headerBytes++;
-      this.remaining += (byte & SEVEN_BITS) * this.multiplier;
-      this.multiplier *= 128;
-      if ((byte & CONTINUATION_BIT) !== 0) {
-        if (this.headerBytes > REMAINING_LENGTH_MAX_BYTES) {
-          this.failed = { kind: 'malformed', reason: 'remaining length longer than 4 bytes' };
-          return this.failed;
-        }
-        continue;
-      }
-      const packetBytes = this.headerBytes + this.remaining;
       if (packetBytes > this.maxPacketBytes) {
         this.failed = { kind: 'too-large', packetBytes };
         return this.failed;
       }
-      this.bodyLeft = this.remaining;
-      this.headerBytes = 0;
+      this.bodyLeft = packetBytes - headerBytes;
     }
     return OK;
   }

@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { certificateExpiry, watchCertificateExpiry } from '../../../src/observability/certificateExpiry.js';
+import { DAY_MS, certificateExpiry, watchCertificateExpiry } from '../../../src/observability/certificateExpiry.js';
 import type { Logger } from '../../../src/observability/logger.js';
 import { ManualClock } from '../../helpers/fakes.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 const WARN_BEFORE_MS = 30 * DAY_MS;
 const CHECK_INTERVAL_MS = DAY_MS;
 
