@@ -10,6 +10,7 @@ import { type Clock, type TimerHandle, systemClock } from '../../config/clock.js
 import { serialDefaults } from './serialDefaults.js';
 import type { LinkState } from '../link.js';
 import type { SerialPortSpec } from './serialEndpoint.js';
+import { hangupAwareBinding } from './hangupAwareBinding.js';
 
 /**
  * idle: not started · opening: an open is under way · open: reading and writing ·
@@ -44,8 +45,10 @@ export type PortFactory = (options: PortOpenOptions) => SerialPortStream;
  * that talks MQTT only should neither pay for that nor depend on it.
  */
 export const realPortFactory: PortFactory = (o) => {
-  const { SerialPort } = createRequire(import.meta.url)('serialport') as typeof import('serialport');
-  return new SerialPort(o);
+  const load = createRequire(import.meta.url);
+  const { SerialPort } = load('serialport') as typeof import('serialport');
+  const { SerialPortStream: Stream } = load('@serialport/stream') as typeof import('@serialport/stream');
+  return new Stream({ binding: hangupAwareBinding(SerialPort.binding), ...o });
 };
 
 /** How a lost or unopenable port is retried (src/config/backoff.ts). */
