@@ -10,6 +10,7 @@ import { maxMessageBytes } from '../transport/messageLimits.js';
 import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { topicRoot } from '../transport/mqtt/topics.js';
 import { loadBoard, loadNetworkFile, loadSigner } from './loadNetwork.js';
+import { centralBridgeAcl, loadMosquittoSites, writeMosquittoSiteFiles } from './mosquittoSite.js';
 
 export const MOSQUITTO_DIR_NAME = 'mosquitto';
 
@@ -48,7 +49,42 @@ export interface MosquittoConfigFiles {
   users: number;
 }
 
-/** Writes DIR/mosquitto/{mosquitto.conf,passwd,acl} from the identities of the network in DIR. */
+/** The ACL of §11.3: the orderer's own block (when this broker has the orderer), then every other login's pattern. */
+export function edgepeerAcl(ordererUser: string | undefined): string[] {
+  return [
+    '# edgepeer (docs/protocol.md §11.3): written by `edgepeer init`; regenerate, do not edit.',
+    ...(ordererUser === undefined ? [] : [
+      `user ${ordererUser}`,
+      `topic read ${topicRoot}/+/deliver`,
+      `topic read ${topicRoot}/+/broadcast`,
+      `topic write ${topicRoot}/+/reply/+`,
+      '',
+    ]),
+    '# every other login: its own reply topics, and the request topics',
+    `pattern read ${topicRoot}/+/reply/%u`,
+    `pattern write ${topicRoot}/+/deliver`,
+    `pattern write ${topicRoot}/+/broadcast`,
+    '',
+  ];
+}
+
+/** What every edgepeer Mosquitto sets beside its listener and access files. */
+export const edgepeerBrokerSettings: readonly string[] = [
+  // A retained message on a reply topic would reach every later session of that member (§11).
+  'retain_available false',
+  `max_packet_size ${maxMessageBytes + mosquittoLimits.packetOverheadBytes}`,
+  `max_queued_messages ${mosquittoLimits.maxQueuedMessages}`,
+  `max_queued_bytes ${mosquittoLimits.maxQueuedBytes}`,
+  'persistence false',
+  // Mosquitto leaves Nagle on by default: every request/reply round trip then takes ~44 ms.
+  'set_tcp_nodelay true',
+];
+
+/**
+ * Writes DIR/mosquitto/{mosquitto.conf,passwd,acl} from the identities of the network in DIR, with the
+ * bridge logins of the sites recorded under DIR/mosquitto/sites (mosquittoSite.ts), whose own files are
+ * written again too.
+ */
 export async function writeMosquittoConfig(dir: string, o: MosquittoConfigOptions = {}): Promise<MosquittoConfigFiles> {
   const net = loadNetworkFile(dir);
   const orderer = loadSigner(dir, net.orderer);
@@ -58,26 +94,18 @@ export async function writeMosquittoConfig(dir: string, o: MosquittoConfigOption
     ...net.clients.map((c) => loadSigner(dir, c)),
   ];
   const exclude = o.exclude ?? new Set<string>();
-  const logins = [orderer, ...members].filter((s) => !exclude.has(s.certificate.fingerprint)).map((s) => brokerCredentials(s));
+  const sites = loadMosquittoSites(dir);
+  const logins = [
+    ...[orderer, ...members].filter((s) => !exclude.has(s.certificate.fingerprint)).map((s) => brokerCredentials(s)),
+    ...sites.map((s) => ({ username: s.bridgeUsername, password: s.bridgePassword })),
+  ];
   const ordererUser = brokerCredentials(orderer).username;
   const out = resolve(dir, MOSQUITTO_DIR_NAME);
   await mkdir(out, { recursive: true, mode: 0o700 });
   const passwd = join(out, 'passwd');
   const acl = join(out, 'acl');
   await writeFile(passwd, `${logins.map((l) => mosquittoPasswordLine(l.username, l.password)).join('\n')}\n`, { mode: 0o600 });
-  await writeFile(acl, [
-    '# edgepeer (docs/protocol.md §11.3): written by `edgepeer init`; regenerate, do not edit.',
-    `user ${ordererUser}`,
-    `topic read ${topicRoot}/+/deliver`,
-    `topic read ${topicRoot}/+/broadcast`,
-    `topic write ${topicRoot}/+/reply/+`,
-    '',
-    '# every other login: its own reply topics, and the request topics',
-    `pattern read ${topicRoot}/+/reply/%u`,
-    `pattern write ${topicRoot}/+/deliver`,
-    `pattern write ${topicRoot}/+/broadcast`,
-    '',
-  ].join('\n'), { mode: 0o600 });
+  await writeFile(acl, [...edgepeerAcl(ordererUser), ...sites.flatMap((s) => centralBridgeAcl(dir, s))].join('\n'), { mode: 0o600 });
   const port = o.port ?? Number(new URL(net.mqtt.url).port || 1883);
   const config = join(out, 'mosquitto.conf');
   await writeFile(config, [
@@ -87,15 +115,11 @@ export async function writeMosquittoConfig(dir: string, o: MosquittoConfigOption
     'allow_anonymous false',
     `password_file ${passwd}`,
     `acl_file ${acl}`,
-    // A retained message on a reply topic would reach every later session of that member (§11).
-    'retain_available false',
-    `max_packet_size ${maxMessageBytes + mosquittoLimits.packetOverheadBytes}`,
-    `max_queued_messages ${mosquittoLimits.maxQueuedMessages}`,
-    `max_queued_bytes ${mosquittoLimits.maxQueuedBytes}`,
-    'persistence false',
-    // Mosquitto leaves Nagle on by default: every request/reply round trip then takes ~44 ms.
-    'set_tcp_nodelay true',
+    ...edgepeerBrokerSettings,
     '',
   ].join('\n'));
+  for (const site of sites) {
+    await writeMosquittoSiteFiles(dir, site, { settings: edgepeerBrokerSettings, acl: edgepeerAcl, passwordLine: mosquittoPasswordLine });
+  }
   return { dir: out, config, users: logins.length };
 }

@@ -179,6 +179,14 @@ export interface FleetOptions {
   gossipHost?: (index: number, boardId: string) => string;
   /** Host the orderer's embedded broker binds (and boards reach it at); default 127.0.0.1. */
   mqttHost?: string;
+  /** An external broker for the orderer (and the test's clients) instead of its embedded one. */
+  ordererMqtt?: string;
+  /** The broker each board logs in to; default the orderer's. */
+  boardMqtt?: (boardId: string) => string;
+  /** Runs once the network folder is written, before the orderer starts (e.g. to start its broker). */
+  beforeOrderer?: (net: NetworkSummary) => Promise<void>;
+  /** Whether `boardId` bootstraps its gossip to `otherId`; default every other board. */
+  bootstrapsTo?: (boardId: string, otherId: string) => boolean;
 }
 
 export interface FleetBoard {
@@ -210,6 +218,7 @@ export class GossipFleet {
     readonly mqtt: string,
     readonly ordererMetricsPort: number,
     readonly limits: FleetLimits,
+    private readonly boardMqtt: (boardId: string) => string,
   ) {}
 
   /** Makes the network, writes the gossip limits into every board.json and starts the orderer. */
@@ -230,7 +239,8 @@ export class GossipFleet {
       const path = b.config;
       const cfg = JSON.parse(readFileSync(path, 'utf8')) as { gossip: Record<string, unknown> };
       cfg.gossip['listen'] = endpoint(i);
-      cfg.gossip['bootstrap'] = net.boards.map((_, j) => j).filter((j) => j !== i).map(endpoint);
+      const bootstrapsTo = o.bootstrapsTo ?? (() => true);
+      cfg.gossip['bootstrap'] = net.boards.map((_, j) => j).filter((j) => j !== i && bootstrapsTo(b.id, net.boards[j]!.id)).map(endpoint);
       cfg.gossip['limits'] = known;
       writeFileSync(path, `${JSON.stringify(cfg, null, 2)}\n`);
     });
@@ -244,10 +254,12 @@ export class GossipFleet {
     const mqttHost = o.mqttHost ?? '127.0.0.1';
     const mqttPort = await otherPort();
     const metricsPort = await otherPort();
-    const fleet = new GossipFleet(rig, net, root, `mqtt://${mqttHost}:${mqttPort}`, metricsPort, limits);
+    await o.beforeOrderer?.(net);
+    const ordererMqtt = o.ordererMqtt ?? `mqtt://${mqttHost}:${mqttPort}`;
+    const fleet = new GossipFleet(rig, net, root, ordererMqtt, metricsPort, limits, o.boardMqtt ?? (() => ordererMqtt));
     const { proc } = await rig.orderer([
       '--network', net.dir, '--data', join(root, 'orderer'), '--metrics-port', String(metricsPort),
-      '--mqtt-host', mqttHost, '--mqtt-port', String(mqttPort),
+      ...(o.ordererMqtt !== undefined ? ['--mqtt', o.ordererMqtt] : ['--mqtt-host', mqttHost, '--mqtt-port', String(mqttPort)]),
     ], { logLevel: 'info', onStderrLine: fleet.deliverLog.ingest });
     fleet.orderer = proc;
     for (const [index, b] of net.boards.entries()) {
@@ -297,7 +309,7 @@ export class GossipFleet {
     if (b.proc !== null) throw new Error(`board ${id} is already running`);
     const more = opts.onStderrLine;
     b.proc = this.rig.spawn([
-      'peer', '--network', this.net.dir, '--board', id, '--data', b.data, '--mqtt', this.mqtt,
+      'peer', '--network', this.net.dir, '--board', id, '--data', b.data, '--mqtt', this.boardMqtt(id),
       '--status-interval-ms', String(FLEET_STATUS_INTERVAL_MS), '--metrics-port', String(b.metricsPort), ...(opts.args ?? []),
     ], {
       name: `peer ${id}`,

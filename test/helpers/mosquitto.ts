@@ -13,6 +13,8 @@ import { findFreePortRange } from '../../src/fleet/freePorts.js';
 const packetOverheadBytes = 64 * 1024;
 const readyTimeoutMs = 5_000;
 const stopTimeoutMs = 5_000;
+/** Characters of the broker's log kept for a failure message. */
+const LOG_TAIL_CHARS = 16_384;
 /** Mosquitto's own default of 1,000 queued QoS 1 messages per client drops messages in a burst test. */
 const maxQueuedMessages = 100_000;
 
@@ -21,6 +23,8 @@ export interface MosquittoHandle {
   port: number;
   pid: number;
   stop(): Promise<void>;
+  /** The last of what the broker logged. */
+  log(): string;
 }
 
 export const mosquittoMissing = 'mosquitto is not installed (apt-get install mosquitto)';
@@ -77,8 +81,31 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Mosq
     ].join('\n'),
   );
 
-  const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  return runMosquitto(configFile, { binary, port, removeOnStop: dir });
+}
+
+export interface RunMosquittoOptions {
+  /** The broker's listener port, for the handle's URL. */
+  port: number;
+  /** Host the handle's URL names (default 127.0.0.1). */
+  host?: string;
+  /** Command prefix, e.g. `ip netns exec NS` to run the broker in a network namespace. */
+  prefix?: readonly string[];
+  binary?: string;
+  /** A folder removed once the broker has stopped (its throw-away config). */
+  removeOnStop?: string;
+}
+
+/** Runs Mosquitto on a config file (e.g. one `edgepeer init` wrote) until the handle stops it by PID. */
+export async function runMosquitto(configFile: string, o: RunMosquittoOptions): Promise<MosquittoHandle> {
+  const binary = o.binary ?? (await findMosquitto());
+  if (binary === undefined) throw new Error(mosquittoMissing);
+  const port = o.port;
+  const [command, ...args] = [...(o.prefix ?? []), binary, '-c', configFile] as unknown as [string, ...string[]];
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const removeDir = async (): Promise<void> => {
+    if (o.removeOnStop !== undefined) await rm(o.removeOnStop, { recursive: true, force: true });
+  };
   let log = '';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -117,8 +144,8 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Mosq
     await removeDir();
     throw err;
   }
-  // Keep reading so a chatty broker never blocks on a full pipe.
-  child.stderr?.resume();
+  // Keep reading so a chatty broker never blocks on a full pipe; the tail is kept for failure messages.
+  child.stderr?.on('data', (chunk: Buffer) => { log = (log + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS); });
   const pid = child.pid;
   if (pid === undefined) throw new Error('mosquitto has no PID');
 
@@ -138,5 +165,5 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Mosq
     })();
     return stopping;
   };
-  return { url: `mqtt://127.0.0.1:${port}`, port, pid, stop };
+  return { url: `mqtt://${o.host ?? '127.0.0.1'}:${port}`, port, pid, stop, log: () => log };
 }

@@ -15,7 +15,7 @@ import { collect, wholeNumber } from '../options.js';
 /** Exit code for a command line that cannot be carried out as written. */
 export const EXIT_USAGE = 2;
 /** Not 'commander.error', which main.ts reads as a runtime failure that keeps the exit code it was given. */
-const USAGE_ERROR_CODE = 'commander.invalidArgument';
+export const USAGE_ERROR_CODE = 'commander.invalidArgument';
 
 interface RawInitOptions {
   dir: string;
