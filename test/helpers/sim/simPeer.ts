@@ -275,6 +275,9 @@ export class SimPeer extends EventEmitter<{ accepted: [Uint8Array[], PeerBlockSo
     return this.stream !== null;
   }
 
+  /** The simulated fleet has one orderer chain: it never forks. */
+  readonly isForked = false;
+
   nextNumber(): number {
     return this.verifier.tipNumber + 1;
   }

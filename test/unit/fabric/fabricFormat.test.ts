@@ -270,15 +270,23 @@ test('data, link, number and trailing-bytes faults stop the run at the bad block
   assert.deepEqual([r.reason, r.detail], ['number', 'expected block 10, got 12']);
 });
 
-test('a block that does not link to the tip is refused as previous-hash; a gap as number', () => {
+test('a block that does not link to the tip is refused as previous-hash; a gap as number; one its orderer signed is a fork', async () => {
   const h = harness();
   const blocks = h.builder.dataBlocks(5);
   let { r } = run(h, [blocks[1]!]);
   assert.equal(r.reason, 'number');
-  const other = harness({ ...spec, channelId: 'otherchannel' });
-  ({ r } = run(other, [blocks[0]!]));
+  // Another chain under another orderer: its signatures do not verify here, so it is a mere mismatch.
+  const other = harness({ ...spec, channelId: 'otherchannel', ordererOrgs: [await TestOrg.create('OtherOrdererMSP')] });
+  ({ r } = run(h, [other.builder.dataBlocks(1)[0]!]));
   assert.equal(r.reason, 'previous-hash');
   assert.equal(r.detail, 'block 1: PreviousHash mismatch');
+  // Another chain its own orderer signed (a substituted chain: its block 1 follows another genesis) is a fork.
+  const sameOrderer = harness({ ...spec, channelId: 'otherchannel' });
+  ({ r } = run(sameOrderer, [blocks[0]!]));
+  assert.equal(r.reason, 'fork');
+  assert.equal(r.forkNumber, 0);
+  assert.equal(hex(r.heldHash), hex(sameOrderer.verifier.tipHash));
+  assert.equal(hex(r.conflictingHash), hex(reference(blocks[0]!).previousHash), "the block's previous hash: the other genesis");
 });
 
 test('amortisation does not authenticate the metadata of non-tip blocks (documented); perBlockSignatures checks every block', () => {
