@@ -289,6 +289,20 @@ test('a block that does not link to the tip is refused as previous-hash; a gap a
   assert.equal(hex(r.conflictingHash), hex(reference(blocks[0]!).previousHash), "the block's previous hash: the other genesis");
 });
 
+test('another orderer-signed block at the height of the tip is a fork; the tip itself again a duplicate', () => {
+  const h = harness();
+  const blocks = h.builder.dataBlocks(2);
+  assert.equal(run(h, blocks).r.good, 2);
+  const other = harness({ ...spec, channelId: 'otherchannel' }).builder.dataBlocks(2)[1]!;
+  let { r } = run(h, [blocks[1]!]);
+  assert.deepEqual([r.reason, r.duplicates], [null, 1]);
+  ({ r } = run(h, [other]));
+  assert.deepEqual([r.reason, r.badIndex, r.badNumber, r.forkNumber], ['fork', 0, 2, 2]);
+  assert.equal(hex(r.heldHash), hex(reference(blocks[1]!).headerHash));
+  assert.equal(hex(r.conflictingHash), hex(reference(other).headerHash));
+  assert.equal(h.verifier.tipNumber, 2);
+});
+
 test('amortisation does not authenticate the metadata of non-tip blocks (documented); perBlockSignatures checks every block', () => {
   const blocksOf = (h: Harness): Uint8Array[] => {
     const blocks = h.builder.dataBlocks(10);
