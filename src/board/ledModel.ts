@@ -27,6 +27,10 @@ export function heightBar(height: number, leds: number): boolean[] {
 const light = (on: boolean): LedLight => (on ? 'on' : 'off');
 
 export function ledsFor(i: LedInputs, heightLeds: number): LedsReport {
+  // A fork needs an operator (docs/gpio.md): sync and error blink in turn, a pattern no other state makes.
+  if (i.sync === 'forked') {
+    return { link: light(i.link === 'up'), sync: 'blink', leader: light(i.role === 'leader'), error: 'alternate', height: heightBar(i.height, heightLeds) };
+  }
   return {
     link: light(i.link === 'up'),
     sync: i.sync === 'in-sync' ? 'on' : i.sync === 'syncing' ? 'blink' : 'off',
@@ -53,7 +57,7 @@ const STATUS_ORDER: readonly StatusLed[] = ['link', 'sync', 'leader', 'error'];
 export function pinLevels(leds: LedsReport, pins: LedPins, blinkOn: boolean): PinLevel[] {
   const out: PinLevel[] = STATUS_ORDER.map((name) => {
     const l = leds[name];
-    return { pin: pins[name], on: l === 'on' || (l === 'blink' && blinkOn) };
+    return { pin: pins[name], on: l === 'on' || (l === 'blink' && blinkOn) || (l === 'alternate' && !blinkOn) };
   });
   pins.height.forEach((pin, i) => out.push({ pin, on: leds.height[i] === true }));
   return out;

@@ -26,7 +26,7 @@ export interface PanelOptions {
 function valueColour(key: string, v: string): Parameters<Paint>[1] | null {
   if (key === 'link') return v === 'up' ? 'green' : v === 'connecting' ? 'yellow' : 'red';
   if (key === 'deliver') return v === 'streaming' ? 'green' : v === 'stopped' ? 'red' : 'yellow';
-  if (key === 'sync') return v === 'in-sync' ? 'green' : 'yellow';
+  if (key === 'sync') return v === 'in-sync' ? 'green' : v === 'forked' ? 'red' : 'yellow';
   if (key === 'error') return v === '-' ? null : 'red';
   if (key === 'rejected') return v === '0' ? null : 'yellow';
   if (key === 'height') return 'bold';

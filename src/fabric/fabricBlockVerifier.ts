@@ -36,6 +36,8 @@ export class FabricBlockVerifier implements RunVerifier {
   private readonly reader = new FabricBlockReader();
   private readonly perBlock: boolean;
   private readonly onConfig: ((number: number, rules: FabricChannelRules) => void) | undefined;
+  /** A fork's conflicting previous hash, copied out of the block (rare path). */
+  private readonly scratchHash = new Uint8Array(FABRIC_HASH_BYTES);
   /** Why the last signature check failed (set only on failure). */
   private signatureError = '';
 
@@ -71,8 +73,18 @@ export class FabricBlockVerifier implements RunVerifier {
     const reader = this.reader;
     const end = from + count;
     let i = from;
-    // Skip what we already have (re-delivery after a reconnect).
-    while (i < end && reader.locate(blocks[i]!) && reader.number(blocks[i]!) <= this.tip) i++;
+    // Skip what we already have (re-delivery after a reconnect). The one held block whose hash the
+    // verifier knows, the tip, is compared: an orderer-signed different block there is a fork.
+    while (i < end && reader.locate(blocks[i]!) && reader.number(blocks[i]!) <= this.tip) {
+      const b = blocks[i]!;
+      const off = (i - from) * FABRIC_HASH_BYTES;
+      if (reader.number(b) === this.tip && this.forkAtTip(b, hashOut, off)) {
+        r.duplicates = i - from;
+        r.markFork(i, this.tip, this.tip, this.tipHashBytes, 0, hashOut, off);
+        return;
+      }
+      i++;
+    }
     r.duplicates = i - from;
     let segStart = i;
     let expected = this.tip + 1;
@@ -142,7 +154,34 @@ export class FabricBlockVerifier implements RunVerifier {
       r.reason = reason;
       r.detail = detail;
       r.badNumber = this.numberOf(blocks[bad]!);
+      // A block that does not chain to the verified tip (the blocks before it in the run verified, so
+      // the tip is the block before it) but that the orderer signed is a fork, not a forgery. Checked
+      // only here, on the rare conflict path: the hot path pays nothing for it.
+      if (reason === 'previous-hash' && this.tip === r.badNumber - 1 && this.signatureOk(blocks[bad]!)) {
+        this.previousHashOf(blocks[bad]!);
+        r.markFork(bad, r.badNumber, this.tip, this.tipHashBytes, 0, this.scratchHash, 0);
+      }
     }
+  }
+
+  /**
+   * Whether `b`, numbered as the verified tip, is another block than the tip that the orderer signed.
+   * Its hash is written to hashOut at `offset` (a duplicate's slot, unused otherwise). A re-delivered
+   * tip costs one header hash; a different one that does not verify is garbled, skipped as before.
+   */
+  private forkAtTip(b: Uint8Array, hashOut: Uint8Array, offset: number): boolean {
+    this.reader.hashInto(b, hashOut, offset);
+    let same = true;
+    for (let k = 0; k < FABRIC_HASH_BYTES; k++) if (hashOut[offset + k] !== this.tipHashBytes[k]) same = false;
+    return !same && this.signatureOk(b);
+  }
+
+  /** The previous-hash field of `b` into scratchHash (an empty one, the genesis block's, as zeros). */
+  private previousHashOf(b: Uint8Array): void {
+    const l = this.reader.layout;
+    this.reader.locate(b);
+    this.scratchHash.fill(0);
+    if (l.previousHashLength === FABRIC_HASH_BYTES) this.scratchHash.set(b.subarray(l.previousHashStart, l.previousHashStart + FABRIC_HASH_BYTES));
   }
 
   private numberOf(b: Uint8Array): number {

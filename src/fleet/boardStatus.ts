@@ -8,9 +8,9 @@ import type { LinkState } from '../transport/link.js';
 
 const LINK_STATES: readonly LinkState[] = ['down', 'connecting', 'up'];
 const DELIVER_STATES: readonly DeliverClientState[] = ['idle', 'connecting', 'streaming', 'backoff', 'stopped'];
-const SYNC_STATES: readonly SyncState[] = ['offline', 'syncing', 'in-sync'];
+const SYNC_STATES: readonly SyncState[] = ['offline', 'syncing', 'in-sync', 'forked'];
 const ROLES: readonly BoardRole[] = ['leader', 'follower'];
-const LIGHTS: readonly LedLight[] = ['off', 'on', 'blink'];
+const LIGHTS: readonly LedLight[] = ['off', 'on', 'blink', 'alternate'];
 
 type Fields = Record<string, unknown>;
 

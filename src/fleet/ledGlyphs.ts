@@ -12,7 +12,7 @@ export function blinkLit(nowMs: number, periodMs: number = ledDefaults.blinkPeri
 }
 
 function glyph(l: LedLight, lit: boolean): string {
-  return l === 'on' || (l === 'blink' && lit) ? LED_ON : LED_OFF;
+  return l === 'on' || (l === 'blink' && lit) || (l === 'alternate' && !lit) ? LED_ON : LED_OFF;
 }
 
 /** `●◐●○ ●○●●○○○○`-like text: four status LEDs, a space, the height bar. */

@@ -78,6 +78,8 @@ export class BlockIntake {
   receive(sender: { id: string; org: string }, blocks: Uint8Array[], kind: BlocksKindValue, range: RangePosition | undefined): void {
     const from = memberKey(sender.org, sender.id);
     const o = this.o;
+    // A forked peer takes nothing: holding blocks for it would only fill the pending store.
+    if (o.peer.isForked) return;
     const now = o.clock.now();
     const numbers = this.numbers;
     numbers.length = 0;
@@ -133,7 +135,8 @@ export class BlockIntake {
   /** A follower behind its neighbours: a stream for a long gap, a DIGEST now and then for a short one. */
   repair(now: number): void {
     const o = this.o;
-    if (o.peer.isDelivering) return;
+    // Nor is anything fetched for it: a catch-up or a pull would bring blocks it refuses, again and again.
+    if (o.peer.isDelivering || o.peer.isForked) return;
     const next = o.peer.nextNumber();
     const live = o.membership.live();
     if (o.catchUp.maybeStart(next, live.map((m) => ({ id: m.key, height: m.height })), now)) return;
@@ -171,6 +174,11 @@ export class BlockIntake {
       }
       // Only blocks new to the fleet travel on; pulled and streamed ones are repairs of this board.
       if (pushed.length > 0) o.push.forward(pushed, senders);
+      if (taken < 0 && o.peer.isForked) {
+        // Not the sender's misbehaviour: it holds an orderer-signed chain this board's conflicts with.
+        this.pending.dropBelow(Number.MAX_SAFE_INTEGER);
+        break;
+      }
       if (taken < 0) {
         const bad = this.pending.delete(after);
         if (bad !== undefined) o.catchUp.misbehaved(bad.from, o.clock.now());

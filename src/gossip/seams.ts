@@ -69,6 +69,8 @@ export interface GossipPeer {
   readonly height: number;
   /** Whether the Deliver client runs. */
   readonly isDelivering: boolean;
+  /** Whether the peer found a fork (src/peer/fork.ts): it then takes no block, so none is fetched for it. */
+  readonly isForked: boolean;
   /** The next block number the peer takes (verified tip + 1; may be above `height` while commits are queued). */
   nextNumber(): number;
   setDelivering(on: boolean): Promise<void>;

@@ -35,6 +35,8 @@ export const HEALTH_MAX_DELIVER_SILENCE_MS = 70_000;
 const ORDERER_ONLY_METRIC = 'edgepeer_deliver_streams_open';
 const EDGEPEER_METRIC_PREFIX = 'edgepeer_';
 const CERTIFICATE_NOT_AFTER_METRIC = 'edgepeer_certificate_not_after_seconds';
+const FORK_DETECTED_METRIC = 'edgepeer_fork_detected';
+const FORK_BLOCK_METRIC = 'edgepeer_fork_block';
 
 export function judgeBoardHealth(samples: readonly MetricSample[], rules: HealthRules): BoardHealth {
   const heights = samples.filter((s) => s.name === 'edgepeer_ledger_height');
@@ -50,6 +52,16 @@ export function judgeBoardHealth(samples: readonly MetricSample[], rules: Health
     return { ...base, healthy: false, reason: `no ${EDGEPEER_METRIC_PREFIX}* metrics: this port does not serve an edgepeer peer's /metrics` };
   }
   if (height === null || height < 1) return { ...base, healthy: false, reason: 'no ledger height reported (ledger not open?)' };
+  // Before the link: a forked board may well have its link up, and nothing but an operator helps it.
+  const fork = samples.find((s) => s.name === FORK_DETECTED_METRIC && s.value === 1);
+  if (fork !== undefined) {
+    const channel = fork.labels['channel'] ?? '?';
+    const block = samples.find((s) => s.name === FORK_BLOCK_METRIC && (s.labels['channel'] ?? '?') === channel)?.value;
+    return {
+      ...base, healthy: false,
+      reason: `fork detected on channel ${channel} at block ${block ?? '?'}: the orderer signed a block that conflicts with this board's chain; it takes no more blocks (its log names both hashes; docs/operations.md, Forks)`,
+    };
+  }
   if (rules.requireLink && linksUp === 0) {
     const down = links.map((s) => s.labels['endpoint'] ?? '?').join(', ') || 'none reported';
     return { ...base, healthy: false, reason: `no orderer link is up (endpoints: ${down})` };

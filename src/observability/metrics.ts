@@ -50,6 +50,10 @@ export interface PeerMetrics extends CommonMetrics {
   readonly deliverStopped: Gauge<'channel'>;
   /** Unix time (s) of the last Deliver response (blocks or heartbeat) of the open stream; 0 before the first. */
   readonly deliverLastResponse: Gauge<'channel'>;
+  /** 1 once the board found an orderer-signed block that conflicts with its chain (a fork), 0 before. */
+  readonly forkDetected: Gauge<'channel'>;
+  /** The number of the block the board's chain and the orderer-signed one disagree on; absent before a fork. */
+  readonly forkBlock: Gauge<'channel'>;
 }
 
 function commonMetrics(registry: Registry): CommonMetrics {
@@ -95,6 +99,12 @@ export function createMetrics(role: MetricsRole): OrdererMetrics | PeerMetrics |
       }),
       deliverLastResponse: new Gauge({
         name: 'edgepeer_deliver_last_response_seconds', help: 'Unix time of the last Deliver response (blocks or heartbeat); 0 before the first', labelNames: ['channel'], registers,
+      }),
+      forkDetected: new Gauge({
+        name: 'edgepeer_fork_detected', help: 'Whether the board found an orderer-signed block that conflicts with its chain (1) or not (0)', labelNames: ['channel'], registers,
+      }),
+      forkBlock: new Gauge({
+        name: 'edgepeer_fork_block', help: 'Number of the block on which the board and an orderer-signed chain disagree', labelNames: ['channel'], registers,
       }),
     };
   }

@@ -11,8 +11,12 @@ export const statusIntervalMs = 1_000;
 /** A board's role in its group (src/peer/role.ts: who decides it). */
 export type BoardRole = 'leader' | 'follower';
 
-/** offline: no Deliver stream open · syncing: catching up or not yet judged · in-sync: following the tip (src/peer/syncTracker.ts). */
-export type SyncState = 'offline' | 'syncing' | 'in-sync';
+/**
+ * offline: no Deliver stream open · syncing: catching up or not yet judged · in-sync: following the tip ·
+ * forked: the orderer signed a block that conflicts with the board's chain, and the board stopped taking
+ * blocks until an operator recovers it (src/peer/syncTracker.ts; docs/operations.md, "Forks").
+ */
+export type SyncState = 'offline' | 'syncing' | 'in-sync' | 'forked';
 
 /** Where a block the peer took came from. */
 export type GossipBlockOrigin = 'orderer' | 'push' | 'pull' | 'catchup';
@@ -71,17 +75,17 @@ export function parseBlockSources(text: string): BlockSources | null {
   return out;
 }
 
-/** One LED as the board drives it. */
-export type LedLight = 'off' | 'on' | 'blink';
+/** One LED as the board drives it; 'alternate' blinks in antiphase to 'blink' (lit while 'blink' is dark). */
+export type LedLight = 'off' | 'on' | 'blink' | 'alternate';
 
 /** The board's LEDs (src/board/ledModel.ts decides them): four status LEDs and the height bar. */
 export interface LedsReport {
   /** The link to the orderer is up. */
   link: LedLight;
-  /** Steady: in sync; blinking: catching up; off: no Deliver stream. */
+  /** Steady: in sync; blinking: catching up; off: no Deliver stream; blinking in turn with error: forked. */
   sync: LedLight;
   leader: LedLight;
-  /** Steady: the board stopped on an error; blinking: a block was rejected a moment ago. */
+  /** Steady: the board stopped on an error; blinking: a block was rejected a moment ago; in turn with sync: forked. */
   error: LedLight;
   /** The height bar, LED 0 (least significant bit of the Gray code) first. */
   height: boolean[];
@@ -97,11 +101,11 @@ export interface StatusReport extends ReportedPeerStatus {
   from: BlockSources;
 }
 
-const LIGHT_CHAR: Record<LedLight, string> = { off: '0', on: '1', blink: '~' };
+const LIGHT_CHAR: Record<LedLight, string> = { off: '0', on: '1', blink: '~', alternate: '^' };
 
 /**
  * The LEDs in a few characters, for consoles: the status LEDs link, sync, leader, error (1 on, 0 off,
- * ~ blinking), a colon, then the height bar, LED 0 first. `1~10:10110000` is link up, catching up, leader,
+ * ~ blinking, ^ blinking in antiphase), a colon, then the height bar, LED 0 first. `1~10:10110000` is link up, catching up, leader,
  * no error, height bar 0b00001101 in Gray code.
  */
 export function formatLedsCompact(l: LedsReport): string {

@@ -16,6 +16,7 @@ import { type BlockReader, RunResult, type RunVerifier } from '../protocol/block
 import type { Signer } from '../protocol/envelope.js';
 import type { ClientLink } from '../transport/link.js';
 import { Committer } from './committer.js';
+import { type ForkReport, forkErrorText, forkReportOf } from './fork.js';
 import { type BlockSink, DeliverClient, type DeliverClientLimits, type DeliverClientState } from './deliverClient.js';
 import { PayloadBuffer } from './payloadBuffer.js';
 import { type RoleSource, soloLeader } from './role.js';
@@ -68,6 +69,8 @@ export interface PeerEvents {
   committed: [height: number];
   rejected: [reason: string, detail: string];
   stopped: [reason: string];
+  /** An orderer-signed block conflicts with the board's chain: it takes no more blocks (see src/peer/fork.ts). */
+  forked: [fork: ForkReport];
   /**
    * Blocks newly verified and buffered (not yet committed), with where they came from; for gossip. The
    * bytes may be reused once the block is committed (the deliver client's ingress ring): copy to keep.
@@ -91,6 +94,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   private committedCount = 0;
   private rejectedCount = 0;
   private errorText: string | null = null;
+  /** Set once, for good: a board on a fork takes no block from anyone until an operator recovers it. */
+  private forkValue: ForkReport | null = null;
   private delivering = false;
   /** setDelivering calls, in order: a start must not overtake the stop before it. */
   private deliverSwitch: Promise<void> = Promise.resolve();
@@ -184,6 +189,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
   setDelivering(on: boolean): Promise<void> {
     this.deliverSwitch = this.deliverSwitch.then(async () => {
       if (on === this.delivering) return;
+      // A forked board pulls no more (gossip's leadership may still ask it to): asking again cannot help.
+      if (on && this.forkValue !== null) return;
       this.delivering = on;
       if (on) {
         this.uplinkMonitor.started(this.clock.now());
@@ -224,7 +231,18 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
     return this.take(blocks, from, 'gossip');
   }
 
+  /** The fork this board found, or null (see src/peer/fork.ts). */
+  get fork(): ForkReport | null {
+    return this.forkValue;
+  }
+
+  get isForked(): boolean {
+    return this.forkValue !== null;
+  }
+
   private take(blocks: Uint8Array[], from: number, source: BlockSource): number {
+    // Nothing is taken on a fork, from anyone: the board serves what it holds, unchanged.
+    if (this.forkValue !== null) return 0;
     const inBuffer = this.verifier.tipNumber + 1 - this.buffer.next;
     const room = this.buffer.capacity - inBuffer;
     const count = Math.min(blocks.length - from, room);
@@ -243,6 +261,10 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       this.committer.schedule();
       if (this.listenerCount('accepted') > 0) this.emit('accepted', blocks.slice(first, first + r.good), source);
     }
+    if (r.reason === 'fork') {
+      this.forked(forkReportOf(r, source, source === 'orderer' ? this.deliver.endpoint : null));
+      return -1;
+    }
     if (r.badIndex >= 0) {
       this.rejectedCount++;
       this.o.metrics?.blocksRejected.inc({ channel: this.channel, reason: r.reason ?? 'unknown' });
@@ -256,6 +278,30 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       return -1;
     }
     return r.duplicates + r.good;
+  }
+
+  /**
+   * The board's chain and an orderer-signed one conflict. Re-requesting would bring the same block for
+   * ever, so the deliver client is stopped (no retry loop), the fork is reported once, and the ledger is
+   * left as it is (what was verified before the conflicting block is still committed).
+   */
+  private forked(fork: ForkReport): void {
+    this.forkValue = fork;
+    this.errorText = forkErrorText(fork);
+    const channelLabel = { channel: this.channel };
+    this.o.metrics?.forkDetected.set(channelLabel, 1);
+    this.o.metrics?.forkBlock.set(channelLabel, fork.block);
+    this.o.log.error({
+      channel: this.channel, block: fork.block, hash: fork.heldHash, conflictingHash: fork.conflictingHash,
+      offeredBlock: fork.offeredBlock, source: fork.source, endpoint: fork.endpoint,
+    }, 'fork detected; this board takes no more blocks until an operator recovers it');
+    this.sync.forked();
+    this.delivering = false;
+    this.uplinkMonitor.stopped();
+    // At once, before the client can retry the stream it is ending; a later setDelivering(true) is refused above.
+    void this.deliver.stop();
+    this.emit('forked', fork);
+    this.emit('stopped', this.errorText);
   }
 
   /** Deliver responses copied into the ingress ring, and those that got a buffer of their own. */
@@ -281,7 +327,8 @@ export class Peer extends EventEmitter<PeerEvents> implements BlockSink {
       committed: this.committedCount,
       rejected: this.rejectedCount,
       error: this.errorText,
-      sync: this.delivering ? this.sync.state : (this.o.role?.followerSync?.() ?? this.sync.state),
+      // A fork outranks what a follower's neighbours say: the tracker holds it for good.
+      sync: this.delivering || this.sync.state === 'forked' ? this.sync.state : (this.o.role?.followerSync?.() ?? this.sync.state),
       role: (this.o.role ?? soloLeader).role(),
     };
   }

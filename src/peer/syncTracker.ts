@@ -14,6 +14,12 @@
 // limit make every response look full, so under steady load with such blocks only heartbeats say in sync.
 // Blocks received are not yet committed, but committing takes milliseconds: the LED shows "has been sent
 // everything", not "has written everything".
+//
+// A fork (the orderer signed a block that conflicts with the board's chain, src/peer/peer.ts) ends the
+// judgement for good: 'forked' is terminal, and no stream opened or closed afterwards changes it.
+//
+//   offline ──streamOpened──> syncing <──full response──> in-sync ──streamClosed──> offline
+//   any ──forked──> forked (terminal)
 
 import type { SyncState } from '../observability/statusReport.js';
 
@@ -31,6 +37,7 @@ export class SyncTracker {
 
   /** A new stream opened; `packingLimitBytes` is the orderer's response packing limit on its link. */
   streamOpened(packingLimitBytes: number): void {
+    if (this.stateValue === 'forked') return;
     this.limitBytes = packingLimitBytes;
     this.previousBytes = -1;
     this.stateValue = 'syncing';
@@ -38,12 +45,18 @@ export class SyncTracker {
 
   streamClosed(): void {
     this.previousBytes = -1;
-    this.stateValue = 'offline';
+    if (this.stateValue !== 'forked') this.stateValue = 'offline';
+  }
+
+  /** The board's chain conflicts with one the orderer signed: no judgement applies any more. */
+  forked(): void {
+    this.previousBytes = -1;
+    this.stateValue = 'forked';
   }
 
   /** One response of the current stream, in arrival order (a heartbeat has no blocks). */
   response(blocks: readonly Uint8Array[]): void {
-    if (this.stateValue === 'offline') return;
+    if (this.stateValue === 'offline' || this.stateValue === 'forked') return;
     if (blocks.length === 0) {
       this.stateValue = 'in-sync';
       this.previousBytes = -1;

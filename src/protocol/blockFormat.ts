@@ -6,6 +6,7 @@
 // A reader is the hot path's view of a block: every call reads the bytes in place and allocates nothing.
 // It keeps the located parts of the last block given to `locate` in its own scratch, so one reader
 // belongs to one consumer and is never shared across an await.
+import { toHex } from '../crypto/hash.js';
 
 export type BlockFormatName = 'edgepeer' | 'fabric';
 
@@ -44,6 +45,9 @@ export interface BlockFormat {
   reader(): BlockReader;
 }
 
+/** Bytes of a block hash in either format (SHA-256). */
+const FORK_HASH_BYTES = 32;
+
 /** Outcome of one RunVerifier.verifyRun call; one instance is reused by its owner. */
 export class RunResult {
   /** Leading blocks at or below the verified tip (already had), skipped. */
@@ -56,6 +60,13 @@ export class RunResult {
   detail = '';
   /** Number of the first bad block, or -1. */
   badNumber = -1;
+  /**
+   * When reason is 'fork': the number of the block the two chains disagree on (the board's hash for it
+   * in `heldHash`, the orderer-signed block's in `conflictingHash`), else -1. The arrays are reused.
+   */
+  forkNumber = -1;
+  readonly heldHash = new Uint8Array(FORK_HASH_BYTES);
+  readonly conflictingHash = new Uint8Array(FORK_HASH_BYTES);
 
   reset(): void {
     this.duplicates = 0;
@@ -64,10 +75,33 @@ export class RunResult {
     this.reason = null;
     this.detail = '';
     this.badNumber = -1;
+    this.forkNumber = -1;
+  }
+
+  /**
+   * Records that blocks[index] (number `badNumber`) is validly signed but conflicts with the chain
+   * verified so far at block `forkNumber`: a fork, not a forged block. Off the hot path (rare).
+   */
+  markFork(index: number, badNumber: number, forkNumber: number, held: Uint8Array, heldOffset: number, conflicting: Uint8Array, conflictingOffset: number): void {
+    this.badIndex = index;
+    this.badNumber = badNumber;
+    this.reason = 'fork';
+    this.forkNumber = forkNumber;
+    this.heldHash.set(held.subarray(heldOffset, heldOffset + FORK_HASH_BYTES));
+    this.conflictingHash.set(conflicting.subarray(conflictingOffset, conflictingOffset + FORK_HASH_BYTES));
+    this.detail = `block ${forkNumber}: this board holds ${toHex(this.heldHash)}, a block ${badNumber} signed by the orderer ` +
+      `${badNumber === forkNumber ? 'hashes to' : 'follows'} ${toHex(this.conflictingHash)}`;
   }
 }
 
-export type RejectReason = 'layout' | 'number' | 'previous-hash' | 'data-hash' | 'signature' | 'config';
+
+/**
+ * Why a run stopped. All but 'fork' mean a block that is not the orderer's (garbled, forged, out of
+ * order): the board drops it and asks again. 'fork' is a block the orderer did sign that conflicts with
+ * the board's chain (a different previous hash at tip + 1, or a different hash at a height it holds):
+ * asking again cannot help (docs/operations.md, "Forks").
+ */
+export type RejectReason = 'layout' | 'number' | 'previous-hash' | 'data-hash' | 'signature' | 'config' | 'fork';
 
 /**
  * Verifies runs of consecutive blocks before they are buffered (the peer's hot path): layout, number,

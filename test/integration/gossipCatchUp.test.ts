@@ -2,8 +2,9 @@
 // A network of 2 orgs x 3 boards in which org2-board3 never runs: its key and its gossip port are the
 // forger's (this test process). Five honest boards run.
 // 1. The forger gossips forged ALIVEs (a wrong key, a certificate from a foreign root, an ALIVE speaking
-//    for another member) and forged blocks (a bad signature; the orderer's own signature over a wrong
-//    previous hash): every honest board drops and logs them, commits none, and does not elect the forger.
+//    for another member) and forged blocks (a bad signature; a wrong previous hash): every honest board
+//    drops and logs them, commits none, and does not elect the forger. (A wrong previous hash under the
+//    orderer's own signature is not a forgery but a fork, which stops the board: test/unit/boardLeds.)
 // 2. A follower is stopped (SIGTERM) while 5,000 blocks are cut, then restarted: it catches up from its
 //    neighbours. The orderer's Deliver log shows it never opened a stream; its metrics say its blocks
 //    came by catch-up and pull.
@@ -17,7 +18,7 @@ import { issueCertificate } from '../../src/protocol/certificate.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { type AliveBody, GossipType, signGossip } from '../../src/gossip/messages.js';
 import { startTcpTransport } from '../../src/gossip/tcpTransport.js';
-import { loadBoard, loadClient, loadOrdererIdentities } from '../../src/network/loadNetwork.js';
+import { loadBoard, loadClient } from '../../src/network/loadNetwork.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MessageType, type Signer, signEnvelope } from '../../src/protocol/envelope.js';
 import { GossipFleet, blocksByOrigin, untilSettled } from '../helpers/gossipFleet.js';
@@ -88,11 +89,12 @@ test('gossip fleet: forgeries refused; a restarted board catches up from its nei
     };
     const impersonated = { id: leaders.get('org1')!, org: 'org1' };
     // Blocks numbered `warm` (the next one): one chained right but signed by the rogue, not the orderer;
-    // one signed with the orderer's real key but over a wrong previous hash (a stolen orderer key).
+    // one over a wrong previous hash, signed by the rogue too. (Signed by the orderer's key it would be a
+    // fork: every board would stop taking blocks and report it, docs/operations.md "Forks".)
     const last = Buffer.from((await ledgerInfo(fleet.ordererData)).lastHash, 'hex');
     const tx = signEnvelope({ type: MessageType.TRANSACTION, channel, data: randomBytes(64) }, loadClient(fleet.net.dir)).bytes;
     const badSignature = makeBlock(warm, last, [tx], 0, [{ index: 0, key: rogue.signer.privateKey }]).bytes;
-    const wrongPrevious = makeBlock(warm, randomBytes(32), [tx], 0, [{ index: 0, key: loadOrdererIdentities(fleet.net.dir).node.privateKey }]).bytes;
+    const wrongPrevious = makeBlock(warm, randomBytes(32), [tx], 0, [{ index: 0, key: rogue.signer.privateKey }]).bytes;
     const honest = fleet.running();
     for (const b of honest) {
       forger.send(b.endpoint, alive(wrongKey, rogueName));

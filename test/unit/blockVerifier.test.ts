@@ -165,11 +165,15 @@ test('a bad signature on block k inside a run (forge.badSignature): blocks befor
     assert.equal(v.tipNumber, k);
   });
 
+// A wrong previous hash under a signature that does not verify: not the orderer's block. (Under a valid
+// signature it is a fork: test/unit/forkDetection.test.ts.)
+const forgedPreviousHash = (tc: TestChannel, b: Uint8Array): Uint8Array => tc.forge.badSignature(tc.forge.badPreviousHash(b));
+
 test('a bad previous hash is named, and the blocks before it are kept', () => {
   const tc = makeTestChannel();
   const v = verifierAtGenesis(tc);
   const blocks = tc.chain(10);
-  blocks[5] = tc.forge.badPreviousHash(blocks[5]!);
+  blocks[5] = forgedPreviousHash(tc, blocks[5]!);
   const { r } = run(v, blocks);
   assertBad(r, 5, 5, 'previous-hash', 6);
   assert.equal(v.tipNumber, 5);
@@ -180,7 +184,7 @@ test('a bad previous hash on the first block of a run is checked against the ver
   const tc = makeTestChannel();
   const v = verifierAtGenesis(tc);
   const blocks = tc.chain(3);
-  blocks[0] = tc.forge.badPreviousHash(blocks[0]!);
+  blocks[0] = forgedPreviousHash(tc, blocks[0]!);
   const { r } = run(v, blocks);
   assertBad(r, 0, 0, 'previous-hash', 1);
   assert.equal(v.tipNumber, 0);

@@ -1,6 +1,7 @@
 // `edgepeer health` judges the stream, not only the link (issue 12 §7): a board whose deliver client
 // gave up, or that has heard nothing from the orderer for longer than the silence bound while pulling,
-// is unhealthy even with its link up; a follower (not pulling) and a fresh stream are not judged so.
+// is unhealthy even with its link up, and so is one that found a fork; a follower (not pulling) and a
+// fresh stream are not judged by the stream.
 // The metrics are a real peer registry's, read back through the exposition text as `health` reads them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -46,4 +47,16 @@ test('health: link up and a recent response is healthy; a stopped client or a si
     m.deliverLastResponse.set({ channel: CHANNEL }, (NOW_MS - 3 * SILENCE_MS) / 1000);
   });
   assert.equal(follower.healthy, true, 'a board not pulling (a gossip follower) is not judged by the stream');
+});
+
+test('health: a board that found a fork is unhealthy with the channel and block, though its link is up and it is not pulling', async () => {
+  const before = await judge((m) => m.forkDetected.set({ channel: CHANNEL }, 0));
+  assert.equal(before.healthy, true, before.reason ?? '');
+  const forked = await judge((m) => {
+    m.deliverActive.set({ channel: CHANNEL }, 0);
+    m.forkDetected.set({ channel: CHANNEL }, 1);
+    m.forkBlock.set({ channel: CHANNEL }, 41);
+  });
+  assert.equal(forked.healthy, false);
+  assert.match(forked.reason!, /^fork detected on channel ch at block 41: the orderer signed a block that conflicts with this board's chain/);
 });

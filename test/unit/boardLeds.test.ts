@@ -1,7 +1,7 @@
 // The board's LEDs end to end in one process: a real Peer (LMDB ledger in a temp dir) fed by a fake orderer
 // link, the real johnny-five on the virtual IO plugin, and the LED driver on a manual clock. After the peer
-// commits height H the height-bar pins hold Gray(H); the status pins follow link loss, catch-up, leadership
-// and errors.
+// commits height H the height-bar pins hold Gray(H); the status pins follow link loss, catch-up, leadership,
+// errors and forks.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +23,8 @@ import { pollUntil, withTimeout } from '../helpers/wait.js';
 import { waitForHeight } from '../helpers/inProcessNetwork.js';
 import { type TestChannel, makeTestChannel } from '../helpers/testChannel.js';
 import { edgepeerChainRules } from '../../src/ledger/edgepeerChainRules.js';
+import { makeBlock } from '../../src/channel/blocks.js';
+import { HASH_BYTES } from '../../src/protocol/block.js';
 
 const CHANNEL = 'testchannel';
 const REFRESH_MS = 100;
@@ -218,4 +220,60 @@ test('error LED: blinks for a while after a rejected block, steady when the boar
   assert.notEqual(r.peer.status().error, null, 'the deliver client gave up');
   assert.deepEqual([...await levelsOverBlinkPeriod(r, pins.error)], [1], 'steady');
   assert.equal(r.driver.state?.error, 'on');
+});
+
+/** SEEKs the board has sent so far (ACKs and CANCELs are not counted). */
+const seeksSent = (r: Rig): number => new OrdererReplies(r.chain.ordererSigner).seeks(r.link.sent.map((f) => f.message)).length;
+
+/** Block `n` of another chain of the channel, signed by its orderer: its previous hash is `fill` repeated. */
+const otherChainBlock = (r: Rig, n: number, fill: number): Uint8Array =>
+  makeBlock(n, new Uint8Array(HASH_BYTES).fill(fill), [r.chain.txEnvelope], 0, r.chain.blockSigners).bytes;
+
+test('a fork: the deliver client stops for good (no SEEK again), sync and error blink in turn, nothing more is taken', async () => {
+  const r = await rig();
+  r.send(r.chain.chain(5));
+  await waitForHeight(r.peer, 6);
+  const held = r.peer.status().lastHash;
+  const seeks = seeksSent(r);
+  const forked = once(r.peer, 'forked');
+  r.send([otherChainBlock(r, 6, 0x0f)]);
+  const [fork] = await withTimeout(forked, 'the fork reported', EVENT_WAIT_LIMIT_MS);
+  assert.deepEqual(fork, { block: 5, heldHash: held, conflictingHash: '0f'.repeat(HASH_BYTES), offeredBlock: 6, source: 'orderer', endpoint: 'orderer0' });
+  const s = r.peer.status();
+  assert.deepEqual([s.sync, s.height, s.rejected, s.lastHash], ['forked', 6, 0, held]);
+  assert.match(s.error ?? '', /^fork detected at block 5: this board holds [0-9a-f]{64}, the orderer at orderer0 sent an orderer-signed block 6 that follows (0f){32}; /);
+
+  // Stopped, and stays so through many retry delays, whatever leadership asks.
+  await pollUntil(() => (r.peer.status().deliver === 'stopped' ? true : null), 'the deliver client stopped', EVENT_WAIT_LIMIT_MS);
+  await r.peer.setDelivering(true);
+  await r.clock.advance(20 * RETRY_BASE_MS);
+  assert.equal(seeksSent(r), seeks, 'no SEEK after the fork');
+  assert.equal(r.peer.isDelivering, false);
+
+  // The LEDs: at every refresh of a blink period exactly one of sync and error is lit, and each is lit once.
+  const pairs: string[] = [];
+  for (let t = 0; t < BLINK_MS; t += REFRESH_MS) {
+    await r.clock.advance(REFRESH_MS);
+    pairs.push(`${r.io.level(pins.sync)}${r.io.level(pins.error)}`);
+  }
+  assert.deepEqual([...new Set(pairs)].sort(), ['01', '10'], pairs.join(' '));
+  assert.deepEqual([r.driver.state?.sync, r.driver.state?.error], ['blink', 'alternate']);
+
+  // Nothing more is taken, not even the genuine next block from gossip; the ledger is as it was.
+  assert.equal(r.peer.offerFromGossip([r.chain.nextBlock()], 0), 0);
+  assert.deepEqual([r.peer.status().height, r.peer.status().lastHash], [6, held]);
+});
+
+test('gossip: an orderer-signed conflicting block from a neighbour is a fork too; a badly signed one an ordinary rejection', async () => {
+  const r = await rig();
+  r.send(r.chain.chain(3));
+  await waitForHeight(r.peer, 4);
+  const conflicting = otherChainBlock(r, 4, 0x0e);
+  assert.equal(r.peer.offerFromGossip([r.chain.forge.badSignature(conflicting)], 0), -1);
+  assert.deepEqual([r.peer.fork, r.peer.status().rejected, r.peer.status().error], [null, 1, null], 'a forgery: rejected, no fork');
+  assert.equal(r.peer.offerFromGossip([conflicting], 0), -1);
+  assert.deepEqual(r.peer.fork && [r.peer.fork.block, r.peer.fork.source, r.peer.fork.endpoint], [3, 'gossip', null]);
+  assert.match(r.peer.status().error ?? '', /^fork detected at block 3: .* a gossip neighbour sent /);
+  await pollUntil(() => (r.peer.status().deliver === 'stopped' ? true : null), 'the deliver client stopped', EVENT_WAIT_LIMIT_MS);
+  assert.equal(r.peer.status().sync, 'forked');
 });

@@ -275,6 +275,12 @@ export class SimPeer extends EventEmitter<{ accepted: [Uint8Array[], PeerBlockSo
     return this.stream !== null;
   }
 
+  /**
+   * The simulated fleet has one orderer chain, so a SimPeer never finds a fork itself; a test sets this
+   * to stand for a peer that did (src/peer/peer.ts), to see what gossip does around it.
+   */
+  isForked = false;
+
   nextNumber(): number {
     return this.verifier.tipNumber + 1;
   }

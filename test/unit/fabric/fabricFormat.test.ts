@@ -270,15 +270,37 @@ test('data, link, number and trailing-bytes faults stop the run at the bad block
   assert.deepEqual([r.reason, r.detail], ['number', 'expected block 10, got 12']);
 });
 
-test('a block that does not link to the tip is refused as previous-hash; a gap as number', () => {
+test('a block that does not link to the tip is refused as previous-hash; a gap as number; one its orderer signed is a fork', async () => {
   const h = harness();
   const blocks = h.builder.dataBlocks(5);
   let { r } = run(h, [blocks[1]!]);
   assert.equal(r.reason, 'number');
-  const other = harness({ ...spec, channelId: 'otherchannel' });
-  ({ r } = run(other, [blocks[0]!]));
+  // Another chain under another orderer: its signatures do not verify here, so it is a mere mismatch.
+  const other = harness({ ...spec, channelId: 'otherchannel', ordererOrgs: [await TestOrg.create('OtherOrdererMSP')] });
+  ({ r } = run(h, [other.builder.dataBlocks(1)[0]!]));
   assert.equal(r.reason, 'previous-hash');
   assert.equal(r.detail, 'block 1: PreviousHash mismatch');
+  // Another chain its own orderer signed (a substituted chain: its block 1 follows another genesis) is a fork.
+  const sameOrderer = harness({ ...spec, channelId: 'otherchannel' });
+  ({ r } = run(sameOrderer, [blocks[0]!]));
+  assert.equal(r.reason, 'fork');
+  assert.equal(r.forkNumber, 0);
+  assert.equal(hex(r.heldHash), hex(sameOrderer.verifier.tipHash));
+  assert.equal(hex(r.conflictingHash), hex(reference(blocks[0]!).previousHash), "the block's previous hash: the other genesis");
+});
+
+test('another orderer-signed block at the height of the tip is a fork; the tip itself again a duplicate', () => {
+  const h = harness();
+  const blocks = h.builder.dataBlocks(2);
+  assert.equal(run(h, blocks).r.good, 2);
+  const other = harness({ ...spec, channelId: 'otherchannel' }).builder.dataBlocks(2)[1]!;
+  let { r } = run(h, [blocks[1]!]);
+  assert.deepEqual([r.reason, r.duplicates], [null, 1]);
+  ({ r } = run(h, [other]));
+  assert.deepEqual([r.reason, r.badIndex, r.badNumber, r.forkNumber], ['fork', 0, 2, 2]);
+  assert.equal(hex(r.heldHash), hex(reference(blocks[1]!).headerHash));
+  assert.equal(hex(r.conflictingHash), hex(reference(other).headerHash));
+  assert.equal(h.verifier.tipNumber, 2);
 });
 
 test('amortisation does not authenticate the metadata of non-tip blocks (documented); perBlockSignatures checks every block', () => {

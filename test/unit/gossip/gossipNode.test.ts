@@ -136,6 +136,23 @@ test('a board restarted with an empty ledger far behind catches up by one RANGE 
   await f.stop();
 });
 
+test('a forked follower is fetched nothing and offered nothing: no DIGEST, no catch-up stream, its height stays', async () => {
+  const f = await settledFleet();
+  const victim = f.boards.find((b) => !b.peer.isDelivering)!;
+  victim.peer.isForked = true;
+  const digests = victim.counters.messagesOut['digest'] ?? 0;
+  // More than catchUpMinGapBlocks: a board that took nothing would open a catch-up stream.
+  f.scheduleLoad(100, 200);
+  const others = f.boards.filter((b) => b !== victim);
+  assert.ok(await f.clock.runUntil(() => f.orderer.height === 101 && others.every((b) => b.peer.height === 101), 5_000));
+  // Many pull ticks (pullIntervalMs 100) of virtual time more.
+  await f.clock.runFor(20 * limits.pullIntervalMs);
+  assert.equal(victim.peer.height, 1, 'nothing offered to it (pushes included)');
+  assert.equal(victim.counters.messagesOut['digest'] ?? 0, digests, 'no DIGEST sent');
+  assert.equal(victim.node.transfers.catchUpStreams, 0, 'no catch-up stream');
+  await f.stop();
+});
+
 test('a member back from the dead is redialled by every board at once (its connections to it may be in backoff)', async () => {
   const f = await settledFleet();
   const follower = f.boards.find((b) => !b.peer.isDelivering && b.org === 'org02')!;
