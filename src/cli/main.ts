@@ -12,6 +12,7 @@ import { registerGateway } from './commands/gateway.js';
 import { registerHealth } from './commands/health.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
+import { registerNetwork } from './commands/network.js';
 import { registerOrderer } from './commands/orderer.js';
 import { registerPeer } from './commands/peer.js';
 import { registerSubmit } from './commands/submit.js';
@@ -56,6 +57,7 @@ function buildProgram(): Command {
   registerHealth(program);
   registerInit(program);
   registerLedger(program);
+  registerNetwork(program);
   registerOrderer(program);
   registerPeer(program);
   registerSubmit(program);

@@ -63,6 +63,7 @@ export const networkFileSchema = z.object({
   orgs: z.array(z.object({ name: nonEmptyString(), rootKey: nonEmptyString(), rootPub: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
   boards: z.array(z.object({ id: nonEmptyString(), org: nonEmptyString(), config: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
   clients: z.array(identitySchema, mustBe('an array')),
+  admins: z.array(identitySchema, mustBe('an array')).optional(),
   mqtt: z.object({ url: nonEmptyString() }, mustBe('an object')),
   fabricChannels: z.array(z.object({ channel: nonEmptyString(), genesis: nonEmptyString(), genesisSha256: sha256HexSchema }, mustBe('an object')), mustBe('an array')).optional(),
 }, mustBe('an object')).superRefine((n, ctx) => {
