@@ -26,6 +26,7 @@ export class ChainReader {
   private readonly verifier: BlockVerifier;
   private readonly replyKeys: ReplyKeyVerifier;
   private lastConfig = 0;
+  private ignored: string | null = null;
 
   /** `genesis`: block 0 of the channel, the trust anchor (the network folder's genesis.block). */
   constructor(private readonly link: ClientLink, readonly channel: string, private readonly signer: Signer, genesis: Uint8Array) {
@@ -45,6 +46,15 @@ export class ChainReader {
     return this.lastConfig;
   }
 
+  /**
+   * Why the first response of the last read that was not taken was not (not authenticated for the session), or null.
+   * Such responses are ignored, as a board ignores them, so that nobody on the broker can end a read;
+   * a read that then runs into its deadline says this.
+   */
+  get lastIgnored(): string | null {
+    return this.ignored;
+  }
+
   /** Blocks verified: the chain's height as far as this reader knows. */
   get height(): number {
     return this.verifier.tipNumber + 1;
@@ -53,12 +63,14 @@ export class ChainReader {
   /**
    * Reads and verifies every block after the ones verified so far, up to the orderer's tip. Rejects when
    * the orderer answers anything but its "not cut yet" end, when a block does not verify, or when the
-   * link fails; the caller bounds the wait (withDeadline).
+   * link fails, or when the tip is not reached within `timeoutMs` (the message then says why the last
+   * response ignored was, if one was).
    */
-  readToTip(): Promise<void> {
+  readToTip(timeoutMs: number): Promise<void> {
     const session = randomBytes(12).toString('hex');
     const keyShare = newKeyShare();
     const start = this.height;
+    this.ignored = null;
     const envelope = signEnvelope({
       type: MessageType.DELIVER_SEEK,
       channel: this.channel,
@@ -76,17 +88,21 @@ export class ChainReader {
       const result = new RunResult();
       const done = (err?: Error): void => {
         this.link.off('message', onMessage);
+        clearTimeout(timer);
         if (err === undefined) resolve();
         else reject(err);
       };
-      const authentic = (r: DeliverResponse): boolean => {
-        if (r.mac === undefined) return false;
+      /** Why `r` is not authenticated for this session, or null. */
+      const unauthentic = (r: DeliverResponse): string | null => {
+        if (r.mac === undefined) return 'response without a MAC';
         if (mac === null) {
-          if (r.replyKey === undefined || this.replyKeys.check(r.replyKey, Date.now()) !== null) return false;
+          if (r.replyKey === undefined) return 'no ReplyKey before the session key is known';
+          const denied = this.replyKeys.check(r.replyKey, Date.now());
+          if (denied !== null) return denied;
           mac = MessageMac.agree(keyShare.privateKey, r.replyKey.key, r.replyKey.key, keyShare.publicRaw);
         }
         const expected = 'status' in r ? mac.deliverStatus(session, r.seq, r.status) : mac.deliverBlocks(session, r.seq, r.blocks);
-        return macEquals(expected, r.mac);
+        return macEquals(expected, r.mac) ? null : 'MAC does not verify';
       };
       const onMessage = (channel: string, bytes: Uint8Array): void => {
         if (channel !== this.channel) return;
@@ -97,7 +113,14 @@ export class ChainReader {
           return; // a Broadcast answer on the shared reply route, or garbage: not this session's
         }
         // Anything not authenticated for this session is ignored, as a board ignores it.
-        if (r.session !== session || r.seq <= lastSeq || !authentic(r)) return;
+        if (r.session !== session || r.seq <= lastSeq) return;
+        const why = unauthentic(r);
+        if (why !== null) {
+          // The first reason of a read is the telling one: once a ReplyKey is refused, the responses
+          // after it cannot be authenticated either.
+          this.ignored ??= why;
+          return;
+        }
         if (r.seq !== lastSeq + 1) return done(new Error(`channel '${this.channel}': Deliver response ${lastSeq + 1} lost (got ${r.seq})`));
         lastSeq = r.seq;
         if ('status' in r) {
@@ -115,6 +138,9 @@ export class ChainReader {
         this.link.send(this.channel, 'deliver', encodeAckFrame(session, r.seq, n, mac!.ack(session, r.seq, n)))
           .catch((err: Error) => done(new Error(`channel '${this.channel}': could not acknowledge a Deliver response: ${err.message}`)));
       };
+      const timer = setTimeout(() => done(new Error(
+        `channel '${this.channel}': the chain was not read to its tip within ${timeoutMs} ms (${this.height} blocks verified${this.ignored !== null ? `; last response ignored: ${this.ignored}` : ''}): is the orderer serving the channel?`,
+      )), timeoutMs);
       this.link.on('message', onMessage);
       this.link.send(this.channel, 'deliver', encodeSeekFrame(envelope.bytes))
         .catch((err: Error) => done(new Error(`channel '${this.channel}': could not send a Deliver request: ${err.message}`)));

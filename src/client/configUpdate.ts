@@ -26,12 +26,14 @@ export interface ConfigUpdateRequest {
   change: (current: ChannelConfig) => ChannelConfig | null;
   /** How long the orderer has to answer the CONFIG_UPDATE. */
   answerTimeoutMs: number;
+  /** How long each read of the chain to its tip may take. */
+  readTimeoutMs: number;
 }
 
 /** Reads the current configuration, changes it, and returns once the configuration block is verified. */
 export async function updateChannelConfig(r: ConfigUpdateRequest): Promise<ConfigUpdateOutcome> {
   const reader = new ChainReader(r.link, r.channel, r.admin, r.genesis);
-  await reader.readToTip();
+  await reader.readToTip(r.readTimeoutMs);
   const current = reader.state.config;
   const next = r.change(current);
   if (next === null) return { channel: r.channel, changed: false, sequence: current.sequence };
@@ -46,7 +48,7 @@ export async function updateChannelConfig(r: ConfigUpdateRequest): Promise<Confi
     throw new Error(`channel '${r.channel}': the orderer refused the configuration update (${statusName(answer.status)}${answer.info === undefined ? '' : `: ${answer.info}`})`);
   }
   // SUCCESS means the block is in the orderer's ledger; it counts once it is verified here.
-  await reader.readToTip();
+  await reader.readToTip(r.readTimeoutMs);
   const now = reader.state.config.sequence;
   if (now !== next.sequence) {
     throw new Error(`channel '${r.channel}': the orderer accepted the update, but its chain ends at configuration sequence ${now}, not ${next.sequence}`);
@@ -55,8 +57,8 @@ export async function updateChannelConfig(r: ConfigUpdateRequest): Promise<Confi
 }
 
 /** The current configuration of a channel, verified from its genesis block. */
-export async function readChannelConfig(link: ClientLink, channel: string, reader: Signer, genesis: Uint8Array): Promise<ChainReader> {
+export async function readChannelConfig(link: ClientLink, channel: string, reader: Signer, genesis: Uint8Array, timeoutMs: number): Promise<ChainReader> {
   const chain = new ChainReader(link, channel, reader, genesis);
-  await chain.readToTip();
+  await chain.readToTip(timeoutMs);
   return chain;
 }
