@@ -1,6 +1,7 @@
 // The channel configuration changes of the operator's fleet commands (`edgepeer network`), as pure
 // functions of the current configuration: each returns the next configuration (sequence + 1, the only
 // one the orderer accepts, docs/protocol.md §10), or null when the change is already in place.
+import type { Certificate } from '../protocol/certificate.js';
 import type { ChannelConfig, Policy } from '../protocol/channelConfig.js';
 
 /** The policies an organisation can be added to. */
@@ -38,4 +39,20 @@ export function configWithOrg(current: ChannelConfig, org: string, rootPublicKey
 export function configWithRevoked(current: ChannelConfig, fingerprint: string): ChannelConfig | null {
   if (current.revoked.includes(fingerprint)) return null;
   return { ...current, sequence: current.sequence + 1, revoked: [...current.revoked, fingerprint] };
+}
+
+/**
+ * The block signer `retiring` replaced by `next` in place (same index; minSignatures unchanged): the
+ * orderer signs the blocks after this configuration with the new key. Null when `next` signs already.
+ */
+export function configWithSignerReplaced(current: ChannelConfig, retiring: string, next: Certificate): ChannelConfig | null {
+  const signers = current.orderer.signers;
+  if (signers.some((s) => s.fingerprint === next.fingerprint)) return null;
+  const index = signers.findIndex((s) => s.fingerprint === retiring);
+  if (index < 0) throw new Error(`channel '${current.channel}': the orderer certificate ${retiring.slice(0, 16)}… is not one of its block signers`);
+  return {
+    ...current,
+    sequence: current.sequence + 1,
+    orderer: { ...current.orderer, signers: signers.map((s, i) => (i === index ? next : s)) },
+  };
 }

@@ -147,3 +147,35 @@ export function findMember(dir: string, id: string): { kind: MemberKind; certifi
   if (admin !== undefined) return ofIdentity('admin', admin);
   throw new NetworkFileError(`no member '${id}' in ${networkFilePath(dir)} (boards, clients and admins: ${[...memberIds(net)].join(', ')})`);
 }
+
+/** Hex digits of the new certificate's fingerprint in the folder name of a rotated orderer key. */
+const ROTATED_FOLDER_FINGERPRINT_CHARS = 12;
+
+/**
+ * The orderer node's next identity for a key rotation: the one network.json names already (a rotation
+ * that did not finish is taken up again), or a new key and certificate from the orderer organisation's
+ * root, with the node's id (so its broker username stays), written to `orderer/<id>-<fingerprint>/` and
+ * named `ordererNext` in network.json. The running orderer reads it from there when the configuration
+ * update names it.
+ */
+export async function nextOrdererIdentity(dir: string, root: KeyPair, validity: Validity): Promise<{ member: Member; resumed: boolean }> {
+  const net = loadNetworkFile(dir);
+  if (net.ordererNext !== undefined) return { member: { files: net.ordererNext, signer: loadSigner(dir, net.ordererNext) }, resumed: true };
+  const issued = issueMember(net.orderer.id, net.ordererOrg, 'orderer', root, validity);
+  const member = await writeIssuedMember(dir, join('orderer', `${net.orderer.id}-${issued.certificate.fingerprint.slice(0, ROTATED_FOLDER_FINGERPRINT_CHARS)}`), issued);
+  net.ordererNext = member.files;
+  await saveNetworkFile(dir, net);
+  return { member, resumed: false };
+}
+
+/** Makes the rotation's next identity the orderer's own in network.json (the old files stay, unused). */
+export async function promoteOrdererNext(dir: string): Promise<IdentityFiles> {
+  const net = loadNetworkFile(dir);
+  const next = net.ordererNext;
+  if (next === undefined) throw new NetworkFileError(`${networkFilePath(dir)} names no next orderer identity`);
+  const retired = net.orderer;
+  net.orderer = next;
+  delete net.ordererNext;
+  await saveNetworkFile(dir, net);
+  return retired;
+}

@@ -30,6 +30,11 @@ export interface NetworkFile {
   ordererOrg: string;
   orderer: IdentityFiles;
   ordererAdmin: IdentityFiles;
+  /**
+   * The orderer node's next identity while `edgepeer network rotate-orderer-key` replaces its key: the
+   * orderer signs with it from the configuration block that names it on (and becomes `orderer` after).
+   */
+  ordererNext?: IdentityFiles;
   orgs: { name: string; rootKey: string; rootPub: string }[];
   boards: { id: string; org: string; config: string }[];
   clients: IdentityFiles[];

@@ -2,13 +2,19 @@
 // real orderer process with its embedded broker and real peer processes: a board added to a running
 // network syncs the chain; an organisation added by a configuration update, then a board of it, syncs and
 // its client may write; a revoked board is cut off by the broker and its requests are refused by the
-// orderer while the other boards keep syncing; the configuration sequence advances with each update.
+// orderer while the other boards keep syncing; the configuration sequence advances with each update. And
+// the orderer's key rotated: the running orderer signs the blocks after the configuration block with the
+// new key, the boards follow live, and a restarted orderer starts with the new key.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BroadcastClient } from '../../src/client/broadcastClient.js';
 import { genesisTrust } from '../../src/channel/responderTrust.js';
-import { loadBoard, loadClient, loadGenesis, loadNetworkFile } from '../../src/network/loadNetwork.js';
+import { loadBoard, loadClient, loadGenesis, loadNetworkFile, loadSigner } from '../../src/network/loadNetwork.js';
+import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
+import { BlockLayout, HEADER_BYTES, HEADER_OFFSET, LayoutError, SIGNATURE_BYTES, locateBlock } from '../../src/protocol/block.js';
+import { certificateKey } from '../../src/protocol/certificate.js';
+import { verifyBytes } from '../../src/crypto/keys.js';
 import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
 import {
@@ -123,5 +129,78 @@ test('add a board, add an organisation and a board of it, revoke a board: on the
   for (const b of others) {
     const boardInfo = await ledgerInfo(join(root, 'peers', b));
     assert.deepEqual([boardInfo.height, boardInfo.lastHash, boardInfo.lastConfigNumber], [info.height, info.lastHash, 5], b);
+  }
+});
+
+/** The Ed25519 signature of the only signer entry of a block, over its header. */
+function blockSignature(block: Uint8Array): { header: Uint8Array; signature: Uint8Array } {
+  const layout = new BlockLayout();
+  assert.equal(locateBlock(block, layout), LayoutError.ok);
+  assert.equal(layout.signatureCount, 1);
+  const from = layout.signaturesOffset + 2;
+  return { header: block.slice(HEADER_OFFSET, HEADER_OFFSET + HEADER_BYTES), signature: block.slice(from, from + SIGNATURE_BYTES) };
+}
+
+test("rotate the orderer's key: the running orderer signs on with the new key, boards follow live, a restart keeps it", async (t) => {
+  const rig = new TestRig();
+  t.after(() => rig.close());
+  const root = rig.tempDir();
+  const net = await initNetwork(join(root, 'network'), {
+    channel: CHANNEL, orgs: 1, boardsPerOrg: 2, maxMessageCount: MAX_MESSAGE_COUNT, batchTimeoutMs: BATCH_TIMEOUT_MS,
+  });
+  const dir = net.dir;
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const ordererArgs = ['--network', dir, '--data', join(root, 'orderer'), '--mqtt-port', String(port)];
+  // At info: the key switch is logged there.
+  let orderer = (await rig.orderer(ordererArgs, { logLevel: 'info' })).proc;
+  const submit = (count: number): Promise<SubmitResult> => runCliJson<SubmitResult>([
+    'submit', '--network', dir, '--mqtt', url, '--count', String(count), '--size', '64', '--json',
+  ], { name: `submit ${count}` });
+  const boards = net.boards.map((b) => b.id);
+  const peers = boards.map((board) => rig.spawn([
+    'peer', '--network', dir, '--board', board, '--data', join(root, 'peers', board), '--mqtt', url,
+    '--status-interval-ms', String(STATUS_INTERVAL_MS), '--max-retry-delay-ms', String(MAX_RETRY_DELAY_MS),
+  ], { name: `peer ${board}` }));
+  const allAt = (height: number): Promise<unknown> => Promise.all(peers.map((p) => waitForStatus(p, (s) => heightOf(s) === height, `height=${height}`)));
+  const retired = loadSigner(dir, loadNetworkFile(dir).orderer).certificate;
+
+  assert.equal((await submit(MAX_MESSAGE_COUNT)).accepted, MAX_MESSAGE_COUNT);
+  await allAt(2);
+  const rotated = await runCliJson<Record<string, unknown>>(['network', 'rotate-orderer-key', '--network', dir, '--mqtt', url, '--json'], { name: 'rotate-orderer-key' });
+  assert.deepEqual(rotated['channels'], [{ channel: CHANNEL, changed: true, fromSequence: 0, sequence: 1, block: 2 }] satisfies ConfigOutcome[]);
+  assert.equal(rotated['retired'], retired.fingerprint);
+  const fresh = loadSigner(dir, loadNetworkFile(dir).orderer).certificate;
+  assert.equal(fresh.fingerprint, rotated['fingerprint'], 'network.json names the new identity');
+  assert.equal(loadNetworkFile(dir).ordererNext, undefined);
+  assert.ok(orderer.stderrLines.some((l) => l.includes('orderer key rotated')), orderer.describe());
+
+  // Block 3, cut by the same orderer process after the configuration block, and the boards take it.
+  assert.equal((await submit(MAX_MESSAGE_COUNT)).accepted, MAX_MESSAGE_COUNT);
+  await allAt(4);
+  // Restarted, the orderer signs with the key network.json names now: block 4.
+  await orderer.stop();
+  orderer = (await rig.orderer(ordererArgs)).proc;
+  assert.equal((await submit(MAX_MESSAGE_COUNT)).accepted, MAX_MESSAGE_COUNT);
+  await allAt(5);
+  for (const p of peers) await p.stop();
+  await orderer.stop();
+
+  const ledger = openLedger(ledgerPath(join(root, 'orderer'), CHANNEL), { channel: CHANNEL });
+  const blocks: Uint8Array[] = [];
+  try {
+    ledger.readBlocks(0, 4, Number.MAX_SAFE_INTEGER, (b) => { blocks.push(Uint8Array.prototype.slice.call(b)); });
+  } finally {
+    await ledger.close();
+  }
+  const signedBy = (n: number): string[] => {
+    const { header, signature } = blockSignature(blocks[n]!);
+    return [retired, fresh].filter((c) => verifyBytes(certificateKey(c), header, signature)).map((c) => (c === fresh ? 'new' : 'old'));
+  };
+  assert.deepEqual([1, 2, 3, 4].map(signedBy), [['old'], ['old'], ['new'], ['new']], 'blocks 1 and 2 (the configuration block) by the old key, 3 and 4 by the new');
+  const info = await ledgerInfo(join(root, 'orderer'));
+  for (const b of boards) {
+    const boardInfo = await ledgerInfo(join(root, 'peers', b));
+    assert.deepEqual([boardInfo.height, boardInfo.lastHash, boardInfo.lastConfigNumber], [5, info.lastHash, 2], b);
   }
 });

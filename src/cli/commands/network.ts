@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import { type ConfigUpdateOutcome, readChannelConfig, updateChannelConfig } from '../../client/configUpdate.js';
 import { broadcastAnswerTimeoutMs } from '../../client/broadcastClient.js';
-import { type PolicyName, POLICY_NAMES, configWithOrg, configWithRevoked, isPolicyName } from '../../network/configChanges.js';
-import { findMember, listOrg, planBoard, planOrg, removeOrgFiles, writeBoard, writeOrgFiles } from '../../network/fleetMembers.js';
-import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot } from '../../network/loadNetwork.js';
+import { type PolicyName, POLICY_NAMES, configWithOrg, configWithRevoked, configWithSignerReplaced, isPolicyName } from '../../network/configChanges.js';
+import {
+  findMember, listOrg, nextOrdererIdentity, planBoard, planOrg, promoteOrdererNext, removeOrgFiles, writeBoard, writeOrgFiles,
+} from '../../network/fleetMembers.js';
+import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadSigner } from '../../network/loadNetwork.js';
 import { addMosquittoLogins, removeMosquittoLogin } from '../../network/mosquittoConfig.js';
 import { certificateValidityMs } from '../../network/networkDefaults.js';
 import type { NetworkFile } from '../../network/networkFiles.js';
@@ -235,6 +237,36 @@ async function runRevoke(o: RevokeCliOptions, cmd: Command): Promise<void> {
   ]);
 }
 
+// ---- rotate-orderer-key ----
+
+interface RotateCliOptions extends ChannelCliOptions {
+  certificateValidityDays?: string;
+}
+
+async function runRotate(o: RotateCliOptions, cmd: Command): Promise<void> {
+  const net = loadNetworkFile(o.network);
+  const channels = orderedChannels(cmd, net, o.channel);
+  const retiring = loadSigner(o.network, net.orderer).certificate;
+  const { member: next, resumed } = await nextOrdererIdentity(o.network, loadOrgRoot(o.network, net.ordererOrg), validityFrom(cmd, o.certificateValidityDays));
+  const fresh = next.signer.certificate;
+  const admin = loadOrdererIdentities(o.network).admin;
+  const done = await withLink(o, net, admin, channels, (link) =>
+    updateChannels(o, link, admin, channels, (current) => configWithSignerReplaced(current, retiring.fingerprint, fresh)));
+  // Once every channel names the new key, it is the orderer's own, also at its next start; until then the
+  // orderer keeps both (network.json's ordererNext), for the channels that still name the old one.
+  const everyChannel = orderedChannels(cmd, net, undefined).every((c) => channels.includes(c));
+  if (everyChannel) await promoteOrdererNext(o.network);
+  const passwd = await addMosquittoLogins(o.network, [next.signer]);
+  print(o, { id: fresh.id, fingerprint: fresh.fingerprint, retired: retiring.fingerprint, resumed, key: next.files.key, channels: done, mosquittoPasswd: passwd }, [
+    ...done.map((d) => outcomeLine(d, `orderer ${fresh.id} signs with its new key`)),
+    `orderer ${fresh.id} re-keyed${resumed ? ' (a rotation begun earlier, finished)' : ''}: new certificate ${fresh.fingerprint} in ${next.files.key.replace(/key\.pem$/, '')}; the retired one (${retiring.fingerprint}) signs no more blocks`,
+    everyChannel
+      ? '  the running orderer switched keys at the configuration block; network.json names the new identity for its next start'
+      : '  the other channels still name the old key: network.json keeps both until they are rotated too',
+    ...(passwd !== null ? [`  its Mosquitto login was replaced in ${passwd} (send an external Mosquitto SIGHUP)`] : []),
+  ]);
+}
+
 export function registerNetwork(program: Command): void {
   const network = program
     .command('network')
@@ -264,4 +296,11 @@ export function registerNetwork(program: Command): void {
     .argument('<member>', 'the id of the board, client or admin (as in network.json)')
     .option('--channel <name>', 'change only this channel (repeatable; default: every edgepeer channel of the network)', collect))
     .action(async (member: string, _o: unknown, cmd: Command) => runRevoke({ ...cmd.opts<Omit<RevokeCliOptions, 'member'>>(), member }, cmd));
+
+  addCommonOptions(network
+    .command('rotate-orderer-key')
+    .description("replace the orderer node's key: a new certificate from the orderer root, made its block signer by a configuration update")
+    .option('--channel <name>', 'change only this channel (repeatable; default: every edgepeer channel of the network)', collect)
+    .option('--certificate-validity-days <n>', `how long the new certificate is valid (default ${certificateValidityMs / DAY_MS})`))
+    .action(async (_o: unknown, cmd: Command) => runRotate(cmd.opts<RotateCliOptions>(), cmd));
 }
