@@ -1,4 +1,4 @@
-// `edgepeer network add-board | add-org | revoke`: fleet operations on a running network, no new chain
+// `edgepeer network add-board | add-org | revoke | rotate-orderer-key`: fleet operations on a running network, no new chain
 // (docs/operations.md, "Changing a running network"). Each works on the network folder `edgepeer init`
 // wrote and talks to the running orderer over MQTT as the orderer admin: it reads the channel's chain
 // (verified from its genesis block) for the current configuration, submits a CONFIG_UPDATE where one is
@@ -20,7 +20,7 @@ import type { Signer } from '../../protocol/envelope.js';
 import { brokerCredentials, brokerUsername } from '../../transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../../transport/mqtt/mqttClientLink.js';
 import { withDeadline } from '../deadline.js';
-import { type MqttTlsOptions, addMqttTlsOptions, collect, mqttEndpoint, wholeNumber } from '../options.js';
+import { type MqttTlsOptions, addMqttTlsOptions, atLeast, collect, mqttEndpoint, wholeNumber } from '../options.js';
 import { EXIT_USAGE } from './init.js';
 
 /** The broker must have accepted the admin's connection and subscription within this long. */
@@ -47,8 +47,8 @@ function addCommonOptions(cmd: Command): Command {
   cmd
     .requiredOption('--network <dir>', 'network directory written by `edgepeer init`')
     .option('--mqtt <url>', "the orderer's MQTT broker (default: the network's)")
-    .option('--connect-timeout-ms <ms>', 'give up when the broker has not answered within this long', wholeNumber, defaultNetworkConnectTimeoutMs)
-    .option('--read-timeout-ms <ms>', "give up when a channel's chain has not been read to its tip within this long", wholeNumber, defaultChainReadTimeoutMs)
+    .option('--connect-timeout-ms <ms>', 'give up when the broker has not answered within this long (0: wait for ever)', wholeNumber, defaultNetworkConnectTimeoutMs)
+    .option('--read-timeout-ms <ms>', "give up when a channel's chain has not been read to its tip within this long", atLeast(1, wholeNumber), defaultChainReadTimeoutMs)
     .option('--json', 'print the result as one JSON object');
   return addMqttTlsOptions(cmd);
 }
