@@ -13,6 +13,7 @@ import { registerHealth } from './commands/health.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerMosquitto } from './commands/mosquitto.js';
+import { registerNetwork } from './commands/network.js';
 import { registerOrderer } from './commands/orderer.js';
 import { registerPeer } from './commands/peer.js';
 import { registerSubmit } from './commands/submit.js';
@@ -58,6 +59,7 @@ function buildProgram(): Command {
   registerInit(program);
   registerLedger(program);
   registerMosquitto(program);
+  registerNetwork(program);
   registerOrderer(program);
   registerPeer(program);
   registerSubmit(program);

@@ -50,6 +50,11 @@ export interface ServingLinks {
   metricsPort: number | undefined;
   /** Judges the embedded broker's logins again after a configuration change (revocation); 0 without one. */
   recheckBrokerLogins(): number;
+  /**
+   * This role's own broker login from the next connection on (its key was rotated); no change when the
+   * command line gave --mqtt-username.
+   */
+  setBrokerCredentials(credentials: BrokerCredentials): void;
   /** Closes the metrics endpoint and the embedded broker (the role closes its links itself). */
   close(): Promise<void>;
 }
@@ -87,11 +92,13 @@ export async function startServingLinks(o: ServingCliOptions, ctx: ServingLinksC
     const url = o.mqtt ?? broker!.url;
     const endpoint = mqttEndpoint(url, o);
     const c = ctx.credentials;
-    await ctx.serve(new MqttServerLink({
-      endpoint: c === undefined || endpoint.username !== undefined ? endpoint : { ...endpoint, username: c.username, password: c.password },
+    const ownLogin = c !== undefined && endpoint.username === undefined;
+    const mqttLink = new MqttServerLink({
+      endpoint: ownLogin ? { ...endpoint, username: c.username, password: c.password } : endpoint,
       onDrop: (reason) => ctx.dropped(reason),
       onError: (err) => ctx.log.warn({ err: err.message }, 'MQTT link error'),
-    }));
+    });
+    await ctx.serve(mqttLink);
     for (const port of serialSpecs) {
       const serial: SerialServerLink = new SerialServerLink({
         port,
@@ -116,6 +123,9 @@ export async function startServingLinks(o: ServingCliOptions, ctx: ServingLinksC
       serialPaths: serialSpecs.map((s) => s.path),
       metricsPort: ms?.port,
       recheckBrokerLogins: () => broker?.recheck() ?? 0,
+      setBrokerCredentials: (credentials) => {
+        if (ownLogin) mqttLink.setCredentials(credentials);
+      },
       close: async () => {
         await ms?.close();
         await broker?.close();

@@ -171,7 +171,7 @@ async function writePrivateKey(path: string, key: KeyPair): Promise<void> {
   await writeFile(path, privateKeyToPem(key.privateKey), { mode: PRIVATE_KEY_FILE_MODE, flag: 'wx' });
 }
 
-async function writeRoot(dir: string, relDir: string, key: KeyPair): Promise<{ rootKey: string; rootPub: string }> {
+export async function writeRoot(dir: string, relDir: string, key: KeyPair): Promise<{ rootKey: string; rootPub: string }> {
   const rootKey = join(relDir, 'root.key');
   const rootPub = join(relDir, 'root.pub');
   await writePrivateKey(join(dir, rootKey), key);
@@ -179,30 +179,46 @@ async function writeRoot(dir: string, relDir: string, key: KeyPair): Promise<{ r
   return { rootKey, rootPub };
 }
 
-interface Member {
+export interface Member {
   files: IdentityFiles;
   signer: Signer;
 }
 
 /** When the certificates of a new network start, and for how long they hold. */
-interface Validity {
+export interface Validity {
   nowMs: number;
   validityMs: number;
 }
 
-async function writeMember(
-  dir: string, relDir: string, id: string, org: string, role: Role, root: KeyPair, validity: Validity,
-): Promise<Member> {
+/** A member's new key and its certificate from `root`, not yet on disk. */
+export interface IssuedMember {
+  key: KeyPair;
+  certificate: Certificate;
+}
+
+export function issueMember(id: string, org: string, role: Role, root: KeyPair, validity: Validity): IssuedMember {
   const { nowMs, validityMs } = validity;
   const key = generateKeyPair();
   const certificate = issueCertificate(
     { id, org, role, publicKey: key.publicKeyRaw, notBefore: nowMs - CERTIFICATE_BACKDATE_MS, notAfter: nowMs + validityMs },
     root.privateKey,
   );
+  return { key, certificate };
+}
+
+/** Writes an issued member's key.pem and cert.cbor into `relDir` of the network folder `dir`. */
+export async function writeIssuedMember(dir: string, relDir: string, issued: IssuedMember): Promise<Member> {
+  const { id, org } = issued.certificate;
   const files: IdentityFiles = { id, org, key: join(relDir, 'key.pem'), cert: join(relDir, 'cert.cbor') };
-  await writePrivateKey(join(dir, files.key), key);
-  await writeFile(join(dir, files.cert), encodeCertificate(certificate));
-  return { files, signer: { certificate, privateKey: key.privateKey } };
+  await writePrivateKey(join(dir, files.key), issued.key);
+  await writeFile(join(dir, files.cert), encodeCertificate(issued.certificate));
+  return { files, signer: { certificate: issued.certificate, privateKey: issued.key.privateKey } };
+}
+
+export async function writeMember(
+  dir: string, relDir: string, id: string, org: string, role: Role, root: KeyPair, validity: Validity,
+): Promise<Member> {
+  return writeIssuedMember(dir, relDir, issueMember(id, org, role, root, validity));
 }
 
 function genesisConfig(

@@ -60,9 +60,11 @@ export const networkFileSchema = z.object({
   ordererOrg: nonEmptyString(),
   orderer: identitySchema,
   ordererAdmin: identitySchema,
+  ordererNext: identitySchema.optional(),
   orgs: z.array(z.object({ name: nonEmptyString(), rootKey: nonEmptyString(), rootPub: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
   boards: z.array(z.object({ id: nonEmptyString(), org: nonEmptyString(), config: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
   clients: z.array(identitySchema, mustBe('an array')),
+  admins: z.array(identitySchema, mustBe('an array')).optional(),
   mqtt: z.object({ url: nonEmptyString() }, mustBe('an object')),
   fabricChannels: z.array(z.object({ channel: nonEmptyString(), genesis: nonEmptyString(), genesisSha256: sha256HexSchema }, mustBe('an object')), mustBe('an array')).optional(),
 }, mustBe('an object')).superRefine((n, ctx) => {
@@ -180,6 +182,15 @@ export function loadSigner(dir: string, ids: IdentityFiles): Signer {
 export function loadOrdererIdentities(dir: string): { node: Signer; admin: Signer } {
   const network = loadNetworkFile(dir);
   return { node: loadSigner(dir, network.orderer), admin: loadSigner(dir, network.ordererAdmin) };
+}
+
+/**
+ * The orderer node's identities besides its own: the next one of a key rotation in progress, read from
+ * the network folder now (the rotation writes it while the orderer runs).
+ */
+export function loadOrdererKeyring(dir: string): Signer[] {
+  const next = loadNetworkFile(dir).ordererNext;
+  return next === undefined ? [] : [loadSigner(dir, next)];
 }
 
 /** Reads and checks one board.json (paths inside it are relative to the file). */

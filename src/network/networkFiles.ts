@@ -11,6 +11,7 @@
 //   DIR/orgs/<org>/root.key, root.pub         peer organisation root
 //   DIR/orgs/<org>/boards/<id>/key.pem, cert.cbor, board.json
 //   DIR/orgs/<org>/client/key.pem, cert.cbor  a client identity (Writers) for `edgepeer submit`
+//   DIR/orgs/<org>/admin/key.pem, cert.cbor   an organisation's admin (organisations added by `edgepeer network add-org`)
 import type { LedPinOverrides } from '../board/profile.js';
 import type { BoardGossipConfig } from '../gossip/gossipSettings.js';
 
@@ -29,9 +30,16 @@ export interface NetworkFile {
   ordererOrg: string;
   orderer: IdentityFiles;
   ordererAdmin: IdentityFiles;
+  /**
+   * The orderer node's next identity while `edgepeer network rotate-orderer-key` replaces its key: the
+   * orderer signs with it from the configuration block that names it on (and becomes `orderer` after).
+   */
+  ordererNext?: IdentityFiles;
   orgs: { name: string; rootKey: string; rootPub: string }[];
   boards: { id: string; org: string; config: string }[];
   clients: IdentityFiles[];
+  /** Admins of peer organisations added by `edgepeer network add-org` (the orderer's admin is `ordererAdmin`). */
+  admins?: IdentityFiles[];
   /** Where the orderer's MQTT endpoint is by default. */
   mqtt: { url: string };
   /**

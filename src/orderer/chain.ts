@@ -13,8 +13,14 @@ import { HeightSignal, type ServedChain } from './servedChain.js';
 export interface ChainOptions {
   ledger: BlockLedger;
   genesis: Uint8Array;
-  /** The orderer node's identity; must be one of the channel's block signers. */
+  /** The orderer node's identity; it, or one of `keyring`'s, must be one of the channel's block signers. */
   signer: Signer;
+  /**
+   * Further identities of this node, asked for when a configuration names none of the ones known (a
+   * rotation of the node's key: the configuration block that replaces its certificate is signed with the
+   * old key, every block after it with the new one). Read again at every configuration change.
+   */
+  keyring?: () => readonly Signer[];
   clock: Clock;
   onBlockCut?: (channel: string, number: number, envelopes: number, isConfig: boolean) => void;
   /**
@@ -24,9 +30,14 @@ export interface ChainOptions {
   onFailed?: (channel: string, err: Error) => void;
 }
 
+/** A block signer and the identity it belongs to (which also signs the CONFIG envelopes). */
+interface NodeSigner extends BlockSigner {
+  identity: Signer;
+}
+
 export class Chain implements ServedChain {
   private stateValue: ChannelState;
-  private blockSigner: BlockSigner;
+  private blockSigner: NodeSigner;
   private readonly cutter: BlockCutter;
   private batchTimer: TimerHandle | null = null;
   private readonly signal = new HeightSignal();
@@ -60,13 +71,20 @@ export class Chain implements ServedChain {
     return this.cutter.pendingCount;
   }
 
-  private findSigner(state: ChannelState): BlockSigner {
-    const fp = this.opts.signer.certificate.fingerprint;
-    const index = state.config.orderer.signers.findIndex((c) => c.fingerprint === fp);
-    if (index < 0) {
-      throw new Error(`orderer ${this.opts.signer.certificate.id} is not a block signer of channel ${state.channel}`);
+  /** The identity this node signs blocks with under `state`: the first of its own the signers name. */
+  private findSigner(state: ChannelState): NodeSigner {
+    const signers = state.config.orderer.signers;
+    const own = [this.opts.signer, ...(this.opts.keyring?.() ?? [])];
+    for (const identity of own) {
+      const index = signers.findIndex((c) => c.fingerprint === identity.certificate.fingerprint);
+      if (index >= 0) return { index, key: identity.privateKey, identity };
     }
-    return { index, key: this.opts.signer.privateKey };
+    throw new Error(`orderer ${this.opts.signer.certificate.id} is not a block signer of channel ${state.channel}: none of its keys (${own.map((i) => i.certificate.fingerprint.slice(0, 16)).join(', ')}) is named there`);
+  }
+
+  /** The identity this node signs this channel's blocks with now. */
+  get identity(): Signer {
+    return this.blockSigner.identity;
   }
 
   /** Orders one transaction envelope (already checked by the Broadcast handler). */
@@ -102,7 +120,8 @@ export class Chain implements ServedChain {
     const pending = this.cutter.cut();
     this.stopTimer();
     if (pending.length > 0) this.writeBlock(pending);
-    const envelope = signConfigEnvelope(config, this.opts.signer);
+    // Signed, as the block is, by the identity of the configuration before it.
+    const envelope = signConfigEnvelope(config, this.blockSigner.identity);
     const ledger = this.opts.ledger;
     const block = makeConfigBlock(ledger.height(), ledger.lastHash(), envelope, [this.blockSigner]);
     this.append(block);

@@ -18,6 +18,8 @@ export interface OrdererOptions {
   dataDir: string;
   channels: { channel: string; genesis: Uint8Array }[];
   signer: Signer;
+  /** Further identities of this node, for a rotation of its key (src/orderer/chain.ts). */
+  keyring?: () => readonly Signer[];
   log: Logger;
   clock?: Clock;
   metrics?: OrdererMetrics;
@@ -26,6 +28,12 @@ export interface OrdererOptions {
   onChannelFailed?: (channel: string, err: Error) => void;
   /** A configuration block was cut: who may act (revocation, orgs) may have changed. */
   onConfigApplied?: (channel: string) => void;
+  /**
+   * The node signs with another identity from now on: no channel names the old one as a block signer
+   * any more (its key was rotated). Called before onConfigApplied, so that the node's broker login can
+   * change before the broker judges the open connections again.
+   */
+  onIdentityChanged?: (identity: Signer) => void;
 }
 
 export class Orderer {
@@ -35,6 +43,7 @@ export class Orderer {
   private readonly broadcast: BroadcastService;
   private readonly clock: Clock;
   private readonly replayGuards: ReplayGuard[];
+  private readonly replyKeys: ReplyKeys;
 
   constructor(private readonly o: OrdererOptions) {
     this.clock = o.clock ?? systemClock;
@@ -45,13 +54,17 @@ export class Orderer {
         ledger,
         genesis,
         signer: o.signer,
+        ...(o.keyring !== undefined ? { keyring: o.keyring } : {}),
         clock: this.clock,
         onBlockCut: (ch, number, envelopes, isConfig) => {
           m?.blocksCut.inc({ channel: ch });
           m?.blocksCommitted.inc({ channel: ch });
           m?.ledgerHeight.set({ channel: ch }, number + 1);
           o.log.debug({ channel: ch, block: number, envelopes, config: isConfig }, 'block cut');
-          if (isConfig) o.onConfigApplied?.(ch);
+          if (isConfig) {
+            this.followSigners();
+            o.onConfigApplied?.(ch);
+          }
         },
         onFailed: (ch, err) => {
           o.log.fatal({ channel: ch, err: err.message }, 'the ledger refused a block: its store and the orderer disagree; this channel stops');
@@ -63,7 +76,8 @@ export class Orderer {
     }
     const limits: DeliverLimits = { ...deliverDefaults, requestTimeWindowMs, ...o.limits };
     // One reply key for both services; each remembers the txIds it took (docs/protocol.md §4.1, §4.2).
-    const replyKeys = new ReplyKeys(o.signer, this.clock);
+    const replyKeys = new ReplyKeys(this.chains.values().next().value?.identity ?? o.signer, this.clock);
+    this.replyKeys = replyKeys;
     const seeks = new ReplayGuard(limits.requestTimeWindowMs, this.clock, replayGuardDefaults.deliver);
     const submits = new ReplayGuard(limits.requestTimeWindowMs, this.clock, replayGuardDefaults.broadcast);
     this.replayGuards = [seeks, submits];
@@ -99,6 +113,28 @@ export class Orderer {
         dropped: (reason) => m.linkMessagesDropped.inc({ reason }),
       },
     });
+  }
+
+  /** The identity the node answers with (it signs the ReplyKeys): one its channels name as a block signer. */
+  get identity(): Signer {
+    return this.replyKeys.identity;
+  }
+
+  /**
+   * After a configuration block: once no channel signs with the identity the node answers with, it
+   * answers (and logs in to the broker) with the one the channels sign with now.
+   */
+  private followSigners(): void {
+    // Called while the first chains are still being made (no configuration block then): nothing to follow.
+    if (this.replyKeys === undefined) return;
+    const current = this.replyKeys.identity.certificate.fingerprint;
+    const chains = [...this.chains.values()];
+    if (chains.some((c) => c.identity.certificate.fingerprint === current)) return;
+    const next = chains[0]?.identity;
+    if (next === undefined) return;
+    this.replyKeys.useSigner(next);
+    this.o.log.info({ id: next.certificate.id, fingerprint: next.certificate.fingerprint, previous: current }, 'orderer key rotated: blocks, answers and the broker login use the new identity');
+    this.o.onIdentityChanged?.(next);
   }
 
   chain(channel: string): Chain {

@@ -31,7 +31,22 @@ interface Current {
 export class ReplyKeys {
   private current: Current;
 
-  constructor(private readonly signer: Signer, private readonly clock: Clock, private readonly validityMs: number = replyKeyDefaults.validityMs) {
+  constructor(private signer: Signer, private readonly clock: Clock, private readonly validityMs: number = replyKeyDefaults.validityMs) {
+    this.current = this.make();
+  }
+
+  /** The identity ReplyKeys are signed by. */
+  get identity(): Signer {
+    return this.signer;
+  }
+
+  /**
+   * Signs ReplyKeys with `signer` from now on (the node's key was rotated): a new ReplyKey at once, so
+   * that revoking the old certificate later leaves no ReplyKey of it in use. Sessions agreed under the
+   * old one keep their MAC keys.
+   */
+  useSigner(signer: Signer): void {
+    this.signer = signer;
     this.current = this.make();
   }
 

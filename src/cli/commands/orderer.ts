@@ -2,13 +2,14 @@
 import { systemClock } from '../../config/clock.js';
 import type { Command } from 'commander';
 import { lockDataFolder } from '../../ledger/dataLock.js';
-import { loadGenesis, loadNetworkFile, loadOrdererIdentities } from '../../network/loadNetwork.js';
+import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrdererKeyring } from '../../network/loadNetwork.js';
 import { createLogger } from '../../observability/logger.js';
 import { watchCertificateExpiry } from '../../observability/certificateExpiry.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { Orderer } from '../../orderer/orderer.js';
 import { channelBrokerAccess } from '../../transport/mqtt/brokerAccess.js';
 import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
+import type { Signer } from '../../protocol/envelope.js';
 import { checkDataFolder, collect, untilStopSignal } from '../options.js';
 import { type ServingCliOptions, addServingOptions, printReadyLine, startServingLinks } from '../servingLinks.js';
 
@@ -48,6 +49,7 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
   let channelFailed: (why: string) => void = () => undefined;
   const failed = new Promise<string>((resolve) => { channelFailed = resolve; });
   let configApplied: () => void = () => undefined;
+  let identityChanged: (identity: Signer) => void = () => undefined;
   const signer = loadOrdererIdentities(o.network).node;
   const expiry = watchCertificateExpiry({
     certificate: { id: signer.certificate.id, notAfterMs: signer.certificate.notAfter },
@@ -59,6 +61,9 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
     dataDir: o.data,
     channels: channels.map((channel) => ({ channel, genesis: loadGenesis(o.network, channel) })),
     signer,
+    // A key rotation's next identity, read when a configuration names a signer the node does not know.
+    keyring: () => loadOrdererKeyring(o.network),
+    onIdentityChanged: (identity) => identityChanged(identity),
     log,
     metrics,
     limits: { sessionIdleTimeoutMs: o.sessionIdleTimeoutMs, heartbeatMs: o.heartbeatMs },
@@ -69,8 +74,10 @@ async function runOrderer(o: OrdererCliOptions): Promise<void> {
     dropped: (reason) => metrics.linkMessagesDropped.inc({ reason }),
     serve: (link) => orderer.serve(link),
     brokerAccess: channelBrokerAccess(() => [...orderer.chains.values()].map((c) => c.state)),
-    credentials: brokerCredentials(signer),
+    // The identity the channels name as block signer now (after a rotation, maybe not network.json's `orderer`).
+    credentials: brokerCredentials(orderer.identity),
   });
+  identityChanged = (identity) => links.setBrokerCredentials(brokerCredentials(identity));
   configApplied = () => {
     const closed = links.recheckBrokerLogins();
     if (closed > 0) log.warn({ closed }, 'configuration changed: broker connections no longer allowed were closed');

@@ -70,6 +70,9 @@ export function publishDenial(principal: Pick<BrokerPrincipal, 'role'>, topic: s
 export function channelBrokerAccess(states: () => Iterable<ChannelState>): BrokerAccess {
   const judge = (cert: Certificate, nowMs: number): BrokerRole | string => {
     let reason = 'no channel is served';
+    let role: BrokerRole | null = null;
+    // Every configuration is asked: a signer of one channel is the orderer, whatever the others say
+    // (while its key is rotated channel by channel, the old certificate still signs some of them).
     for (const state of states()) {
       try {
         verifyCertificate(cert, state.roots, nowMs, state.revoked);
@@ -77,9 +80,10 @@ export function channelBrokerAccess(states: () => Iterable<ChannelState>): Broke
         reason = (err as Error).message;
         continue;
       }
-      return state.config.orderer.signers.some((s) => s.fingerprint === cert.fingerprint) ? 'orderer' : 'member';
+      if (state.config.orderer.signers.some((s) => s.fingerprint === cert.fingerprint)) return 'orderer';
+      role = 'member';
     }
-    return reason;
+    return role ?? reason;
   };
   return {
     login(username, password, nowMs) {
@@ -90,8 +94,12 @@ export function channelBrokerAccess(states: () => Iterable<ChannelState>): Broke
       return { username, role, fingerprint: cert.fingerprint, certificate: cert };
     },
     stillAllowed(principal, nowMs) {
+      // A connection keeps the role it logged in with while its certificate stays valid: the orderer's
+      // own connection outlives the configuration block that retires its certificate as a block signer
+      // (a key rotation; it logs in with the new one at its next connection). A retired certificate logs
+      // in as a member from then on, and revoking it closes the connection.
       const role = judge(principal.certificate, nowMs);
-      return role === principal.role ? null : (role === 'orderer' || role === 'member' ? `now logs in as ${role}` : role);
+      return role === 'orderer' || role === 'member' ? null : role;
     },
   };
 }

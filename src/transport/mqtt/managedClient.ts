@@ -66,6 +66,16 @@ export class ManagedMqttClient {
     validateEndpoint(options.endpoint);
   }
 
+  /**
+   * The username and password of every later (re)connection; the open connection stays as it is. For a
+   * login whose certificate was replaced (the orderer's rotated key).
+   */
+  setCredentials(username: string, password: string): void {
+    this.options.endpoint = { ...this.options.endpoint, username, password };
+    // mqtt.js builds each CONNECT from its options.
+    if (this.client !== undefined) Object.assign(this.client.options, { username, password });
+  }
+
   get state(): LinkState {
     return this.currentState;
   }

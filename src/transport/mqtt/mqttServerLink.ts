@@ -69,6 +69,11 @@ export class MqttServerLink implements ServerLink {
     return replyRouteAllowed(channel, replyTo, brokerUsername(requester));
   }
 
+  /** Logs in with `credentials` from the next connection on (the orderer's key was rotated). */
+  setCredentials(credentials: { username: string; password: string }): void {
+    this.mqtt.setCredentials(credentials.username, credentials.password);
+  }
+
   close(): Promise<void> {
     return this.mqtt.close();
   }
