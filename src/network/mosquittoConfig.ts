@@ -10,7 +10,8 @@ import { maxMessageBytes } from '../transport/messageLimits.js';
 import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { topicRoot } from '../transport/mqtt/topics.js';
 import { loadBoard, loadNetworkFile, loadSigner } from './loadNetwork.js';
-import { centralBridgeAcl, loadMosquittoSites, writeMosquittoSiteFiles } from './mosquittoSite.js';
+import { type MosquittoSite, centralBridgeAcl, loadMosquittoSites, withoutRevoked, writeMosquittoSiteFiles } from './mosquittoSite.js';
+import { revokedFingerprints } from './revokedMembers.js';
 
 export const MOSQUITTO_DIR_NAME = 'mosquitto';
 
@@ -89,16 +90,21 @@ export async function writeMosquittoConfig(dir: string, o: MosquittoConfigOption
   const net = loadNetworkFile(dir);
   const orderer = loadSigner(dir, net.orderer);
   const members: Signer[] = [
+    // The next key of an orderer rotation under way has the orderer's username: its line replaces the
+    // old key's below, as `network rotate-orderer-key` left the file.
+    ...(net.ordererNext !== undefined ? [loadSigner(dir, net.ordererNext)] : []),
     loadSigner(dir, net.ordererAdmin),
     ...net.boards.map((b) => loadBoard(dir, b.id).signer),
     ...net.clients.map((c) => loadSigner(dir, c)),
+    ...(net.admins ?? []).map((a) => loadSigner(dir, a)),
   ];
-  const exclude = o.exclude ?? new Set<string>();
-  const sites = loadMosquittoSites(dir);
-  const logins = [
+  const exclude = o.exclude ?? revokedFingerprints(dir);
+  const sites = loadMosquittoSites(dir).map((s) => withoutRevoked(dir, s, exclude));
+  // One line per username (Mosquitto takes one password per user), the last one given.
+  const logins = [...new Map([
     ...[orderer, ...members].filter((s) => !exclude.has(s.certificate.fingerprint)).map((s) => brokerCredentials(s)),
     ...sites.map((s) => ({ username: s.bridgeUsername, password: s.bridgePassword })),
-  ];
+  ].map((l) => [l.username, l])).values()];
   const ordererUser = brokerCredentials(orderer).username;
   const out = resolve(dir, MOSQUITTO_DIR_NAME);
   await mkdir(out, { recursive: true, mode: 0o700 });
@@ -118,10 +124,23 @@ export async function writeMosquittoConfig(dir: string, o: MosquittoConfigOption
     ...edgepeerBrokerSettings,
     '',
   ].join('\n'));
+  await writeSites(dir, sites);
+  return { dir: out, config, users: logins.length };
+}
+
+async function writeSites(dir: string, sites: readonly MosquittoSite[]): Promise<void> {
   for (const site of sites) {
     await writeMosquittoSiteFiles(dir, site, { settings: edgepeerBrokerSettings, acl: edgepeerAcl, passwordLine: mosquittoPasswordLine });
   }
-  return { dir: out, config, users: logins.length };
+}
+
+/**
+ * Writes every site's files again (mosquittoSite.ts) without the members revoked since: after a
+ * revocation, a site broker no longer lets that board in, and its bridge no longer carries its replies.
+ */
+export async function writeMosquittoSites(dir: string): Promise<void> {
+  const exclude = revokedFingerprints(dir);
+  await writeSites(dir, loadMosquittoSites(dir).map((s) => withoutRevoked(dir, s, exclude)));
 }
 
 /** The password file init wrote, or null when the network has none (made before init wrote them). */

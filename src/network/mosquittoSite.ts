@@ -140,6 +140,11 @@ export async function recordMosquittoSite(networkDir: string, r: SiteRequest): P
   return site;
 }
 
+/** `site` without its boards whose certificates are in `revoked` (fingerprints). */
+export function withoutRevoked(networkDir: string, site: MosquittoSite, revoked: ReadonlySet<string>): MosquittoSite {
+  return { ...site, boards: site.boards.filter((id) => !revoked.has(loadBoard(networkDir, id).signer.certificate.fingerprint)) };
+}
+
 /** The MQTT usernames (and so reply-topic client ids, §11.3) of a site's boards. */
 export function siteBoardUsernames(networkDir: string, site: MosquittoSite): string[] {
   return site.boards.map((id) => brokerCredentials(loadBoard(networkDir, id).signer).username);

@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import { createNetwork } from '../../src/network/createNetwork.js';
 import { writeMosquittoConfig } from '../../src/network/mosquittoConfig.js';
 import { MosquittoSiteError, loadMosquittoSites, recordMosquittoSite } from '../../src/network/mosquittoSite.js';
+import { loadBoard } from '../../src/network/loadNetwork.js';
+import { recordRevoked } from '../../src/network/revokedMembers.js';
 
 let root: string;
 let dir: string;
@@ -64,4 +66,18 @@ test('a site is refused, naming why: an unknown board, a board of another site, 
   await refused({ name: 'a/b', boards: ['org2-board2'], central: 'c:1883', port: 1883 }, /site name must match/);
   await refused({ name: 'south', boards: ['org2-board2'], central: 'c', port: 1883 }, /--central must be HOST:PORT/);
   await refused({ name: 'south', boards: [], central: 'c:1883', port: 1883 }, /at least one board/);
+});
+
+test('a revoked member stays out of every Mosquitto file written afterwards: central passwd, site passwd, bridge topics', async () => {
+  await recordMosquittoSite(dir, { name: 'west', boards: ['org2-board2'], central: 'c:1883', port: 1883 });
+  await writeMosquittoConfig(dir);
+  const username = 'org2.org2-board2';
+  assert.match(readFileSync(join(dir, 'mosquitto', 'passwd'), 'utf8'), new RegExp(`^${username}:`, 'm'));
+  await recordRevoked(dir, 'org2-board2', loadBoard(dir, 'org2-board2').signer.certificate.fingerprint);
+  await writeMosquittoConfig(dir);
+  assert.doesNotMatch(readFileSync(join(dir, 'mosquitto', 'passwd'), 'utf8'), new RegExp(`^${username}:`, 'm'), 'not in the central passwd');
+  assert.doesNotMatch(readFileSync(join(dir, 'mosquitto', 'acl'), 'utf8'), new RegExp(`reply/${username}`), 'no bridge reads its replies');
+  assert.doesNotMatch(readFileSync(join(dir, 'mosquitto', 'sites', 'west', 'passwd'), 'utf8'), new RegExp(`^${username}:`, 'm'), 'not in its site\'s passwd');
+  assert.doesNotMatch(readFileSync(join(dir, 'mosquitto', 'sites', 'west', 'mosquitto.conf'), 'utf8'), new RegExp(`reply/${username}`), 'its site\'s bridge no longer carries its replies');
+  assert.match(readFileSync(join(dir, 'mosquitto', 'passwd'), 'utf8'), /^org2\.org2-board1:/m, 'the others stay');
 });

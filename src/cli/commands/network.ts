@@ -11,7 +11,8 @@ import {
   findMember, listOrg, nextOrdererIdentity, planBoard, planOrg, promoteOrdererNext, removeOrgFiles, writeBoard, writeOrgFiles,
 } from '../../network/fleetMembers.js';
 import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadSigner } from '../../network/loadNetwork.js';
-import { addMosquittoLogins, removeMosquittoLogin } from '../../network/mosquittoConfig.js';
+import { addMosquittoLogins, removeMosquittoLogin, writeMosquittoSites } from '../../network/mosquittoConfig.js';
+import { recordRevoked } from '../../network/revokedMembers.js';
 import { certificateValidityMs } from '../../network/networkDefaults.js';
 import type { NetworkFile } from '../../network/networkFiles.js';
 import { peerOrgName } from '../../network/names.js';
@@ -229,7 +230,10 @@ async function runRevoke(o: RevokeCliOptions, cmd: Command): Promise<void> {
   const admin = loadOrdererIdentities(o.network).admin;
   const done = await withLink(o, net, admin, channels, (link) =>
     updateChannels(o, link, admin, channels, (current) => configWithRevoked(current, fingerprint)));
+  // Kept in the folder so that broker files written from it later leave the member out too.
+  await recordRevoked(o.network, o.member, fingerprint);
   const passwd = await removeMosquittoLogin(o.network, brokerUsername(member.certificate));
+  await writeMosquittoSites(o.network);
   print(o, { member: o.member, kind: member.kind, fingerprint, channels: done, mosquittoPasswd: passwd }, [
     ...done.map((d) => outcomeLine(d, `${member.kind} ${o.member} revoked`)),
     `${member.kind} ${o.member} revoked (certificate ${fingerprint}): the orderer refuses its requests, and its embedded broker has closed the member's connection`,
