@@ -119,6 +119,8 @@ export const inventoryEntrySchema = z.strictObject({
 
 /** fleet.json as a whole (its JSON Schema: schemas/inventory.schema.json). */
 export const inventoryFileSchema = z.strictObject({
+  // The key an editor reads to check the file against schemas/inventory.schema.json.
+  $schema: z.string().optional(),
   defaults: inventoryEntrySchema.optional(),
   boards: z.array(inventoryEntrySchema, { error: 'must be a list' }),
 });
@@ -179,7 +181,8 @@ export function parseInventoryJson(text: string, source: string): InventoryBoard
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InventoryError(`${source}: must be an object with "boards"`);
   const o = value as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (k !== 'defaults' && k !== 'boards') throw new InventoryError(`${source}: unknown key '${k}' (expected defaults, boards)`);
+    // $schema: where an editor finds schemas/inventory.schema.json to check the file.
+    if (k !== 'defaults' && k !== 'boards' && k !== '$schema') throw new InventoryError(`${source}: unknown key '${k}' (expected defaults, boards)`);
   }
   const defaults = o['defaults'] === undefined ? {} : entry(`${source} defaults`, o['defaults']);
   if ('board' in defaults || 'host' in defaults) throw new InventoryError(`${source} defaults: board and host belong to each board`);

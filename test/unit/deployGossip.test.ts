@@ -18,6 +18,8 @@ const BOARD = 'org1-board1';
 
 test('inventory gossip keys: per board in JSON and INI, bootstrap also as a default, own addresses never a default', () => {
   const json = parseInventoryJson(JSON.stringify({
+    // An editor's pointer to the published schema is allowed beside the fleet.
+    $schema: '../schemas/inventory.schema.json',
     defaults: { gossipBootstrap: ['10.0.0.11:7051', '10.0.0.12:7051'] },
     boards: [
       { board: 'org1-board1', host: 'pi-01', gossipListen: '10.0.0.11:7051' },
