@@ -148,7 +148,7 @@ export class BlockIntake {
     if (o.send(to.key, { type: GossipType.DIGEST, height: next })) this.pullAsked.set(to.key, now);
   }
 
-  /** Offers the pending run that continues the peer's chain; forwards pushed blocks it took (infect-and-die). */
+  /** Offers the pending run that continues the peer's chain; forwards pushed blocks it took down its org's tree (blockPush.ts). */
   drain(): void {
     const o = this.o;
     // Blocks the peer got another way (the orderer, while leading) are dropped once; those taken below

@@ -1,7 +1,12 @@
-// Push (docs/protocol.md §12b.5): blocks new to the fleet go to `fanout` random live members, batched. The
-// leader's blocks from the orderer wait in an outbox until committed (a board pushes only what it holds,
-// so whoever gets a push can pull the blocks before it from the same sender); blocks a board took from a
-// push travel on once, when they were new to it (infect-and-die).
+// Push (docs/protocol.md §12b.5): blocks new to the fleet travel down a tree of the org's live boards,
+// batched. The leader's blocks from the orderer wait in an outbox until committed (a board pushes only
+// what it holds, so whoever gets a push can pull the blocks before it from the same sender). The tree is
+// the org's boards sorted by key with the leader first, each board's children the next `fanout` of that
+// order (a heap): every board computes it from its own view of the membership, so in a settled org each
+// board gets each block once, in about log_fanout(boards) hops, where random pushes to `fanout` members
+// gave each about `fanout` copies. An org with no live leader (between leaders) gets each run from every
+// other org's leader at one of its boards, which pushes it on at random within its org. A board whose
+// view differs misses a block or gets it twice now and then: pull (§12b.6) repairs what push missed.
 import type { BlockReader } from '../protocol/blockFormat.js';
 import { type GossipBody, GossipType } from './messages.js';
 import type { GossipMessageKind } from './seams.js';
@@ -16,14 +21,25 @@ export interface BlockPushLimits {
 export interface PushTarget {
   /** org/id (membership.ts memberKey). */
   key: string;
+  org: string;
   endpoint: string;
+  /** Only boards ('peer') are in the tree. */
+  role: string;
+  /** Its last ALIVE said it leads its org. */
+  leader: boolean;
 }
+
+/** Boards of each leaderless org that get a copy of each run a leader pushes. */
+export const LEADERLESS_ORG_PUSH_TARGETS = 1;
 
 export interface BlockPushOptions {
   limits: BlockPushLimits;
   /** Reads the numbers of the orderer's blocks waiting in the outbox. */
   reader: BlockReader;
   random: () => number;
+  self: { key: string; org: string };
+  /** Whether this board leads its org now. */
+  isLeader(): boolean;
   /** Live members, self excluded. */
   members(): readonly PushTarget[];
   /** Signs once; the same bytes go to every target. */
@@ -66,23 +82,88 @@ export class BlockPush {
       else waiting.push(e);
     }
     this.outbox = waiting;
-    if (ready.length > 0) this.forward(ready, new Set());
+    if (ready.length === 0 || this.o.limits.fanout === 0) return;
+    // This board took them from the orderer: it is the root of its org's tree for them.
+    const tree = this.orgTree(this.o.self.key);
+    this.send(ready, [...this.children(tree, this.o.self.key), ...this.leaderlessOrgBoards()]);
   }
 
-  /** Sends blocks to `fanout` random live members other than `exclude`. */
-  forward(blocks: readonly Uint8Array[], exclude: ReadonlySet<string>): void {
-    const candidates = this.o.members().filter((m) => !exclude.has(m.key));
-    const k = Math.min(this.o.limits.fanout, candidates.length);
-    for (let i = 0; i < k; i++) {
+  /**
+   * Blocks this board took by push from `senders`: on to its children in its org's tree, once, whoever
+   * sent them (a copy from another org's leader may come before the one from its parent here).
+   */
+  forward(blocks: readonly Uint8Array[], senders: ReadonlySet<string>): void {
+    if (this.o.limits.fanout === 0) return;
+    const root = this.rootKey();
+    const targets = root !== null
+      ? this.children(this.orgTree(root), this.o.self.key)
+      // No leader known here: on to random boards of the org, as far as they reach (infect-and-die).
+      : this.randomOf(this.orgBoards(), this.o.limits.fanout);
+    this.send(blocks, targets.filter((m) => !senders.has(m.key)));
+  }
+
+  private orgBoards(): PushTarget[] {
+    return this.o.members().filter((m) => m.org === this.o.self.org && m.role === 'peer');
+  }
+
+  /** LEADERLESS_ORG_PUSH_TARGETS random boards of each other org none of whose live boards says it leads. */
+  private leaderlessOrgBoards(): PushTarget[] {
+    const byOrg = new Map<string, PushTarget[]>();
+    const led = new Set<string>();
+    for (const m of this.o.members()) {
+      if (m.org === this.o.self.org || m.role !== 'peer') continue;
+      if (m.leader) led.add(m.org);
+      byOrg.set(m.org, [...(byOrg.get(m.org) ?? []), m]);
+    }
+    return [...byOrg].filter(([org]) => !led.has(org)).flatMap(([, boards]) => this.randomOf(boards, LEADERLESS_ORG_PUSH_TARGETS));
+  }
+
+  /** The org's leader as this board knows it: itself, or the live board whose ALIVE says it leads (the lowest key of several). */
+  private rootKey(): string | null {
+    if (this.o.isLeader()) return this.o.self.key;
+    let root: string | null = null;
+    for (const m of this.orgBoards()) if (m.leader && (root === null || m.key < root)) root = m.key;
+    return root;
+  }
+
+  /** The org's boards (this one included, as key only) in tree order: `root` first, then by key. */
+  private orgTree(root: string): (PushTarget | string)[] {
+    const boards: (PushTarget | string)[] = [...this.orgBoards(), this.o.self.key];
+    const keyOf = (b: PushTarget | string): string => (typeof b === 'string' ? b : b.key);
+    return boards.sort((a, b) => {
+      const ka = keyOf(a);
+      const kb = keyOf(b);
+      if (ka === root) return -1;
+      if (kb === root) return 1;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+
+  /** The children of `key` in `tree` (a heap of degree fanout). */
+  private children(tree: readonly (PushTarget | string)[], key: string): PushTarget[] {
+    const i = tree.findIndex((b) => (typeof b === 'string' ? b : b.key) === key);
+    if (i < 0) return [];
+    const k = this.o.limits.fanout;
+    return tree.slice(k * i + 1, k * i + k + 1).filter((b): b is PushTarget => typeof b !== 'string');
+  }
+
+  /** Up to `k` of `candidates`, chosen uniformly. */
+  private randomOf(candidates: PushTarget[], k: number): PushTarget[] {
+    const n = Math.min(k, candidates.length);
+    for (let i = 0; i < n; i++) {
       const j = i + Math.floor(this.o.random() * (candidates.length - i));
       [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
     }
-    if (k === 0) return;
+    return candidates.slice(0, n);
+  }
+
+  private send(blocks: readonly Uint8Array[], targets: readonly PushTarget[]): void {
+    if (targets.length === 0) return;
     for (let i = 0; i < blocks.length;) {
       const batch = this.batch(blocks, i);
       i += batch.length;
       const msg = this.o.seal({ type: GossipType.BLOCKS, blocks: batch });
-      for (const m of candidates.slice(0, k)) this.o.sendBytes(m.endpoint, msg, 'blocks');
+      for (const m of targets) this.o.sendBytes(m.endpoint, msg, 'blocks');
     }
   }
 

@@ -142,6 +142,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.catchUp = new CatchUp({ limits, send, random: o.random, log: o.log });
     this.push = new BlockPush({
       limits, reader: format.reader(), random: o.random, members: () => this.membership.live(),
+      self: { key: memberKey(this.self.org, this.self.id), org: this.self.org }, isLeader: () => this.leadership.isLeader,
       seal: (body) => this.seal(body), sendBytes: (endpoint, msg, kind) => this.sendBytes(endpoint, msg, kind),
     });
     this.intake = new BlockIntake({
