@@ -13,7 +13,7 @@ import { signBytes, verifyBytes } from '../crypto/keys.js';
 import {
   WireError, arrayField, asMap, bytesField, decodeCbor, encodeCbor, stringField, u64, uintField,
 } from '../protocol/cbor.js';
-import { MAX_ID_CHARS, type Signer } from '../protocol/envelope.js';
+import { MAX_CHANNEL_CHARS, MAX_ID_CHARS, type Signer } from '../protocol/envelope.js';
 
 export const GossipType = { ALIVE: 1, BLOCKS: 2, DIGEST: 3, RANGE_REQUEST: 4, RANGE_ACK: 5 } as const;
 
@@ -176,7 +176,7 @@ export function decodeGossip(bytes: Uint8Array): { message: GossipMessage; paylo
   const body = decodeBody(type, b);
   if (p['sender'] === undefined) throw new WireError('gossip payload: missing sender');
   const message: GossipMessage = {
-    channel: stringField(p, 'channel', 'gossip payload', MAX_ID_CHARS),
+    channel: stringField(p, 'channel', 'gossip payload', MAX_CHANNEL_CHARS),
     timestamp: uintField(p, 'timestamp', 'gossip payload'),
     sender: certificateFromWire(p['sender'], 'gossip payload.sender'),
     body,

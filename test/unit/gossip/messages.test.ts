@@ -38,6 +38,8 @@ test('wrong key, another channel, a stale timestamp, an ALIVE for someone else a
   assert.match(reason(signGossip(tc.config.channel, { type: GossipType.ALIVE, alive: { ...alive, id: 'someone-else' } }, tc.boardSigner, now)),
     /signed by another member/);
   assert.match(reason(Uint8Array.of(1, 2, 3)), /^unknown: malformed/);
+  // A channel name is 64 characters at most, in gossip as everywhere (docs/protocol.md §13).
+  assert.match(reason(signGossip('c'.repeat(65), { type: GossipType.ALIVE, alive }, tc.boardSigner, now)), /malformed.*channel/);
 });
 
 test('frames split across chunks are reassembled; an oversized frame is refused', () => {
