@@ -3,6 +3,7 @@
 // (0644 under the usual 022). The file and its lock file are created under a 077 umask, and an existing
 // ledger of an older version is brought down to 0600 when a writer opens it.
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 export const LEDGER_FILE_MODE = 0o600;
 export const LEDGER_FOLDER_MODE = 0o700;
@@ -18,15 +19,16 @@ export function makeLedgerFolder(dir: string): void {
 /**
  * Runs `open` (which may create the ledger's file and lock file) under a private umask, then takes group
  * and other access away from both files. The umask is the process's, set and restored within this
- * synchronous call, so nothing else runs under it.
+ * synchronous call, so nothing else runs under it. A worker thread may not set it (the bench's boards
+ * run in workers): there the files are private from the chmod on, in a folder that is the user's alone.
  */
 export function openPrivately<T>(path: string, open: () => T): T {
-  const previous = process.umask(PRIVATE_UMASK);
+  const previous = isMainThread ? process.umask(PRIVATE_UMASK) : undefined;
   let value: T;
   try {
     value = open();
   } finally {
-    process.umask(previous);
+    if (previous !== undefined) process.umask(previous);
   }
   for (const file of [path, `${path}${LOCK_FILE_SUFFIX}`]) {
     try {

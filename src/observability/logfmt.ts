@@ -8,6 +8,14 @@ export function logfmtValue(v: unknown): string {
   return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
 }
 
+/** One field of a line: a null value is written '-' (a board not heard from, a height not known). */
+export type LogfmtField = [key: string, value: string | number | null];
+
+/** `prefix key=value ...`. */
+export function logfmtLine(prefix: string, fields: readonly LogfmtField[]): string {
+  return `${prefix} ${fields.map(([k, v]) => `${k}=${v === null ? '-' : logfmtValue(v)}`).join(' ')}`;
+}
+
 /**
  * The fields of a line starting with `prefix` and a space, or null for any other line. A quoted value
  * that is not valid JSON is kept as written (quotes included) rather than dropping the line.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
+import { parseLogfmtLine } from '../../src/observability/logfmt.js';
 import { SUMMARY_DIR_PREFIX } from '../../src/fleet/demoSummary.js';
 import { DEMO_BOARD_PREFIX, DEMO_ORG_PREFIX } from '../../src/fleet/plainReport.js';
 import { STATUS_LINE_PREFIX, parseBlockSources } from '../../src/observability/statusReport.js';
@@ -85,7 +85,7 @@ function startDemo(dir: string, args: string[]): RunningDemo {
 function boardPids(lines: readonly string[]): Map<string, number> {
   const pids = new Map<string, number>();
   for (const line of lines) {
-    const f = parseKeyValueLine(DEMO_BOARD_PREFIX, line);
+    const f = parseLogfmtLine(DEMO_BOARD_PREFIX, line);
     if (f?.['board'] !== undefined) pids.set(f['board'], Number(f['pid']));
   }
   return pids;
@@ -111,7 +111,7 @@ async function cleanUp(demo: RunningDemo | undefined, dir: string): Promise<void
     for (const pid of boardPids(demo.lines).values()) if (Number.isSafeInteger(pid) && isRunning(pid)) process.kill(pid, 'SIGKILL');
     // The boards' console PTYs (socat), when the demo made them.
     for (const line of demo.lines) {
-      const pid = Number(parseKeyValueLine(DEMO_BOARD_PREFIX, line)?.['console_pid']);
+      const pid = Number(parseLogfmtLine(DEMO_BOARD_PREFIX, line)?.['console_pid']);
       if (Number.isSafeInteger(pid) && pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
     }
   }
@@ -144,9 +144,9 @@ function waitForReport(d: RunningDemo, what: string, settled: (r: Report) => boo
       current = { orgs: [], boards: [] };
       return done !== null && settled(done) ? done : undefined;
     }
-    const org = parseKeyValueLine(DEMO_ORG_PREFIX, line);
+    const org = parseLogfmtLine(DEMO_ORG_PREFIX, line);
     if (org !== null) current?.orgs.push(org);
-    const board = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+    const board = parseLogfmtLine(STATUS_LINE_PREFIX, line);
     if (board?.['board'] !== undefined) current?.boards.push(board);
     return undefined;
   }, timeoutMs);
@@ -241,23 +241,23 @@ test('demo: a board that dies is shown as dead and the demo carries on', async (
     demo = startDemo(dir, ['--boards', '2', '--duration-s', '0', '--tx-per-sec', '50']);
     const d = demo;
     await d.waitFor('org1-board1 running', (line) => {
-      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      const f = parseLogfmtLine(STATUS_LINE_PREFIX, line);
       return f?.['board'] === 'org1-board1' && f['state'] === 'running' ? true : undefined;
     }, BOARDS_SYNCED_TIMEOUT_MS);
     const victim = boardPids(d.lines).get('org1-board1');
     assert.ok(victim !== undefined);
     process.kill(victim, 'SIGKILL');
     await d.waitFor('org1-board1 shown dead', (line) => {
-      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      const f = parseLogfmtLine(STATUS_LINE_PREFIX, line);
       return f?.['board'] === 'org1-board1' && f['state'] === 'dead' && f['exit'] === 'SIGKILL' ? true : undefined;
     }, STOP_TIMEOUT_MS);
     // The other board goes on following the orderer after the death.
     const heightAfter = await d.waitFor('org2-board1 still running', (line) => {
-      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      const f = parseLogfmtLine(STATUS_LINE_PREFIX, line);
       return f?.['board'] === 'org2-board1' && f['state'] === 'running' ? Number(f['height']) : undefined;
     }, STOP_TIMEOUT_MS);
     await d.waitFor('org2-board1 committing further', (line) => {
-      const f = parseKeyValueLine(STATUS_LINE_PREFIX, line);
+      const f = parseLogfmtLine(STATUS_LINE_PREFIX, line);
       return f?.['board'] === 'org2-board1' && Number(f['height']) > heightAfter ? true : undefined;
     }, STOP_TIMEOUT_MS);
 

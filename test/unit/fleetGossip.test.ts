@@ -11,7 +11,7 @@ import { DemoOptionsError, prepareDemoNetwork } from '../../src/fleet/demoNetwor
 import { loadBoard } from '../../src/network/loadNetwork.js';
 import { type BoardRow, type DemoSnapshot, orgRows } from '../../src/fleet/demoSnapshot.js';
 import { GOSSIP_PORT_RANGE_HIGH_EXCLUSIVE, GOSSIP_PORT_RANGE_LOW, findFreePortRange } from '../../src/fleet/freePorts.js';
-import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
+import { parseLogfmtLine } from '../../src/observability/logfmt.js';
 import { lineText, renderFrame } from '../../src/fleet/liveView.js';
 import { DEMO_ORG_PREFIX, formatBoardLine, formatPlainReport } from '../../src/fleet/plainReport.js';
 import { STATUS_LINE_PREFIX, type StatusReport } from '../../src/observability/statusReport.js';
@@ -82,16 +82,16 @@ test('the live view shows org, role and sources per board, and who leads each or
 test('plain mode prints the same: org, role and from on board lines, and one line per org with its leader', () => {
   const rows = [row('org1-board1', 'org1', 'leader'), row('org1-board2', 'org1', 'follower'), row('org2-board1', 'org2', 'follower')];
   const lines = formatPlainReport(snapshot(rows));
-  const orgs = lines.map((l) => parseKeyValueLine(DEMO_ORG_PREFIX, l)).filter((f) => f !== null);
+  const orgs = lines.map((l) => parseLogfmtLine(DEMO_ORG_PREFIX, l)).filter((f) => f !== null);
   assert.deepEqual(orgs, [
     { org: 'org1', gossip: 'true', leader: 'org1-board1', leaders: '1', boards: '2' },
     { org: 'org2', gossip: 'true', leader: '-', leaders: '0', boards: '1' },
   ]);
-  const b = parseKeyValueLine(STATUS_LINE_PREFIX, formatBoardLine(rows[1]!, 'demo'))!;
+  const b = parseLogfmtLine(STATUS_LINE_PREFIX, formatBoardLine(rows[1]!, 'demo'))!;
   assert.equal(b['org'], 'org1');
   assert.equal(b['role'], 'follower');
   assert.equal(b['from'], 'orderer:0,push:3520,pull:12,catchup:0');
-  assert.equal(parseKeyValueLine(STATUS_LINE_PREFIX, formatBoardLine({ ...rows[1]!, from: null, role: null }, 'demo'))!['from'], '-');
+  assert.equal(parseLogfmtLine(STATUS_LINE_PREFIX, formatBoardLine({ ...rows[1]!, from: null, role: null }, 'demo'))!['from'], '-');
 });
 
 test('free port range: consecutive ports that can be bound; a base whose range has a taken port is passed over', async () => {

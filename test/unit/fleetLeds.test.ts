@@ -7,7 +7,7 @@ import type { BoardRow, DemoSnapshot } from '../../src/fleet/demoSnapshot.js';
 import { LED_OFF, LED_ON, ledGlyphs } from '../../src/fleet/ledGlyphs.js';
 import { lineText, renderFrame } from '../../src/fleet/liveView.js';
 import { formatBoardLine } from '../../src/fleet/plainReport.js';
-import { parseKeyValueLine } from '../../src/fleet/keyValue.js';
+import { parseLogfmtLine } from '../../src/observability/logfmt.js';
 import { type LedsReport, STATUS_LINE_PREFIX, type StatusReport } from '../../src/observability/statusReport.js';
 
 const LEDS: LedsReport = { link: 'on', sync: 'blink', leader: 'on', error: 'off', height: [true, false, true, true] };
@@ -51,7 +51,7 @@ test('the live view shows the LEDs beside height and role; plain mode carries th
   const boardLine = lines.find((l) => l.includes('org1-board1') && l.includes(LED_ON))!;
   assert.ok(boardLine.includes(`${LED_ON}${LED_ON}${LED_ON}${LED_OFF} ${LED_ON}${LED_OFF}${LED_ON}${LED_ON}`), boardLine);
   assert.ok(boardLine.includes('leader'));
-  const plain = parseKeyValueLine(STATUS_LINE_PREFIX, formatBoardLine(row(LEDS), 'demo'))!;
+  const plain = parseLogfmtLine(STATUS_LINE_PREFIX, formatBoardLine(row(LEDS), 'demo'))!;
   assert.equal(plain['leds'], '1~10:1011');
-  assert.equal(parseKeyValueLine(STATUS_LINE_PREFIX, formatBoardLine(row(null), 'demo'))!['leds'], '-');
+  assert.equal(parseLogfmtLine(STATUS_LINE_PREFIX, formatBoardLine(row(null), 'demo'))!['leds'], '-');
 });

@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 
 const CHANNEL = 'private';
@@ -27,6 +28,27 @@ test('private files: a new ledger is 0700/0600 under a permissive umask; an old 
   chmodSync(path, 0o644);
   chmodSync(`${path}-lock`, 0o664);
   await openLedger(path, { channel: CHANNEL }).close();
+  assert.equal(mode(path).toString(8), '600');
+  assert.equal(mode(`${path}-lock`).toString(8), '600');
+});
+
+test('private files: a ledger opened in a worker thread (which may not set the umask) is 0600 too', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'edgepeer-private-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const path = ledgerPath(join(root, 'data'), CHANNEL);
+  const ledgerModule = new URL('../../src/ledger/lmdbLedger.js', import.meta.url).href;
+  const worker = new Worker(`
+    const { workerData, parentPort } = require('node:worker_threads');
+    import(workerData.ledgerModule)
+      .then(async ({ openLedger }) => { await openLedger(workerData.path, { channel: workerData.channel }).close(); parentPort.postMessage('ok'); })
+      .catch((err) => parentPort.postMessage(String(err && err.message)));
+  `, { eval: true, workerData: { ledgerModule, path, channel: CHANNEL } });
+  const answer = await new Promise<unknown>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.equal(answer, 'ok');
   assert.equal(mode(path).toString(8), '600');
   assert.equal(mode(`${path}-lock`).toString(8), '600');
 });
