@@ -5,7 +5,7 @@
 // client submits (every SUCCESS in a block, no transaction twice, no conflicting block for the peer that
 // follows). Prints a summary; exits 1 on any violation.
 //
-//   npm run crashloop -- --cycles 1000 --orderer-cycles 200 --seed 7
+//   npm run crashloop -- --cycles 1000 --orderer-cycles 200 --seed 7 [--max-message-count 1]
 import { Command } from 'commander';
 import { atLeast, decimalNumber, wholeNumber } from '../src/cli/options.js';
 import { CRASH_LOOP_DEFAULTS, formatCrashLoopReport, runCrashLoop } from '../test/helpers/crashLoop.js';
@@ -22,11 +22,12 @@ const values = new Command('crashloop')
   .option('--orderer-cycles <n>', 'orderer lives, each ended by SIGKILL', wholeNumber, CRASH_LOOP_DEFAULTS.ordererCycles)
   .option('--seed <n>', 'seed of the kill moments (default: one from the clock, printed, to repeat a failing run)', wholeNumber)
   .option('--prepared-blocks <n>', "blocks in the orderer's ledger before the first peer start (the catch-up backlog)", atLeast(1, wholeNumber), CRASH_LOOP_DEFAULTS.preparedBlocks)
+  .option('--backlog-blocks <n>', 'blocks of each later backlog, added whenever the live kills have caught up with the catch-up kills (0: none)', wholeNumber, CRASH_LOOP_DEFAULTS.backlogBlocks)
   .option('--tx-per-sec <n>', 'transactions the client submits per second (fraction allowed)', atLeast(MIN_TX_PER_SEC, decimalNumber), CRASH_LOOP_DEFAULTS.txPerSec)
   .option('--max-message-count <n>', "the channel's batch size", atLeast(1, wholeNumber), CRASH_LOOP_DEFAULTS.maxMessageCount)
   .option('--batch-timeout-ms <ms>', "the channel's batch timeout", atLeast(1, wholeNumber), CRASH_LOOP_DEFAULTS.batchTimeoutMs)
   .parse().opts<{
-    cycles: number; ordererCycles: number; seed?: number; preparedBlocks: number; txPerSec: number; maxMessageCount: number; batchTimeoutMs: number;
+    cycles: number; ordererCycles: number; seed?: number; preparedBlocks: number; backlogBlocks: number; txPerSec: number; maxMessageCount: number; batchTimeoutMs: number;
   }>();
 const seed = values.seed ?? Date.now() % CLOCK_SEED_MODULUS;
 const say = (line: string): void => { process.stderr.write(`crashloop: ${line}\n`); };
@@ -51,6 +52,7 @@ runCrashLoop({
   peerCycles: values.cycles,
   ordererCycles: values.ordererCycles,
   preparedBlocks: values.preparedBlocks,
+  backlogBlocks: values.backlogBlocks,
   txPerSec: values.txPerSec,
   maxMessageCount: values.maxMessageCount,
   batchTimeoutMs: values.batchTimeoutMs,
