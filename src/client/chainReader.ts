@@ -61,12 +61,13 @@ export class ChainReader {
   }
 
   /**
-   * Reads and verifies every block after the ones verified so far, up to the orderer's tip. Rejects when
+   * Reads and verifies every block after the ones verified so far, up to the orderer's tip (each handed
+   * to `onBlock` once verified). Rejects when
    * the orderer answers anything but its "not cut yet" end, when a block does not verify, or when the
    * link fails, or when the tip is not reached within `timeoutMs` (the message then says why the last
    * response ignored was, if one was).
    */
-  readToTip(timeoutMs: number): Promise<void> {
+  readToTip(timeoutMs: number, onBlock?: (block: Uint8Array) => void): Promise<void> {
     const session = randomBytes(12).toString('hex');
     const keyShare = newKeyShare();
     const start = this.height;
@@ -134,6 +135,7 @@ export class ChainReader {
         if (result.badIndex >= 0) {
           return done(new Error(`channel '${this.channel}': block ${result.badNumber} from the orderer does not verify (${result.reason}: ${result.detail})`));
         }
+        if (onBlock !== undefined) for (const b of blocks) onBlock(b);
         const n = ++acks;
         this.link.send(this.channel, 'deliver', encodeAckFrame(session, r.seq, n, mac!.ack(session, r.seq, n)))
           .catch((err: Error) => done(new Error(`channel '${this.channel}': could not acknowledge a Deliver response: ${err.message}`)));
