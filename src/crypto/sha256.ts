@@ -3,11 +3,14 @@
 // Hash object and a digest Buffer per hash (about 300 bytes of JS heap), which is the one allocation the
 // verify → buffer → commit path could not otherwise avoid.
 //
-// Kept because of that, with its price measured (scripts/benchSha256.ts, `node --expose-gc
-// dist/scripts/benchSha256.js 50000`, 2 loaded cores): a 172-byte header with signatures 3.5 µs here vs
-// 4.7 µs with node:crypto, 1 KiB 16 µs vs 8 µs, 64 KiB 1.3 ms vs 0.22 ms; node:crypto costs ~3.4 garbage
-// collections per 10,000 hashes, this none of its own. The hot path hashes headers and small blocks, where
-// the two are close and the collections are what it avoids; large data hashes would be cheaper natively.
+// Kept because of that, at a price measured (scripts/benchSha256.ts, `node --expose-gc
+// dist/scripts/benchSha256.js 50000`, 2 loaded cores, 2026-12-04): a 172-byte header with signatures
+// 2.2 µs here vs 3.2 µs with node:crypto; 1 KiB of data 13 µs vs 3.6 µs; 64 KiB 504 µs vs 44 µs;
+// node:crypto costs 3.4 garbage collections per 10,000 hashes, this none of its own. So the header hash is
+// cheaper here as well, and the data hash is where allocation-free costs CPU: about 10 µs per 1 KiB
+// block, the largest single cost of a block in catch-up after the amortised signature. It stays because
+// the hot path allocates nothing per block (the mission's rule, for the heap of a 512 MB board); a board
+// that must catch up faster at the price of young-generation collections would hash data natively.
 // Tests: FIPS 180-2/180-4 known answers and a property against node:crypto (test/unit/sha256.test.ts).
 
 const K = new Int32Array([
