@@ -10,7 +10,8 @@ import { seededRandom } from '../../src/config/random.js';
 import { GossipNode, type GossipNodeOptions } from '../../src/gossip/gossipNode.js';
 import { type LmdbLedger, ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { loadBoard, loadGenesis } from '../../src/network/loadNetwork.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { Writable } from 'node:stream';
+import { type Logger, createLogger, silentLogger } from '../../src/observability/logger.js';
 import { Peer, type PeerOptions } from '../../src/peer/peer.js';
 import type { Signer } from '../../src/protocol/envelope.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
@@ -51,6 +52,20 @@ export interface GossipBoardOptions {
   peerLimits?: PeerOptions['limits'];
   /** Called with the peer and the node before either starts (to attach listeners that must miss nothing). */
   beforeStart?: (peer: Peer, node: GossipNode) => void;
+  /** The node's log (default silent): e.g. recordingLogger, to assert what the node noticed and in what order. */
+  log?: GossipNodeOptions['log'];
+}
+
+/** A real (pino) logger at info whose JSON records are kept in `records`, in order. */
+export function recordingLogger(name: string): { log: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') records.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: createLogger({ name, level: 'info', pretty: false, destination }), records };
 }
 
 export interface GossipBoard {
@@ -80,7 +95,7 @@ export async function startGossipBoard(where: InProcessNetwork | GossipBoardSite
   });
   node = new GossipNode({
     peer, ledger, channelState: site.channelState, signer, listen: o.listen ?? '127.0.0.1:0', bootstrap: [...o.bootstrap],
-    clock: systemClock, random: seededRandom(o.seed), log: silentLogger(), limits: o.limits,
+    clock: systemClock, random: seededRandom(o.seed), log: o.log ?? silentLogger(), limits: o.limits,
     ...(o.election !== undefined ? { election: o.election } : {}),
     ...(o.discovery !== undefined ? { discovery: o.discovery } : {}),
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
