@@ -6,7 +6,10 @@
 // Untrusted bytes reach: gossip envelopes (openGossip) and the gossip TCP frame decoder from any board on
 // the LAN, the serial frame decoder from a serial line, the CBOR Deliver/Broadcast request decoders at the
 // orderer (any MQTT client), the Deliver/Broadcast response decoders and the block layout parser at a
-// board (a broker or a neighbour in the middle).
+// board (a broker or a neighbour in the middle), the Fabric block reader at a gateway or a board of a
+// Fabric channel, the MQTT fixed-header reader of the embedded broker's size guard and the board's packet
+// assembler (any TCP client), and the channel configuration and certificate decoders inside blocks and
+// envelopes.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CertificateError } from '../../src/protocol/certificate.js';
@@ -32,6 +35,11 @@ import {
 } from '../../src/transport/serial/frame.js';
 import { type SerialFrameDecoderCounters, SerialFrameDecoder } from '../../src/transport/serial/frameDecoder.js';
 import { type TestChannel, makeTestChannel } from './testChannel.js';
+import { FabricBlockReader } from '../../src/fabric/fabricFormat.js';
+import { FIXED_HEADER_MAX_BYTES, FixedHeaderReader, HEADER_INCOMPLETE, HEADER_MALFORMED } from '../../src/transport/mqtt/fixedHeader.js';
+import { channelConfigFromWire } from '../../src/protocol/channelConfig.js';
+import { certificateFromWire } from '../../src/protocol/certificate.js';
+import { clusterBlock3, clusterMychannelBlock, sampleProdBlocks } from './fabric/realData.js';
 
 export interface FuzzProperty {
   name: string;
@@ -509,7 +517,96 @@ const blockLayoutRoundTripAndMutate: FuzzProperty = {
   }),
 };
 
+// ---- Fabric blocks, the MQTT fixed header, configurations and certificates ----
+
+let fabricBlocks: Uint8Array[] | null = null;
+/** The real Fabric blocks of test/fixtures/fabric: what mutations start from. */
+const realFabricBlocks = (): Uint8Array[] => (fabricBlocks ??= [...sampleProdBlocks(), clusterMychannelBlock(), clusterBlock3()]);
+
+/** Every range the reader located lies inside the block, in order. */
+function checkFabricLayout(reader: FabricBlockReader, block: Uint8Array): void {
+  const l = reader.layout;
+  const inside = (start: number, end: number, what: string): void => {
+    if (start === -1 && end === -1) return;
+    if (!(start >= 0 && start <= end && end <= block.length)) throw new Error(`${what} [${start}, ${end}) outside the ${block.length}-byte block`);
+  };
+  inside(l.headerStart, l.headerEnd, 'header');
+  inside(l.previousHashStart, l.previousHashEnd, 'previous hash');
+  inside(l.dataHashStart, l.dataHashEnd, 'data hash');
+  inside(l.dataStart, l.dataEnd, 'data');
+  inside(l.metadataStart, l.metadataEnd, 'metadata');
+  inside(l.signaturesStart, l.signaturesEnd, 'signatures');
+  inside(l.lastConfigStart, l.lastConfigEnd, 'last config');
+  inside(l.firstDataStart, l.firstDataEnd, 'first data entry');
+}
+
+/** Locates `block`; when it locates, its checks run to an answer: none throws whatever the bytes. */
+function readFabricBlock(reader: FabricBlockReader, block: Uint8Array): void {
+  if (!reader.locate(block)) {
+    if (reader.locateError === '') throw new Error('not located, with no reason');
+    return;
+  }
+  checkFabricLayout(reader, block);
+  reader.number(block);
+  reader.previousHashEquals(block, new Uint8Array(32), 0);
+  reader.dataHashValid(block);
+  reader.hashInto(block, new Uint8Array(32), 0);
+  reader.isConfig(block);
+}
+
+const fabricBlocksNeverThrow: FuzzProperty = {
+  name: 'Fabric block reader: random bytes and mutated real blocks never throw; what it locates is inside the block, and its checks answer',
+  make: () => {
+    const reader = new FabricBlockReader();
+    for (const b of realFabricBlocks()) {
+      assert.ok(reader.locate(b), `a real block locates: ${reader.locateError}`);
+      assert.ok(reader.dataHashValid(b), 'a real block\'s data hash holds');
+    }
+    return fc.property(untrustedBytesArb, fc.nat(), fc.array(byteMutationArb, { minLength: 1, maxLength: 6 }), (bytes, pick, mutations) => {
+      readFabricBlock(reader, bytes);
+      const real = realFabricBlocks();
+      readFabricBlock(reader, mutate(real[pick % real.length]!, mutations));
+    });
+  },
+};
+
+const fixedHeaderAnyBytes: FuzzProperty = {
+  name: 'MQTT fixed header: byte by byte, each header gives the size it encodes, or malformed, within five bytes',
+  make: () => fc.property(untrustedBytesArb, (bytes) => {
+    // Fed as back-to-back headers (the assembler skips the bodies between them).
+    const r = new FixedHeaderReader();
+    let header: number[] = [];
+    for (const byte of bytes) {
+      header.push(byte);
+      const v = r.push(byte);
+      if (v === HEADER_MALFORMED) {
+        if (header.length !== FIXED_HEADER_MAX_BYTES) throw new Error(`malformed after ${header.length} header bytes`);
+        return;
+      }
+      if (v === HEADER_INCOMPLETE) {
+        if (header.length >= FIXED_HEADER_MAX_BYTES) throw new Error(`still incomplete after ${header.length} header bytes`);
+        continue;
+      }
+      let remaining = 0;
+      for (let i = 1, scale = 1; i < header.length; i++, scale *= 128) remaining += (header[i]! & 0x7f) * scale;
+      if (v !== header.length + remaining) throw new Error(`size ${v} for header ${Buffer.from(header).toString('hex')} (encodes ${header.length + remaining})`);
+      header = [];
+    }
+  }),
+};
+
+const configAndCertificateDecoders: FuzzProperty = {
+  name: 'channel configuration and certificate decoders: random CBOR values are refused with a WireError, never another throw',
+  make: () => fc.property(cborValueArb, (value) => {
+    refusesOnlyWithWireError('channelConfigFromWire', () => channelConfigFromWire(value));
+    refusesOnlyWithWireError('certificateFromWire', () => certificateFromWire(value));
+  }),
+};
+
 export const fuzzProperties: readonly FuzzProperty[] = [
+  fabricBlocksNeverThrow,
+  fixedHeaderAnyBytes,
+  configAndCertificateDecoders,
   openGossipNeverThrowsOrOpensJunk,
   openGossipRejectsMutations,
   gossipFramesAnyChunking,
