@@ -3,7 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { maxMessageBytes } from '../../src/transport/messageLimits.js';
@@ -166,4 +166,15 @@ export async function runMosquitto(configFile: string, o: RunMosquittoOptions): 
     return stopping;
   };
   return { url: `mqtt://${o.host ?? '127.0.0.1'}:${port}`, port, pid, stop, log: () => log };
+}
+
+/**
+ * Under root, Mosquitto drops to its own user, which cannot read a test's private folders: a copy of
+ * `config` (one edgepeer wrote) told to stay root, beside it. Elsewhere `config` itself.
+ */
+export function configAsTestUser(config: string): string {
+  if (process.getuid?.() !== 0) return config;
+  const copy = `${config}.test`;
+  writeFileSync(copy, `user root\n${readFileSync(config, 'utf8')}`, { mode: 0o600 });
+  return copy;
 }

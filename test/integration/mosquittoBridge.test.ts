@@ -6,14 +6,14 @@
 // each other by gossip (a board that lost its ledger rebuilds it from its neighbour), site west goes on
 // syncing, and once the link is back east converges with nothing lost.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { writeMosquittoConfig } from '../../src/network/mosquittoConfig.js';
 import { parseBlockSources } from '../../src/observability/statusReport.js';
 import { type DelayProxy, startDelayProxy } from '../helpers/delayProxy.js';
 import { GossipFleet, untilSettled } from '../helpers/gossipFleet.js';
-import { type MosquittoHandle, findMosquitto, freePort, mosquittoMissing, runMosquitto } from '../helpers/mosquitto.js';
+import { type MosquittoHandle, configAsTestUser, findMosquitto, freePort, mosquittoMissing, runMosquitto } from '../helpers/mosquitto.js';
 import { type Netns, createNetns } from '../helpers/netns.js';
 import { TestRig, heightOf, killAllProcesses, lastStatus, runCli, waitForStatus } from '../helpers/processes.js';
 
@@ -40,17 +40,6 @@ interface Site {
   proxyPort: number;
   broker?: MosquittoHandle;
   proxy?: DelayProxy;
-}
-
-/**
- * Under root, Mosquitto drops to its own user, which cannot read the test's private folders; the
- * configuration is the one edgepeer wrote, told to stay root.
- */
-function asTestUser(config: string): string {
-  if (process.getuid?.() !== 0) return config;
-  const copy = `${config}.test`;
-  writeFileSync(copy, `user root\n${readFileSync(config, 'utf8')}`, { mode: 0o600 });
-  return copy;
 }
 
 test('sites bridged to a central Mosquitto: boards sync through their site broker; a site cut off serves itself by gossip and converges', { timeout: 240_000 }, async (t) => {
@@ -82,13 +71,13 @@ test('sites bridged to a central Mosquitto: boards sync through their site broke
       }
       // The central listener on loopback only: a site reaches it through its own link's proxy, nothing else.
       const files = await writeMosquittoConfig(net.dir, { port: centralPort, host: '127.0.0.1' });
-      const centralBroker = await runMosquitto(asTestUser(files.config), { binary: mosquitto, port: centralPort });
+      const centralBroker = await runMosquitto(configAsTestUser(files.config), { binary: mosquitto, port: centralPort });
       rig.defer(() => centralBroker.stop());
       for (const s of sites) {
         const proxy = await startDelayProxy({ host: s.ns.hostAddr, port: s.proxyPort, target: { host: '127.0.0.1', port: centralPort }, delayMs: SITE_LINK_DELAY_MS });
         rig.defer(() => proxy.close());
         s.proxy = proxy;
-        s.broker = await runMosquitto(asTestUser(join(files.dir, 'sites', s.name, 'mosquitto.conf')), { binary: mosquitto, port: SITE_BROKER_PORT, prefix: s.ns.prefix });
+        s.broker = await runMosquitto(configAsTestUser(join(files.dir, 'sites', s.name, 'mosquitto.conf')), { binary: mosquitto, port: SITE_BROKER_PORT, prefix: s.ns.prefix });
         const broker = s.broker;
         rig.defer(() => broker.stop());
       }
