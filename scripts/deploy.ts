@@ -11,7 +11,7 @@ import { readBundleFile } from '../src/deploy/bundleFile.js';
 import {
   DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_STATUS_INTERVAL_MS, type DeployContext, type Exec,
 } from '../src/deploy/deployBoard.js';
-import { DEFAULT_DEPLOY_PARALLEL, deployFleet, summaryText } from '../src/deploy/deployFleet.js';
+import { DEFAULT_DEPLOY_PARALLEL, deployFleet, fleetLoopbacks, loopbackRefusalText, summaryText } from '../src/deploy/deployFleet.js';
 import { readInventory } from '../src/deploy/inventory.js';
 import { DEFAULT_SSH_CONNECT_TIMEOUT_SEC, type SudoMode } from '../src/deploy/remoteShell.js';
 import { runCommand } from '../src/deploy/runCommand.js';
@@ -31,11 +31,15 @@ interface DeployCliOptions {
   healthTimeoutMs: number;
   healthIntervalMs: number;
   allowNoLink?: boolean;
+  allowLoopback?: boolean;
   keepReleases: number;
   statusIntervalMs: number;
   remoteRoot?: string;
   json?: boolean;
 }
+
+/** The override of the loopback refusal, named in the refusal itself. */
+const ALLOW_LOOPBACK_FLAG = '--allow-loopback';
 
 /** Counts and timeouts where 0 would deploy nothing or never wait. */
 const positiveWhole = atLeast(1, wholeNumber);
@@ -57,6 +61,7 @@ async function main(): Promise<number> {
     .option('--health-timeout-ms <ms>', 'a board not healthy this long after its restart is rolled back', positiveWhole, DEFAULT_HEALTH_TIMEOUT_MS)
     .option('--health-interval-ms <ms>', 'time between health probes', positiveWhole, DEFAULT_HEALTH_INTERVAL_MS)
     .option('--allow-no-link', 'healthy without an orderer link (boards deployed while the orderer is down)')
+    .option(ALLOW_LOOPBACK_FLAG, 'deploy loopback gossip and orderer addresses (warned about, not refused): every board and the orderer on one host')
     .option('--keep-releases <n>', 'releases kept on each board (current and previous always are)', positiveWhole, DEFAULT_RELEASES_KEPT)
     .option('--status-interval-ms <ms>', "the peer's status line period in the journal (it also prints on every change)", positiveWhole, DEFAULT_STATUS_INTERVAL_MS)
     .option('--remote-root <dir>', 'prefix of every path on the boards ({host} is replaced): for tests and chroots')
@@ -73,6 +78,11 @@ async function main(): Promise<number> {
     boards = boards.filter((b) => o.board!.includes(b.board));
   }
   const bundle = await readBundleFile(resolve(o.bundle));
+  const networkDir = resolve(o.network);
+  // A Pi given init's loopback gossip addresses starts and passes its health check (which needs only the
+  // orderer link) yet never meets its neighbours: refused for the whole run, dry or not, before any ssh.
+  const loopbacks = fleetLoopbacks(boards, { networkDir, bundle, statusIntervalMs: o.statusIntervalMs });
+  if (loopbacks.length > 0 && o.allowLoopback !== true) throw new InvalidArgumentError(loopbackRefusalText(loopbacks, ALLOW_LOOPBACK_FLAG));
   const now = new Date();
   const release = releaseName(now, bundle.manifest.version, bundle.manifest.target);
   const workDir = mkdtempSync(join(tmpdir(), 'edgepeer-deploy-'));
@@ -81,7 +91,7 @@ async function main(): Promise<number> {
   });
   const ctx: DeployContext = {
     bundle,
-    networkDir: resolve(o.network),
+    networkDir,
     ssh: {
       command: o.ssh,
       extraArgs: [...(o.identity !== undefined ? ['-i', o.identity] : []), ...(o.sshOption ?? []).flatMap((x) => ['-o', x])],

@@ -111,19 +111,58 @@ function deployedGossip(board: string, gossip: BoardConfig['gossip'], o: Invento
   };
 }
 
-/** A board on a Pi is reached by other Pis: loopback gossip addresses (init's, for one machine) cannot work there. */
-function gossipWarnings(gossip: BoardConfig['gossip']): string[] {
-  if (gossip === undefined) return [];
-  const out: string[] = [];
-  const reachedAt = gossip.advertise ?? gossip.listen;
-  if (LOOPBACK_HOST_PORT.test(reachedAt)) {
-    out.push(`gossip address ${reachedAt} is loopback: other boards cannot reach it; give gossipListen (or gossipAdvertise) in the inventory`);
+/** Where a board's loopback address is and which inventory key replaces it (docs/operations.md, Deploy). */
+export type LoopbackKind = 'orderer endpoint' | 'gossip listen' | 'gossip advertise' | 'gossip bootstrap';
+
+export interface LoopbackAddress {
+  kind: LoopbackKind;
+  /** Every loopback address of this kind (a bootstrap list may hold several). */
+  addresses: string[];
+  /** What the operator gives instead. */
+  fix: string;
+}
+
+const LOOPBACK_FIX: Record<LoopbackKind, string> = {
+  'orderer endpoint': 'give "orderers" in the inventory (or init --mqtt) unless the orderer runs on the board',
+  'gossip listen': 'give gossipListen in the inventory (the board\'s LAN address, or 0.0.0.0:<port> with gossipAdvertise)',
+  'gossip advertise': 'give gossipAdvertise (the address other boards reach it at) in the inventory',
+  'gossip bootstrap': 'give gossipBootstrap in the inventory',
+};
+
+/**
+ * The loopback addresses a board would be deployed with. A board on a Pi is reached by other Pis and
+ * reaches its orderer over the network: init's loopback addresses (for one machine) cannot work there.
+ * A listen on loopback is unreachable even when a LAN address is advertised, so both are checked.
+ */
+export function loopbackAddresses(config: Pick<BoardConfig, 'orderers' | 'gossip'>): LoopbackAddress[] {
+  const found: [LoopbackKind, string[]][] = [['orderer endpoint', config.orderers.filter((e) => LOOPBACK.test(e))]];
+  const g = config.gossip;
+  if (g !== undefined) {
+    found.push(['gossip listen', LOOPBACK_HOST_PORT.test(g.listen) ? [g.listen] : []]);
+    found.push(['gossip advertise', g.advertise !== undefined && LOOPBACK_HOST_PORT.test(g.advertise) ? [g.advertise] : []]);
+    found.push(['gossip bootstrap', g.bootstrap.filter((e) => LOOPBACK_HOST_PORT.test(e))]);
   }
-  const loopbackPeers = gossip.bootstrap.filter((e) => LOOPBACK_HOST_PORT.test(e));
-  if (loopbackPeers.length > 0) {
-    out.push(`gossip bootstrap ${loopbackPeers.join(', ')} is loopback: the board would look for the others on itself; give gossipBootstrap in the inventory`);
+  return found.filter(([, addresses]) => addresses.length > 0).map(([kind, addresses]) => ({ kind, addresses, fix: LOOPBACK_FIX[kind] }));
+}
+
+export function loopbackText(l: LoopbackAddress): string {
+  return `${l.kind} ${l.addresses.join(', ')} is loopback: ${l.fix}`;
+}
+
+/** The orderers and gossip section a board is deployed with: the inventory's, else its board.json's. */
+export function deployedAddresses(s: BoardSettings, config: BoardConfig): Pick<BoardConfig, 'orderers' | 'gossip'> {
+  const gossip = deployedGossip(s.board, config.gossip, s.gossip);
+  return { orderers: s.orderers ?? config.orderers, ...(gossip !== undefined ? { gossip } : {}) };
+}
+
+/** The board.json a board is deployed with, read from the network folder. */
+export function boardConfigOf(networkDir: string, board: string): BoardConfig {
+  const network: NetworkFile = loadNetworkFile(networkDir);
+  const entry = network.boards.find((b) => b.id === board);
+  if (entry === undefined) {
+    throw new OverlayError(`board ${board} is not in ${join(networkDir, NETWORK_FILE_NAME)} (boards: ${network.boards.map((b) => b.id).join(', ')})`);
   }
-  return out;
+  return readBoardConfig(resolve(networkDir, inside(networkDir, entry.config, 'board config')));
 }
 
 export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay> {
@@ -151,8 +190,7 @@ export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay
   for (const channel of network.channels) {
     copy(genesisPath(o.networkDir, channel), join(net, 'channels', channel, GENESIS_FILE_NAME));
   }
-  const gossip = deployedGossip(s.board, config.gossip, s.gossip);
-  const ownConfig: BoardConfig = { ...config, profile: s.profile, orderers: s.orderers ?? config.orderers, ...(gossip !== undefined ? { gossip } : {}) };
+  const ownConfig: BoardConfig = { ...config, profile: s.profile, ...deployedAddresses(s, config) };
   writeFile(join(net, boardDirRel, BOARD_CONFIG_FILE_NAME), `${JSON.stringify(ownConfig, null, 2)}\n`);
   copy(resolve(o.networkDir, keyRel), join(net, keyRel), PRIVATE_KEY_MODE);
   copy(resolve(o.networkDir, certRel), join(net, certRel));
@@ -175,11 +213,7 @@ export async function buildBoardOverlay(o: OverlayOptions): Promise<BoardOverlay
   const tarball = join(o.workDir, `${s.board}-overlay.tar.gz`);
   await runChecked('tar', ['--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', root, boardLayout.networkDir, boardLayout.boardEnv, boardLayout.releaseInfo]);
 
-  const warnings: string[] = [];
-  const loopback = ownConfig.orderers.filter((e) => LOOPBACK.test(e));
-  if (loopback.length > 0) {
-    warnings.push(`orderer endpoint ${loopback.join(', ')} is the board itself: give "orderers" in the inventory (or init --mqtt) unless the orderer runs on the board`);
-  }
-  warnings.push(...gossipWarnings(ownConfig.gossip));
+  // Deploy refuses these before any board is touched unless --allow-loopback (deployFleet.fleetLoopbacks).
+  const warnings = loopbackAddresses(ownConfig).map(loopbackText);
   return { tarball, keyFile: join(boardLayout.networkDir, keyRel), boardEnv, warnings };
 }

@@ -1,6 +1,7 @@
 // Deploys a fleet: every board of the inventory, at most `parallel` at a time, and a summary at the end.
+import { type LoopbackAddress, boardConfigOf, deployedAddresses, loopbackAddresses } from './boardOverlay.js';
 import type { BoardOutcome, DeployContext } from './deployBoard.js';
-import { deployBoard } from './deployBoard.js';
+import { boardSettings, deployBoard } from './deployBoard.js';
 import type { InventoryBoard } from './inventory.js';
 
 export const DEFAULT_DEPLOY_PARALLEL = 4;
@@ -21,6 +22,41 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, work:
 
 export function deployFleet(boards: readonly InventoryBoard[], ctx: DeployContext, parallel: number): Promise<BoardOutcome[]> {
   return mapBounded(boards, parallel, (b) => deployBoard(b, ctx));
+}
+
+export interface BoardLoopbacks {
+  board: string;
+  host: string;
+  loopbacks: LoopbackAddress[];
+}
+
+/**
+ * The boards that would be deployed with loopback addresses, and those addresses. Checked for the whole
+ * fleet before any board is touched, so a refusal leaves every board as it was. A board whose settings
+ * do not load is left to its own deploy, which fails at prepare with the reason.
+ */
+export function fleetLoopbacks(boards: readonly InventoryBoard[], ctx: Pick<DeployContext, 'networkDir' | 'bundle' | 'statusIntervalMs'>): BoardLoopbacks[] {
+  const out: BoardLoopbacks[] = [];
+  for (const b of boards) {
+    let loopbacks: LoopbackAddress[];
+    try {
+      loopbacks = loopbackAddresses(deployedAddresses(boardSettings(b, ctx), boardConfigOf(ctx.networkDir, b.board)));
+    } catch {
+      continue;
+    }
+    if (loopbacks.length > 0) out.push({ board: b.board, host: b.host, loopbacks });
+  }
+  return out;
+}
+
+/** The refusal: every board and address, what replaces each, and the override. */
+export function loopbackRefusalText(found: readonly BoardLoopbacks[], overrideFlag: string): string {
+  const lines = found.flatMap((f) => f.loopbacks.map((l) => `  ${f.board} (${f.host}): ${l.kind} ${l.addresses.join(', ')}: ${l.fix}`));
+  return [
+    `refusing to deploy loopback addresses (from edgepeer init, for one machine) to ${found.length} board${found.length === 1 ? '' : 's'}; no board was touched:`,
+    ...lines,
+    `Give these in the inventory (gossipListen, gossipAdvertise, gossipBootstrap, orderers: docs/operations.md, Deploy), or pass ${overrideFlag} when every board and the orderer share one host (a lab).`,
+  ].join('\n');
 }
 
 function resultText(o: BoardOutcome): string {

@@ -255,6 +255,8 @@ export interface InitOptions {
   boardsPerOrg?: number;
   maxMessageCount?: number;
   batchTimeoutMs?: number;
+  /** `--gossip --gossip-base-port`: a gossip section in each board.json, listening on 127.0.0.1 from this port. */
+  gossipBasePort?: number;
 }
 
 /** `edgepeer init --json` into `dir`. */
@@ -265,6 +267,7 @@ export function initNetwork(dir: string, o: InitOptions = {}): Promise<NetworkSu
   ];
   if (o.maxMessageCount !== undefined) args.push('--max-message-count', String(o.maxMessageCount));
   if (o.batchTimeoutMs !== undefined) args.push('--batch-timeout-ms', String(o.batchTimeoutMs));
+  if (o.gossipBasePort !== undefined) args.push('--gossip', '--gossip-base-port', String(o.gossipBasePort));
   return runCliJson<NetworkSummary>(args, { name: 'init' });
 }
 

@@ -1,6 +1,7 @@
 // `npm run deploy` against fake Pis (test/helpers/fakePi.ts): an ssh wrapper runs the board commands in
 // a folder per board. With small fake bundles: dry run, release folders, the current/previous links,
-// the board's files and key mode, parallel boards, rollback on an unhealthy or crashing release, prune.
+// the board's files and key mode, parallel boards, rollback on an unhealthy or crashing release, prune,
+// and init's loopback addresses refused unless --allow-loopback.
 // With a real linux-x64 bundle: the peer really runs from the release, syncs from an orderer, is judged
 // healthy by `edgepeer health`, survives an upgrade with its ledger, and a release that cannot reach
 // the orderer is rolled back.
@@ -17,6 +18,8 @@ import { TestRig, freePort, initNetwork, killAllProcesses, ledgerInfo, ledgerVer
 after(killAllProcesses);
 
 const DEPLOY_JS = join(REPO_ROOT, 'dist', 'scripts', 'deploy.js');
+/** init's first gossip port in the loopback test: the board addresses below follow from it. */
+const GOSSIP_BASE_PORT = 7051;
 
 async function hostTarget(): Promise<string> {
   const arch = (await runCommand('dpkg', ['--print-architecture'])).stdout.trim();
@@ -172,13 +175,75 @@ test('deploy reports an unreachable board and a board of another architecture, a
       boards: [{ board: 'org1-board1', host: 'pi-a' }, { board: 'org1-board2', host: 'pi-gone' }],
     }));
     const other = (await hostTarget()) === 'linux-armv7' ? 'linux-arm64' : 'linux-armv7';
-    const args = ['--inventory', inventory, '--network', join(dir, 'net'), '--remote-root', join(farm.base, 'boards', '{host}')];
+    // board.json's orderer is init's loopback one, on purpose: deployed with a warning.
+    const args = ['--inventory', inventory, '--network', join(dir, 'net'), '--remote-root', join(farm.base, 'boards', '{host}'), '--allow-loopback'];
     const wrongArch = await deploy(farm, [...args, '--bundle', await fakeBundle(dir, '1.0.0', other, 'good')]);
     assert.equal(wrongArch.code, 1, describe(wrongArch));
     assert.match(wrongArch.stdout, new RegExp(`org1-board1 .*FAILED at preflight: the board is \\S+ \\(linux-\\S+\\); the bundle is for ${other}`));
     assert.match(wrongArch.stdout, /org1-board2 .*FAILED at preflight: .*No route to host/);
-    assert.match(wrongArch.stdout, /warning: orderer endpoint mqtt:\/\/127\.0\.0\.1:1883 is the board itself/);
+    assert.match(wrongArch.stdout, /warning: orderer endpoint mqtt:\/\/127\.0\.0\.1:1883 is loopback/);
     assert.ok(!existsSync(join(root, 'opt/edgepeer/current')), 'nothing was switched');
+  } finally {
+    await rig.close();
+  }
+});
+
+test("deploy refuses init's loopback gossip and orderer addresses before touching any board, and deploys them with warnings under --allow-loopback", async () => {
+  const rig = new TestRig();
+  try {
+    const dir = rig.tempDir('edgepeer-deploy-');
+    const farm = fakePiFarm(join(dir, 'farm'));
+    const roots = [farm.addBoard('pi-a'), farm.addBoard('pi-b'), farm.addBoard('pi-c')];
+    const net = join(dir, 'net');
+    // init --gossip: board n listens on 127.0.0.1:7050+n, its bootstrap is the other boards' loopback ports.
+    await initNetwork(net, { boardsPerOrg: 3, gossipBasePort: GOSSIP_BASE_PORT });
+    const inventory = join(dir, 'fleet.json');
+    const lan = { gossipBootstrap: ['10.0.0.11:7051', '10.0.0.12:7051', '10.0.0.13:7051'] };
+    writeFileSync(inventory, JSON.stringify({
+      defaults: { user: 'root', profile: 'raspberry-pi-4' },
+      boards: [
+        // init's gossip addresses, a LAN orderer.
+        { board: 'org1-board1', host: 'pi-a', orderers: ['mqtt://10.0.0.2:1883'] },
+        // LAN gossip addresses, init's loopback orderer.
+        { board: 'org1-board2', host: 'pi-b', gossipListen: '10.0.0.12:7051', ...lan },
+        // Nothing on loopback.
+        { board: 'org1-board3', host: 'pi-c', orderers: ['mqtt://10.0.0.2:1883'], gossipListen: '0.0.0.0:7051', gossipAdvertise: '10.0.0.13:7051', ...lan },
+      ],
+    }));
+    const args = [
+      '--inventory', inventory, '--network', net, '--remote-root', join(farm.base, 'boards', '{host}'),
+      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'),
+    ];
+    const untouched = (): void => {
+      for (const root of roots) assert.ok(!existsSync(join(root, 'ssh.log')), `no command reached ${root}`);
+    };
+
+    for (const extra of [[], ['--dry-run']]) {
+      const refused = await deploy(farm, [...args, ...extra]);
+      assert.equal(refused.code, 2, describe(refused));
+      const err = refused.stderr;
+      assert.match(err, /refusing to deploy loopback addresses .* to 2 boards; no board was touched/);
+      assert.match(err, /org1-board1 \(pi-a\): gossip listen 127\.0\.0\.1:7051: give gossipListen/);
+      assert.match(err, /org1-board1 \(pi-a\): gossip bootstrap 127\.0\.0\.1:7052, 127\.0\.0\.1:7053: give gossipBootstrap/);
+      assert.match(err, /org1-board2 \(pi-b\): orderer endpoint mqtt:\/\/127\.0\.0\.1:1883: give "orderers"/);
+      assert.doesNotMatch(err, /org1-board2 \(pi-b\): gossip|org1-board3/, 'only the loopback addresses are named');
+      assert.match(err, /pass --allow-loopback/);
+      assert.equal(refused.stdout, '', 'no board was planned or deployed');
+      untouched();
+    }
+
+    const allowed = await deploy(farm, [...args, '--allow-loopback']);
+    assert.equal(allowed.code, 0, describe(allowed));
+    assert.match(allowed.stdout, /3 boards: 3 deployed/);
+    assert.match(allowed.stdout, /warning: gossip listen 127\.0\.0\.1:7051 is loopback/);
+    assert.match(allowed.stdout, /warning: gossip bootstrap 127\.0\.0\.1:7052, 127\.0\.0\.1:7053 is loopback/);
+    assert.match(allowed.stdout, /warning: orderer endpoint mqtt:\/\/127\.0\.0\.1:1883 is loopback/);
+    const gossipOf = (root: string, board: string): { listen: string } => {
+      const json = JSON.parse(readFileSync(join(root, 'opt/edgepeer', currentRelease(root), 'network/orgs/org1/boards', board, 'board.json'), 'utf8')) as { gossip: { listen: string } };
+      return json.gossip;
+    };
+    assert.equal(gossipOf(roots[0]!, 'org1-board1').listen, '127.0.0.1:7051', "init's address is shipped as it is");
+    assert.equal(gossipOf(roots[2]!, 'org1-board3').listen, '0.0.0.0:7051');
   } finally {
     await rig.close();
   }
@@ -208,6 +273,8 @@ test('a real bundle deployed to a fake Pi runs its peer, survives an upgrade wit
     const args = (inv: string): string[] => [
       '--inventory', inv, '--bundle', bundle, '--network', net, '--remote-root', join(farm.base, 'boards', '{host}'),
       '--health-timeout-ms', '8000', '--health-interval-ms', '250', '--status-interval-ms', '1000',
+      // The orderer runs on this machine, which is also the fake Pi: its loopback endpoint is right here.
+      '--allow-loopback',
     ];
 
     const first = await deploy(farm, args(inventory(ready.mqtt)));

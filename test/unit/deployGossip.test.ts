@@ -1,12 +1,13 @@
 // Gossip addresses on real Pis: `edgepeer init --gossip` writes loopback ports (one machine), the
 // inventory replaces them per board (gossipListen, gossipAdvertise; gossipBootstrap also as a default),
-// and deploy warns about every loopback address still in a board's gossip section.
+// and every loopback address still in a board's gossip section is found (deploy refuses it unless
+// --allow-loopback, then warns about it: test/integration/deploy.test.ts).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type BoardSettings, buildBoardOverlay } from '../../src/deploy/boardOverlay.js';
+import { type BoardSettings, buildBoardOverlay, loopbackAddresses } from '../../src/deploy/boardOverlay.js';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/deploy/bundleManifest.js';
 import { InventoryError, KEEP_GOSSIP_ADDRESSES, parseInventoryIni, parseInventoryJson } from '../../src/deploy/inventory.js';
 import type { InventoryGossip } from '../../src/deploy/inventory.js';
@@ -69,11 +70,24 @@ async function overlayFor(t: { after(fn: () => void): void }, gossip: InventoryG
   return { overlay, gossip: config.gossip };
 }
 
-test("deploy with init's gossip addresses: the loopback listen and bootstrap are shipped, each with a warning", async (t) => {
+test("the overlay with init's gossip addresses (what deploy --allow-loopback ships): the loopback listen and bootstrap are shipped, each with a warning", async (t) => {
   const { overlay, gossip } = await overlayFor(t, KEEP_GOSSIP_ADDRESSES);
   assert.equal(gossip.listen, `127.0.0.1:${GOSSIP_BASE_PORT}`);
-  assert.ok(overlay.warnings.some((w) => /gossip address 127\.0\.0\.1:7051 is loopback/.test(w)), overlay.warnings.join('\n'));
-  assert.ok(overlay.warnings.some((w) => /gossip bootstrap 127\.0\.0\.1:7052 is loopback/.test(w)), overlay.warnings.join('\n'));
+  assert.ok(overlay.warnings.some((w) => /^gossip listen 127\.0\.0\.1:7051 is loopback: give gossipListen/.test(w)), overlay.warnings.join('\n'));
+  assert.ok(overlay.warnings.some((w) => /^gossip bootstrap 127\.0\.0\.1:7052 is loopback: give gossipBootstrap/.test(w)), overlay.warnings.join('\n'));
+});
+
+test('loopbackAddresses: a loopback listen is found even behind a LAN advertise, every loopback bootstrap and orderer is named, LAN ones are not', () => {
+  const gossip = { listen: '127.0.0.1:7051', advertise: '10.0.0.11:7051', bootstrap: ['10.0.0.12:7051', 'localhost:7053', '[::1]:7054'] };
+  const found = loopbackAddresses({ orderers: ['mqtt://10.0.0.2:1883', 'mqtts://localhost:8883'], gossip });
+  assert.deepEqual(found.map((l) => [l.kind, l.addresses]), [
+    ['orderer endpoint', ['mqtts://localhost:8883']],
+    ['gossip listen', ['127.0.0.1:7051']],
+    ['gossip bootstrap', ['localhost:7053', '[::1]:7054']],
+  ]);
+  assert.deepEqual(loopbackAddresses({ orderers: ['mqtt://10.0.0.2:1883'], gossip: { ...gossip, listen: '0.0.0.0:7051', bootstrap: ['10.0.0.12:7051'] } }), []);
+  assert.deepEqual(loopbackAddresses({ orderers: ['mqtt://10.0.0.2:1883'], gossip: { ...gossip, listen: '0.0.0.0:7051', advertise: '127.0.0.1:7051' } })
+    .map((l) => l.kind), ['gossip advertise', 'gossip bootstrap']);
 });
 
 test("deploy with the inventory's gossip addresses: board.json carries them and nothing is warned about gossip", async (t) => {
