@@ -35,6 +35,7 @@ interface ProvisionCliOptions {
   console?: string | true;
   firmwarePath: string;
   keepSerialConsole?: boolean;
+  allowLoopback?: boolean;
   json?: boolean;
 }
 
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     .option('--console [device]', "edgepeer's serial console: the profile's UART, or this device[@baud]")
     .option('--firmware-path <path>', 'where the OS mounts the boot partition (Bullseye and older: /boot)', DEFAULT_FIRMWARE_PATH)
     .option('--keep-serial-console', "keep Linux's console on the UART (cmdline.txt console=serial0)")
+    .option('--allow-loopback', "write init's loopback orderer and gossip addresses anyway (a lab on one host); refused otherwise")
     .option('--json', 'print the result as one JSON object')
     .showHelpAfterError();
   program.parse(process.argv);
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
     boot, bundle, networkDir: resolve(o.network), board, user: o.user, passwordHash, sshKeys, wifi,
     firmwarePath: o.firmwarePath, keepSerialConsole: o.keepSerialConsole === true, statusIntervalMs: DEFAULT_STATUS_INTERVAL_MS,
     releaseName: releaseName(new Date(), bundle.manifest.version, bundle.manifest.target),
+    allowLoopback: o.allowLoopback === true,
   });
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ boot: boot.description, ...r })}\n`);

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBoardOverlay } from '../deploy/boardOverlay.js';
+import { boardConfigOf, buildBoardOverlay, deployedAddresses, loopbackAddresses } from '../deploy/boardOverlay.js';
 import type { BundleFile } from '../deploy/bundleFile.js';
 import { boardSettings } from '../deploy/deployBoard.js';
 import type { InventoryBoard } from '../deploy/inventory.js';
@@ -30,6 +30,8 @@ export interface ProvisionOptions {
   statusIntervalMs: number;
   releaseName: string;
   now?: Date;
+  /** Write loopback orderer and gossip addresses anyway (a lab on one host); refused otherwise, as by deploy. */
+  allowLoopback?: boolean;
 }
 
 export interface ProvisionResult {
@@ -56,6 +58,15 @@ export async function provisionSd(o: ProvisionOptions): Promise<ProvisionResult>
   const configTxt = await readText(o.boot, 'config.txt');
   const cmdlineTxt = await readText(o.boot, 'cmdline.txt');
   const settings = boardSettings(o.board, { networkDir: o.networkDir, bundle: o.bundle, statusIntervalMs: o.statusIntervalMs });
+  // A card goes into a real Pi: init's 127.0.0.1 addresses would have it talk to itself (deploy refuses them too).
+  const loopbacks = loopbackAddresses(deployedAddresses(settings, boardConfigOf(o.networkDir, o.board.board)));
+  if (loopbacks.length > 0 && o.allowLoopback !== true) {
+    throw new ProvisionError([
+      `refusing to write loopback addresses (from edgepeer init, for one machine) for ${o.board.board}; nothing was written:`,
+      ...loopbacks.map((l) => `  ${l.kind} ${l.addresses.join(', ')}`),
+      'Give --orderer with the orderer\'s address on the board\'s network, and the board\'s gossip addresses in its board.json (docs/operations.md, Gossip configuration), or pass --allow-loopback for a lab on one host.',
+    ].join('\n'));
+  }
   const warnings: string[] = [];
   if (settings.console !== null && o.keepSerialConsole) {
     warnings.push(`edgepeer writes its console to ${settings.console} while Linux keeps its own console there (--keep-serial-console): the two will mix`);

@@ -150,7 +150,7 @@ test("the card's first boot installs the release and enables the unit, then remo
     await ok(runCommand(process.execPath, [
       PROVISION_JS, '--boot', boot, '--hostname', 'pi-07', '--user', 'admin', '--password-hash', '$6$salt$abcdefghijklmnop',
       '--ssh-key', join(dir, 'id.pub'), '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'),
-      '--network', net, '--board', 'org1-board1', '--profile', 'raspberry-pi-zero-2-w',
+      '--network', net, '--board', 'org1-board1', '--profile', 'raspberry-pi-zero-2-w', '--orderer', 'mqtt://10.0.0.2:1883',
     ]), 'provision-sd');
     assert.ok(existsSync(join(boot, 'edgepeer', 'overlay.tar.gz')));
 
@@ -200,7 +200,7 @@ test('a first boot whose install fails says so in its log, installs nothing, and
     await initNetwork(net, { boardsPerOrg: 1 });
     await ok(runCommand(process.execPath, [
       PROVISION_JS, '--boot', boot, '--firmware-path', '/boot', '--hostname', 'pi-09', '--user', 'admin', '--password-hash', '$6$salt$abcdefghijklmnop',
-      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'), '--network', net, '--board', 'org1-board1',
+      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'), '--network', net, '--board', 'org1-board1', '--orderer', 'mqtt://10.0.0.2:1883',
     ]), 'provision-sd');
     assert.match(readFileSync(join(boot, 'cmdline.txt'), 'utf8'), / systemd\.run=\/boot\/firstrun\.sh /, 'Bullseye and older mount it at /boot');
     // A card whose bundle got damaged on the way.
@@ -243,6 +243,35 @@ test('provision-sd refuses a folder that is not a boot partition and changes not
     assert.match(r.stderr, /has no cmdline\.txt: not a Raspberry Pi OS boot partition/);
     assert.equal(readFileSync(join(boot, 'config.txt'), 'utf8'), BOOKWORM_CONFIG);
     assert.ok(!existsSync(join(boot, 'ssh')));
+  } finally {
+    await rig.close();
+  }
+});
+
+test("provision-sd refuses init's loopback orderer address for a real board, writes nothing; --allow-loopback writes it", async (t) => {
+  const missing = await missingTool();
+  if (missing !== null) return t.skip(missing);
+  const rig = new TestRig();
+  try {
+    const dir = rig.tempDir('edgepeer-sd-');
+    const boot = join(dir, 'boot');
+    mkdirSync(boot);
+    writeFileSync(join(boot, 'config.txt'), BOOKWORM_CONFIG);
+    writeFileSync(join(boot, 'cmdline.txt'), BOOKWORM_CMDLINE);
+    const net = join(dir, 'net');
+    await initNetwork(net, { boardsPerOrg: 1 });
+    const args = [
+      PROVISION_JS, '--boot', boot, '--hostname', 'pi-08', '--user', 'admin', '--password-hash', '$6$salt$abcdefghijklmnop',
+      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'), '--network', net, '--board', 'org1-board1',
+    ];
+    const r = await runCommand(process.execPath, args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /refusing to write loopback addresses .* for org1-board1; nothing was written:\n {2}orderer endpoint mqtt:\/\/127\.0\.0\.1:\d+/);
+    assert.match(r.stderr, /--allow-loopback/);
+    assert.equal(readFileSync(join(boot, 'cmdline.txt'), 'utf8'), BOOKWORM_CMDLINE, 'the card is untouched');
+    assert.ok(!existsSync(join(boot, 'ssh')));
+    await ok(runCommand(process.execPath, [...args, '--allow-loopback']), 'provision-sd --allow-loopback');
+    assert.ok(existsSync(join(boot, 'ssh')), 'written with the override');
   } finally {
     await rig.close();
   }
