@@ -33,6 +33,7 @@ import {
 } from './timings.js';
 
 const TEMP_DIR_PREFIX = 'edgepeer-demo-';
+/** Loopback only: the demo's broker is open (see where it starts), so nothing off this machine may reach it. */
 const MQTT_HOST = '127.0.0.1';
 
 export interface DemoOptions {
@@ -141,6 +142,11 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
   let view: LiveView | undefined;
   let reportTimer: ReturnType<typeof setInterval> | undefined;
   try {
+    // Without access control (docs/protocol.md §11.3 says so): it listens on loopback only (MQTT_HOST), so
+    // nothing off this machine reaches it, and its boards and orderer are processes of the demo's own user.
+    // Another user of the same machine could still read the demo's chain from it (with --fabric: the
+    // blocks of the file given). `edgepeer orderer` and `edgepeer gateway`, which serve real boards on a
+    // network, apply §11.3.
     const broker = await startEmbeddedBroker({ host: MQTT_HOST, port: o.mqttPort });
     stoppers.push({ what: 'broker', stop: () => broker.close() });
 
