@@ -66,8 +66,11 @@ export interface ServingLinksContext {
   dropped(reason: string): void;
   /** Starts handling the requests of `link`. */
   serve(link: ServerLink): Promise<void>;
-  /** Who may use the embedded broker (docs/protocol.md §11.3); without it the broker is open. */
-  brokerAccess?: BrokerAccess;
+  /**
+   * Who may use the embedded broker (docs/protocol.md §11.3). Required: a serving role's broker carries
+   * blocks and every board's SEEK, and an open one lets any client read them all (issue 12 §1).
+   */
+  brokerAccess: BrokerAccess;
   /** This role's own broker login (§11.1), on the embedded broker and an external one alike. */
   credentials?: BrokerCredentials;
 }
@@ -83,7 +86,7 @@ export async function startServingLinks(o: ServingCliOptions, ctx: ServingLinksC
     ? await startEmbeddedBroker({
       host: o.mqttHost,
       port: o.mqttPort,
-      ...(ctx.brokerAccess !== undefined && { access: ctx.brokerAccess }),
+      access: ctx.brokerAccess,
       onRefused: (what, clientId, reason) => ctx.log.warn({ what, clientId, reason }, 'broker refused a client'),
     })
     : null;

@@ -10,6 +10,9 @@ import { genesisTrust } from '../channel/responderTrust.js';
 import { loadClient, loadGenesis } from '../network/loadNetwork.js';
 import { createLogger } from '../observability/logger.js';
 import { statusName } from '../protocol/status.js';
+import { configFromBlock } from '../channel/blocks.js';
+import { ChannelState } from '../channel/channelState.js';
+import { channelBrokerAccess } from '../transport/mqtt/brokerAccess.js';
 import { startEmbeddedBroker } from '../transport/mqtt/embeddedBroker.js';
 import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../transport/mqtt/mqttClientLink.js';
@@ -141,7 +144,17 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
   let view: LiveView | undefined;
   let reportTimer: ReturnType<typeof setInterval> | undefined;
   try {
-    const broker = await startEmbeddedBroker({ host: MQTT_HOST, port: o.mqttPort });
+    // The access rules of `edgepeer orderer` and `edgepeer gateway` (docs/protocol.md §11.3): even on
+    // loopback, another user of this machine must not read the demo's chain (with --fabric: a real
+    // channel's blocks). Logins are judged by the configuration of the channel the demo serves: its
+    // genesis block (for a Fabric channel, the edge access configuration) from the network folder, which
+    // is made after the broker starts (it names the broker's URL); the orderer's own states once it runs,
+    // which follow configuration blocks. Nothing logs in before the folder is made.
+    let served: () => Iterable<ChannelState> = () => [];
+    const broker = await startEmbeddedBroker({
+      host: MQTT_HOST, port: o.mqttPort, access: channelBrokerAccess(() => served()),
+      onRefused: (what, clientId, reason) => log.warn({ what, clientId, reason }, 'broker refused a client'),
+    });
     stoppers.push({ what: 'broker', stop: () => broker.close() });
 
     const fabric = o.fabric === undefined ? undefined : readDemoFabricSource(o.fabric);
@@ -150,11 +163,14 @@ export async function runDemo(o: DemoOptions, control: DemoControl): Promise<Dem
       ...(fabric !== undefined ? { fabric: { channel: fabric.channel, genesis: fabric.genesis } } : {}),
     });
     channel = net.channel;
+    const genesisState = [new ChannelState(configFromBlock(loadGenesis(net.networkDir, net.channel)))];
+    served = () => genesisState;
     const txPerSec = fabric === undefined ? o.txPerSec : 0;
     const orderer = fabric === undefined
       ? await startDemoOrderer({ networkDir: net.networkDir, dataDir: layout.ordererDataDir, channel: net.channel, brokerUrl: broker.url, log: ordererLog })
       : await startDemoFabricGateway({ networkDir: net.networkDir, dataDir: layout.ordererDataDir, fabric, brokerUrl: broker.url, log: ordererLog });
     ordererHeight = () => orderer.height();
+    served = () => orderer.channelStates();
     stoppers.push({
       what: 'orderer',
       stop: async () => {

@@ -14,6 +14,7 @@ import { fabricChainRules } from '../ledger/fabricChainRules.js';
 import { ledgerPath, openLedger } from '../ledger/lmdbLedger.js';
 import { loadChannelAnchor, loadOrdererIdentities } from '../network/loadNetwork.js';
 import type { Logger } from '../observability/logger.js';
+import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { MqttServerLink } from '../transport/mqtt/mqttServerLink.js';
 import type { DemoOrderer } from './demoOrderer.js';
 
@@ -65,12 +66,17 @@ export async function startDemoFabricGateway(o: DemoFabricGatewayOptions): Promi
   } finally {
     await ledger.close();
   }
+  const replySigner = loadOrdererIdentities(o.networkDir).node;
   const gateway = new Gateway({
     dataDir: o.dataDir, channel: anchor.channel, rules, access: anchor.access, endpoints: [],
-    replySigner: loadOrdererIdentities(o.networkDir).node, clock: systemClock, random: Math.random, log: o.log,
+    replySigner, clock: systemClock, random: Math.random, log: o.log,
     followLimits: { baseDelayMs: fabricGatewayDefaults.retryBaseDelayMs, maxDelayMs: fabricGatewayDefaults.retryMaxDelayMs, ...limits },
   });
-  const link = new MqttServerLink({ endpoint: { url: o.brokerUrl }, onError: (err) => o.log.warn({ err: err.message }, 'MQTT link error') });
+  // It logs in as the edge access configuration's block signer, as `edgepeer gateway` does (§11.3).
+  const link = new MqttServerLink({
+    endpoint: { url: o.brokerUrl, ...brokerCredentials(replySigner) },
+    onError: (err) => o.log.warn({ err: err.message }, 'MQTT link error'),
+  });
   try {
     await gateway.serve(link);
   } catch (err) {
@@ -81,6 +87,7 @@ export async function startDemoFabricGateway(o: DemoFabricGatewayOptions): Promi
   return {
     height: () => gateway.height,
     pending: () => 0,
+    channelStates: () => [gateway.chain.state],
     stop: () => {
       stopping ??= gateway.stop().then(() => gateway.height);
       return stopping;

@@ -13,6 +13,7 @@ import { Gateway } from '../../gateway/gateway.js';
 import { type FabricTlsFiles, GrpcDeliverConnector } from '../../gateway/grpcDeliverConnector.js';
 import { loadMspIdentity } from '../../gateway/mspIdentity.js';
 import { loadOrdererIdentities } from '../../network/loadNetwork.js';
+import { channelBrokerAccess } from '../../transport/mqtt/brokerAccess.js';
 import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { createLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
@@ -165,6 +166,12 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
       registry: metrics.registry,
       dropped: (reason) => metrics.linkMessagesDropped.inc({ reason }),
       serve: (link) => gateway.serve(link),
+      // The orderer's access rules (docs/protocol.md §11.3), judged by the edge access configuration: its
+      // members log in and read their own replies only, and the gateway's own identity, a block signer of
+      // that configuration, logs in as the orderer and alone publishes replies. Without it any client
+      // could subscribe to '#' and read every block and every board's SEEK. The configuration is fixed for
+      // the life of the process (it is in the network folder, not the ledger), so nothing is rechecked.
+      brokerAccess: channelBrokerAccess(() => [gateway.chain.state]),
       credentials: brokerCredentials(loadOrdererIdentities(o.network).node),
     });
   } catch (err) {
