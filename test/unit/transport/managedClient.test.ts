@@ -133,8 +133,10 @@ test('broker gone: refused attempts are reported, waits follow the jittered back
   const DOWNS = 4;
   await rec.stateWhen(() => waits.length >= DOWNS, `${DOWNS} closes while the broker is away`);
   // Every attempt in between was refused by the OS, and each refusal was reported (not swallowed, not fatal).
-  assert.ok(rec.errors.length >= DOWNS - 1, rec.errors.map((e) => e.message).join('; '));
-  for (const e of rec.errors) assert.equal((e as NodeJS.ErrnoException).code, 'ECONNREFUSED', e.message);
+  const codes = rec.errors.map((e) => (e as NodeJS.ErrnoException).code);
+  assert.ok(codes.filter((c) => c === 'ECONNREFUSED').length >= DOWNS - 1, rec.errors.map((e) => e.message).join('; '));
+  // (The broker's own close may reset the connection it had.)
+  for (const e of rec.errors) assert.ok(['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((e as NodeJS.ErrnoException).code ?? ''), e.message);
   assert.equal(client.state === 'up', false);
   // While it is away nothing is sent.
   await assert.rejects(client.publish(TOPIC, Buffer.from('x')), /is (down|connecting): not sent/);
