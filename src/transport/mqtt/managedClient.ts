@@ -9,7 +9,7 @@ import type { LinkState } from '../link.js';
 import { toClientOptions, validateEndpoint, type MqttEndpoint } from './endpoint.js';
 import { FramedMqttSocket, MQTT_PACKET_OVERHEAD_MAX_BYTES } from './framedSocket.js';
 
-/** Granted QoS value a broker uses in SUBACK to refuse a subscription. */
+/** Granted QoS value a broker uses in SUBACK to refuse a subscription (MQTT 5's refusal reason codes are all above it). */
 const subscriptionRefusedQos = 128;
 
 export type DropReason = 'oversize' | 'badTopic' | 'retained';
@@ -217,15 +217,21 @@ export class ManagedMqttClient {
   private subscribeNow(client: MqttClient, topics: string[], bringsUp: boolean): void {
     const connection = this.connection;
     const request = Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }]));
-    client.subscribe(request, (err, granted) => {
+    client.subscribe(request, (err, requested, suback) => {
       if (connection !== this.connection || this.closed) return;
-      if (err) {
+      // mqtt.js 5 reports a SUBACK that refuses any topic as an error, with the SUBACK and the topics as
+      // requested (not as granted): the refusal is judged from the SUBACK's codes, in request order.
+      const codes = err ? suback?.granted : undefined;
+      if (err && (codes === undefined || requested === undefined || codes.length !== requested.length)) {
         // The connection is going away; the next connect subscribes again.
         this.options.onError(new Error(`subscribing to ${topics.join(', ')} failed: ${err.message}`));
         return;
       }
-      const refused = (granted ?? []).filter((g: ISubscriptionGrant) => g.qos === subscriptionRefusedQos);
-      for (const g of granted ?? []) if (g.qos !== subscriptionRefusedQos) this.subscribed.add(g.topic);
+      const granted: ISubscriptionGrant[] = codes === undefined
+        ? requested ?? []
+        : requested!.map((g, i) => ({ ...g, qos: codes[i] as ISubscriptionGrant['qos'] }));
+      const refused = granted.filter((g) => g.qos >= subscriptionRefusedQos);
+      for (const g of granted) if (g.qos < subscriptionRefusedQos) this.subscribed.add(g.topic);
       if (refused.length > 0) {
         const names = refused.map((g) => g.topic);
         const error = new Error(`broker ${this.url} refused the subscription to ${names.join(', ')}`);
