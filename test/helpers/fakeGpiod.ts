@@ -60,7 +60,7 @@ if [ -f '${failFile}' ]; then cat '${failFile}' >&2; echo "$*" >> '${doneLog}'; 
 for a in "$@"; do
   case "$a" in
     --*) ;;
-    *=*) echo "\${a#*=}" > '${linesDir}'/"\${a%%=*}" ;;
+    *=*) echo "\${a#*=}" > '${linesDir}'/"\${a%%=*}.$$" && mv '${linesDir}'/"\${a%%=*}.$$" '${linesDir}'/"\${a%%=*}" ;;
   esac
 done
 echo "$*" >> '${doneLog}'
