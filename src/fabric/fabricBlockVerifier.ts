@@ -14,6 +14,7 @@
 // not covered by any hash in the chain, so a relay could alter or drop them undetected. Data and
 // headers are never at risk. Pass `perBlockSignatures` to check every block's signatures (the audit,
 // `edgepeer fabric verify`, always does).
+import { bytesEqualAt } from '../protocol/block.js';
 import { type RejectReason, RunResult, type RunVerifier } from '../protocol/blockFormat.js';
 import { FABRIC_HASH_BYTES } from './blockLayout.js';
 import { FabricChannelRules } from './channelRules.js';
@@ -171,9 +172,7 @@ export class FabricBlockVerifier implements RunVerifier {
    */
   private forkAtTip(b: Uint8Array, hashOut: Uint8Array, offset: number): boolean {
     this.reader.hashInto(b, hashOut, offset);
-    let same = true;
-    for (let k = 0; k < FABRIC_HASH_BYTES; k++) if (hashOut[offset + k] !== this.tipHashBytes[k]) same = false;
-    return !same && this.signatureOk(b);
+    return !bytesEqualAt(hashOut, offset, this.tipHashBytes, 0, FABRIC_HASH_BYTES) && this.signatureOk(b);
   }
 
   /** The previous-hash field of `b` into scratchHash (an empty one, the genesis block's, as zeros). */

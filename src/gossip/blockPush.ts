@@ -84,8 +84,7 @@ export class BlockPush {
     this.outbox = waiting;
     if (ready.length === 0 || this.o.limits.fanout === 0) return;
     // This board took them from the orderer: it is the root of its org's tree for them.
-    const tree = this.orgTree(this.o.self.key);
-    this.send(ready, [...this.children(tree, this.o.self.key), ...this.leaderlessOrgBoards()]);
+    this.send(ready, [...this.ownChildren(this.o.self.key), ...this.leaderlessOrgBoards()]);
   }
 
   /**
@@ -96,7 +95,7 @@ export class BlockPush {
     if (this.o.limits.fanout === 0) return;
     const root = this.rootKey();
     const targets = root !== null
-      ? this.children(this.orgTree(root), this.o.self.key)
+      ? this.ownChildren(root)
       // No leader known here: on to random boards of the org, as far as they reach (infect-and-die).
       : this.randomOf(this.orgBoards(), this.o.limits.fanout);
     this.send(blocks, targets.filter((m) => !senders.has(m.key)));
@@ -113,7 +112,9 @@ export class BlockPush {
     for (const m of this.o.members()) {
       if (m.org === this.o.self.org || m.role !== 'peer') continue;
       if (m.leader) led.add(m.org);
-      byOrg.set(m.org, [...(byOrg.get(m.org) ?? []), m]);
+      const boards = byOrg.get(m.org);
+      if (boards === undefined) byOrg.set(m.org, [m]);
+      else boards.push(m);
     }
     return [...byOrg].filter(([org]) => !led.has(org)).flatMap(([, boards]) => this.randomOf(boards, LEADERLESS_ORG_PUSH_TARGETS));
   }
@@ -126,25 +127,16 @@ export class BlockPush {
     return root;
   }
 
-  /** The org's boards (this one included, as key only) in tree order: `root` first, then by key. */
-  private orgTree(root: string): (PushTarget | string)[] {
-    const boards: (PushTarget | string)[] = [...this.orgBoards(), this.o.self.key];
-    const keyOf = (b: PushTarget | string): string => (typeof b === 'string' ? b : b.key);
-    return boards.sort((a, b) => {
-      const ka = keyOf(a);
-      const kb = keyOf(b);
-      if (ka === root) return -1;
-      if (kb === root) return 1;
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
-  }
-
-  /** The children of `key` in `tree` (a heap of degree fanout). */
-  private children(tree: readonly (PushTarget | string)[], key: string): PushTarget[] {
-    const i = tree.findIndex((b) => (typeof b === 'string' ? b : b.key) === key);
-    if (i < 0) return [];
+  /**
+   * This board's children in its org's tree rooted at `root` (itself or a board of its org): the keys of
+   * the org's boards, this one's included, `root` first and the rest in order, as a heap of degree fanout.
+   */
+  private ownChildren(root: string): PushTarget[] {
+    const boards = new Map(this.orgBoards().map((m) => [m.key, m]));
+    const order = [root, ...[...boards.keys(), this.o.self.key].filter((k) => k !== root).sort()];
+    const i = order.indexOf(this.o.self.key);
     const k = this.o.limits.fanout;
-    return tree.slice(k * i + 1, k * i + k + 1).filter((b): b is PushTarget => typeof b !== 'string');
+    return order.slice(k * i + 1, k * i + k + 1).map((key) => boards.get(key)!);
   }
 
   /** Up to `k` of `candidates`, chosen uniformly. */

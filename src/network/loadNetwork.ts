@@ -41,6 +41,11 @@ function readJson(path: string, what: string, missingHint = ''): unknown {
   }
 }
 
+/** A JSON file of the network folder through `schema`; a NetworkFileError names the file and the field. */
+export function readNetworkJson<S extends z.ZodType>(schema: S, path: string, what: string): z.output<S> {
+  return parseFile(schema, readJson(path, what), path);
+}
+
 /** The value `schema` makes of a file's JSON, or a NetworkFileError naming the file and the field. */
 function parseFile<S extends z.ZodType>(schema: S, json: unknown, path: string): z.output<S> {
   return parseConfig(schema, json, path, (message) => {

@@ -3,14 +3,14 @@
 // password file is written in Mosquitto's own hashed format (PBKDF2-SHA512, "$7$"), as mosquitto_passwd
 // writes it, so init needs no Mosquitto installed.
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Signer } from '../protocol/envelope.js';
 import { maxMessageBytes } from '../transport/messageLimits.js';
 import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { topicRoot } from '../transport/mqtt/topics.js';
 import { loadBoard, loadNetworkFile, loadSigner } from './loadNetwork.js';
-import { type MosquittoSite, centralBridgeAcl, loadMosquittoSites, withoutRevoked, writeMosquittoSiteFiles } from './mosquittoSite.js';
+import { centralBridgeAcl, loadMosquittoSites, withoutRevoked, writeMosquittoSiteFiles } from './mosquittoSite.js';
 import { revokedFingerprints } from './revokedMembers.js';
 
 export const MOSQUITTO_DIR_NAME = 'mosquitto';
@@ -124,61 +124,9 @@ export async function writeMosquittoConfig(dir: string, o: MosquittoConfigOption
     ...edgepeerBrokerSettings,
     '',
   ].join('\n'));
-  await writeSites(dir, sites);
-  return { dir: out, config, users: logins.length };
-}
-
-async function writeSites(dir: string, sites: readonly MosquittoSite[]): Promise<void> {
   for (const site of sites) {
     await writeMosquittoSiteFiles(dir, site, { settings: edgepeerBrokerSettings, acl: edgepeerAcl, passwordLine: mosquittoPasswordLine });
   }
+  return { dir: out, config, users: logins.length };
 }
 
-/**
- * Writes every site's files again (mosquittoSite.ts) without the members revoked since: after a
- * revocation, a site broker no longer lets that board in, and its bridge no longer carries its replies.
- */
-export async function writeMosquittoSites(dir: string): Promise<void> {
-  const exclude = revokedFingerprints(dir);
-  await writeSites(dir, loadMosquittoSites(dir).map((s) => withoutRevoked(dir, s, exclude)));
-}
-
-/** The password file init wrote, or null when the network has none (made before init wrote them). */
-async function readPasswd(dir: string): Promise<{ path: string; lines: string[] } | null> {
-  const path = join(resolve(dir, MOSQUITTO_DIR_NAME), 'passwd');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  return { path, lines: text.split('\n').filter((l) => l !== '') };
-}
-
-const lineOf = (username: string) => (line: string): boolean => line.startsWith(`${username}:`);
-
-/**
- * Adds the broker logins of `signers` to the network's Mosquitto password file (replacing a line of the
- * same username); the ACL's patterns already cover every member. Returns the file, or null when there is none.
- * Mosquitto reads it again on SIGHUP.
- */
-export async function addMosquittoLogins(dir: string, signers: readonly Signer[]): Promise<string | null> {
-  const passwd = await readPasswd(dir);
-  if (passwd === null) return null;
-  let lines = passwd.lines;
-  for (const s of signers) {
-    const login = brokerCredentials(s);
-    lines = [...lines.filter((l) => !lineOf(login.username)(l)), mosquittoPasswordLine(login.username, login.password)];
-  }
-  await writeFile(passwd.path, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return passwd.path;
-}
-
-/** Removes a login from the network's Mosquitto password file. Returns the file, or null when there is none. */
-export async function removeMosquittoLogin(dir: string, username: string): Promise<string | null> {
-  const passwd = await readPasswd(dir);
-  if (passwd === null) return null;
-  await writeFile(passwd.path, `${passwd.lines.filter((l) => !lineOf(username)(l)).join('\n')}\n`, { mode: 0o600 });
-  return passwd.path;
-}

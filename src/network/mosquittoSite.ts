@@ -7,14 +7,13 @@
 // reply topics of its boards. The orderer needs no change: it authenticates requests by their signatures
 // (docs/protocol.md §7), never by the broker connection they came on.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseConfig } from '../config/validate.js';
 import { brokerCredentials } from '../transport/mqtt/brokerIdentity.js';
 import { topicRoot } from '../transport/mqtt/topics.js';
-import { loadBoard, loadNetworkFile } from './loadNetwork.js';
+import { loadBoard, loadNetworkFile, readNetworkJson } from './loadNetwork.js';
 
 export const MOSQUITTO_SITES_DIR_NAME = 'sites';
 const SITE_FILE_NAME = 'site.json';
@@ -76,15 +75,7 @@ export function loadMosquittoSites(networkDir: string): MosquittoSite[] {
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, SITE_FILE_NAME)))
     .map((e) => {
       const path = join(dir, e.name, SITE_FILE_NAME);
-      let json: unknown;
-      try {
-        json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-      } catch (err) {
-        throw new MosquittoSiteError(`${path} is not valid JSON: ${(err as Error).message}`);
-      }
-      return parseConfig(siteSchema, json, path, (message) => {
-        throw new MosquittoSiteError(message);
-      });
+      return readNetworkJson(siteSchema, path, 'site file');
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -119,12 +110,13 @@ export async function recordMosquittoSite(networkDir: string, r: SiteRequest): P
   const known = new Set(loadNetworkFile(networkDir).boards.map((b) => b.id));
   const unknown = r.boards.filter((b) => !known.has(b));
   if (unknown.length > 0) throw new MosquittoSiteError(`not boards of this network: ${unknown.join(', ')} (boards: ${[...known].join(', ')})`);
-  const others = loadMosquittoSites(networkDir).filter((s) => s.name !== r.name);
+  const recorded = loadMosquittoSites(networkDir);
+  const others = recorded.filter((s) => s.name !== r.name);
   for (const b of r.boards) {
     const taken = others.find((s) => s.boards.includes(b));
     if (taken !== undefined) throw new MosquittoSiteError(`board ${b} is already in site '${taken.name}'`);
   }
-  const previous = loadMosquittoSites(networkDir).find((s) => s.name === r.name);
+  const previous = recorded.find((s) => s.name === r.name);
   const site: MosquittoSite = {
     name: r.name,
     boards: [...new Set(r.boards)],

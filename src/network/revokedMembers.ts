@@ -2,12 +2,11 @@
 // is its configuration (`revoked`, on the orderer's ledger); this copy is what the broker files written
 // from the folder leave out, so that writing them again (a new site, init's files regenerated) never lets
 // a revoked member log in to a Mosquitto again.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parseConfig } from '../config/validate.js';
-import { NetworkFileError } from './loadNetwork.js';
+import { readNetworkJson } from './loadNetwork.js';
 
 export const REVOKED_FILE_NAME = 'revoked.json';
 
@@ -20,15 +19,7 @@ function revokedPath(dir: string): string {
 export function loadRevoked(dir: string): { member: string; fingerprint: string }[] {
   const path = revokedPath(dir);
   if (!existsSync(path)) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch (err) {
-    throw new NetworkFileError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseConfig(revokedSchema, json, path, (message) => {
-    throw new NetworkFileError(message);
-  });
+  return readNetworkJson(revokedSchema, path, 'revocation list');
 }
 
 /** The fingerprints revoked, for the broker files' `exclude`. */

@@ -3,6 +3,7 @@
 // wrote and talks to the running orderer over MQTT as the orderer admin: it reads the channel's chain
 // (verified from its genesis block) for the current configuration, submits a CONFIG_UPDATE where one is
 // needed, and reports once the configuration block with the new sequence is verified.
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type ConfigUpdateOutcome, readChannelConfig, updateChannelConfig } from '../../client/configUpdate.js';
 import { broadcastAnswerTimeoutMs } from '../../client/broadcastClient.js';
@@ -11,14 +12,14 @@ import {
   findMember, listOrg, nextOrdererIdentity, planBoard, planOrg, promoteOrdererNext, removeOrgFiles, writeBoard, writeOrgFiles,
 } from '../../network/fleetMembers.js';
 import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadSigner } from '../../network/loadNetwork.js';
-import { addMosquittoLogins, removeMosquittoLogin, writeMosquittoSites } from '../../network/mosquittoConfig.js';
+import { writeMosquittoConfig } from '../../network/mosquittoConfig.js';
 import { recordRevoked } from '../../network/revokedMembers.js';
 import { certificateValidityMs } from '../../network/networkDefaults.js';
 import type { NetworkFile } from '../../network/networkFiles.js';
 import { peerOrgName } from '../../network/names.js';
 import { DAY_MS } from '../../observability/certificateExpiry.js';
 import type { Signer } from '../../protocol/envelope.js';
-import { brokerCredentials, brokerUsername } from '../../transport/mqtt/brokerIdentity.js';
+import { brokerCredentials } from '../../transport/mqtt/brokerIdentity.js';
 import { MqttClientLink } from '../../transport/mqtt/mqttClientLink.js';
 import { withDeadline } from '../deadline.js';
 import { type MqttTlsOptions, addMqttTlsOptions, atLeast, collect, mqttEndpoint, wholeNumber } from '../options.js';
@@ -151,14 +152,14 @@ async function runAddBoard(o: AddBoardCliOptions, cmd: Command): Promise<void> {
     });
   }
   const { configPath } = await writeBoard(board);
-  const passwd = await addMosquittoLogins(o.network, [{ certificate: board.issued.certificate, privateKey: board.issued.key.privateKey }]);
+  const passwd = await mosquittoFilesAgain(o.network);
   const id = board.config.id;
   print(o, { id, org: o.org, channel, config: configPath, fingerprint: board.issued.certificate.fingerprint, sequence, mosquittoPasswd: passwd }, [
     `board ${id} of ${o.org} added: ${configPath}`,
     sequence === null
       ? `  channel '${channel}' is a Fabric channel: its gateway's access configuration was not checked`
       : `  channel '${channel}' (configuration sequence ${sequence}) lets it in; the running orderer and its broker need no restart`,
-    ...(passwd !== null ? [`  its Mosquitto login was added to ${passwd} (send an external Mosquitto SIGHUP)`] : []),
+    `  its Mosquitto login was added to ${passwd} (send an external Mosquitto SIGHUP)`,
     `  start it: edgepeer peer --network ${o.network} --board ${id} --data DIR`,
   ]);
 }
@@ -205,13 +206,21 @@ async function runAddOrg(o: AddOrgCliOptions, cmd: Command): Promise<void> {
     throw new Error(`${(err as Error).message}; the organisation '${org.name}' was added to ${done.map((d) => d.channel).join(', ')} and listed in the network folder: run add-org again with --org ${org.name} --channel for the rest`);
   }
   await listOrg(org, files);
-  const passwd = await addMosquittoLogins(o.network, [files.admin.signer, files.client.signer]);
+  const passwd = await mosquittoFilesAgain(o.network);
   print(o, { org: org.name, policies, admin: files.admin.files.id, client: files.client.files.id, channels: done, mosquittoPasswd: passwd }, [
     ...done.map((d) => outcomeLine(d, `organisation ${org.name} added (${policies.join(', ')})`)),
     `organisation ${org.name} added: root, admin ${files.admin.files.id} and client ${files.client.files.id} in ${o.network}/orgs/${org.name}`,
-    ...(passwd !== null ? [`  their Mosquitto logins were added to ${passwd} (send an external Mosquitto SIGHUP)`] : []),
+    `  their Mosquitto logins were added to ${passwd} (send an external Mosquitto SIGHUP)`,
     `  add its boards: edgepeer network add-board --network ${o.network} --org ${org.name}`,
   ]);
+}
+
+/**
+ * The Mosquitto files (central and sites) written again from the network folder as it is now: the
+ * members it lists, a rotation's next orderer key, the revoked ones left out. Returns the password file.
+ */
+async function mosquittoFilesAgain(dir: string): Promise<string> {
+  return join((await writeMosquittoConfig(dir)).dir, 'passwd');
 }
 
 // ---- revoke ----
@@ -232,12 +241,11 @@ async function runRevoke(o: RevokeCliOptions, cmd: Command): Promise<void> {
     updateChannels(o, link, admin, channels, (current) => configWithRevoked(current, fingerprint)));
   // Kept in the folder so that broker files written from it later leave the member out too.
   await recordRevoked(o.network, o.member, fingerprint);
-  const passwd = await removeMosquittoLogin(o.network, brokerUsername(member.certificate));
-  await writeMosquittoSites(o.network);
+  const passwd = await mosquittoFilesAgain(o.network);
   print(o, { member: o.member, kind: member.kind, fingerprint, channels: done, mosquittoPasswd: passwd }, [
     ...done.map((d) => outcomeLine(d, `${member.kind} ${o.member} revoked`)),
     `${member.kind} ${o.member} revoked (certificate ${fingerprint}): the orderer refuses its requests, and its embedded broker has closed the member's connection`,
-    ...(passwd !== null ? [`  its Mosquitto login was removed from ${passwd} (an external Mosquitto: SIGHUP, then restart it to close the open connection)`] : []),
+    `  its Mosquitto login was removed from ${passwd} (an external Mosquitto: SIGHUP, then restart it to close the open connection)`,
   ]);
 }
 
@@ -260,14 +268,14 @@ async function runRotate(o: RotateCliOptions, cmd: Command): Promise<void> {
   // orderer keeps both (network.json's ordererNext), for the channels that still name the old one.
   const everyChannel = orderedChannels(cmd, net, undefined).every((c) => channels.includes(c));
   if (everyChannel) await promoteOrdererNext(o.network);
-  const passwd = await addMosquittoLogins(o.network, [next.signer]);
+  const passwd = await mosquittoFilesAgain(o.network);
   print(o, { id: fresh.id, fingerprint: fresh.fingerprint, retired: retiring.fingerprint, resumed, key: next.files.key, channels: done, mosquittoPasswd: passwd }, [
     ...done.map((d) => outcomeLine(d, `orderer ${fresh.id} signs with its new key`)),
     `orderer ${fresh.id} re-keyed${resumed ? ' (a rotation begun earlier, finished)' : ''}: new certificate ${fresh.fingerprint} in ${next.files.key.replace(/key\.pem$/, '')}; the retired one (${retiring.fingerprint}) signs no more blocks`,
     everyChannel
       ? '  the running orderer switched keys at the configuration block; network.json names the new identity for its next start'
       : '  the other channels still name the old key: network.json keeps both until they are rotated too',
-    ...(passwd !== null ? [`  its Mosquitto login was replaced in ${passwd} (send an external Mosquitto SIGHUP)`] : []),
+    `  its Mosquitto login was replaced in ${passwd} (send an external Mosquitto SIGHUP)`,
   ]);
 }
 
