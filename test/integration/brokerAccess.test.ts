@@ -3,16 +3,16 @@
 // nothing is retained, revocation closes a live connection, and a subscriber that stops reading is cut off.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { type IClientOptions, type MqttClient, connectAsync } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { ChannelState } from '../../src/channel/channelState.js';
 import { channelBrokerAccess } from '../../src/transport/mqtt/brokerAccess.js';
 import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/transport/mqtt/embeddedBroker.js';
 import { replyTopic, requestTopic } from '../../src/transport/mqtt/topics.js';
 import { makeTestChannel } from '../helpers/testChannel.js';
-import { pollUntil, withTimeout } from '../helpers/wait.js';
+import { MqttTestClients, SUBACK_FAILURE, closed, grantedQos } from '../helpers/mqttClients.js';
+import { pollUntil } from '../helpers/wait.js';
 
-const SUBACK_FAILURE = 128;
 const tc = makeTestChannel();
 let states: ChannelState[] = [tc.state];
 const refusals: string[] = [];
@@ -22,9 +22,9 @@ const broker: EmbeddedBroker = await startEmbeddedBroker({
   maxQueuedBytesPerClient: slowLimitBytes,
   onRefused: (what, _id, reason) => refusals.push(`${what}: ${reason}`),
 });
-const clients: MqttClient[] = [];
+const mqttClients = new MqttTestClients(() => broker.url);
 after(async () => {
-  for (const c of clients) c.end(true);
+  mqttClients.endAll();
   await broker.close();
 });
 
@@ -33,37 +33,8 @@ const client = brokerCredentials(tc.clientSigner);
 const orderer = brokerCredentials(tc.ordererSigner);
 const channel = tc.config.channel;
 
-async function connect(opts: IClientOptions): Promise<MqttClient> {
-  const c = await connectAsync(broker.url, { reconnectPeriod: 0, clean: true, protocolVersion: 4, ...opts });
-  clients.push(c);
-  return c;
-}
-
-async function refused(opts: IClientOptions): Promise<string> {
-  try {
-    const c = await connect(opts);
-    c.end(true);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'accepted';
-}
-
-/** The QoS the broker granted for `topic` (128: refused; mqtt.js rejects a refused subscription). */
-async function grantedQos(c: MqttClient, topic: string): Promise<number> {
-  try {
-    return (await c.subscribeAsync(topic, { qos: 1 }))[0]!.qos;
-  } catch (err) {
-    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
-    if (granted === undefined) throw err;
-    return granted[0]!;
-  }
-}
-
-/** The client's connection closing (the broker cut it off), or a timeout error naming `what`. */
-function closed(c: MqttClient, what: string): Promise<void> {
-  return withTimeout(new Promise((resolve) => c.once('close', () => resolve())), what);
-}
+const connect = (opts: IClientOptions): Promise<MqttClient> => mqttClients.connect(opts);
+const refused = (opts: IClientOptions): Promise<string> => mqttClients.refusal(opts);
 
 test('a keyless client, a forged password and another member\'s password are refused', async () => {
   assert.match(await refused({}), /Bad username or password|Not authorized/);

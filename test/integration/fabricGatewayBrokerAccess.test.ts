@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { type IClientOptions, type MqttClient, connectAsync } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { MqttTestClients, SUBACK_FAILURE, grantedQos } from '../helpers/mqttClients.js';
 import { createNetwork } from '../../src/network/createNetwork.js';
 import { loadBoard, loadClient } from '../../src/network/loadNetwork.js';
 import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
@@ -23,27 +24,15 @@ const TX_BYTES = 400;
 /** Waits on a child process: generous for a shared 2-core machine, below the runner's timeout. */
 const WAIT_MS = 30_000;
 const TEST_TIMEOUT_MS = 110_000;
-/** SUBACK return code of a refused subscription (MQTT 3.1.1 §3.9.3). */
-const SUBACK_FAILURE = 128;
 /** The board's status line period: short, so that its height is seen soon after it changes. */
 const STATUS_INTERVAL_MS = 200;
-
-/** The QoS the broker granted for `filter` (128: refused; mqtt.js rejects the promise of a refused subscription). */
-async function grantedQos(c: MqttClient, filter: string): Promise<number> {
-  try {
-    return (await c.subscribeAsync(filter, { qos: 1 }))[0]!.qos;
-  } catch (err) {
-    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
-    if (granted === undefined) throw err;
-    return granted[0]!;
-  }
-}
 
 test('the gateway\'s embedded broker refuses keyless and forged logins and members\' reads of others\' topics, and a board still syncs through it', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const rig = new TestRig();
   t.after(() => rig.close());
-  const clients: MqttClient[] = [];
-  rig.defer(() => { for (const c of clients) c.end(true); });
+  let mqttUrl = '';
+  const mqttClients = new MqttTestClients(() => mqttUrl);
+  rig.defer(() => mqttClients.endAll());
   const root = rig.tempDir('edgepeer-fabric-gw-acl-');
   const { builder } = await makeTestChannel(CHANNEL);
   const genesis = builder.genesis();
@@ -58,19 +47,9 @@ test('the gateway\'s embedded broker refuses keyless and forged logins and membe
   const boardId = summary.boards[0]!.id;
   const board = brokerCredentials(loadBoard(network, boardId).signer);
   const member = brokerCredentials(loadClient(network));
-  const connect = async (opts: IClientOptions): Promise<MqttClient> => {
-    const c = await connectAsync(ready.mqtt, { reconnectPeriod: 0, clean: true, protocolVersion: 4, ...opts });
-    clients.push(c);
-    return c;
-  };
-  const refusal = async (opts: IClientOptions): Promise<string> => {
-    try {
-      (await connect(opts)).end(true);
-    } catch (err) {
-      return (err as Error).message;
-    }
-    return 'accepted';
-  };
+  mqttUrl = ready.mqtt;
+  const connect = (opts: IClientOptions): Promise<MqttClient> => mqttClients.connect(opts);
+  const refusal = (opts: IClientOptions): Promise<string> => mqttClients.refusal(opts);
   assert.match(await refusal({}), /Bad username or password|Not authorized/, 'anonymous');
   assert.match(await refusal({ username: board.username }), /Bad username or password/, 'a username without a password');
   assert.match(await refusal({ username: board.username, password: 'ep1.forged.forged' }), /Bad username or password/, 'a forged password');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type IClientOptions, type MqttClient, connectAsync } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { loadBoard, loadClient, loadSigner, loadNetworkFile } from '../../src/network/loadNetwork.js';
 import { writeMosquittoConfig } from '../../src/network/mosquittoConfig.js';
 import { recordRevoked } from '../../src/network/revokedMembers.js';
@@ -15,7 +15,8 @@ import { brokerCredentials } from '../../src/transport/mqtt/brokerIdentity.js';
 import { replyTopic, requestTopic } from '../../src/transport/mqtt/topics.js';
 import { type MosquittoHandle, configAsTestUser, findMosquitto, freePort, mosquittoMissing, runMosquitto } from '../helpers/mosquitto.js';
 import { TestRig, initNetwork, killAllProcesses } from '../helpers/processes.js';
-import { pollUntil, withTimeout } from '../helpers/wait.js';
+import { MqttTestClients, closed } from '../helpers/mqttClients.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const CHANNEL = 'testchannel';
 /** How long a message that must not arrive is waited for, after one sent later on the same path did. */
@@ -27,7 +28,7 @@ const binary = await findMosquitto();
 const rig = new TestRig();
 let mosquitto: MosquittoHandle | undefined;
 let netDir = '';
-const clients: MqttClient[] = [];
+const mqttClients = new MqttTestClients(() => mosquitto!.url);
 
 before(async () => {
   if (binary === undefined) return;
@@ -37,7 +38,7 @@ before(async () => {
   mosquitto = await runMosquitto(configAsTestUser(files.config), { binary, port });
 });
 after(async () => {
-  for (const c of clients) c.end(true);
+  mqttClients.endAll();
   await mosquitto?.stop();
   await rig.close();
 });
@@ -55,26 +56,8 @@ const login = (who: 'board1' | 'board2' | 'client' | 'orderer'): { username: str
   return brokerCredentials(loadBoard(netDir, net.boards[who === 'board1' ? 0 : 1]!.id).signer);
 };
 
-async function connect(opts: IClientOptions): Promise<MqttClient> {
-  const c = await connectAsync(mosquitto!.url, { reconnectPeriod: 0, clean: true, protocolVersion: 4, connectTimeout: 5_000, ...opts });
-  clients.push(c);
-  return c;
-}
-
-async function refused(opts: IClientOptions): Promise<string> {
-  try {
-    const c = await connect(opts);
-    c.end(true);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'accepted';
-}
-
-function closed(c: MqttClient, what: string): Promise<void> {
-  if (!c.connected) return Promise.resolve();
-  return withTimeout(new Promise((resolve) => c.once('close', () => resolve())), what);
-}
+const connect = (opts: IClientOptions): Promise<MqttClient> => mqttClients.connect(opts);
+const refused = (opts: IClientOptions): Promise<string> => mqttClients.refusal(opts);
 
 test('Mosquitto on init\'s files: a keyless client, a forged password and another member\'s password are refused', async (t) => {
   if (skipWithout(t)) return;
