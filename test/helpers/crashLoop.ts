@@ -266,9 +266,8 @@ function spawnPeer(e: Env, life: string): CliProcess {
 
 /** A client submitting at a steady rate over its own MQTT link, keeping the txId of every SUCCESS. */
 class PacedLoad {
-  readonly accepted = new Set<string>();
-  /** When each SUCCESS arrived (ms since the epoch): the promise of docs/protocol.md §10 is about that moment. */
-  readonly acceptedAt = new Map<string, number>();
+  /** The txId of each SUCCESS and when it arrived (ms since the epoch): §10's promise is about that moment. */
+  readonly accepted = new Map<string, number>();
   readonly refused = new Map<string, number>();
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -293,8 +292,7 @@ class PacedLoad {
       if (this.inFlight.size >= MAX_IN_FLIGHT) return;
       const p = this.client.submit({ seq: this.seq++, body: randomBytes(TX_BYTES) }).then((r) => {
         if (r.status === Status.SUCCESS) {
-          this.accepted.add(r.txId);
-          this.acceptedAt.set(r.txId, Date.now());
+          this.accepted.set(r.txId, Date.now());
         } else this.refused.set(statusName(r.status), (this.refused.get(statusName(r.status)) ?? 0) + 1);
       });
       this.inFlight.add(p);
@@ -344,7 +342,7 @@ async function peerLoop(e: Env, o: CrashLoopOptions, rng: () => number, violatio
       // what is pending), its ledger grows by prepared blocks, it restarts with a fresh client.
       await load.drain();
       await load.close();
-      for (const id of load.accepted) accepted.add(id);
+      for (const id of load.accepted.keys()) accepted.add(id);
       await orderer.stop();
       await extendPreparedChain(e.chain, o.backlogBlocks);
       r.backlogs++;
@@ -394,7 +392,7 @@ async function peerLoop(e: Env, o: CrashLoopOptions, rng: () => number, violatio
   // exact, then a last peer life syncs to it.
   await load.drain();
   await load.close();
-  for (const id of load.accepted) accepted.add(id);
+  for (const id of load.accepted.keys()) accepted.add(id);
   await orderer.stop();
   const info = await ledgerInfo(e.ordererData);
   orderer = await startOrderer(e, 'peer-loop end');
@@ -431,7 +429,7 @@ async function ordererLoop(e: Env, o: CrashLoopOptions, rng: () => number, viola
   const started = Date.now();
   const path = ledgerPath(e.ordererData, e.channel);
   const startHeight = scan.height;
-  const accepted = new Set<string>();
+  const accepted = new Map<string, number>();
   const refused = new Map<string, number>();
   const r: OrdererLoopReport = {
     cycles: 0, accepted: 0, refused: {}, lostAfterSuccess: 0, lostAfterCutWindow: 0, cyclesLosingSuccess: 0, inChainUnanswered: 0, blocksCut: 0, meanStartMs: 0,
@@ -443,7 +441,6 @@ async function ordererLoop(e: Env, o: CrashLoopOptions, rng: () => number, viola
   let follower = spawnPeer(e, 'follower');
   let followerRestarts = 0;
   const lost = new Set<string>();
-  const acceptedAt = new Map<string, number>();
   for (let cycle = 0; cycle < o.ordererCycles; cycle++) {
     const spawnedAt = Date.now();
     const orderer = await startOrderer(e, `life ${cycle}`);
@@ -455,8 +452,7 @@ async function ordererLoop(e: Env, o: CrashLoopOptions, rng: () => number, viola
     const killedAt = Date.now();
     await orderer.kill('SIGKILL');
     await load.close();
-    for (const id of load.accepted) accepted.add(id);
-    for (const [id, at] of load.acceptedAt) acceptedAt.set(id, at);
+    for (const [id, at] of load.accepted) accepted.set(id, at);
     for (const [k, v] of load.refused) refused.set(k, (refused.get(k) ?? 0) + v);
     // The orderer is down: its ledger is all a restart has. Every SUCCESS must be in it now.
     const before = scan.height;
@@ -466,11 +462,11 @@ async function ordererLoop(e: Env, o: CrashLoopOptions, rng: () => number, viola
     // orderer was killed sooner after may be lost, and its client must resubmit it. Lost later is a violation.
     let lostNow = 0;
     let lostLate = 0;
-    for (const id of accepted) {
+    for (const id of accepted.keys()) {
       if (!scan.txIds.has(id) && !lost.has(id)) {
         lost.add(id);
         lostNow++;
-        if (killedAt - acceptedAt.get(id)! > o.batchTimeoutMs + SUCCESS_CUT_SLACK_MS) lostLate++;
+        if (killedAt - accepted.get(id)! > o.batchTimeoutMs + SUCCESS_CUT_SLACK_MS) lostLate++;
       }
     }
     if (lostNow > 0) r.cyclesLosingSuccess++;
@@ -502,7 +498,7 @@ async function ordererLoop(e: Env, o: CrashLoopOptions, rng: () => number, viola
   }
   await follower.stop();
   await orderer.stop();
-  for (const id of accepted) if (!scan.txIds.has(id)) lost.add(id);
+  for (const id of accepted.keys()) if (!scan.txIds.has(id)) lost.add(id);
   let inChainFromLoad = 0;
   for (const id of scan.txIds) if (accepted.has(id)) inChainFromLoad++;
   r.accepted = accepted.size;

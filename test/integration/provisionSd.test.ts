@@ -224,21 +224,34 @@ test('a first boot whose install fails says so in its log, installs nothing, and
   }
 });
 
+/**
+ * A boot folder (config.txt, and cmdline.txt unless left out), a one-board network and the arguments of
+ * a provision-sd run for board org1-board1 onto it, as pi-08.
+ */
+async function bareBootRun(rig: TestRig, files: { cmdline: boolean }): Promise<{ boot: string; args: string[] }> {
+  const dir = rig.tempDir('edgepeer-sd-');
+  const boot = join(dir, 'boot');
+  mkdirSync(boot);
+  writeFileSync(join(boot, 'config.txt'), BOOKWORM_CONFIG);
+  if (files.cmdline) writeFileSync(join(boot, 'cmdline.txt'), BOOKWORM_CMDLINE);
+  const net = join(dir, 'net');
+  await initNetwork(net, { boardsPerOrg: 1 });
+  return {
+    boot,
+    args: [
+      PROVISION_JS, '--boot', boot, '--hostname', 'pi-08', '--user', 'admin', '--password-hash', '$6$salt$abcdefghijklmnop',
+      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'), '--network', net, '--board', 'org1-board1',
+    ],
+  };
+}
+
 test('provision-sd refuses a folder that is not a boot partition and changes nothing', async (t) => {
   const missing = await missingTool();
   if (missing !== null) return t.skip(missing);
   const rig = new TestRig();
   try {
-    const dir = rig.tempDir('edgepeer-sd-');
-    const boot = join(dir, 'boot');
-    mkdirSync(boot);
-    writeFileSync(join(boot, 'config.txt'), BOOKWORM_CONFIG);
-    const net = join(dir, 'net');
-    await initNetwork(net, { boardsPerOrg: 1 });
-    const r = await runCommand(process.execPath, [
-      PROVISION_JS, '--boot', boot, '--hostname', 'pi-08', '--user', 'admin', '--password-hash', '$6$salt$abcdefghijklmnop',
-      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'), '--network', net, '--board', 'org1-board1',
-    ]);
+    const { boot, args } = await bareBootRun(rig, { cmdline: false });
+    const r = await runCommand(process.execPath, args);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /has no cmdline\.txt: not a Raspberry Pi OS boot partition/);
     assert.equal(readFileSync(join(boot, 'config.txt'), 'utf8'), BOOKWORM_CONFIG);
@@ -253,17 +266,7 @@ test("provision-sd refuses init's loopback orderer address for a real board, wri
   if (missing !== null) return t.skip(missing);
   const rig = new TestRig();
   try {
-    const dir = rig.tempDir('edgepeer-sd-');
-    const boot = join(dir, 'boot');
-    mkdirSync(boot);
-    writeFileSync(join(boot, 'config.txt'), BOOKWORM_CONFIG);
-    writeFileSync(join(boot, 'cmdline.txt'), BOOKWORM_CMDLINE);
-    const net = join(dir, 'net');
-    await initNetwork(net, { boardsPerOrg: 1 });
-    const args = [
-      PROVISION_JS, '--boot', boot, '--hostname', 'pi-08', '--user', 'admin', '--password-hash', '$6$salt$abcdefghijklmnop',
-      '--bundle', await fakeBundle(dir, '1.0.0', await hostTarget(), 'good'), '--network', net, '--board', 'org1-board1',
-    ];
+    const { boot, args } = await bareBootRun(rig, { cmdline: true });
     const r = await runCommand(process.execPath, args);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /refusing to write loopback addresses .* for org1-board1; nothing was written:\n {2}orderer endpoint mqtt:\/\/127\.0\.0\.1:\d+/);
