@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BroadcastClient } from '../../src/client/broadcastClient.js';
 import { genesisTrust } from '../../src/channel/responderTrust.js';
+import type { NetworkSummary } from '../../src/network/createNetwork.js';
 import { loadBoard, loadClient, loadGenesis, loadNetworkFile, loadSigner } from '../../src/network/loadNetwork.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { BlockLayout, HEADER_BYTES, HEADER_OFFSET, LayoutError, SIGNATURE_BYTES, locateBlock } from '../../src/protocol/block.js';
@@ -39,16 +40,20 @@ interface SubmitResult {
 type ConfigOutcome = { channel: string; changed: true; fromSequence: number; sequence: number; block: number }
   | { channel: string; changed: false; sequence: number };
 
-test('add a board, add an organisation and a board of it, revoke a board: on the running network, each time a new configuration sequence', async (t) => {
-  const rig = new TestRig();
-  t.after(() => rig.close());
+/** A network of one org and two boards in a temp folder, and the port its orderer is to serve MQTT on. */
+async function freshNetwork(rig: TestRig): Promise<{ root: string; net: NetworkSummary; dir: string; port: number; url: string }> {
   const root = rig.tempDir();
   const net = await initNetwork(join(root, 'network'), {
     channel: CHANNEL, orgs: 1, boardsPerOrg: 2, maxMessageCount: MAX_MESSAGE_COUNT, batchTimeoutMs: BATCH_TIMEOUT_MS,
   });
-  const dir = net.dir;
   const port = await freePort();
-  const url = `mqtt://127.0.0.1:${port}`;
+  return { root, net, dir: net.dir, port, url: `mqtt://127.0.0.1:${port}` };
+}
+
+test('add a board, add an organisation and a board of it, revoke a board: on the running network, each time a new configuration sequence', async (t) => {
+  const rig = new TestRig();
+  t.after(() => rig.close());
+  const { root, net, dir, port, url } = await freshNetwork(rig);
   const orderer = (await rig.orderer(['--network', dir, '--data', join(root, 'orderer'), '--mqtt-port', String(port)])).proc;
   const network = (args: readonly string[]): Promise<Record<string, unknown>> =>
     runCliJson(['network', ...args, '--network', dir, '--mqtt', url, '--json'], { name: `network ${args[0]}` });
@@ -144,13 +149,7 @@ function blockSignature(block: Uint8Array): { header: Uint8Array; signature: Uin
 test("rotate the orderer's key: the running orderer signs on with the new key, boards follow live, a restart keeps it", async (t) => {
   const rig = new TestRig();
   t.after(() => rig.close());
-  const root = rig.tempDir();
-  const net = await initNetwork(join(root, 'network'), {
-    channel: CHANNEL, orgs: 1, boardsPerOrg: 2, maxMessageCount: MAX_MESSAGE_COUNT, batchTimeoutMs: BATCH_TIMEOUT_MS,
-  });
-  const dir = net.dir;
-  const port = await freePort();
-  const url = `mqtt://127.0.0.1:${port}`;
+  const { root, net, dir, port, url } = await freshNetwork(rig);
   const ordererArgs = ['--network', dir, '--data', join(root, 'orderer'), '--mqtt-port', String(port)];
   // At info: the key switch is logged there.
   let orderer = (await rig.orderer(ordererArgs, { logLevel: 'info' })).proc;
