@@ -2,15 +2,15 @@
 // policy checks that the orderer (Readers/Writers) and every board (block validation) apply.
 import type { KeyObject } from 'node:crypto';
 import {
-  type Certificate, CertificateError, certificateKey, verifyCertificate,
+  type Certificate, CertificateError, type OrgRoots, certificateKey, verifyCertificate,
 } from '../protocol/certificate.js';
 import { publicKeyFromRaw, verifyBytes } from '../crypto/keys.js';
 import { type BlockLayout, HEADER_BYTES, HEADER_OFFSET, SIGNATURE_BYTES, SIGNATURE_ENTRY_BYTES } from '../protocol/block.js';
-import type { ChannelConfig, Policy } from '../protocol/channelConfig.js';
+import { type ChannelConfig, type Policy, orgRootKeys } from '../protocol/channelConfig.js';
 import type { Envelope } from '../protocol/envelope.js';
 
 export class ChannelState {
-  readonly roots: ReadonlyMap<string, KeyObject>;
+  readonly roots: OrgRoots;
   readonly revoked: ReadonlySet<string>;
   /** Index-aligned with config.orderer.signers. */
   private readonly signerKeys: KeyObject[];
@@ -18,8 +18,8 @@ export class ChannelState {
   private readonly signerSeen: Uint8Array;
 
   constructor(readonly config: ChannelConfig, nowMs: number = Date.now()) {
-    const roots = new Map<string, KeyObject>();
-    for (const org of config.orgs) roots.set(org.name, publicKeyFromRaw(org.rootPublicKey));
+    const roots = new Map<string, KeyObject[]>();
+    for (const org of config.orgs) roots.set(org.name, orgRootKeys(org).map(publicKeyFromRaw));
     this.roots = roots;
     this.revoked = new Set(config.revoked);
     this.signerKeys = config.orderer.signers.map((cert) => {

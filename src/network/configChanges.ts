@@ -2,7 +2,7 @@
 // functions of the current configuration: each returns the next configuration (sequence + 1, the only
 // one the orderer accepts, docs/protocol.md §10), or null when the change is already in place.
 import type { Certificate } from '../protocol/certificate.js';
-import type { ChannelConfig, Policy } from '../protocol/channelConfig.js';
+import type { ChannelConfig, OrgDefinition, Policy } from '../protocol/channelConfig.js';
 
 /** The policies an organisation can be added to. */
 export const POLICY_NAMES = ['readers', 'writers', 'admins'] as const;
@@ -35,10 +35,11 @@ export function configWithOrg(current: ChannelConfig, org: string, rootPublicKey
   return changed ? next : null;
 }
 
-/** `fingerprint` appended to `revoked`. */
-export function configWithRevoked(current: ChannelConfig, fingerprint: string): ChannelConfig | null {
-  if (current.revoked.includes(fingerprint)) return null;
-  return { ...current, sequence: current.sequence + 1, revoked: [...current.revoked, fingerprint] };
+/** Each of `fingerprints` not revoked yet appended to `revoked`; null when all are already. */
+export function configWithRevoked(current: ChannelConfig, fingerprints: readonly string[]): ChannelConfig | null {
+  const added = fingerprints.filter((f, i) => !current.revoked.includes(f) && fingerprints.indexOf(f) === i);
+  if (added.length === 0) return null;
+  return { ...current, sequence: current.sequence + 1, revoked: [...current.revoked, ...added] };
 }
 
 /**
@@ -55,4 +56,45 @@ export function configWithSignerReplaced(current: ChannelConfig, retiring: strin
     sequence: current.sequence + 1,
     orderer: { ...current.orderer, signers: signers.map((s, i) => (i === index ? next : s)) },
   };
+}
+
+function sameKey(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+}
+
+function orgOf(current: ChannelConfig, org: string): OrgDefinition {
+  const known = current.orgs.find((o) => o.name === org);
+  if (known === undefined) throw new Error(`channel '${current.channel}' has no organisation '${org}'`);
+  return known;
+}
+
+function withOrgDefinition(current: ChannelConfig, next: OrgDefinition): ChannelConfig {
+  return { ...current, sequence: current.sequence + 1, orgs: current.orgs.map((o) => (o.name === next.name ? next : o)) };
+}
+
+/**
+ * The first step of an organisation's root rotation: `nextRoot` named beside its root, so that
+ * certificates signed by either are its members' (docs/operations.md, "rotate-org-key"). Null when it is
+ * named already, or is the root already (the rotation finished); refused when another next root is.
+ */
+export function configWithNextRoot(current: ChannelConfig, org: string, nextRoot: Uint8Array): ChannelConfig | null {
+  const known = orgOf(current, org);
+  if (sameKey(known.nextRootPublicKey, nextRoot) || sameKey(known.rootPublicKey, nextRoot)) return null;
+  if (known.nextRootPublicKey !== undefined) {
+    throw new Error(`channel '${current.channel}': organisation '${org}' is rotating to another root already (finish or undo that rotation first)`);
+  }
+  return withOrgDefinition(current, { name: org, rootPublicKey: known.rootPublicKey, nextRootPublicKey: nextRoot });
+}
+
+/**
+ * The last step: `nextRoot` becomes the organisation's only root, and certificates of the old one are
+ * no longer its members'. Null when that is so already; refused when `nextRoot` is not the next root.
+ */
+export function configWithRootPromoted(current: ChannelConfig, org: string, nextRoot: Uint8Array): ChannelConfig | null {
+  const known = orgOf(current, org);
+  if (sameKey(known.rootPublicKey, nextRoot) && known.nextRootPublicKey === undefined) return null;
+  if (!sameKey(known.nextRootPublicKey, nextRoot)) {
+    throw new Error(`channel '${current.channel}': the new root of '${org}' is not named beside its root (run rotate-org-key --org ${org} without --finish first)`);
+  }
+  return withOrgDefinition(current, { name: org, rootPublicKey: nextRoot });
 }

@@ -4,15 +4,16 @@
 // member's certificate by name for revocation. Keys are made in memory first, so that the caller can
 // check them against the running channel before anything is written; network.json is written last and
 // in one rename, so a network folder never lists a member whose files are not all there.
+import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type KeyPair, generateKeyPair } from '../crypto/keys.js';
-import type { Certificate } from '../protocol/certificate.js';
+import { type KeyPair, generateKeyPair, verifyBytes } from '../crypto/keys.js';
+import { type Certificate, decodeCertificate, encodeCertificate, issueCertificate } from '../protocol/certificate.js';
 import { isValidChannelName } from '../protocol/names.js';
 import {
-  BOARD_CONFIG_FILE_NAME, BOARD_PROFILE, type IssuedMember, type Member, type Validity, issueMember, writeIssuedMember, writeRoot,
+  BOARD_CONFIG_FILE_NAME, BOARD_PROFILE, CERTIFICATE_BACKDATE_MS, type IssuedMember, type Member, type Validity, issueMember, writeIssuedMember, writeRoot,
 } from './createNetwork.js';
-import { NetworkFileError, loadBoard, loadNetworkFile, loadSigner, networkFilePath } from './loadNetwork.js';
+import { NetworkFileError, loadBoard, loadNetworkFile, loadOrgRoots, loadSigner, networkFilePath } from './loadNetwork.js';
 import type { BoardConfig, IdentityFiles, NetworkFile } from './networkFiles.js';
 import { boardId, clientId } from './names.js';
 
@@ -133,14 +134,23 @@ export async function listOrg(o: PlannedOrg, files: Awaited<ReturnType<typeof wr
 
 export type MemberKind = 'orderer' | 'orderer admin' | 'admin' | 'board' | 'client';
 
-/** A member of the network folder by id (board, client, admin), with its certificate. */
-export function findMember(dir: string, id: string): { kind: MemberKind; certificate: Certificate } {
+/**
+ * A member of the network folder by id (board, client, admin), with its certificate and, when an
+ * organisation root rotation re-certified it, the certificate it held before (still valid until the
+ * rotation finishes, so a revocation names both).
+ */
+export function findMember(dir: string, id: string): { kind: MemberKind; certificate: Certificate; previous: Certificate | null } {
   const net = loadNetworkFile(dir);
-  const ofIdentity = (kind: MemberKind, files: IdentityFiles): { kind: MemberKind; certificate: Certificate } =>
-    ({ kind, certificate: loadSigner(dir, files).certificate });
+  const ofIdentity = (kind: MemberKind, files: IdentityFiles): { kind: MemberKind; certificate: Certificate; previous: Certificate | null } => {
+    const certificate = loadSigner(dir, files).certificate;
+    return { kind, certificate, previous: previousCertificate(resolve(dir, files.cert), certificate) };
+  };
   if (net.orderer.id === id) return ofIdentity('orderer', net.orderer);
   if (net.ordererAdmin.id === id) return ofIdentity('orderer admin', net.ordererAdmin);
-  if (net.boards.some((b) => b.id === id)) return { kind: 'board', certificate: loadBoard(dir, id).signer.certificate };
+  if (net.boards.some((b) => b.id === id)) {
+    const board = loadBoard(dir, id);
+    return { kind: 'board', certificate: board.signer.certificate, previous: previousCertificate(board.certPath, board.signer.certificate) };
+  }
   const client = net.clients.find((c) => c.id === id);
   if (client !== undefined) return ofIdentity('client', client);
   const admin = net.admins?.find((a) => a.id === id);
@@ -178,4 +188,109 @@ export async function promoteOrdererNext(dir: string): Promise<IdentityFiles> {
   delete net.ordererNext;
   await saveNetworkFile(dir, net);
   return retired;
+}
+
+// ---- an organisation's root rotation (edgepeer network rotate-org-key) ----
+
+/** Hex digits of the new root's public key in the folder name of a rotated organisation root. */
+const ROTATED_ROOT_FOLDER_HEX_CHARS = 12;
+/** Beside a re-certified member's cert file: the certificate it replaced, for revoking both during the overlap. */
+export const PREVIOUS_CERTIFICATE_SUFFIX = '.previous';
+
+/**
+ * The organisation's next root for a rotation: the one network.json names already (a rotation begun
+ * earlier is taken up again), or a new key pair written to `orgs/<org>/root-<hex>/` and named there.
+ */
+export async function nextOrgRoot(dir: string, org: string): Promise<{ root: KeyPair; resumed: boolean }> {
+  const roots = loadOrgRoots(dir, org);
+  if (roots.next !== null) return { root: roots.next, resumed: true };
+  const root = generateKeyPair();
+  const files = await writeRoot(dir, join('orgs', org, `root-${Buffer.from(root.publicKeyRaw).toString('hex').slice(0, ROTATED_ROOT_FOLDER_HEX_CHARS)}`), root);
+  const net = loadNetworkFile(dir);
+  const entry = net.orgs.find((o) => o.name === org)!;
+  entry.nextRootKey = files.rootKey;
+  entry.nextRootPub = files.rootPub;
+  await saveNetworkFile(dir, net);
+  return { root, resumed: false };
+}
+
+/** A member of an organisation whose certificate file the rotation rewrites. */
+export interface OrgMemberFile {
+  id: string;
+  kind: 'board' | 'client' | 'admin';
+  /** The cert file, absolute. */
+  certPath: string;
+  certificate: Certificate;
+}
+
+/** Every board, client and admin of `org` the network folder lists, with its certificate. */
+export function orgMemberFiles(dir: string, org: string): OrgMemberFile[] {
+  const net = loadNetworkFile(dir);
+  const members: OrgMemberFile[] = [];
+  for (const b of net.boards.filter((x) => x.org === org)) {
+    const board = loadBoard(dir, b.id);
+    members.push({ id: b.id, kind: 'board', certPath: board.certPath, certificate: board.signer.certificate });
+  }
+  const identities: [OrgMemberFile['kind'], IdentityFiles][] = [
+    ...net.clients.filter((c) => c.org === org).map((c): [OrgMemberFile['kind'], IdentityFiles] => ['client', c]),
+    ...(net.admins ?? []).filter((a) => a.org === org).map((a): [OrgMemberFile['kind'], IdentityFiles] => ['admin', a]),
+  ];
+  for (const [kind, files] of identities) {
+    members.push({ id: files.id, kind, certPath: resolve(dir, files.cert), certificate: loadSigner(dir, files).certificate });
+  }
+  return members;
+}
+
+/** Whether `root` signed `cert` (the certificate is of the organisation whose root that is). */
+export function signedByRoot(cert: Certificate, root: KeyPair): boolean {
+  return verifyBytes(root.publicKey, cert.body, cert.signature);
+}
+
+/**
+ * Each listed member of `org` not signed by `root` yet and not revoked, certified again by `root`: the
+ * same id, role and key (so its key file, broker username and gossip identity stay), valid from now for
+ * `validity`. The new cert file replaces the old one by a rename (a board watching it never reads half of
+ * one); the old certificate is kept beside it (PREVIOUS_CERTIFICATE_SUFFIX). Returns those rewritten.
+ */
+export async function recertifyOrgMembers(dir: string, org: string, root: KeyPair, validity: Validity, revoked: ReadonlySet<string>): Promise<OrgMemberFile[]> {
+  const done: OrgMemberFile[] = [];
+  for (const m of orgMemberFiles(dir, org)) {
+    if (revoked.has(m.certificate.fingerprint) || signedByRoot(m.certificate, root)) continue;
+    const { id, role, publicKey } = m.certificate;
+    const certificate = issueCertificate(
+      { id, org, role, publicKey, notBefore: validity.nowMs - CERTIFICATE_BACKDATE_MS, notAfter: validity.nowMs + validity.validityMs }, root.privateKey,
+    );
+    await writeFile(`${m.certPath}${PREVIOUS_CERTIFICATE_SUFFIX}`, encodeCertificate(m.certificate));
+    const temp = `${m.certPath}.tmp-${process.pid}`;
+    await writeFile(temp, encodeCertificate(certificate));
+    await rename(temp, m.certPath);
+    done.push({ ...m, certificate });
+  }
+  return done;
+}
+
+/** Makes the rotation's next root the organisation's root in network.json (the old files stay, unlisted). */
+export async function promoteOrgRoot(dir: string, org: string): Promise<{ rootKey: string; retiredRootKey: string }> {
+  const net = loadNetworkFile(dir);
+  const entry = net.orgs.find((o) => o.name === org);
+  if (entry?.nextRootKey === undefined || entry.nextRootPub === undefined) throw new NetworkFileError(`${networkFilePath(dir)} names no next root of '${org}'`);
+  const retiredRootKey = entry.rootKey;
+  entry.rootKey = entry.nextRootKey;
+  entry.rootPub = entry.nextRootPub;
+  delete entry.nextRootKey;
+  delete entry.nextRootPub;
+  await saveNetworkFile(dir, net);
+  return { rootKey: entry.rootKey, retiredRootKey };
+}
+
+/** The certificate a re-certified member held before (PREVIOUS_CERTIFICATE_SUFFIX), if it is for the same key. */
+export function previousCertificate(certPath: string, current: Certificate): Certificate | null {
+  const path = `${certPath}${PREVIOUS_CERTIFICATE_SUFFIX}`;
+  if (!existsSync(path)) return null;
+  try {
+    const prev = decodeCertificate(new Uint8Array(readFileSync(path)));
+    return prev.id === current.id && prev.org === current.org && Buffer.compare(Buffer.from(prev.publicKey), Buffer.from(current.publicKey)) === 0 ? prev : null;
+  } catch {
+    return null;
+  }
 }

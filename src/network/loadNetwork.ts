@@ -7,7 +7,7 @@ import { type LedPinOverrides } from '../board/profile.js';
 import { z } from 'zod';
 import { matching, objectErrors, mustBe, nonEmptyString, parseConfig } from '../config/validate.js';
 import { boardGossipSchema } from '../gossip/gossipSettings.js';
-import { type BoardConfig, type IdentityFiles, type NetworkFile } from './networkFiles.js';
+import { type BoardConfig, type IdentityFiles, type NetworkFile, type OrgEntry } from './networkFiles.js';
 import { type Certificate, decodeCertificate } from '../protocol/certificate.js';
 import { type KeyPair, keyPairFromPem } from '../crypto/keys.js';
 import type { Signer } from '../protocol/envelope.js';
@@ -66,7 +66,9 @@ export const networkFileSchema = z.object({
   orderer: identitySchema,
   ordererAdmin: identitySchema,
   ordererNext: identitySchema.optional(),
-  orgs: z.array(z.object({ name: nonEmptyString(), rootKey: nonEmptyString(), rootPub: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
+  orgs: z.array(z.object({
+    name: nonEmptyString(), rootKey: nonEmptyString(), rootPub: nonEmptyString(), nextRootKey: nonEmptyString().optional(), nextRootPub: nonEmptyString().optional(),
+  }, mustBe('an object')).refine((o) => (o.nextRootKey === undefined) === (o.nextRootPub === undefined), mustBe('an object with both nextRootKey and nextRootPub, or neither')), mustBe('an array')),
   boards: z.array(z.object({ id: nonEmptyString(), org: nonEmptyString(), config: nonEmptyString() }, mustBe('an object')), mustBe('an array')),
   clients: z.array(identitySchema, mustBe('an array')),
   admins: z.array(identitySchema, mustBe('an array')).optional(),
@@ -206,6 +208,8 @@ export function readBoardConfig(path: string): BoardConfig {
 export interface LoadedBoard {
   config: BoardConfig;
   signer: Signer;
+  /** Its cert file, absolute (watched by a running board: src/network/certificateWatch.ts). */
+  certPath: string;
   /** The board's channel's genesis block (for a Fabric channel: its edge access configuration). */
   genesis: Uint8Array;
   anchor: ChannelAnchor;
@@ -234,7 +238,7 @@ export function loadBoard(dir: string, boardId: string): LoadedBoard {
   if (anchor.kind === 'edgepeer' && config.fabricGenesisSha256 !== undefined) {
     throw new NetworkFileError(`${configPath}: fabricGenesisSha256 is set, but channel '${config.channel}' is not a Fabric channel`);
   }
-  return { config, signer, genesis: anchor.kind === 'fabric' ? anchor.access : anchor.genesis, anchor };
+  return { config, signer, certPath: resolve(dirname(configPath), config.cert), genesis: anchor.kind === 'fabric' ? anchor.access : anchor.genesis, anchor };
 }
 
 /** A client identity: the first one, or the one of `org`. */
@@ -252,15 +256,10 @@ export function loadClient(dir: string, org?: string): Signer {
   return loadSigner(dir, ids);
 }
 
-/** An organisation's root key pair, checked against its raw public key file. */
-export function loadOrgRoot(dir: string, org: string): KeyPair {
-  const network = loadNetworkFile(dir);
-  const entry = network.orgs.find((o) => o.name === org);
-  if (!entry) {
-    throw new NetworkFileError(`no organisation '${org}' in ${networkFilePath(dir)} (organisations: ${network.orgs.map((o) => o.name).join(', ')})`);
-  }
-  const keyPath = resolve(dir, entry.rootKey);
-  const pubPath = resolve(dir, entry.rootPub);
+/** A root key pair from its files, the public key file checked against the private key. */
+function loadRootFiles(dir: string, keyFile: string, pubFile: string): KeyPair {
+  const keyPath = resolve(dir, keyFile);
+  const pubPath = resolve(dir, pubFile);
   let key: KeyPair;
   try {
     key = keyPairFromPem(readFile(keyPath, 'root key').toString('utf8'));
@@ -273,4 +272,32 @@ export function loadOrgRoot(dir: string, org: string): KeyPair {
     throw new NetworkFileError(`root public key ${pubPath} does not match ${keyPath}`);
   }
   return key;
+}
+
+function orgEntry(dir: string, org: string): OrgEntry {
+  const entry = loadNetworkFile(dir).orgs.find((o) => o.name === org);
+  if (!entry) {
+    throw new NetworkFileError(`no organisation '${org}' in ${networkFilePath(dir)} (organisations: ${loadNetworkFile(dir).orgs.map((o) => o.name).join(', ')})`);
+  }
+  return entry;
+}
+
+/**
+ * The root key pair that issues an organisation's certificates: its root, or, while a root rotation is
+ * under way (network.json's nextRootKey), the next one, so that a member added meanwhile outlives it.
+ */
+export function loadOrgRoot(dir: string, org: string): KeyPair {
+  const entry = orgEntry(dir, org);
+  return entry.nextRootKey !== undefined && entry.nextRootPub !== undefined
+    ? loadRootFiles(dir, entry.nextRootKey, entry.nextRootPub)
+    : loadRootFiles(dir, entry.rootKey, entry.rootPub);
+}
+
+/** An organisation's current root and the next one of a rotation under way (null when none is). */
+export function loadOrgRoots(dir: string, org: string): { current: KeyPair; next: KeyPair | null } {
+  const entry = orgEntry(dir, org);
+  return {
+    current: loadRootFiles(dir, entry.rootKey, entry.rootPub),
+    next: entry.nextRootKey !== undefined && entry.nextRootPub !== undefined ? loadRootFiles(dir, entry.nextRootKey, entry.nextRootPub) : null,
+  };
 }

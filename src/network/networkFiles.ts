@@ -9,6 +9,7 @@
 //   DIR/orderer/<id>/key.pem, cert.cbor       orderer node signing identity
 //   DIR/orderer/admin/key.pem, cert.cbor      orderer-org admin (signs configuration updates)
 //   DIR/orgs/<org>/root.key, root.pub         peer organisation root
+//   DIR/orgs/<org>/root-<hex>/root.key, root.pub  a root made by `edgepeer network rotate-org-key`
 //   DIR/orgs/<org>/boards/<id>/key.pem, cert.cbor, board.json
 //   DIR/orgs/<org>/client/key.pem, cert.cbor  a client identity (Writers) for `edgepeer submit`
 //   DIR/orgs/<org>/admin/key.pem, cert.cbor   an organisation's admin (organisations added by `edgepeer network add-org`)
@@ -35,7 +36,7 @@ export interface NetworkFile {
    * orderer signs with it from the configuration block that names it on (and becomes `orderer` after).
    */
   ordererNext?: IdentityFiles;
-  orgs: { name: string; rootKey: string; rootPub: string }[];
+  orgs: OrgEntry[];
   boards: { id: string; org: string; config: string }[];
   clients: IdentityFiles[];
   /** Admins of peer organisations added by `edgepeer network add-org` (the orderer's admin is `ordererAdmin`). */
@@ -47,6 +48,19 @@ export interface NetworkFile {
    * gateway instead of cut by the orderer (docs/design.md, "Fabric channels").
    */
   fabricChannels?: FabricChannelEntry[];
+}
+
+/** A peer organisation's root key files (relative to DIR). */
+export interface OrgEntry {
+  name: string;
+  rootKey: string;
+  rootPub: string;
+  /**
+   * The root being rolled in while `edgepeer network rotate-org-key` runs (docs/operations.md): it issues
+   * the organisation's certificates from then on, and becomes rootKey/rootPub when the rotation finishes.
+   */
+  nextRootKey?: string;
+  nextRootPub?: string;
 }
 
 export interface FabricChannelEntry {

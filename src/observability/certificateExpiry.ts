@@ -40,6 +40,8 @@ export interface CertificateExpiryWatchOptions {
 export interface CertificateExpiryWatch {
   /** The latest check's result. */
   readonly last: CertificateExpiry;
+  /** The process took up a new certificate (reloaded live) valid until `notAfterMs`: watch that one. */
+  renew(notAfterMs: number): void;
   stop(): void;
 }
 
@@ -47,16 +49,15 @@ export interface CertificateExpiryWatch {
 export function watchCertificateExpiry(o: CertificateExpiryWatchOptions): CertificateExpiryWatch {
   const warnBeforeMs = o.warnBeforeMs ?? certificateExpiryWarnMs;
   const intervalMs = o.checkIntervalMs ?? certificateExpiryCheckIntervalMs;
-  const { id, notAfterMs } = o.certificate;
-  if (o.registry !== undefined) {
-    const gauge = new Gauge({
-      name: 'edgepeer_certificate_not_after_seconds',
-      help: "End of validity of this process's own certificate (Unix time, seconds)",
-      labelNames: ['id'],
-      registers: [o.registry],
-    });
-    gauge.set({ id }, Math.floor(notAfterMs / 1000));
-  }
+  const { id } = o.certificate;
+  let notAfterMs = o.certificate.notAfterMs;
+  const gauge = o.registry === undefined ? null : new Gauge({
+    name: 'edgepeer_certificate_not_after_seconds',
+    help: "End of validity of this process's own certificate (Unix time, seconds)",
+    labelNames: ['id'],
+    registers: [o.registry],
+  });
+  gauge?.set({ id }, Math.floor(notAfterMs / 1000));
   let timer: TimerHandle | null = null;
   let stopped = false;
   let last = certificateExpiry(notAfterMs, o.clock.now(), warnBeforeMs);
@@ -77,6 +78,11 @@ export function watchCertificateExpiry(o: CertificateExpiryWatchOptions): Certif
   return {
     get last() {
       return last;
+    },
+    renew(next) {
+      notAfterMs = next;
+      gauge?.set({ id }, Math.floor(notAfterMs / 1000));
+      last = certificateExpiry(notAfterMs, o.clock.now(), warnBeforeMs);
     },
     stop() {
       stopped = true;

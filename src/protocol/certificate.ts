@@ -83,18 +83,21 @@ export function decodeCertificate(bytes: Uint8Array): Certificate {
   return certificateFromWire(decodeCbor(bytes));
 }
 
-/** Looks up an organisation's root public key by name. */
-export type OrgRoots = ReadonlyMap<string, KeyObject>;
+/**
+ * An organisation's root public keys by its name: one, or two while its root is rotated (the root, then
+ * the next one; docs/protocol.md §6).
+ */
+export type OrgRoots = ReadonlyMap<string, readonly KeyObject[]>;
 
 /**
  * Checks that `cert` chains to its organisation's root, is within its validity period and is not
  * revoked. Throws CertificateError naming the reason.
  */
 export function verifyCertificate(cert: Certificate, roots: OrgRoots, nowMs: number, revoked?: ReadonlySet<string>): void {
-  const root = roots.get(cert.org);
-  if (!root) throw new CertificateError(`certificate ${cert.id}: organisation '${cert.org}' is not known`);
-  if (!verifyBytes(root, cert.body, cert.signature)) {
-    throw new CertificateError(`certificate ${cert.id}: not signed by the root of '${cert.org}'`);
+  const keys = roots.get(cert.org);
+  if (keys === undefined || keys.length === 0) throw new CertificateError(`certificate ${cert.id}: organisation '${cert.org}' is not known`);
+  if (!keys.some((root) => verifyBytes(root, cert.body, cert.signature))) {
+    throw new CertificateError(`certificate ${cert.id}: not signed by the root of '${cert.org}'${keys.length > 1 ? ' (nor by its next root)' : ''}`);
   }
   if (nowMs < cert.notBefore) throw new CertificateError(`certificate ${cert.id}: not valid before ${new Date(cert.notBefore).toISOString()}`);
   if (nowMs > cert.notAfter) throw new CertificateError(`certificate ${cert.id}: expired at ${new Date(cert.notAfter).toISOString()}`);

@@ -1,7 +1,8 @@
 // The channel configuration carried by configuration blocks (block 0 and later updates).
 //
 //   ChannelConfig = { channel, sequence, orderer: { org, signers: [Certificate], minSignatures },
-//                     orgs: [{ name, rootPublicKey: bstr(32) }], readers: Policy, writers: Policy,
+//                     orgs: [{ name, rootPublicKey: bstr(32), ? nextRootPublicKey: bstr(32) }],
+//                     readers: Policy, writers: Policy,
 //                     admins: Policy, batch: BatchConfig, revoked: [tstr hex fingerprint] }
 //   Policy        = { orgs: [tstr], roles: [tstr] }
 //   BatchConfig   = { maxMessageCount, preferredMaxBytes, absoluteMaxBytes, batchTimeoutMs }
@@ -38,6 +39,16 @@ export function blockBytesBound(batch: BatchConfig, signers: number): number {
 export interface OrgDefinition {
   name: string;
   rootPublicKey: Uint8Array;
+  /**
+   * A root being rolled in (`edgepeer network rotate-org-key`): while it is named, certificates signed by
+   * either root are the organisation's, so its members can be re-certified one by one without a gap.
+   */
+  nextRootPublicKey?: Uint8Array;
+}
+
+/** The root public keys an organisation's certificates may be signed by: its root, then a next one. */
+export function orgRootKeys(org: OrgDefinition): Uint8Array[] {
+  return org.nextRootPublicKey === undefined ? [org.rootPublicKey] : [org.rootPublicKey, org.nextRootPublicKey];
 }
 
 export interface ChannelConfig {
@@ -64,7 +75,9 @@ export function channelConfigToWire(c: ChannelConfig): CborMap {
     channel: c.channel,
     sequence: c.sequence,
     orderer: { org: c.orderer.org, signers: c.orderer.signers.map(certificateToWire), minSignatures: c.orderer.minSignatures },
-    orgs: c.orgs.map((o) => ({ name: o.name, rootPublicKey: o.rootPublicKey })),
+    orgs: c.orgs.map((o) => ({
+      name: o.name, rootPublicKey: o.rootPublicKey, ...(o.nextRootPublicKey !== undefined ? { nextRootPublicKey: o.nextRootPublicKey } : {}),
+    })),
     readers: c.readers,
     writers: c.writers,
     admins: c.admins,
@@ -94,8 +107,16 @@ export function channelConfigFromWire(v: unknown): ChannelConfig {
       minSignatures: uintField(o, 'minSignatures', 'config.orderer'),
     },
     orgs: arrayField(m, 'orgs', 'config').map((x, i) => {
-      const om = asMap(x, `config.orgs[${i}]`);
-      return { name: stringField(om, 'name', `config.orgs[${i}]`), rootPublicKey: bytesField(om, 'rootPublicKey', `config.orgs[${i}]`, PUBLIC_KEY_BYTES) };
+      const what = `config.orgs[${i}]`;
+      const om = asMap(x, what);
+      const org: OrgDefinition = { name: stringField(om, 'name', what), rootPublicKey: bytesField(om, 'rootPublicKey', what, PUBLIC_KEY_BYTES) };
+      if (om['nextRootPublicKey'] !== undefined) {
+        org.nextRootPublicKey = bytesField(om, 'nextRootPublicKey', what, PUBLIC_KEY_BYTES);
+        if (Buffer.compare(Buffer.from(org.nextRootPublicKey), Buffer.from(org.rootPublicKey)) === 0) {
+          throw new WireError(`${what}.nextRootPublicKey: the same key as rootPublicKey`);
+        }
+      }
+      return org;
     }),
     readers: policyFromWire(m['readers'], 'config.readers'),
     writers: policyFromWire(m['writers'], 'config.writers'),

@@ -56,6 +56,11 @@ export interface ClientLink {
   /** Starts connecting (and reconnecting by itself); resolves once subscribed to replies for `channels`. */
   open(channels: readonly string[]): Promise<void>;
   send(channel: string, service: Service, message: Uint8Array): Promise<void>;
+  /**
+   * Logs in with `credentials` from the next connection on (the member's certificate was replaced); a
+   * link without a login of its own (serial, or a username given on the command line) ignores it.
+   */
+  setCredentials?(credentials: { username: string; password: string }): void;
   on<E extends keyof ClientLinkEvents>(event: E, listener: ClientLinkEvents[E]): this;
   off<E extends keyof ClientLinkEvents>(event: E, listener: ClientLinkEvents[E]): this;
   close(): Promise<void>;

@@ -40,7 +40,7 @@ test('the reader verifies a chain of many responses to its tip, across a configu
   const height = await allCut(net);
   const revoked = loadBoard(dir, net.summary.boards[0]!.id).signer.certificate.fingerprint;
   const outcome = await updateChannelConfig({
-    link, channel, admin, genesis: loadGenesis(dir, channel), change: (c) => configWithRevoked(c, revoked),
+    link, channel, admin, genesis: loadGenesis(dir, channel), change: (c) => configWithRevoked(c, [revoked]),
     answerTimeoutMs: WAIT_TIMEOUT_MS, readTimeoutMs: WAIT_TIMEOUT_MS,
   });
   assert.deepEqual(outcome, { channel, changed: true, fromSequence: 0, sequence: 1, block: height });

@@ -27,7 +27,7 @@ function issue(id: string, org: string, role: Role, root: KeyPair, validity = { 
   return { cert: issueCertificate({ id, org, role, publicKey: key.publicKeyRaw, ...validity }, root.privateKey), key: key.privateKey };
 }
 
-const rootsOf = (entries: [string, KeyPair][]): Map<string, KeyObject> => new Map(entries.map(([n, k]) => [n, k.publicKey]));
+const rootsOf = (entries: [string, KeyPair][]): Map<string, KeyObject[]> => new Map(entries.map(([n, k]) => [n, [k.publicKey]]));
 const roots = rootsOf([['orderer', ordererRoot], ['org1', org1Root], ['org2', org2Root]]);
 
 function config(signers: Certificate[], minSignatures = 1, revoked: string[] = []): ChannelConfig {

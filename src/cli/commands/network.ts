@@ -1,4 +1,4 @@
-// `edgepeer network add-board | add-org | revoke | rotate-orderer-key`: fleet operations on a running network, no new chain
+// `edgepeer network add-board | add-org | revoke | rotate-orderer-key | rotate-org-key`: fleet operations on a running network, no new chain
 // (docs/operations.md, "Changing a running network"). Each works on the network folder `edgepeer init`
 // wrote and talks to the running orderer over MQTT as the orderer admin: it reads the channel's chain
 // (verified from its genesis block) for the current configuration, submits a CONFIG_UPDATE where one is
@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type ConfigUpdateOutcome, readChannelConfig, updateChannelConfig } from '../../client/configUpdate.js';
 import { broadcastAnswerTimeoutMs } from '../../client/broadcastClient.js';
-import { type PolicyName, POLICY_NAMES, configWithOrg, configWithRevoked, configWithSignerReplaced, isPolicyName } from '../../network/configChanges.js';
 import {
-  findMember, listOrg, nextOrdererIdentity, planBoard, planOrg, promoteOrdererNext, removeOrgFiles, writeBoard, writeOrgFiles,
+  type PolicyName, POLICY_NAMES, configWithNextRoot, configWithOrg, configWithRevoked, configWithRootPromoted, configWithSignerReplaced, isPolicyName,
+} from '../../network/configChanges.js';
+import {
+  findMember, listOrg, nextOrdererIdentity, nextOrgRoot, orgMemberFiles, planBoard, planOrg, promoteOrdererNext, promoteOrgRoot,
+  recertifyOrgMembers, removeOrgFiles, signedByRoot, writeBoard, writeOrgFiles,
 } from '../../network/fleetMembers.js';
-import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadSigner } from '../../network/loadNetwork.js';
+import { loadGenesis, loadNetworkFile, loadOrdererIdentities, loadOrgRoot, loadOrgRoots, loadSigner } from '../../network/loadNetwork.js';
 import { writeMosquittoConfig } from '../../network/mosquittoConfig.js';
-import { recordRevoked } from '../../network/revokedMembers.js';
+import { recordRevoked, revokedFingerprints } from '../../network/revokedMembers.js';
 import { certificateValidityMs } from '../../network/networkDefaults.js';
 import type { NetworkFile } from '../../network/networkFiles.js';
 import { peerOrgName } from '../../network/names.js';
@@ -236,15 +239,17 @@ async function runRevoke(o: RevokeCliOptions, cmd: Command): Promise<void> {
   if (member.kind === 'orderer') usageError(cmd, `'${o.member}' is the orderer node: its certificate signs the blocks and cannot be revoked here`);
   if (member.kind === 'orderer admin') usageError(cmd, `'${o.member}' is the orderer admin, which signs configuration updates: revoking it would leave none`);
   const fingerprint = member.certificate.fingerprint;
+  // During an organisation root rotation the certificate it held before is valid too, until the rotation finishes.
+  const fingerprints = [fingerprint, ...(member.previous !== null ? [member.previous.fingerprint] : [])];
   const admin = loadOrdererIdentities(o.network).admin;
   const done = await withLink(o, net, admin, channels, (link) =>
-    updateChannels(o, link, admin, channels, (current) => configWithRevoked(current, fingerprint)));
+    updateChannels(o, link, admin, channels, (current) => configWithRevoked(current, fingerprints)));
   // Kept in the folder so that broker files written from it later leave the member out too.
-  await recordRevoked(o.network, o.member, fingerprint);
+  for (const f of fingerprints) await recordRevoked(o.network, o.member, f);
   const passwd = await mosquittoFilesAgain(o.network);
-  print(o, { member: o.member, kind: member.kind, fingerprint, channels: done, mosquittoPasswd: passwd }, [
+  print(o, { member: o.member, kind: member.kind, fingerprint, fingerprints, channels: done, mosquittoPasswd: passwd }, [
     ...done.map((d) => outcomeLine(d, `${member.kind} ${o.member} revoked`)),
-    `${member.kind} ${o.member} revoked (certificate ${fingerprint}): the orderer refuses its requests, and its embedded broker has closed the member's connection`,
+    `${member.kind} ${o.member} revoked (certificate ${fingerprints.join(' and its previous ')}): the orderer refuses its requests, and its embedded broker has closed the member's connection`,
     `  its Mosquitto login was removed from ${passwd} (an external Mosquitto: SIGHUP, then restart it to close the open connection)`,
   ]);
 }
@@ -276,6 +281,66 @@ async function runRotate(o: RotateCliOptions, cmd: Command): Promise<void> {
       ? '  the running orderer switched keys at the configuration block; network.json names the new identity for its next start'
       : '  the other channels still name the old key: network.json keeps both until they are rotated too',
     `  its Mosquitto login was replaced in ${passwd} (send an external Mosquitto SIGHUP)`,
+  ]);
+}
+
+// ---- rotate-org-key ----
+
+interface RotateOrgCliOptions extends RotateCliOptions {
+  org: string;
+  finish?: boolean;
+}
+
+/**
+ * An organisation's root rotated in two steps, so that no member is cut off in between (docs/operations.md):
+ * first the new root is named beside the old one on every channel and the members listed in the folder
+ * are certified again by it (the boards pick up their new cert.cbor live); then, with --finish, the new
+ * root becomes the only one, and certificates of the old one stop being the organisation's.
+ */
+async function runRotateOrg(o: RotateOrgCliOptions, cmd: Command): Promise<void> {
+  const net = loadNetworkFile(o.network);
+  if (o.org === net.ordererOrg) {
+    usageError(cmd, `'${o.org}' is the orderer organisation: its root certifies the block signers, which rotate-orderer-key replaces; its root is not rotated here`);
+  }
+  const channels = orderedChannels(cmd, net, o.channel);
+  const admin = loadOrdererIdentities(o.network).admin;
+  if (o.finish === true) {
+    const { next } = loadOrgRoots(o.network, o.org);
+    if (next === null) usageError(cmd, `organisation '${o.org}' has no root rotation under way in ${o.network} (run rotate-org-key --org ${o.org} without --finish first)`);
+    // Nobody the folder lists may be left on the old root: they would be cut off.
+    const revoked = revokedFingerprints(o.network);
+    const left = orgMemberFiles(o.network, o.org).filter((m) => !revoked.has(m.certificate.fingerprint) && !signedByRoot(m.certificate, next));
+    if (left.length > 0) {
+      throw new Error(`${left.map((m) => m.id).join(', ')} of '${o.org}' still hold certificates of the old root: run rotate-org-key --org ${o.org} again (without --finish) to certify them`);
+    }
+    const done = await withLink(o, net, admin, channels, (link) =>
+      updateChannels(o, link, admin, channels, (current) => configWithRootPromoted(current, o.org, next.publicKeyRaw)));
+    const everyChannel = orderedChannels(cmd, net, undefined).every((c) => channels.includes(c));
+    const promoted = everyChannel ? await promoteOrgRoot(o.network, o.org) : null;
+    print(o, { org: o.org, finished: true, root: promoted?.rootKey ?? null, retiredRoot: promoted?.retiredRootKey ?? null, channels: done }, [
+      ...done.map((d) => outcomeLine(d, `organisation ${o.org}'s new root is its only root`)),
+      promoted !== null
+        ? `organisation ${o.org}'s root rotation finished: network.json names ${promoted.rootKey}; certificates of the old root (${promoted.retiredRootKey}) are no longer the organisation's. Delete that key once you no longer need it.`
+        : '  the other channels still name both roots: run --finish for them too',
+    ]);
+    return;
+  }
+  const { root, resumed } = await nextOrgRoot(o.network, o.org);
+  const done = await withLink(o, net, admin, channels, (link) =>
+    updateChannels(o, link, admin, channels, (current) => configWithNextRoot(current, o.org, root.publicKeyRaw)));
+  // Certified again only once the channels accept the new root: a board that picks up its new
+  // certificate at once is then let in by a configuration it can verify.
+  const recertified = await recertifyOrgMembers(o.network, o.org, root, validityFrom(cmd, o.certificateValidityDays), revokedFingerprints(o.network));
+  const passwd = await mosquittoFilesAgain(o.network);
+  print(o, {
+    org: o.org, finished: false, resumed, channels: done, mosquittoPasswd: passwd,
+    recertified: recertified.map((m) => ({ id: m.id, kind: m.kind, cert: m.certPath, fingerprint: m.certificate.fingerprint })),
+  }, [
+    ...done.map((d) => outcomeLine(d, `organisation ${o.org} names a next root`)),
+    `organisation ${o.org}: a new root${resumed ? ' (the rotation begun earlier)' : ''} beside the old one; ${recertified.length} member(s) certified by it: ${recertified.map((m) => m.id).join(', ') || 'none left'}`,
+    '  a running board picks up its new cert.cbor by itself (it logs "certificate reloaded"); copy it to deployed boards (edgepeer deploy)',
+    `  the Mosquitto logins were written again to ${passwd} (send an external Mosquitto SIGHUP once the boards have their new certificates)`,
+    `  then: edgepeer network rotate-org-key --network ${o.network} --org ${o.org} --finish`,
   ]);
 }
 
@@ -315,4 +380,13 @@ export function registerNetwork(program: Command): void {
     .option('--channel <name>', 'change only this channel (repeatable; default: every edgepeer channel of the network)', collect)
     .option('--certificate-validity-days <n>', `how long the new certificate is valid (default ${certificateValidityMs / DAY_MS})`))
     .action(async (_o: unknown, cmd: Command) => runRotate(cmd.opts<RotateCliOptions>(), cmd));
+
+  addCommonOptions(network
+    .command('rotate-org-key')
+    .description("replace a peer organisation's root key: a new root beside the old one, every member certified again by it; then --finish retires the old root")
+    .requiredOption('--org <name>', 'the peer organisation')
+    .option('--finish', 'make the new root the only one (after every board has its new certificate)')
+    .option('--channel <name>', 'change only this channel (repeatable; default: every edgepeer channel of the network)', collect)
+    .option('--certificate-validity-days <n>', `how long the new certificates are valid (default ${certificateValidityMs / DAY_MS})`))
+    .action(async (_o: unknown, cmd: Command) => runRotateOrg(cmd.opts<RotateOrgCliOptions>(), cmd));
 }

@@ -10,6 +10,7 @@ import { lockDataFolder } from '../../ledger/dataLock.js';
 import { checkLedgerTip } from '../../ledger/tipCheck.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';
 import { loadBoard, loadChannelAnchor } from '../../network/loadNetwork.js';
+import { CertificateWatch } from '../../network/certificateWatch.js';
 import { createLogger } from '../../observability/logger.js';
 import { createGossipMetrics } from '../../observability/gossipMetrics.js';
 import { watchCertificateExpiry } from '../../observability/certificateExpiry.js';
@@ -152,6 +153,30 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
     certificate: { id: board.signer.certificate.id, notAfterMs: board.signer.certificate.notAfter },
     clock: systemClock, log, registry: metrics.registry,
   });
+  // A new cert.cbor (an organisation's root rotation certified the board again) is taken up live, once
+  // the channel's newest configuration accepts it: the next SEEK, gossip message and broker login carry it.
+  const memberState = (): ChannelState => new ChannelState(configFromBlock(anchor.kind === 'fabric' ? anchor.access : ledger.getBlock(ledger.lastConfigNumber())!));
+  const certificateWatch = new CertificateWatch({
+    signer: board.signer,
+    path: board.certPath,
+    judge: (cert) => {
+      const state = memberState();
+      return state.denyReason(cert, state.config.readers, Date.now());
+    },
+    adopted: (cert) => {
+      const credentials = brokerCredentials(board.signer);
+      for (const l of links) l.setCredentials?.(credentials);
+      expiry.renew(cert.notAfter);
+    },
+    log,
+  });
+  certificateWatch.start();
+  let configNumber = ledger.lastConfigNumber();
+  peer.on('committed', () => {
+    if (ledger.lastConfigNumber() === configNumber) return;
+    configNumber = ledger.lastConfigNumber();
+    certificateWatch.retry();
+  });
   // The LEDs are a view of the peer: when their IO cannot be opened the board still syncs, and says why.
   let leds: LedDriver | null = null;
   try {
@@ -206,6 +231,7 @@ async function runPeer(o: PeerCliOptions): Promise<void> {
   log.info({ signal: sig }, 'stopping');
   void service.stopping(`stopping on ${sig}`);
   clearInterval(timer);
+  certificateWatch.stop();
   expiry.stop();
   await gossip?.stop();
   await peer.stop();

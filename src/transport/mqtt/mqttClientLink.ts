@@ -94,6 +94,12 @@ export class MqttClientLink implements ClientLink {
     await this.mqtt.subscribe(topics);
   }
 
+  setCredentials(credentials: BrokerCredentials): void {
+    // A username given with the endpoint (--mqtt-username) is the operator's choice and stays.
+    if (this.options.endpoint.username !== undefined || credentials.username !== this.clientId) return;
+    this.mqtt.setCredentials(credentials.username, credentials.password);
+  }
+
   /** Resolves on the broker's PUBACK; rejects at once when the link is not up. */
   send(channel: string, service: Service, message: Uint8Array): Promise<void> {
     let topic: string;
