@@ -134,6 +134,16 @@ test('libgpiod 2, interactive: N level changes go to one gpioset as set commands
   assert.ok(commands.length >= 1 && commands.length <= CHANGES, `${commands.length} commands for ${CHANGES} changes`);
   assert.ok(commands.every((c) => c.startsWith('set ')));
   for (const l of LINES) assert.equal(f.level(l), io.heldLevels().get(l), `GPIO${l} as last written`);
+  // Each change awaited (a slow refresh): one command each, still the one process.
+  const before = f.commands().length;
+  for (let i = 0; i < pins.height.length; i++) {
+    io.digitalWrite(pins.height[i]!, 1 - io.heldLevels().get(pins.height[i]!)!);
+    await io.idle();
+    assert.equal(f.commands().length, before + i + 1);
+    assert.equal(f.level(pins.height[i]!), io.heldLevels().get(pins.height[i]!), 'applied when idle() resolves');
+  }
+  assert.equal(io.spawns, 1);
+  assert.equal(io.gpiosetPid, pid);
 });
 
 test('interactive: writes in one turn are one command; writing the level a line has costs nothing', async () => {
