@@ -45,6 +45,8 @@ export interface FakeGpiod {
   settled(levels: ReadonlyMap<number, number>): Promise<void>;
   /** From now on gpioset fails with this message (exit 1), as with no permission. */
   failWith(message: string | null): void;
+  /** From now on an interactive gpioset that reads a command neither applies nor answers it (hung). */
+  hang(on: boolean): void;
   remove(): void;
 }
 
@@ -74,6 +76,7 @@ export function fakeGpiod(o: FakeGpiodOptions = {}): FakeGpiod {
   const pidLog = join(dir, 'pids.log');
   const overlapLog = join(dir, 'overlap.log');
   const sleeperLog = join(dir, 'sleepers.log');
+  const hangFile = join(dir, 'hang');
   const version = o.version ?? 'v2.1';
   const v2 = !/\bv1\./.test(version);
   const interactive = v2 && (o.interactive ?? true);
@@ -129,6 +132,7 @@ case "$mode" in
 esac
 while printf 'gpioset> '; IFS= read -r cmd; do
   echo "$cmd" >> '${commandLog}'
+  if [ -f '${hangFile}' ]; then hold; fi
   set -f; set -- $cmd; set +f
   case "$1" in
     set)
@@ -141,7 +145,9 @@ while printf 'gpioset> '; IFS= read -r cmd; do
     *) echo "unknown command: '$1'"; echo "Try the 'help' command" ;;
   esac
 done
-hold`);
+# End of input: like the real one it goes on prompting, and SIGPIPE ends it once nobody reads.
+while printf 'gpioset> '; do sleep 1; done
+exit 0`);
   const gpiodetect = script('gpiodetect', chips.map((c) => `echo '${c}'`).join('\n'));
   // Raspberry Pi's pinctrl: "pinctrl get 17" prints " 17: op dh pn | hi // GPIO17 = output".
   script('pinctrl', `
@@ -174,6 +180,10 @@ done`);
     failWith: (message) => {
       if (message === null) rmSync(failFile, { force: true });
       else writeFileSync(failFile, `${message}\n`);
+    },
+    hang: (on) => {
+      if (on) writeFileSync(hangFile, '');
+      else rmSync(hangFile, { force: true });
     },
     remove: () => {
       for (const pid of lines(sleeperLog).map(Number)) {

@@ -26,6 +26,8 @@ const LINES = ledLines(pins);
 /** The respawn bound of the libgpiod 1 test: short, so that the test is, and far above the gap between changes. */
 const RESPAWN_INTERVAL_MS = 50;
 const CHANGE_GAP_MS = 5;
+/** An interactive gpioset's answer deadline in the hung-gpioset test: short, far above an answer's time. */
+const ANSWER_TIMEOUT_MS = 500;
 /** Restart waits short enough for a test, still jittered and growing. */
 const FAST_RESTARTS: BackoffPolicy = { baseDelayMs: 20, maxDelayMs: 200 };
 const fakes: FakeGpiod[] = [];
@@ -216,6 +218,26 @@ for (const [what, fakeOptions, openOptions] of [
     assert.deepEqual(f.overlaps(), []);
   });
 }
+
+test('interactive: a gpioset that stops answering is reported, killed and replaced by one holding the latest levels', async () => {
+  const f = fake();
+  const { log, records } = recordingLogger('gpiod');
+  const io = await open(f, { chipLabel: 'pinctrl-rp1', log, answerTimeoutMs: ANSWER_TIMEOUT_MS, restartPolicy: FAST_RESTARTS, random: seededRandom(2) });
+  const first = io.gpiosetPid!;
+  f.hang(true);
+  io.digitalWrite(pins.leader, 1);
+  const replaced = once(io, 'held');
+  await pollUntil(() => (f.commands().length === 1 ? true : null), 'the command read by the gpioset that hangs', WAIT_TIMEOUT_MS);
+  f.hang(false);
+  const [pid] = (await withTimeout(replaced, 'a gpioset replacing the hung one')) as [number];
+  assert.notEqual(pid, first);
+  assert.equal(alive(first), false, 'the hung one was killed');
+  await io.idle();
+  assert.equal(f.level(pins.leader), 1, 'the replacement holds the level the hung one never applied');
+  assert.ok(records.some((r) => String(r['msg']).includes(`did not answer 'set `) && String(r['msg']).includes(`within ${ANSWER_TIMEOUT_MS} ms: killing it`)),
+    JSON.stringify(records.map((r) => r['msg'])));
+  assert.equal(io.spawns, 2);
+});
 
 test('close ends the gpioset by its PID and awaits its exit: no child is left', async () => {
   for (const fakeOptions of [{}, { version: 'v1.6.3' }]) {

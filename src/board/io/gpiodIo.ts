@@ -82,6 +82,8 @@ export interface GpiodIoOptions {
   restartPolicy?: BackoffPolicy;
   /** Default GPIOSET_MIN_RESPAWN_INTERVAL_MS. */
   minRespawnIntervalMs?: number;
+  /** Default GPIOSET_ANSWER_TIMEOUT_MS. */
+  answerTimeoutMs?: number;
 }
 
 /** A GPIO tool missing, refusing, or not finding the chip: the message says what to do. */
@@ -218,6 +220,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
   private readonly warnings: RateLimitedLog;
   private readonly clock: Clock;
   private readonly minRespawnIntervalMs: number;
+  private readonly answerTimeoutMs: number;
   /** Announces every change idle() depends on. */
   private readonly progress = new EventEmitter();
   /** Times a gpioset was started (for tests and diagnostics). */
@@ -239,6 +242,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     this.restarts = new Backoff(o.restartPolicy ?? GPIOSET_RESTART_POLICY, o.random);
     this.warnings = new RateLimitedLog(o.log ?? silentLogger(), this.clock, GPIOSET_WARNING_INTERVAL_MS);
     this.minRespawnIntervalMs = o.minRespawnIntervalMs ?? GPIOSET_MIN_RESPAWN_INTERVAL_MS;
+    this.answerTimeoutMs = o.answerTimeoutMs ?? GPIOSET_ANSWER_TIMEOUT_MS;
   }
 
   /** Finds the tools and the chip, takes the lines (all low), and resolves once gpioset holds them. */
@@ -441,12 +445,12 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     h.answerTimer = this.clock.setTimeout(() => {
       h.answerTimer = null;
       const what = h.pending === null ? 'take the lines' : `answer '${h.pending}'`;
-      const err = new GpioBackendError(`${this.tools.gpioset} did not ${what} within ${GPIOSET_ANSWER_TIMEOUT_MS} ms: replaced`);
+      const err = new GpioBackendError(`${this.tools.gpioset} did not ${what} within ${this.answerTimeoutMs} ms`);
       h.heldSettled(err);
-      if (this.opened) this.warnings.warn('hung', { pid: h.child.pid }, err.message);
+      if (this.opened) this.warnings.warn('hung', { pid: h.child.pid }, `${err.message}: killing it`);
       // Its end goes through ended(), as a failure (it was not asked to stop): restarted after open(), fatal before.
       h.child.kill('SIGKILL');
-    }, GPIOSET_ANSWER_TIMEOUT_MS);
+    }, this.answerTimeoutMs);
   }
 
   /** Interactive gpioset's stdout: each prompt answers the start-up or the pending command; text before it is its complaint. */
