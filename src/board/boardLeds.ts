@@ -24,7 +24,7 @@ export interface StartBoardLedsOptions {
 /** Opens the profile's IO and starts the LEDs. Fails (with the backend's reason) when the IO cannot be opened. */
 export async function startBoardLeds(o: StartBoardLedsOptions): Promise<LedDriver> {
   const p = o.profile;
-  const boardIo = await openBoardIo(p, o.io);
+  const boardIo = await openBoardIo(p, { log: o.log, ...o.io });
   try {
     const driver = await LedDriver.start({
       boardIo, pins: p.pins, source: o.source, refreshMs: p.refreshMs, log: o.log, ...(o.clock !== undefined ? { clock: o.clock } : {}),

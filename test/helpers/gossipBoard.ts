@@ -10,8 +10,7 @@ import { seededRandom } from '../../src/config/random.js';
 import { GossipNode, type GossipNodeOptions } from '../../src/gossip/gossipNode.js';
 import { type LmdbLedger, ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { loadBoard, loadGenesis } from '../../src/network/loadNetwork.js';
-import { Writable } from 'node:stream';
-import { type Logger, createLogger, silentLogger } from '../../src/observability/logger.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { Peer, type PeerOptions } from '../../src/peer/peer.js';
 import type { Signer } from '../../src/protocol/envelope.js';
 import { MqttClientLink } from '../../src/transport/mqtt/mqttClientLink.js';
@@ -56,17 +55,7 @@ export interface GossipBoardOptions {
   log?: GossipNodeOptions['log'];
 }
 
-/** A real (pino) logger at info whose JSON records are kept in `records`, in order. */
-export function recordingLogger(name: string): { log: Logger; records: Record<string, unknown>[] } {
-  const records: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') records.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: createLogger({ name, level: 'info', pretty: false, destination }), records };
-}
+export { recordingLogger } from './recordingLogger.js';
 
 export interface GossipBoard {
   id: string;

@@ -74,7 +74,7 @@ export interface DeliverLogEvent {
 }
 
 /** pino's numeric level of `warn`. */
-const PINO_WARN_LEVEL = 40;
+export const PINO_WARN_LEVEL = 40;
 const KEPT_WARNINGS = 20;
 /** pino's warn, error and fatal lines (levels 40, 50, 60). */
 const WARN_OR_WORSE = /"level":[456]0[,}]/;

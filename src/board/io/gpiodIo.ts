@@ -6,25 +6,54 @@
 //
 // The character device releases a line when the process holding it exits, after which its level is not
 // guaranteed (Raspberry Pi kernels keep it unless `strict_gpiod` is set). So one `gpioset` process holds
-// every LED line at its level; a change of levels replaces it with a new one holding the new levels. The
-// LED driver coalesces changes to its refresh rate, which bounds the replacements per second.
-// libgpiod 1.x (Debian 12, Raspberry Pi OS bookworm) and 2.x (Debian 13, trixie) differ in their options;
-// both are handled.
+// every LED line, in one of two ways (docs/gpio.md, "What the gpiod backend holds, and what it costs"):
+// - interactive: a libgpiod 2 gpioset built with `--interactive` holds the lines for the board's life and
+//   takes `set` commands on its stdin, answering each with its prompt; no process starts per change;
+// - respawn: libgpiod 1 (`--mode=signal`), and libgpiod 2 built without `--interactive` (Debian's own
+//   build: its gpioset has no -i), hold the levels they were started with, so a change of levels replaces
+//   the process (killed by PID, its exit awaited, the next one started). Changes are coalesced: at most
+//   one replacement is in flight, at most one starts per GPIOSET_MIN_RESPAWN_INTERVAL_MS, and it takes
+//   the latest levels.
+// A gpioset that ends on its own after start-up is logged (rate-limited) and restarted after the shared
+// jittered backoff (src/config/backoff.ts); start-up failures reject open() with what to do.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { Backoff, type BackoffPolicy } from '../../config/backoff.js';
+import { type Clock, type TimerHandle, systemClock } from '../../config/clock.js';
+import { type Logger, silentLogger } from '../../observability/logger.js';
+import { RateLimitedLog } from '../../observability/rateLimitedLog.js';
 import { HEADER_GPIO_COUNT } from '../pins.js';
 import { type BoardIo, IO_MODES, type IoPin, type IoPlugin, headerPins } from './ioPlugin.js';
 
-/** A newly started gpioset that is still running after this long has taken its lines. */
+/** Respawn mode: a newly started gpioset that is still running after this long has taken its lines. */
 export const GPIOSET_SETTLE_MS = 300;
 /** gpioset asked to exit (SIGTERM) that is still running after this long is killed. */
 export const GPIOSET_EXIT_TIMEOUT_MS = 1_000;
-/** `gpioset --version` and `gpiodetect` must answer within this. */
+/** `gpioset --version`, `gpioset --help` and `gpiodetect` must answer within this. */
 export const GPIO_TOOL_TIMEOUT_MS = 5_000;
+/**
+ * Interactive mode: gpioset must print its prompt (lines taken, or a command applied) within this; one
+ * that does not is taken as hung and replaced, since every later change would queue behind it.
+ */
+export const GPIOSET_ANSWER_TIMEOUT_MS = 5_000;
+/**
+ * Respawn mode: gpioset is started at most this often however fast levels change (5 a second), since
+ * each start is a fork/exec on a board whose CPU the peer needs. The LED refresh (profile `refreshMs`) is
+ * the operator's knob below this bound; a blink (ledDefaults.blinkPeriodMs) stays visible at this rate.
+ */
+export const GPIOSET_MIN_RESPAWN_INTERVAL_MS = 200;
+/** A gpioset that ended on its own is restarted after a jittered wait of this policy. */
+export const GPIOSET_RESTART_POLICY: BackoffPolicy = { baseDelayMs: 500, maxDelayMs: 30_000 };
+/** With no unexpected end for this long, the restart wait starts from the base again. */
+export const GPIOSET_RESTART_RESET_AFTER_MS = 60_000;
+/** An unexpected end (or a refused command) is logged at most this often, with the count held back. */
+export const GPIOSET_WARNING_INTERVAL_MS = 10_000;
 /** Consumer name shown by `gpioinfo` for the lines (libgpiod 2 only; 1.x always says "gpioset"). */
 export const GPIOD_CONSUMER = 'edgepeer';
-/** stderr kept of a gpioset, for the error message. */
-const STDERR_KEPT_CHARS = 2_000;
+/** What an interactive gpioset prints, without a newline, whenever it waits for a command (stdout not a terminal). */
+export const GPIOSET_PROMPT = 'gpioset> ';
+/** stderr and stdout kept of a gpioset, for the error message. */
+const OUTPUT_KEPT_CHARS = 2_000;
 
 export interface GpiodTools {
   gpioset: string;
@@ -32,6 +61,9 @@ export interface GpiodTools {
 }
 
 export const defaultGpiodTools: GpiodTools = { gpioset: 'gpioset', gpiodetect: 'gpiodetect' };
+
+/** interactive: one gpioset for the board's life, fed `set` commands; respawn: one gpioset per set of levels. */
+export type GpiosetMode = 'interactive' | 'respawn';
 
 export interface GpiodIoOptions {
   /** The chip (`gpiochip0` or `/dev/gpiochip4`); default: the one labelled chipLabel. */
@@ -41,6 +73,17 @@ export interface GpiodIoOptions {
   /** BCM lines to drive as outputs; each starts low. */
   lines: readonly number[];
   tools?: GpiodTools;
+  /** Where an unexpected end of gpioset is reported; default: nowhere. */
+  log?: Logger;
+  clock?: Clock;
+  /** Jitter of the restart waits: Math.random by default, seeded in tests. */
+  random?: () => number;
+  /** Default GPIOSET_RESTART_POLICY. */
+  restartPolicy?: BackoffPolicy;
+  /** Default GPIOSET_MIN_RESPAWN_INTERVAL_MS. */
+  minRespawnIntervalMs?: number;
+  /** Default GPIOSET_ANSWER_TIMEOUT_MS. */
+  answerTimeoutMs?: number;
 }
 
 /** A GPIO tool missing, refusing, or not finding the chip: the message says what to do. */
@@ -76,6 +119,14 @@ export function parseGpiodMajorVersion(versionText: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/**
+ * How this gpioset can hold lines: interactively when it is libgpiod 2 and its `--help` lists
+ * `--interactive` (a build option, --enable-gpioset-interactive, that needs libedit), else by respawning.
+ */
+export function gpiosetMode(major: number, helpText: string): GpiosetMode {
+  return major >= 2 && /--interactive\b/.test(helpText) ? 'interactive' : 'respawn';
+}
+
 /** `gpiodetect` output: one chip a line, "gpiochip0 [pinctrl-bcm2711] (58 lines)". */
 export function parseGpiodetect(text: string): { chip: string; label: string }[] {
   const out: { chip: string; label: string }[] = [];
@@ -86,12 +137,21 @@ export function parseGpiodetect(text: string): { chip: string; label: string }[]
   return out;
 }
 
-/** gpioset's arguments to hold `levels` (BCM line → 0/1) until signalled. */
-export function gpiosetArgs(major: number, chip: string, levels: ReadonlyMap<number, number>): string[] {
-  const values = [...levels].sort((a, b) => a[0] - b[0]).map(([line, v]) => `${line}=${v}`);
-  return major >= 2
-    ? ['--consumer', GPIOD_CONSUMER, '--chip', chip, ...values]
-    : ['--mode=signal', chip, ...values];
+function lineValues(levels: ReadonlyMap<number, number>): string[] {
+  return [...levels].sort((a, b) => a[0] - b[0]).map(([line, v]) => `${line}=${v}`);
+}
+
+/** gpioset's arguments to hold `levels` (BCM line → 0/1): until signalled, or (interactive) until told. */
+export function gpiosetArgs(major: number, mode: GpiosetMode, chip: string, levels: ReadonlyMap<number, number>): string[] {
+  const values = lineValues(levels);
+  if (major < 2) return ['--mode=signal', chip, ...values];
+  // Options before the first line=value: gpioset stops reading options there.
+  return ['--consumer', GPIOD_CONSUMER, '--chip', chip, ...(mode === 'interactive' ? ['--interactive'] : []), ...values];
+}
+
+/** The interactive command that sets every line to `levels` (the lines named as at start-up: offsets). */
+export function gpiosetCommand(levels: ReadonlyMap<number, number>): string {
+  return `set ${lineValues(levels).join(' ')}`;
 }
 
 async function findChip(o: GpiodIoOptions, tools: GpiodTools): Promise<string> {
@@ -107,14 +167,32 @@ async function findChip(o: GpiodIoOptions, tools: GpiodTools): Promise<string> {
   return found.chip;
 }
 
-/** The gpioset process holding the lines. */
+/** A gpioset process holding (or about to hold) the lines. */
 interface Holder {
   child: ChildProcess;
+  args: string[];
   /** We asked it to exit: its end is not a failure. */
   stopping: boolean;
+  ended: boolean;
+  /** It holds the lines: interactive, its first prompt was seen; respawn, it ran GPIOSET_SETTLE_MS. */
+  holding: boolean;
+  /** Interactive: the command written and not yet answered by a prompt. */
+  pending: string | null;
+  /** Interactive: the first prompt, or the pending command's, must come before this fires. */
+  answerTimer: TimerHandle | null;
+  settleTimer: TimerHandle | null;
+  stdout: string;
+  stderr: string;
   exited: Promise<void>;
+  /** Resolves once it holds the lines; rejects (with what to do) if it ends or hangs before. */
+  held: Promise<void>;
+  heldSettled: (err: GpioBackendError | null) => void;
 }
 
+/**
+ * Drives LED lines through gpioset. Emits 'held' (pid) each time a gpioset has taken the lines, after
+ * open() and after each restart or respawn.
+ */
 export class GpiodIo extends EventEmitter implements IoPlugin {
   readonly name = 'edgepeer-gpiod';
   readonly MODES = IO_MODES;
@@ -125,18 +203,46 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
   readonly isReady = true;
   private readonly levels = new Map<number, number>();
   private holder: Holder | null = null;
+  /** Levels changed since the holder was last given them. */
   private dirty = false;
-  private flushing: Promise<void> | null = null;
-  private closed = false;
+  /** A step() is queued for the next turn: writes of one turn (one LED refresh) become one command or process. */
+  private stepQueued = false;
+  private respawning: Promise<void> | null = null;
+  private lastSpawnAtMs = Number.NEGATIVE_INFINITY;
+  private restartTimer: TimerHandle | null = null;
+  private lastDeathAtMs = Number.NEGATIVE_INFINITY;
+  /** After open(): an end is a failure to report and restart, not a start-up error. */
+  private opened = false;
+  /** close() began: flush to the live holder, start none. */
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private readonly restarts: Backoff;
+  private readonly warnings: RateLimitedLog;
+  private readonly clock: Clock;
+  private readonly minRespawnIntervalMs: number;
+  private readonly answerTimeoutMs: number;
+  /** Announces every change idle() depends on. */
+  private readonly progress = new EventEmitter();
   /** Times a gpioset was started (for tests and diagnostics). */
   spawns = 0;
 
-  private constructor(readonly chip: string, readonly libgpiodMajor: number, private readonly tools: GpiodTools, lines: readonly number[]) {
+  private constructor(
+    readonly chip: string,
+    readonly libgpiodMajor: number,
+    readonly mode: GpiosetMode,
+    private readonly tools: GpiodTools,
+    o: GpiodIoOptions,
+  ) {
     super();
-    for (const line of lines) {
+    for (const line of o.lines) {
       this.pinAt(line).mode = IO_MODES.OUTPUT;
       this.levels.set(line, 0);
     }
+    this.clock = o.clock ?? systemClock;
+    this.restarts = new Backoff(o.restartPolicy ?? GPIOSET_RESTART_POLICY, o.random);
+    this.warnings = new RateLimitedLog(o.log ?? silentLogger(), this.clock, GPIOSET_WARNING_INTERVAL_MS);
+    this.minRespawnIntervalMs = o.minRespawnIntervalMs ?? GPIOSET_MIN_RESPAWN_INTERVAL_MS;
+    this.answerTimeoutMs = o.answerTimeoutMs ?? GPIOSET_ANSWER_TIMEOUT_MS;
   }
 
   /** Finds the tools and the chip, takes the lines (all low), and resolves once gpioset holds them. */
@@ -145,9 +251,11 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     const version = await runTool(tools.gpioset, ['--version']);
     const major = parseGpiodMajorVersion(version.stdout + version.stderr);
     if (major === null) throw new GpioBackendError(`cannot tell the libgpiod version from '${tools.gpioset} --version': ${version.stdout.trim()}`);
+    const mode = major >= 2 ? gpiosetMode(major, (await runTool(tools.gpioset, ['--help'])).stdout) : 'respawn';
     const chip = await findChip(o, tools);
-    const io = new GpiodIo(chip, major, tools, o.lines);
-    await io.startHolder(true);
+    const io = new GpiodIo(chip, major, mode, tools, o);
+    await io.spawnHolder().held;
+    io.opened = true;
     return io;
   }
 
@@ -166,7 +274,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     if (this.levels.get(pin) === v) return;
     this.levels.set(pin, v);
     this.dirty = true;
-    this.flushing ??= this.flush();
+    this.queueStep();
   }
 
   digitalRead(pin: number, handler: (value: number) => void): void {
@@ -178,95 +286,250 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     throw new Error(`gpiod IO: GPIO${pin} has no PWM (LEDs are driven on/off)`);
   }
 
-  /** Levels as last written (what gpioset holds once the pending flush is done). */
+  /** Levels as last written (what gpioset holds once the pending work is done). */
   heldLevels(): ReadonlyMap<number, number> {
     return this.levels;
   }
 
-  /** Resolves when every write so far is held by a gpioset. */
+  /** The PID of the gpioset holding the lines now, or null (between a death and its restart). */
+  get gpiosetPid(): number | null {
+    return this.holder?.child.pid ?? null;
+  }
+
+  /**
+   * Resolves when every write so far has been handed over: interactive, gpioset answered the command that
+   * carries it; respawn, the gpioset carrying it was started. Also when a restart is pending (it takes the
+   * latest levels).
+   */
   async idle(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (!this.isIdle()) await once(this.progress, 'progress');
   }
 
-  /** Ends the gpioset holding the lines; the kernel releases them. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.idle();
-    this.closed = true;
-    await this.stopHolder();
-  }
-
-  private async flush(): Promise<void> {
-    // Writes made in the same turn (one LED refresh) go into one gpioset.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    try {
-      while (this.dirty && !this.closed) {
+  /** Applies the pending levels (the LED driver turns everything off first), then ends gpioset; the kernel releases the lines. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      if (this.restartTimer !== null) {
+        this.clock.clearTimeout(this.restartTimer);
+        this.restartTimer = null;
         this.dirty = false;
-        await this.stopHolder();
-        await this.startHolder(false);
       }
-    } finally {
-      this.flushing = null;
+      this.queueStep();
+      await this.idle();
+      // A respawned gpioset killed before it ran would leave the lines as they were, not as last written.
+      const h = this.holder;
+      if (h !== null && !h.holding) await h.held.catch(() => {});
+      await this.stopHolder();
+    })();
+    return this.closed;
+  }
+
+  private isIdle(): boolean {
+    if (this.stepQueued || this.respawning !== null) return false;
+    if (this.restartTimer !== null) return true;
+    if (this.dirty) return false;
+    const h = this.holder;
+    return this.mode === 'respawn' || h === null || (h.holding && h.pending === null);
+  }
+
+  private changed(): void {
+    this.progress.emit('progress');
+  }
+
+  private queueStep(): void {
+    if (this.stepQueued) return;
+    this.stepQueued = true;
+    setImmediate(() => {
+      this.stepQueued = false;
+      this.step();
+      this.changed();
+    });
+  }
+
+  /** Hands the latest levels to gpioset, if there is something to hand and nothing in the way. */
+  private step(): void {
+    if (!this.dirty || this.restartTimer !== null) return;
+    if (this.mode === 'respawn') {
+      // Cleared in a later turn than it is set, even when the loop has nothing to wait for.
+      this.respawning ??= this.respawnLoop().finally(() => {
+        this.respawning = null;
+        this.changed();
+      });
+      return;
+    }
+    const h = this.holder;
+    if (h === null) {
+      // Only before a restart's timer has fired, or while closing: a new gpioset starts with the levels.
+      this.dirty = false;
+      if (!this.closing) this.spawnHolder();
+      return;
+    }
+    // Its prompt (the first, or the pending command's) queues the next step.
+    if (!h.holding || h.pending !== null) return;
+    this.dirty = false;
+    h.pending = gpiosetCommand(this.levels);
+    h.child.stdin!.write(`${h.pending}\n`);
+    this.armAnswerTimer(h);
+  }
+
+  private async respawnLoop(): Promise<void> {
+    while (this.dirty && this.restartTimer === null) {
+      const waitMs = this.lastSpawnAtMs + this.minRespawnIntervalMs - this.clock.now();
+      if (waitMs > 0) {
+        // Levels written meanwhile go into this one start: the latest win.
+        await new Promise<void>((resolve) => { this.clock.setTimeout(resolve, waitMs); });
+        if (this.restartTimer !== null) break;
+      }
+      if (this.closing && this.holder === null) {
+        this.dirty = false;
+        break;
+      }
+      this.dirty = false;
+      await this.stopHolder();
+      if (this.restartTimer !== null) {
+        // It ended on its own meanwhile: the restart, after its backoff, takes these levels.
+        this.dirty = true;
+        break;
+      }
+      this.spawnHolder();
     }
   }
 
-  /** Starts gpioset with the current levels; at start-up, waits to see that it keeps running. */
-  private startHolder(atStartup: boolean): Promise<void> {
-    const args = gpiosetArgs(this.libgpiodMajor, this.chip, this.levels);
-    const child = spawn(this.tools.gpioset, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  /** Starts gpioset holding the current levels. */
+  private spawnHolder(): Holder {
+    const args = gpiosetArgs(this.libgpiodMajor, this.mode, this.chip, this.levels);
+    const interactive = this.mode === 'interactive';
+    const child = spawn(this.tools.gpioset, args, { stdio: [interactive ? 'pipe' : 'ignore', interactive ? 'pipe' : 'ignore', 'pipe'] });
     this.spawns++;
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-STDERR_KEPT_CHARS); });
-    const failure = (code: number | null, signal: NodeJS.Signals | null, spawnErr?: Error): GpioBackendError => {
-      if (spawnErr !== undefined) {
-        const missing = (spawnErr as NodeJS.ErrnoException).code === 'ENOENT';
-        return new GpioBackendError(missing ? `${this.tools.gpioset} not found: install libgpiod's tools (apt-get install gpiod)` : spawnErr.message);
-      }
-      const hint = /permission denied/i.test(stderr) ? ' (is this user in the gpio group? see docs/gpio.md)' : '';
-      return new GpioBackendError(`${this.tools.gpioset} ${args.join(' ')} ended (${signal ?? `exit ${code}`}): ${stderr.trim() || 'no message'}${hint}`);
+    this.lastSpawnAtMs = this.clock.now();
+    let heldSettled: (err: GpioBackendError | null) => void = () => {};
+    const held = new Promise<void>((resolve, reject) => {
+      let done = false;
+      heldSettled = (err) => {
+        if (done) return;
+        done = true;
+        if (err === null) resolve();
+        else reject(err);
+      };
+    });
+    // Only open() awaits it; after start-up an end is reported by ended().
+    held.catch(() => {});
+    let resolveExited: () => void = () => {};
+    const exited = new Promise<void>((resolve) => { resolveExited = resolve; });
+    const h: Holder = {
+      child, args, stopping: false, ended: false, holding: false, pending: null, answerTimer: null, settleTimer: null,
+      stdout: '', stderr: '', exited, held, heldSettled,
     };
-    // Until the start-up check is over a failure rejects open(); after it, it is an 'error' event.
-    let startupFailed: ((err: GpioBackendError) => void) | null = null;
-    let isEnded = false;
-    const holder: Holder = { child, stopping: false, exited: Promise.resolve() };
-    holder.exited = new Promise<void>((resolve) => {
-      const ended = (err: GpioBackendError | null): void => {
-        if (isEnded) return;
-        isEnded = true;
-        if (this.holder === holder) this.holder = null;
-        if (err !== null) {
-          if (startupFailed !== null) startupFailed(err);
-          else this.emit('error', err);
-        }
-        resolve();
-      };
-      child.once('error', (err) => ended(failure(null, null, err)));
-      child.once('close', (code, signal) => ended(holder.stopping ? null : failure(code, signal)));
-    });
-    this.holder = holder;
-    if (!atStartup) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        startupFailed = null;
-        resolve();
+    this.holder = h;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => { h.stderr = (h.stderr + chunk).slice(-OUTPUT_KEPT_CHARS); });
+    child.once('error', (err) => { this.ended(h, this.spawnFailure(err)); resolveExited(); });
+    child.once('close', (code, signal) => { this.ended(h, this.endFailure(h, code, signal)); resolveExited(); });
+    if (interactive) {
+      // A gpioset that died makes the write fail (EPIPE); its end is reported by 'close'.
+      child.stdin!.on('error', () => {});
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => this.output(h, chunk));
+      this.armAnswerTimer(h);
+    } else {
+      h.settleTimer = this.clock.setTimeout(() => {
+        h.settleTimer = null;
+        this.nowHolding(h);
       }, GPIOSET_SETTLE_MS);
-      startupFailed = (err) => {
-        clearTimeout(timer);
-        startupFailed = null;
-        reject(err);
-      };
-    });
+    }
+    return h;
   }
 
+  private armAnswerTimer(h: Holder): void {
+    if (h.answerTimer !== null) this.clock.clearTimeout(h.answerTimer);
+    h.answerTimer = this.clock.setTimeout(() => {
+      h.answerTimer = null;
+      const what = h.pending === null ? 'take the lines' : `answer '${h.pending}'`;
+      const err = new GpioBackendError(`${this.tools.gpioset} did not ${what} within ${this.answerTimeoutMs} ms`);
+      h.heldSettled(err);
+      if (this.opened) this.warnings.warn('hung', { pid: h.child.pid }, `${err.message}: killing it`);
+      // Its end goes through ended(), as a failure (it was not asked to stop): restarted after open(), fatal before.
+      h.child.kill('SIGKILL');
+    }, this.answerTimeoutMs);
+  }
+
+  /** Interactive gpioset's stdout: each prompt answers the start-up or the pending command; text before it is its complaint. */
+  private output(h: Holder, chunk: string): void {
+    h.stdout += chunk;
+    for (let at = h.stdout.indexOf(GPIOSET_PROMPT); at >= 0; at = h.stdout.indexOf(GPIOSET_PROMPT)) {
+      const said = h.stdout.slice(0, at).trim();
+      h.stdout = h.stdout.slice(at + GPIOSET_PROMPT.length);
+      if (h.answerTimer !== null) this.clock.clearTimeout(h.answerTimer);
+      h.answerTimer = null;
+      if (!h.holding) {
+        this.nowHolding(h);
+        continue;
+      }
+      const command = h.pending;
+      h.pending = null;
+      if (said !== '') this.warnings.warn('refused', { pid: h.child.pid, command, said }, 'gpioset did not apply a command');
+      this.queueStep();
+    }
+    h.stdout = h.stdout.slice(-OUTPUT_KEPT_CHARS);
+  }
+
+  private nowHolding(h: Holder): void {
+    h.holding = true;
+    h.heldSettled(null);
+    this.emit('held', h.child.pid);
+    this.queueStep();
+    this.changed();
+  }
+
+  private spawnFailure(err: Error): GpioBackendError {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return new GpioBackendError(missing ? `${this.tools.gpioset} not found: install libgpiod's tools (apt-get install gpiod)` : err.message);
+  }
+
+  private endFailure(h: Holder, code: number | null, signal: NodeJS.Signals | null): GpioBackendError {
+    const said = `${h.stderr.trim()} ${h.stdout.trim()}`.trim();
+    const hint = /permission denied/i.test(said) ? ' (is this user in the gpio group? see docs/gpio.md)' : '';
+    return new GpioBackendError(`${this.tools.gpioset} ${h.args.join(' ')} ended (${signal ?? `exit ${code}`}): ${said || 'no message'}${hint}`);
+  }
+
+  private ended(h: Holder, err: GpioBackendError): void {
+    if (h.ended) return;
+    h.ended = true;
+    for (const t of [h.answerTimer, h.settleTimer]) if (t !== null) this.clock.clearTimeout(t);
+    h.answerTimer = null;
+    h.settleTimer = null;
+    if (this.holder === h) this.holder = null;
+    h.heldSettled(err);
+    if (!h.stopping && this.opened && !this.closing) this.restartLater(h, err);
+    this.changed();
+  }
+
+  /** A gpioset that ended on its own: say so (rate-limited), and start another after the backoff's wait. */
+  private restartLater(h: Holder, err: GpioBackendError): void {
+    const now = this.clock.now();
+    if (now - this.lastDeathAtMs >= GPIOSET_RESTART_RESET_AFTER_MS) this.restarts.reset();
+    this.lastDeathAtMs = now;
+    const waitMs = this.restarts.next();
+    this.warnings.warn('ended', { pid: h.child.pid, err: err.message, restartInMs: waitMs, attempt: this.restarts.attempts },
+      'gpioset holding the LED lines ended unexpectedly (the LEDs may show stale levels): restarting it');
+    if (this.restartTimer !== null) this.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = this.clock.setTimeout(() => {
+      this.restartTimer = null;
+      this.dirty = true;
+      this.queueStep();
+    }, waitMs);
+    this.restartTimer.unref?.();
+  }
+
+  /** Ends the holder (SIGTERM to its PID, SIGKILL if it lingers) and awaits its exit. */
   private async stopHolder(): Promise<void> {
     const h = this.holder;
     if (h === null) return;
     h.stopping = true;
     h.child.kill('SIGTERM');
-    const timer = setTimeout(() => h.child.kill('SIGKILL'), GPIOSET_EXIT_TIMEOUT_MS);
+    const timer = this.clock.setTimeout(() => h.child.kill('SIGKILL'), GPIOSET_EXIT_TIMEOUT_MS);
     await h.exited;
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
   }
 
   private pinAt(pin: number): IoPin {

@@ -1,5 +1,6 @@
 // Opens the IO backend a board profile names. Everything that can be wrong with the hardware (a tool
 // missing, no permission, no such chip) surfaces here, at start-up, as one clear error.
+import type { Logger } from '../../observability/logger.js';
 import type { BoardProfile, LedPins } from '../profile.js';
 import { type GpiodTools, GpiodIo, gpiodBoardIo } from './gpiodIo.js';
 import type { BoardIo } from './ioPlugin.js';
@@ -11,6 +12,8 @@ export interface OpenBoardIoOptions {
   virtual?: VirtualIo;
   /** For the gpiod plugin: where its tools are (tests use stand-ins). */
   gpiodTools?: GpiodTools;
+  /** Where the backend reports trouble after start-up (a gpioset that ended and is restarted). */
+  log?: Logger;
 }
 
 export function ledLines(pins: LedPins): number[] {
@@ -27,6 +30,7 @@ export async function openBoardIo(profile: BoardProfile, o: OpenBoardIoOptions =
         ...(profile.io.chipLabel !== undefined ? { chipLabel: profile.io.chipLabel } : {}),
         lines: ledLines(profile.pins),
         ...(o.gpiodTools !== undefined ? { tools: o.gpiodTools } : {}),
+        ...(o.log !== undefined ? { log: o.log } : {}),
       });
       return gpiodBoardIo(io);
     }
