@@ -30,6 +30,13 @@ const KILL_AFTER_BLOCKS = 200;
 const TX_BYTES = 1_024;
 const SYNC_TIMEOUT_MS = 90_000;
 const STATUS_INTERVAL_MS = 100;
+/**
+ * The gateway's heartbeat on an idle Deliver session, and the boards' stall timeout: several heartbeats.
+ * The serial board learns of the gateway's death only by the silence (socat keeps the line's other end
+ * open), so the default 20 s stall timeout would be most of this test's run time.
+ */
+const HEARTBEAT_MS = 500;
+const STALL_TIMEOUT_MS = 6 * HEARTBEAT_MS;
 
 after(async () => {
   await killAllProcesses();
@@ -71,7 +78,7 @@ test('a Fabric channel through the gateway to boards over MQTT with gossip and o
   const mqttPort = await freePort();
   const gatewayOptions = {
     network: netDir, data: gatewayData, nodes: [node], mutualTls: true,
-    args: ['--mqtt-port', String(mqttPort), '--serial', `${pair.a}@115200`],
+    args: ['--mqtt-port', String(mqttPort), '--serial', `${pair.a}@115200`, '--heartbeat-ms', String(HEARTBEAT_MS)],
   };
   let gateway = (await startGatewayProcess(rig, gatewayOptions)).proc;
   const mqtt = `mqtt://127.0.0.1:${mqttPort}`;
@@ -80,7 +87,7 @@ test('a Fabric channel through the gateway to boards over MQTT with gossip and o
   const boardData = (id: string): string => join(root, 'boards', id);
   const startBoard = (id: string, endpoint: string): CliProcess => rig.spawn([
     'peer', '--network', netDir, '--board', id, '--data', boardData(id), '--orderer', endpoint,
-    '--status-interval-ms', String(STATUS_INTERVAL_MS), '--gossip-seed', '7',
+    '--status-interval-ms', String(STATUS_INTERVAL_MS), '--gossip-seed', '7', '--stall-timeout-ms', String(STALL_TIMEOUT_MS),
   ], { name: id });
   const procs = [startBoard(boards[0], mqtt), startBoard(boards[1], mqtt), startBoard(boards[2], `serial:${pair.b}@115200`)];
   assert.ok(summary.boards.some((b) => b.id === boards[2]));
@@ -122,7 +129,8 @@ test('a Fabric channel through the gateway to boards over MQTT with gossip and o
   for (const p of procs) await p.stop();
   await gateway.stop();
 
-  for (const data of [gatewayData, ...boards.map(boardData)]) {
+  // The four ledgers are read only: their checks run side by side.
+  await Promise.all([gatewayData, ...boards.map(boardData)].map(async (data) => {
     const verdict = await ledgerVerify(data);
     assert.equal(verdict.ok, true, `${data}: ${JSON.stringify(verdict)}`);
     const info = await ledgerInfo(data);
@@ -137,5 +145,5 @@ test('a Fabric channel through the gateway to boards over MQTT with gossip and o
     } finally {
       await ledger.close();
     }
-  }
+  }));
 });

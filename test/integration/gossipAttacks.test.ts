@@ -242,7 +242,14 @@ test('a member pushing large blocks far ahead: what the board holds stays within
   });
   const PENDING_BYTES_MAX = 4 * 1024 * 1024;
   const AHEAD_MAX_BLOCKS = 64;
-  const { leader, follower, drops } = await org1Pair(net, boards, { pendingPushedBytesMax: PENDING_BYTES_MAX, pendingPushedAheadMaxBlocks: AHEAD_MAX_BLOCKS });
+  // While a forged block is held under a number, the honest push of that number is dropped as a duplicate
+  // (src/gossip/pendingBlocks.ts); once the forged one fails verification the honest one comes with the
+  // next pull, so the pull interval sets how long the follower takes to get past the forged blocks (about
+  // 10 s at the default 1 s for this test's 32 numbers).
+  const PULL_INTERVAL_MS = 200;
+  const { leader, follower, drops } = await org1Pair(net, boards, {
+    pendingPushedBytesMax: PENDING_BYTES_MAX, pendingPushedAheadMaxBlocks: AHEAD_MAX_BLOCKS, pullIntervalMs: PULL_INTERVAL_MS,
+  });
   const client = await net.client('org1');
   // One large real block (a 200 KB transaction): the forger's copies are as large.
   await submitLoad(client, 1, 200_000, 1);

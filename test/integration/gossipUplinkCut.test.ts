@@ -23,9 +23,11 @@ const CUT_TX = 200;
 const AFTER_TX = 30;
 const LIMITS: FleetLimits = {
   ...FLEET_LIMITS,
-  // The smallest yield board.json allows (twice the orderer's 5 s heartbeat), a short hold.
+  // The smallest yield board.json allows (twice the orderer's 5 s heartbeat). A short hold, still longer
+  // than aliveExpirationMs, so that every board hears the cut board's ALIVE `yielding` before it may return:
+  // the watches below are counted in holds, and each hold the cut board could have taken the lead back.
   leaderUplinkYieldMs: 10_000,
-  leaderYieldHoldMs: 4_000,
+  leaderYieldHoldMs: 2_000,
 };
 const SETTLE_TIMEOUT_MS = 45_000;
 const SYNC_TIMEOUT_MS = 60_000;
@@ -56,10 +58,14 @@ test("gossip fleet: the leader's uplink alone cut: it steps down, an org-mate st
     orgs: ORGS, boardsPerOrg: BOARDS_PER_ORG, maxMessageCount: MAX_MESSAGE_COUNT, batchTimeoutMs: BATCH_TIMEOUT_MS, limits: LIMITS,
     gossipHost: (_, id) => (id === cut ? ns.nsAddr : ns.hostAddr), mqttHost: uplink.hostAddr,
   });
-  // Started first and alone in its org for the startup grace: it leads org1 (and has the lowest id).
+  // Started first and alone in its org for the startup grace: it leads org1 (and has the lowest id). The
+  // other org's boards start beside it: they take no part in org1's election.
   const x = fleet.startBoard(cut, { prefix: ns.prefix });
+  const otherOrgs = fleet.ids().filter((id) => id !== cut && id !== heir);
+  assert.ok(otherOrgs.every((id) => !id.startsWith('org1-')), `org1 is ${cut} and ${heir} alone`);
+  for (const id of otherOrgs) fleet.startBoard(id);
   await waitForStatus(x, (s) => s['role'] === 'leader', 'role=leader', { timeoutMs: SETTLE_TIMEOUT_MS });
-  fleet.startAll([cut]);
+  fleet.startBoard(heir);
   const log = fleet.deliverLog;
   const leaders = await untilSettled(fleet, log, SETTLE_TIMEOUT_MS);
   assert.equal(leaders.get('org1'), cut);
