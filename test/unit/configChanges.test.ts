@@ -85,11 +85,11 @@ test('configWithOrg: a known org name with another root key is refused: that is 
 });
 
 test('configWithRevoked: the fingerprint appended, sequence + 1; null when it is revoked already', () => {
-  const next = applied((c) => configWithRevoked(c, 'bb'));
+  const next = applied((c) => configWithRevoked(c, ['bb']));
   assert.ok(next !== null);
   assert.equal(next.sequence, 4);
   assert.deepEqual(next.revoked, ['aa', 'bb']);
-  assert.equal(applied((c) => configWithRevoked(c, 'aa')), null);
+  assert.equal(applied((c) => configWithRevoked(c, ['aa'])), null);
 });
 
 test('configWithSignerReplaced: the retiring signer replaced at its index, minSignatures kept, sequence + 1', () => {

@@ -47,7 +47,7 @@ test('planBoard takes the next free <org>-board<N>, the first channel and the ne
   assert.equal(b.relDir, join('orgs', 'org1', 'boards', 'org1-board3'));
   assert.equal(b.issued.certificate.role, 'peer');
   assert.equal(b.issued.certificate.notAfter, NOW_MS + VALIDITY.validityMs);
-  verifyCertificate(b.issued.certificate, new Map([['org1', root.publicKey]]), NOW_MS);
+  verifyCertificate(b.issued.certificate, new Map([['org1', [root.publicKey]]]), NOW_MS);
   assert.deepEqual(await readdir(join(dir, 'orgs', 'org1', 'boards')), before, 'a plan writes no files');
   assert.equal(loadNetworkFile(dir).boards.length, 4);
 });
@@ -95,7 +95,7 @@ test('an organisation: planned in memory, its files written, then listed; its cl
   assert.equal(org.admin.certificate.id, orgAdminId('org3'));
   assert.equal(org.admin.certificate.role, 'admin');
   assert.equal(org.client.certificate.role, 'client');
-  const roots = new Map([['org3', org.root.publicKey]]);
+  const roots = new Map([['org3', [org.root.publicKey]]]);
   verifyCertificate(org.admin.certificate, roots, NOW_MS);
   verifyCertificate(org.client.certificate, roots, NOW_MS);
   assert.equal(existsSync(join(dir, 'orgs', 'org3')), false, 'a plan writes no files');
