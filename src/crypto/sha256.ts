@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4) that allocates nothing per call: a hasher owns its state and scratch, reads
 // input as (bytes, offset, length) and writes the digest into a caller's buffer. node:crypto allocates a
-// Hash object and a digest Buffer per hash (about 300 bytes of JS heap), which is the one allocation the
+// Hash object and a digest Buffer per hash (about 450 bytes of JS heap), which is the one allocation the
 // verify → buffer → commit path could not otherwise avoid.
 //
 // Kept because of that, at a price measured (scripts/benchSha256.ts, `node --expose-gc
