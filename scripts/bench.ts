@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     const lmdb = await lmdbLimit(sample, lmdbRunBlocks);
     say(`  LMDB: ${lmdb.detail}`);
     // With a lending link, as the bench peer's (scripts/benchPeer.ts).
-    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes, true);
+    // A stalled MQTT limit is reported as such (n/a), and the rest of the bench goes on.
+    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes, true)
+      .catch((err: unknown): Limit => ({ blocksPerSec: Number.NaN, detail: `not measured: ${(err as Error).message}` }));
 
     const startOrderer = async (): Promise<{ child: Child; url: string }> => {
       const child = runChild([...profFlags, cliPath, 'orderer', '--network', summary.dir, '--data', ordererData, '--mqtt-port', '0', '--ready-json'],
@@ -300,7 +302,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify({ ...result, serial, gossip, fabric })}\n`);
       return;
     }
-    const n = (x: number | null, d = 0): string => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+    const n = (x: number | null, d = 0): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
     const line = (label: string, value: string, limit = '', r = ''): string => `  ${label.padEnd(34)}${value.padStart(12)}   ${limit.padEnd(70)} ${r}`;
     const m = result.machine;
     process.stdout.write([
