@@ -95,7 +95,7 @@ function extendLedger(ledger: LmdbLedger, height: number, tx: Uint8Array, signer
 const ratio = (figure: number, limit: Limit): number => figure / limit.blocksPerSec;
 
 interface BenchCliOptions {
-  quick?: boolean; json?: boolean; blocks?: number; rssBlocks?: number; peerNodeFlags?: string;
+  quick?: boolean; json?: boolean; blocks?: number; rssBlocks?: number; peerNodeFlags?: string; cpuProfDir?: string;
   serialOnly?: boolean; serial: boolean; gossipOnly?: boolean; gossip: boolean; fabricOnly?: boolean; fabric: boolean;
 }
 
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     .option('--blocks <n>', `blocks a fresh peer catches up (default ${fullBlocks}, ${quickBlocks} with --quick)`, atLeast(1, wholeNumber))
     .option('--rss-blocks <n>', `ledger height of the memory run (default ${fullRssBlocks}, none with --quick; none unless above --blocks)`, wholeNumber)
     .option('--peer-node-flags <flags>', `node flags of the memory run's peer (default: those of a ${memoryRunBoardMb} MB board, ${boardNodeFlags})`)
+    .option('--cpu-prof-dir <dir>', 'write V8 CPU profiles of the orderer, the speed run\'s peer and the hot path into <dir> (node --cpu-prof)')
     .option('--serial-only', 'only the serial link bench')
     .option('--no-serial', 'leave the serial link bench out')
     .option('--gossip-only', 'only the gossip bench')
@@ -140,6 +141,8 @@ async function main(): Promise<void> {
   const blocks = values.blocks ?? (values.quick === true ? quickBlocks : fullBlocks);
   const rssBlocks = values.rssBlocks ?? (values.quick === true ? 0 : fullRssBlocks);
   // The memory run uses the V8 flags a board runs with (see packaging/ and docs/operations.md), unless told.
+  // Where the time goes: the children that measure speed are profiled (open the .cpuprofile in Chrome's DevTools).
+  const profFlags = values.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.cpuProfDir}`];
   const memoryRunFlags = (values.peerNodeFlags ?? boardNodeFlags).split(/\s+/).filter((f) => f !== '');
   const dir = mkdtempSync(join(tmpdir(), 'edgepeer-bench-'));
   const say = (s: string): void => { if (!values.json) process.stderr.write(`${s}\n`); };
@@ -169,10 +172,12 @@ async function main(): Promise<void> {
     const lmdb = await lmdbLimit(sample, lmdbRunBlocks);
     say(`  LMDB: ${lmdb.detail}`);
     // With a lending link, as the bench peer's (scripts/benchPeer.ts).
-    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes, true);
+    // A stalled MQTT limit is reported as such (n/a), and the rest of the bench goes on.
+    const mqtt = await mqttLimit(deliverDefaults.maxResponseBytes, values.quick ? 200 : 1_000, deliverClientDefaults.windowMessages, avgBlockBytes, true)
+      .catch((err: unknown): Limit => ({ blocksPerSec: Number.NaN, detail: `not measured: ${(err as Error).message}` }));
 
     const startOrderer = async (): Promise<{ child: Child; url: string }> => {
-      const child = runChild([cliPath, 'orderer', '--network', summary.dir, '--data', ordererData, '--mqtt-port', '0', '--ready-json'],
+      const child = runChild([...profFlags, cliPath, 'orderer', '--network', summary.dir, '--data', ordererData, '--mqtt-port', '0', '--ready-json'],
         (line) => line.startsWith('{"ready":true'));
       return { child, url: (JSON.parse(await child.done) as { mqtt: string }).mqtt };
     };
@@ -184,7 +189,11 @@ async function main(): Promise<void> {
       return JSON.parse(out.trim().split('\n').pop()!) as BenchPeerResult;
     };
     say('a fresh peer catches up over MQTT (speed run) ...');
-    const speed = await runPeer('peer-speed', 'speed', blocks + 1, true, []);
+    // Who used the cores during the speed run: the peer and the machine (measured by the peer over its
+    // timed part), and the orderer (its whole share of the run; it idles while the peer starts and ends).
+    const ordererCpuBefore = orderer.child.cpuSeconds();
+    const speed = await runPeer('peer-speed', 'speed', blocks + 1, true, profFlags);
+    const ordererCpuAfter = orderer.child.cpuSeconds();
     if (speed.lastHash !== ordererLastHash) throw new Error('the peer ended on another chain than the orderer');
     say(`  ${speed.seconds.toFixed(2)} s, ${speed.gcCount} GCs; the peer's chain re-verified`);
     say('... and again, measuring heap bytes per block end to end ...');
@@ -193,7 +202,7 @@ async function main(): Promise<void> {
     say('the hot path alone (verify → buffer → commit) ...');
     // The hot path makes its own blocks: always enough of them for steady-state windows, even in --quick.
     const hotArgs = ['--expose-gc', join(here, 'benchHotPath.js'), String(hotPathBlocks)];
-    const hot = JSON.parse((await runChild(hotArgs).done).trim()) as {
+    const hot = JSON.parse((await runChild([...profFlags, ...hotArgs]).done).trim()) as {
       blocksPerSec: number; gcCount: number; blockBytes: number; storageBytesPerBlock: number | null;
     };
     const hotHeap = JSON.parse((await runChild([`--max-semi-space-size=${heapRunSemiSpaceMiB}`, ...hotArgs]).done).trim()) as
@@ -239,6 +248,15 @@ async function main(): Promise<void> {
     orderer.child.kill();
     await orderer.child.done.catch(() => undefined);
 
+    const ordererCpuSeconds = ordererCpuBefore === null || ordererCpuAfter === null ? null : ordererCpuAfter - ordererCpuBefore;
+    const cores = cpus().length;
+    const catchUpCpu = {
+      peerUsPerBlock: (speed.cpuSeconds / blocks) * 1e6,
+      ordererUsPerBlock: ordererCpuSeconds === null ? null : (ordererCpuSeconds / blocks) * 1e6,
+      machineBusy: speed.machineBusy,
+      // What the two processes' CPU alone would allow with every core theirs and perfectly overlapped.
+      cpuBoundBlocksPerSec: ordererCpuSeconds === null ? null : (cores * blocks) / (speed.cpuSeconds + ordererCpuSeconds),
+    };
     const e2eHeapPerBlock = e2eHeap.heapWindows >= minHeapWindows ? e2eHeap.heapBytesPerBlock : null;
     const blocksPerSec = blocks / speed.seconds;
     const limits = {
@@ -262,6 +280,7 @@ async function main(): Promise<void> {
       mbPerSec: bytesTotal / speed.seconds / 1e6,
       seconds: speed.seconds,
       gcCount: speed.gcCount,
+      catchUpCpu,
       heapBytesPerBlock: hotHeap.heapBytesPerBlock,
       hotPath: { blocksPerSec: hot.blocksPerSec, gcCount: hot.gcCount, blockBytes: hot.blockBytes, storageBytesPerBlock: hot.storageBytesPerBlock, heapBytesPerBlock: hotHeap.heapBytesPerBlock, heapWindows: hotHeap.heapWindows },
       endToEndHeapBytesPerBlock: e2eHeapPerBlock,
@@ -283,7 +302,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify({ ...result, serial, gossip, fabric })}\n`);
       return;
     }
-    const n = (x: number | null, d = 0): string => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+    const n = (x: number | null, d = 0): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
     const line = (label: string, value: string, limit = '', r = ''): string => `  ${label.padEnd(34)}${value.padStart(12)}   ${limit.padEnd(70)} ${r}`;
     const m = result.machine;
     process.stdout.write([
@@ -299,6 +318,9 @@ async function main(): Promise<void> {
       line('', '', `LMDB ${n(lmdb.blocksPerSec)} blk/s (${lmdb.detail})`, n(limits.lmdbTransaction.ratio, 2)),
       line('catch-up MB/s', n(result.mbPerSec, 1)),
       line('catch-up GCs', n(speed.gcCount)),
+      line('catch-up CPU µs / block, peer', n(catchUpCpu.peerUsPerBlock, 1), 'user + system, all threads (LMDB writer included)'),
+      line('catch-up CPU µs / block, orderer', n(catchUpCpu.ordererUsPerBlock, 1),
+        `both alone allow ${n(catchUpCpu.cpuBoundBlocksPerSec)} blk/s on ${cores} cores; machine ${catchUpCpu.machineBusy === null ? 'n/a' : `${n(catchUpCpu.machineBusy * 100)} %`} busy (all processes)`),
       line('hot path alone, blocks/s', n(hot.blocksPerSec)),
       line('hot path heap bytes / block', n(hotHeap.heapBytesPerBlock), `median of ${hotHeap.heapWindows} GC-free windows; target ≤ 64`),
       line('hot path GCs', n(hot.gcCount), 'default V8 settings'),

@@ -77,6 +77,8 @@ export async function lmdbLimit(blocks: Uint8Array[], runBlocks: number): Promis
 }
 
 const benchChannel = 'bench';
+/** The MQTT limit gives up when no message has arrived for this long (a whole run takes about a second). */
+const mqttLimitStallMs = 30_000;
 
 /**
  * MQTT through an embedded Aedes in another process, with the real links, Deliver-sized messages, QoS 1;
@@ -97,15 +99,29 @@ export async function mqttLimit(messageBytes: number, messages: number, window: 
     if (link.replyRoute(benchChannel) !== replyTo) throw new Error('reply route mismatch');
     let received = 0;
     let first = 0;
-    const done = new Promise<number>((resolve) => {
+    let stallTimer: NodeJS.Timeout | undefined;
+    const done = new Promise<number>((resolve, reject) => {
+      // Some runs on a loaded machine stop short (cause unknown; both sockets empty, the source still up):
+      // said, with how far it got, instead of the whole bench waiting for ever.
+      const armStall = (): void => {
+        clearTimeout(stallTimer);
+        stallTimer = setTimeout(() => reject(new Error(`stalled after ${received} of ${messages} messages (nothing for ${mqttLimitStallMs} ms)`)), mqttLimitStallMs);
+      };
+      armStall();
       link.on('message', () => {
         if (received === 0) first = performance.now();
+        armStall();
         if (++received === messages) resolve(performance.now());
       });
     });
-    await link.send(benchChannel, 'deliver', Uint8Array.of(0));
-    const last = await done;
-    await link.close();
+    let last: number;
+    try {
+      await link.send(benchChannel, 'deliver', Uint8Array.of(0));
+      last = await done;
+    } finally {
+      clearTimeout(stallTimer);
+      await link.close();
+    }
     const s = (last - first) / 1000;
     const mbps = ((messages - 1) * messageBytes) / s / 1e6;
     return { blocksPerSec: (mbps * 1e6) / avgBlockBytes, detail: `${mbps.toFixed(0)} MB/s in ${(messageBytes / 1024).toFixed(0)} KiB messages` };

@@ -15,6 +15,7 @@ import { Peer } from '../src/peer/peer.js';
 import { MqttClientLink } from '../src/transport/mqtt/mqttClientLink.js';
 import { chainRulesFor } from '../src/cli/fabricChannel.js';
 import { brokerCredentials } from '../src/transport/mqtt/brokerIdentity.js';
+import { machineCpuTicks } from './benchChild.js';
 
 export interface BenchPeerArgs {
   network: string;
@@ -32,6 +33,13 @@ export interface BenchPeerResult {
   blocks: number;
   seconds: number;
   gcCount: number;
+  /** CPU seconds of the whole process (user + system, every thread: LMDB's writer too) from start to target. */
+  cpuSeconds: number;
+  /**
+   * Share of the machine's cores busy over the same time, all processes (this one, the orderer, anyone
+   * else's); null off Linux. Above (peer + orderer CPU) / (seconds × cores), other work competed for the cores.
+   */
+  machineBusy: number | null;
   heapBytesPerBlock: number | null;
   heapWindows: number;
   peakRssMiB: number;
@@ -115,6 +123,8 @@ async function main(): Promise<void> {
   };
   const sampler = a.mode === 'speed' ? setInterval(sample, memorySampleMs) : null;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  const machineAtStart = machineCpuTicks();
   const gcAtStart = gcCount;
   await new Promise<void>((resolve) => {
     peer.on('committed', (h) => {
@@ -131,6 +141,8 @@ async function main(): Promise<void> {
     peer.start();
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const machineAtEnd = machineCpuTicks();
   const gcs = gcCount - gcAtStart;
   if (sampler) clearInterval(sampler);
   sample();
@@ -152,6 +164,9 @@ async function main(): Promise<void> {
     blocks: a.target - 1,
     seconds,
     gcCount: gcs,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    machineBusy: machineAtStart === null || machineAtEnd === null || machineAtEnd.total === machineAtStart.total ? null
+      : (machineAtEnd.busy - machineAtStart.busy) / (machineAtEnd.total - machineAtStart.total),
     heapBytesPerBlock: windows.length > 0 ? windows[Math.floor(windows.length / 2)]! : null,
     heapWindows: windows.length,
     peakRssMiB: peak.rss / 2 ** 20,

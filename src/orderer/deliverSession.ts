@@ -5,7 +5,7 @@
 import type { Clock, TimerHandle } from '../config/clock.js';
 import type { Certificate } from '../protocol/certificate.js';
 import type { CborMap } from '../protocol/cbor.js';
-import { encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js';
+import { DeliverBlocksBuilder, encodeDeliverBlocks, encodeDeliverStatus } from '../protocol/frames.js';
 import { type MessageMac, macEquals } from '../protocol/messageAuth.js';
 import { SeekBehavior, type SeekBehaviorCode } from '../protocol/seek.js';
 import { Status, type StatusCode } from '../protocol/status.js';
@@ -160,13 +160,13 @@ export class DeliverSession {
       }
       this.transition('sending');
       const last = Math.min(stop, height - 1);
-      const blocks: Uint8Array[] = [];
-      // readBlocks' views are overwritten by its next read: keep copies.
-      const got = chain.ledger.readBlocks(next, last, this.p.maxResponseBytes, (block) => { blocks.push(Buffer.from(block)); });
+      // readBlocks' views are overwritten by its next read: each block is copied, once, into the frame.
+      const response = new DeliverBlocksBuilder(this.p.id, this.sentSeq + 1, this.p.maxResponseBytes);
+      const got = chain.ledger.readBlocks(next, last, this.p.maxResponseBytes, (block) => response.add(block));
       if (got === 0) return this.finish(Status.INTERNAL_SERVER_ERROR, `block ${next} missing from the ledger`);
       next += got;
-      await this.send(blocks);
-      this.blocksSent += blocks.length;
+      await this.sendBuilt(response);
+      this.blocksSent += got;
       if (next > stop) return this.finish(Status.SUCCESS, 'stop block sent');
     }
   }
@@ -176,6 +176,14 @@ export class DeliverSession {
     const seq = ++this.sentSeq;
     const mac = this.p.mac.deliverBlocks(this.p.id, seq, blocks);
     return this.p.link.reply(this.p.replyTo, encodeDeliverBlocks(this.p.id, seq, blocks, mac, seq === 1 ? this.p.replyKey : undefined));
+  }
+
+  /** As send(), for a response built as its blocks were read (numbered the next seq when it was begun). */
+  private sendBuilt(response: DeliverBlocksBuilder): Promise<void> {
+    const seq = ++this.sentSeq;
+    if (response.seq !== seq) throw new Error(`response built as ${response.seq}, sent as ${seq}`);
+    const mac = this.p.mac.deliverBlocks(this.p.id, seq, response.blocks());
+    return this.p.link.reply(this.p.replyTo, response.finish(mac, seq === 1 ? this.p.replyKey : undefined));
   }
 
   private async finish(status: StatusCode, reason: string): Promise<SessionEnd> {
