@@ -12,3 +12,13 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/** Up to `k` of `items`, chosen uniformly (a partial Fisher-Yates shuffle of `items`, which it reorders). */
+export function randomSubset<T>(items: T[], k: number, random: () => number): T[] {
+  const n = Math.min(k, items.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (items.length - i));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items.slice(0, n);
+}

@@ -7,6 +7,7 @@
 // gave each about `fanout` copies. An org with no live leader (between leaders) gets each run from every
 // other org's leader at one of its boards, which pushes it on at random within its org. A board whose
 // view differs misses a block or gets it twice now and then: pull (§12b.6) repairs what push missed.
+import { randomSubset } from '../config/random.js';
 import type { BlockReader } from '../protocol/blockFormat.js';
 import { type GossipBody, GossipType } from './messages.js';
 import type { GossipMessageKind } from './seams.js';
@@ -141,12 +142,7 @@ export class BlockPush {
 
   /** Up to `k` of `candidates`, chosen uniformly. */
   private randomOf(candidates: PushTarget[], k: number): PushTarget[] {
-    const n = Math.min(k, candidates.length);
-    for (let i = 0; i < n; i++) {
-      const j = i + Math.floor(this.o.random() * (candidates.length - i));
-      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
-    }
-    return candidates.slice(0, n);
+    return randomSubset(candidates, k, this.o.random);
   }
 
   private send(blocks: readonly Uint8Array[], targets: readonly PushTarget[]): void {

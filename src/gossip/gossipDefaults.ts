@@ -5,8 +5,40 @@
 export const gossipDefaults = {
   /** Each member announces itself (and its ledger height) this often. */
   aliveIntervalMs: 1_000,
-  /** A member not heard from for this long is dead until heard again. */
+  /** A member not heard from for this long is dead until heard again (relay mode: see aliveRelayExpirationMs). */
   aliveExpirationMs: 5_000,
+  /**
+   * Up to this many live members a board sends its ALIVE to every one of them each interval (and to its
+   * bootstrap addresses); beyond it, to aliveFanout random ones with relayed ALIVEs of others ("relay mode",
+   * docs/protocol.md §12b.3): all-to-all would cost every board a message per member per interval.
+   */
+  aliveDirectMembersMax: 32,
+  /** Relay mode: random live members each ALIVE (with the relayed ones) goes to, each interval. */
+  aliveFanout: 4,
+  /** Relay mode: others' ALIVEs one message relays at most, besides the sender's own and its org's leader's. */
+  aliveRelayedPerMessageMax: 32,
+  /** ... and their bytes at most: what one message makes its receiver open. */
+  aliveRelayedBytesPerMessageMax: 32 * 1024,
+  /** A signed ALIVE larger than this is neither relayed nor taken from a relay (a signed ALIVE is under 1 KiB). */
+  aliveRelayedEntryBytesMax: 2 * 1024,
+  /**
+   * ALIVEs waiting to be relayed at the next send, at most (one per member, the newest); the oldest go
+   * first. They are relayed once or dropped at that send, so this is all a relay can make a board hold.
+   */
+  aliveRelayPendingMax: 1_024,
+  /**
+   * Relay mode: a member not heard (directly or by relay) for aliveExpirationMs plus this per
+   * aliveFanout x aliveRelayedPerMessageMax live members is dead. A relayed ALIVE reaches each board only
+   * now and then (each board relays a bounded number per interval), so the silence that proves a death
+   * grows with the fleet. The org's leader, which sends its ALIVE to its whole org directly, is expected
+   * within aliveExpirationMs by the boards it has reached that way.
+   */
+  aliveRelayExpirationPerRoundMs: 20_000,
+  /**
+   * Members remembered (live or dead) at most; a new member's ALIVE beyond it is dropped. Certificates are
+   * minted by org admins, so without it one admin's minting (relayed by everyone) would be held by all.
+   */
+  membersMax: 4_096,
   /** Random live members a new block is pushed to. */
   fanout: 3,
   /** Largest gossip frame accepted or sent. */
@@ -40,6 +72,14 @@ export const gossipDefaults = {
    * every aliveIntervalMs, so only a dead member's or a stranger's connection stays silent.
    */
   connectionIdleTimeoutMs: 15_000,
+  /**
+   * A board closes a connection it opened when it has written nothing on it for this long. In relay mode a
+   * board writes to a member now and then (a random ALIVE target, a pull), so connections kept for
+   * connectionIdleTimeoutMs would pile up at the receiver (about aliveFanout per interval each) against
+   * inboundConnectionsMax. Keep it above aliveIntervalMs: up to aliveDirectMembersMax members every
+   * member's connection is written every interval and so stays open (below it, it is opened anew each time).
+   */
+  outboundIdleTimeoutMs: 3_000,
   /** An outgoing connection not established within this long is given up (retried after reconnectDelayMs). */
   connectTimeoutMs: 5_000,
   /** TCP keepalive probes start on a connection silent for this long. */

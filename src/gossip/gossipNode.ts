@@ -21,7 +21,9 @@ import { BlockServer } from './blockServer.js';
 import { CatchUp } from './catchUp.js';
 import { LeaderElection, StaticElection } from './election.js';
 import { Leadership } from './leadership.js';
-import { Membership, memberKey } from './membership.js';
+import { type Member, Membership, memberKey } from './membership.js';
+import { randomSubset } from '../config/random.js';
+import { AliveRelayQueue, aliveExpiryRule, alivesTaken, expectsDirect, relayMode } from './aliveRelay.js';
 import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import {
   type AliveBody, BlocksKind, type GossipBody, type GossipCodec, GossipType, type GossipMessage, signedGossipCodec,
@@ -89,7 +91,7 @@ export interface GossipNodeEvents {
 
 const KIND_OF_TYPE: Record<number, GossipMessageKind> = {
   [GossipType.ALIVE]: 'alive', [GossipType.BLOCKS]: 'blocks', [GossipType.DIGEST]: 'digest',
-  [GossipType.RANGE_REQUEST]: 'range_request', [GossipType.RANGE_ACK]: 'range_ack',
+  [GossipType.RANGE_REQUEST]: 'range_request', [GossipType.RANGE_ACK]: 'range_ack', [GossipType.ALIVES]: 'alive',
 };
 
 export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSource {
@@ -107,6 +109,12 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private configNumber: number;
   private readonly followsConfig: boolean;
   private seq = 0;
+  /** Others' ALIVEs accepted since the last send, to relay once (relay mode, aliveRelay.ts). */
+  private readonly relay: AliveRelayQueue;
+  /** This board's last ALIVE as sent: what a bare answer to a newcomer carries. */
+  private lastOwnAlive: Uint8Array | null = null;
+  /** Leaders of this org this board introduced itself to, by key: the leaderSinceMs it did so for. */
+  private readonly introduced = new Map<string, number>();
   private transport: GossipTransport | null = null;
   private discovery: GossipDiscovery | null = null;
   private timer: TimerHandle | null = null;
@@ -130,7 +138,8 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.self = { id: o.signer.certificate.id, org: o.signer.certificate.org };
     this.metrics = o.metrics ?? noGossipMetrics;
     this.codec = o.codec ?? signedGossipCodec(o.peer.channel, o.signer, o.channelState, limits.messageTimeWindowMs);
-    this.membership = new Membership(this.self, limits.aliveExpirationMs, limits.messageTimeWindowMs);
+    this.membership = new Membership(this.self, limits.aliveExpirationMs, limits.messageTimeWindowMs, limits.membersMax);
+    this.relay = new AliveRelayQueue(limits);
     // A restarted board must out-number its earlier ALIVEs, which others remember.
     this.incarnation = o.clock.now();
     this.warnings = new RateLimitedLog(o.log, o.clock, limits.dropLogIntervalMs, limits.dropLogKeysMax);
@@ -161,7 +170,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       ownHeight: () => o.peer.height,
       uplink: o.peer,
       leaderSeen: (org, leader) => this.metrics.leader(org, leader),
-      claimChanged: () => this.announce(),
+      claimChanged: () => this.announce(false, true),
       streaming: () => this.catchUp.cancel('leading: the orderer is the source now'),
       roleChanged: (role, leader) => this.emit('role', role, leader),
     });
@@ -249,7 +258,8 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (this.stopped) return;
     const now = this.o.clock.now();
     this.announce();
-    for (const m of this.membership.expire(now)) {
+    const liveMembers = this.membership.live().length;
+    for (const m of this.membership.expire(now, aliveExpiryRule({ org: this.self.org, liveMembers, limits: this.limits }))) {
       this.o.log.warn({ member: `${m.org}/${m.id}`, endpoint: m.endpoint }, 'gossip member dead');
     }
     this.leadership.evaluate();
@@ -261,11 +271,17 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.timer.unref?.();
   }
 
-  private announce(leaving = false): void {
+  /**
+   * Sends this board's ALIVE. Up to aliveDirectMembersMax live members: to every one of them and to the
+   * bootstrap addresses (at most aliveDirectMembersMax of those, chosen at random), as ever. Beyond it
+   * (relay mode, §12b.3): with the ALIVEs to relay, to aliveFanout random members; alone to every board of
+   * its org while it leads, and once when its claim changes (`toOrg`) or it leaves.
+   */
+  private announce(leaving = false, toOrg = false): void {
     const t = this.transport;
     if (t === null) return;
     this.seq++;
-    const msg = this.seal({
+    const own = this.seal({
       type: GossipType.ALIVE,
       alive: {
         ...this.self, height: this.o.peer.height, incarnation: this.incarnation, seq: this.seq, endpoint: this.endpoint,
@@ -273,15 +289,46 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
         ...(this.leadership.yielding && !leaving ? { yielding: true } : {}),
       },
     });
-    const targets = new Set(this.o.bootstrap);
-    for (const m of this.membership.live()) targets.add(m.endpoint);
-    targets.delete(this.endpoint);
-    targets.delete(t.endpoint);
-    for (const to of targets) this.sendBytes(to, msg, 'alive');
-    if (this.discovery !== null) {
-      this.discovery.send(msg);
-      this.metrics.message('out', 'alive', msg.length);
+    this.lastOwnAlive = own;
+    const live = this.membership.live();
+    const notSelf = (e: string): boolean => e !== this.endpoint && e !== t.endpoint;
+    if (!relayMode(live.length, this.limits)) {
+      this.relay.clear();
+      let bootstrap = this.o.bootstrap;
+      if (bootstrap.length > this.limits.aliveDirectMembersMax) bootstrap = randomSubset([...bootstrap], this.limits.aliveDirectMembersMax, this.o.random);
+      const targets = new Set(bootstrap);
+      for (const m of live) targets.add(m.endpoint);
+      for (const to of targets) if (notSelf(to)) this.sendBytes(to, own, 'alive');
+    } else {
+      const direct = new Set<string>();
+      if (leaving || toOrg || this.leadership.isLeader) {
+        for (const m of live) if (m.org === this.self.org && m.role === 'peer' && notSelf(m.endpoint)) direct.add(m.endpoint);
+        for (const to of direct) this.sendBytes(to, own, 'alive');
+      }
+      const others = live.filter((m) => !direct.has(m.endpoint) && notSelf(m.endpoint));
+      const slot = this.leaderSlot(this.self.org);
+      const skip = new Set<Uint8Array>(slot === null ? [] : [slot]);
+      const alives = [own, ...(slot === null ? [] : [slot]), ...this.relay.take(skip)];
+      const msg = this.seal({ type: GossipType.ALIVES, alives });
+      for (const m of randomSubset(others, this.limits.aliveFanout, this.o.random)) this.sendBytes(m.endpoint, msg, 'alive');
     }
+    if (this.discovery !== null) {
+      this.discovery.send(own);
+      this.metrics.message('out', 'alive', own.length);
+    }
+  }
+
+  /**
+   * The "leader slot": the last signed ALIVE of the live board of `org` that says it leads (the lowest key
+   * if several do), other than this one; null when none is known. Every relay-mode ALIVES carries its
+   * sender's org's, so whoever hears from a member of an org learns who leads it, however busy the relays.
+   */
+  private leaderSlot(org: string): Uint8Array | null {
+    let best: Member | null = null;
+    for (const m of this.membership.live()) {
+      if (m.org === org && m.leader && m.aliveBytes !== null && (best === null || m.key < best.key)) best = m;
+    }
+    return best?.aliveBytes ?? null;
   }
 
   private seal(body: GossipBody): Uint8Array {
@@ -322,7 +369,10 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.metrics.message('in', KIND_OF_TYPE[m.body.type]!, bytes.length);
     switch (m.body.type) {
       case GossipType.ALIVE:
-        this.receiveAlive(m, m.body.alive);
+        this.receiveAlive(m, m.body.alive, bytes, true);
+        return true;
+      case GossipType.ALIVES:
+        this.receiveAlives(from, m.body.alives, now);
         return true;
       case GossipType.BLOCKS:
         this.intake.receive(m.sender, m.body.blocks, m.body.kind ?? BlocksKind.PUSH, m.body.range);
@@ -353,15 +403,70 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.warnings.warn(`${sender}\n${reason}`, { sender, reason }, 'gossip message dropped');
   }
 
-  private receiveAlive(m: GossipMessage, a: AliveBody): void {
-    const outcome = this.membership.heard(a, m.sender.role, this.o.clock.now());
-    if (a.leaving === true && outcome !== 'stale') {
-      if (this.membership.left(memberKey(a.org, a.id)) !== undefined) {
+  /**
+   * An ALIVES message from `from` (authenticated): its first entry must be the sender's own ALIVE, the
+   * others are relayed ALIVEs of others. Each is opened as a message that came alone (the originator's
+   * certificate and signature, the timestamp window, a board's role) and then taken as an ALIVE; what the
+   * bounds leave out (alivesTaken) is not opened.
+   */
+  private receiveAlives(from: string, entries: readonly Uint8Array[], now: number): void {
+    const taken = alivesTaken(entries, this.limits);
+    if (taken.cut !== null) this.drop(from, taken.cut);
+    for (let i = 0; i < taken.count; i++) {
+      const e = entries[i]!;
+      if (e.length > this.limits.aliveRelayedEntryBytesMax) {
+        this.drop(from, `ALIVES entry of ${e.length} bytes (aliveRelayedEntryBytesMax ${this.limits.aliveRelayedEntryBytesMax})`);
+        if (i === 0) return;
+        continue;
+      }
+      const r = this.codec.open(e, now);
+      if (!r.ok) {
+        this.drop(r.sender, `relayed by ${from}: ${r.reason}`);
+        if (i === 0) return;
+        continue;
+      }
+      const signer = memberKey(r.message.sender.org, r.message.sender.id);
+      if (r.message.body.type !== GossipType.ALIVE) {
+        this.drop(from, `ALIVES entry ${i} is not an ALIVE (type ${r.message.body.type})`);
+        if (i === 0) return;
+        continue;
+      }
+      if (i === 0 && signer !== from) {
+        this.drop(from, `ALIVES whose first entry is ${signer}'s ALIVE, not its sender's`);
+        return;
+      }
+      if (i > 0 && signer === from) continue;
+      if (r.message.sender.role !== 'peer') {
+        // A client's ALIVE is no board's, relayed or not: it is neither taken nor relayed on.
+        this.drop(signer, `a ${r.message.sender.role} certificate relayed by ${from}: only boards (role 'peer') gossip`);
+        continue;
+      }
+      this.receiveAlive(r.message, r.message.body.alive, e, i === 0);
+    }
+  }
+
+  /** An authenticated ALIVE, straight from its signer (`direct`) or relayed; `bytes`: its signed envelope. */
+  private receiveAlive(m: GossipMessage, a: AliveBody, bytes: Uint8Array, direct: boolean): void {
+    const small = bytes.length <= this.limits.aliveRelayedEntryBytesMax;
+    // A copy: the received frame may be a view into a larger buffer, and relaying keeps these bytes.
+    const copy = small ? new Uint8Array(bytes) : null;
+    const key = memberKey(a.org, a.id);
+    const outcome = this.membership.heard(a, m.sender.role, this.o.clock.now(), { direct, bytes: copy });
+    if (outcome === 'full') {
+      this.drop(key, `a new member while membersMax (${this.limits.membersMax}) are remembered`);
+      return;
+    }
+    if (outcome === 'stale') return;
+    // Newer than anything held: relayed once at the next send (an ALIVE not newer goes no further).
+    if (copy !== null) this.relay.offer(key, copy);
+    if (a.leaving === true) {
+      if (this.membership.left(key) !== undefined) {
         this.o.log.info({ member: `${m.sender.org}/${m.sender.id}` }, 'gossip member left');
         this.leadership.evaluate();
       }
       return;
     }
+    const relaying = relayMode(this.membership.live().length, this.limits);
     if (outcome === 'new' || outcome === 'revived' || outcome === 'restarted') {
       const what = outcome === 'new' ? 'joined' : outcome === 'revived' ? 'back' : 'restarted';
       this.o.log.info({ member: `${m.sender.org}/${m.sender.id}`, endpoint: a.endpoint, height: a.height }, `gossip member ${what}`);
@@ -369,8 +474,36 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       // the time it was down. A restarted board must hear its org within electionStartupGraceMs, or it
       // elects itself and opens a Deliver stream it has no business opening.
       this.transport?.redial(a.endpoint);
+      // A newcomer that dialled this board hears back at once, with its org's leader: in relay mode it
+      // would otherwise learn the fleet only as relays happen to reach it.
+      if (relaying && direct) this.answer(a);
       this.leadership.evaluate();
     }
+    if (relaying && !direct && a.org === this.self.org && a.leader) this.introduce(key);
+  }
+
+  /** The bare answer to a newcomer: this board's last ALIVE, and the newcomer's org's leader's if known. */
+  private answer(a: AliveBody): void {
+    const own = this.lastOwnAlive;
+    if (own === null) return;
+    const slot = this.leaderSlot(a.org);
+    const msg = slot === null ? own : this.seal({ type: GossipType.ALIVES, alives: [own, slot] });
+    this.sendBytes(a.endpoint, msg, 'alive');
+  }
+
+  /**
+   * A board of this org leads and this board has heard it only by relay since: it says itself straight to
+   * it once, so that the leader (which sends its ALIVE to every board of its org it knows) knows it and
+   * answers. Once per leader and term.
+   */
+  private introduce(key: string): void {
+    const m = this.membership.get(key);
+    const own = this.lastOwnAlive;
+    if (m === undefined || own === null || m.leaderSinceMs === null || expectsDirect(m, this.self.org)) return;
+    if (this.introduced.get(key) === m.leaderSinceMs) return;
+    this.introduced.set(key, m.leaderSinceMs);
+    if (this.introduced.size > this.limits.membersMax) this.introduced.delete(this.introduced.keys().next().value!);
+    this.sendBytes(m.endpoint, own, 'alive');
   }
 
   /** A configuration block was committed: members are authenticated against the new configuration. */

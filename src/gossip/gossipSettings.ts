@@ -172,6 +172,8 @@ const GOSSIP_LIMITS_AT_LEAST: readonly (readonly [GossipLimitName, GossipLimitNa
   ['inboundBufferedBytesMax', 'maxFrameBytes'],
   // A pushed message of the largest size could never be held whole.
   ['pendingPushedBytesMax', 'maxFrameBytes'],
+  // No relayed ALIVE of the largest size relayed could ever be carried.
+  ['aliveRelayedBytesPerMessageMax', 'aliveRelayedEntryBytesMax'],
 ];
 
 /** An address that names no particular interface: fine to listen on, useless to be reached at. */

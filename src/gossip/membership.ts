@@ -31,14 +31,33 @@ export interface Member {
   /** Whether its last ALIVE said it yields (stepped down for a failed uplink: no candidate). */
   yielding: boolean;
   lastHeardMs: number;
+  /** When an ALIVE of it newer than the one before came straight from it (null: never, this incarnation). */
+  lastDirectMs: number | null;
+  /** When its ALIVEs began to say `leader` (null: its last one does not). */
+  leaderSinceMs: number | null;
+  /** Its last accepted ALIVE as signed by it (null: larger than a relay takes): what is relayed of it. */
+  aliveBytes: Uint8Array | null;
   alive: boolean;
   /** Timestamp of its last DIGEST, and of its last RANGE_REQUEST, taken: a copy not newer is a replay. */
   lastDigestMs: number;
   lastRangeRequestMs: number;
 }
 
-/** new: first heard · restarted: a new incarnation · revived: dead and heard again · stale: a replay or old. */
-export type AliveOutcome = 'new' | 'restarted' | 'revived' | 'updated' | 'stale';
+/**
+ * new: first heard · restarted: a new incarnation · revived: dead and heard again · stale: a replay or old ·
+ * full: a new member while membersMax are remembered (not taken).
+ */
+export type AliveOutcome = 'new' | 'restarted' | 'revived' | 'updated' | 'stale' | 'full';
+
+/** How an ALIVE came: straight from its signer (a direct ALIVE, or the first of its ALIVES) or relayed by another. */
+export interface AliveArrival {
+  direct: boolean;
+  /** Its signed bytes, when small enough to be relayed (aliveRelayedEntryBytesMax). */
+  bytes: Uint8Array | null;
+}
+
+/** Whether a live member is dead now; default: not heard within aliveExpirationMs. */
+export type ExpiryRule = (m: Member, nowMs: number) => boolean;
 
 /** Requests whose replay would make this board send blocks again: each copy is taken once. */
 export type ReplayableRequest = 'digest' | 'range_request';
@@ -52,7 +71,10 @@ export class Membership {
    * incarnation (a board whose clock was set back). Not less than the message time window: a replay of its
    * last ALIVE is refused by its timestamp by then.
    */
-  constructor(self: { id: string; org: string }, private readonly aliveExpirationMs: number, private readonly forgetAfterMs: number) {
+  constructor(
+    self: { id: string; org: string }, private readonly aliveExpirationMs: number, private readonly forgetAfterMs: number,
+    private readonly membersMax = Number.MAX_SAFE_INTEGER,
+  ) {
     this.selfKey = memberKey(self.org, self.id);
   }
 
@@ -60,23 +82,28 @@ export class Membership {
    * Records an authenticated ALIVE (its id and org are its signer's: openGossip checked); an
    * (incarnation, seq) not newer than the last one is stale (a replay).
    */
-  heard(a: AliveBody, role: Role, nowMs: number): AliveOutcome {
+  heard(a: AliveBody, role: Role, nowMs: number, via: AliveArrival = { direct: true, bytes: null }): AliveOutcome {
     const key = memberKey(a.org, a.id);
     if (key === this.selfKey) return 'stale';
     const m = this.members.get(key);
     const yielding = a.yielding === true;
+    const lastDirectMs = via.direct ? nowMs : null;
     if (m === undefined) {
+      if (this.members.size >= this.membersMax) return 'full';
       this.members.set(key, {
         key, id: a.id, org: a.org, role, endpoint: a.endpoint, height: a.height, incarnation: a.incarnation, seq: a.seq,
-        leader: a.leader, yielding, lastHeardMs: nowMs, alive: true, lastDigestMs: 0, lastRangeRequestMs: 0,
+        leader: a.leader, yielding, lastHeardMs: nowMs, lastDirectMs, leaderSinceMs: a.leader ? nowMs : null, aliveBytes: via.bytes,
+        alive: true, lastDigestMs: 0, lastRangeRequestMs: 0,
       });
       return 'new';
     }
     if (a.incarnation < m.incarnation || (a.incarnation === m.incarnation && a.seq <= m.seq)) return 'stale';
     const restarted = a.incarnation > m.incarnation;
     const revived = !m.alive;
+    const leaderSinceMs = !a.leader ? null : m.leader && !restarted ? m.leaderSinceMs : nowMs;
     Object.assign(m, {
       role, endpoint: a.endpoint, incarnation: a.incarnation, seq: a.seq, leader: a.leader, yielding, lastHeardMs: nowMs, alive: true,
+      lastDirectMs: via.direct ? nowMs : restarted ? null : m.lastDirectMs, leaderSinceMs, aliveBytes: via.bytes,
     });
     // A restarted member holds what its ALIVE says, perhaps less than before (an emptied ledger): a height
     // that only ratchets up would have everyone ask it for blocks it lost and elect it for them.
@@ -116,15 +143,21 @@ export class Membership {
     if (m === undefined || !m.alive) return undefined;
     m.alive = false;
     m.leader = false;
+    m.leaderSinceMs = null;
     return m;
   }
 
-  /** Marks members not heard within aliveExpirationMs dead (returns those that just died); forgets long-dead ones. */
-  expire(nowMs: number): Member[] {
+  /**
+   * Marks members dead by `isDead` (default: not heard within aliveExpirationMs; returns those that just
+   * died); forgets long-dead ones.
+   */
+  expire(nowMs: number, isDead: ExpiryRule = (m, now) => now - m.lastHeardMs > this.aliveExpirationMs): Member[] {
     const died: Member[] = [];
     for (const [key, m] of this.members) {
-      if (m.alive && nowMs - m.lastHeardMs > this.aliveExpirationMs) {
+      if (m.alive && isDead(m, nowMs)) {
         m.alive = false;
+        m.leader = false;
+        m.leaderSinceMs = null;
         died.push(m);
       } else if (!m.alive && nowMs - m.lastHeardMs > this.forgetAfterMs) {
         this.members.delete(key);

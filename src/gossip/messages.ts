@@ -7,6 +7,7 @@
 //   DIGEST (type 3) body = { height: uint }
 //   RANGE_REQUEST (type 4) body = { session: uint, start: uint, end: uint, window: uint }
 //   RANGE_ACK (type 5) body = { session: uint, seq: uint, cancel?: bool }
+//   ALIVES (type 6) body = { alives: [+ bstr] }   alives[0]: the sender's own ALIVE envelope; the rest relayed ALIVE envelopes of others
 import type { ChannelState } from '../channel/channelState.js';
 import { type Certificate, certificateFromWire, certificateKey, certificateToWire } from '../protocol/certificate.js';
 import { signBytes, verifyBytes } from '../crypto/keys.js';
@@ -15,7 +16,7 @@ import {
 } from '../protocol/cbor.js';
 import { MAX_CHANNEL_CHARS, MAX_ID_CHARS, type Signer } from '../protocol/envelope.js';
 
-export const GossipType = { ALIVE: 1, BLOCKS: 2, DIGEST: 3, RANGE_REQUEST: 4, RANGE_ACK: 5 } as const;
+export const GossipType = { ALIVE: 1, BLOCKS: 2, DIGEST: 3, RANGE_REQUEST: 4, RANGE_ACK: 5, ALIVES: 6 } as const;
 
 /** Why a BLOCKS message was sent: pushed new blocks, an answer to a DIGEST, or part of a range stream. */
 export const BlocksKind = { PUSH: 0, PULL: 1, RANGE: 2 } as const;
@@ -71,7 +72,13 @@ export type GossipBody =
   | { type: typeof GossipType.BLOCKS; blocks: Uint8Array[]; kind?: BlocksKindValue; range?: RangePosition }
   | { type: typeof GossipType.DIGEST; height: number }
   | { type: typeof GossipType.RANGE_REQUEST; request: RangeRequestBody }
-  | { type: typeof GossipType.RANGE_ACK; ack: RangeAckBody };
+  | { type: typeof GossipType.RANGE_ACK; ack: RangeAckBody }
+  /**
+   * Several members' ALIVEs in one message (docs/protocol.md §12b.3): each entry is a whole signed ALIVE
+   * envelope, its originator's bytes, opened by the receiver as if it had come alone. The first is the
+   * sender's own; the others are ALIVEs it accepted from others and relays once.
+   */
+  | { type: typeof GossipType.ALIVES; alives: Uint8Array[] };
 
 export interface GossipMessage {
   channel: string;
@@ -113,6 +120,8 @@ function bodyToWire(body: GossipBody): Record<string, unknown> {
     }
     case GossipType.RANGE_ACK:
       return { session: u64(body.ack.session), seq: u64(body.ack.seq), ...(body.ack.cancel ? { cancel: true } : {}) };
+    case GossipType.ALIVES:
+      return { alives: body.alives };
   }
 }
 
@@ -160,6 +169,14 @@ function decodeBody(type: number, b: Record<string, unknown>): GossipBody {
     }
     case GossipType.RANGE_ACK:
       return { type, ack: { session: uintField(b, 'session', 'range ack'), seq: uintField(b, 'seq', 'range ack'), cancel: b['cancel'] === true } };
+    case GossipType.ALIVES: {
+      const alives = arrayField(b, 'alives', 'alives').map((x, i) => {
+        if (!(x instanceof Uint8Array)) throw new WireError(`alives.alives[${i}]: expected a byte string`);
+        return x;
+      });
+      if (alives.length === 0) throw new WireError('alives.alives: must hold at least the sender\'s own ALIVE');
+      return { type, alives };
+    }
     default:
       throw new WireError(`gossip payload.type: unknown type ${type}`);
   }

@@ -34,6 +34,8 @@ export interface GossipTransportLimits {
   inboundBufferedBytesMax: number;
   /** A connection (either way) on which nothing was read or written for this long is closed. */
   connectionIdleTimeoutMs: number;
+  /** A connection this board opened and has written nothing on for this long is closed (by this board). */
+  outboundIdleTimeoutMs: number;
   /** An outgoing connection not established within this long is given up (and retried after reconnectDelayMs). */
   connectTimeoutMs: number;
   /** TCP keepalive probes start after this long without traffic (a peer that vanished is noticed). */
@@ -155,7 +157,8 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
     socket.once('connect', () => {
       o.clock.clearTimeout(connectTimer);
       retries.delete(to);
-      socket.setTimeout(o.limits.connectionIdleTimeoutMs, () => socket.destroy());
+      // Nothing is read on a connection this board opened: idle means nothing written.
+      socket.setTimeout(Math.min(o.limits.outboundIdleTimeoutMs, o.limits.connectionIdleTimeoutMs), () => socket.destroy());
     });
     socket.on('error', (err) => {
       const r = retries.get(to) ?? { atMs: 0, backoff: new Backoff(reconnectPolicy, o.random) };

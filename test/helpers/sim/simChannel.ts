@@ -29,6 +29,8 @@ export interface SimChannel {
   state: ChannelState;
   genesis: Uint8Array;
   boards: SimBoardIdentity[];
+  /** A client of the first org (it signs the blocks' transaction; tests forge gossip with it). */
+  client: Signer;
   /** The orderer's signer for blocks (index 0 of config.orderer.signers). */
   blockSigners: BlockSigner[];
   /** A block continuing the chain: `number`, after `previousHash`, one transaction of `txDataBytes`. */
@@ -99,7 +101,7 @@ export function makeSimChannel(o: SimChannelOptions): SimChannel {
   const data = encodeBlockData([tx]);
   const dataHash = sha256(data);
   return {
-    config, state: new ChannelState(config, o.nowMs), genesis, boards, blockSigners,
+    config, state: new ChannelState(config, o.nowMs), genesis, boards, client, blockSigners,
     makeBlock(number, previousHash) {
       const header = encodeHeader({ number, previousHash, dataHash, flags: 0 });
       const bytes = encodeBlock(header, data, blockSigners.map((s) => ({ signerIndex: s.index, signature: signBytes(s.key, header) })));
