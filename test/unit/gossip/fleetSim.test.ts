@@ -87,3 +87,49 @@ test('the simulator: the same options and seed give the same figures', async () 
   assert.equal(r.boards, 10);
   assert.equal(r.deliveryRatio, 1);
 });
+
+/** Boards above aliveDirectMembersMax (32): every board relays (docs/protocol.md §12b.3). */
+const RELAY_BOARDS = 48;
+const RELAY_ORGS = 3;
+
+test('above aliveDirectMembersMax (48 boards, 3 orgs): ALIVEs go to aliveFanout members an interval, views stay whole, one stream per org, and a partition heals', async () => {
+  const f = new SimFleet({
+    ...simFleetDefaults, boards: RELAY_BOARDS, orgs: RELAY_ORGS, seed: 4, codec: 'stand-in', verifier: 'chain', link: { latencyMs: 2, jitterMs: 1, loss: 0 },
+  });
+  try {
+    await f.startAll();
+    assert.ok(await f.clock.runUntil(() => f.settled(), SETTLE_MS), 'the fleet settled');
+    const streams = f.orderer.streamLog.length;
+    // Views fill by relay within a few intervals; then no healthy member is ever taken for dead.
+    await f.clock.runFor(5 * limits.aliveIntervalMs);
+    const aliveOut = (): number => f.boards.reduce((t, b) => t + (b.counters.messagesOut['alive'] ?? 0), 0);
+    const before = aliveOut();
+    const INTERVALS = 10;
+    f.scheduleLoad(INTERVALS * RATE_BLOCKS_PER_SEC, RATE_BLOCKS_PER_SEC);
+    let smallestView = RELAY_BOARDS;
+    let most = 0;
+    await f.clock.run(f.clock.exactNow() + INTERVALS * limits.aliveIntervalMs, () => {
+      most = Math.max(most, maxStreamsPerOrg(f));
+      for (const b of f.boards) smallestView = Math.min(smallestView, b.node.liveMembers().length);
+      return false;
+    });
+    const perBoardPerInterval = (aliveOut() - before) / RELAY_BOARDS / INTERVALS;
+    // aliveFanout each, and each leader to its org (15 boards) besides: about 5. All to all would be 47.
+    assert.ok(perBoardPerInterval <= limits.aliveFanout + 2, `${perBoardPerInterval} ALIVE messages per board per interval`);
+    assert.equal(smallestView, RELAY_BOARDS - 1, 'a healthy member was taken for dead');
+    assert.equal(most, 1);
+    assert.equal(f.orderer.streamLog.length, streams, `streams opened under load: ${JSON.stringify(f.orderer.streamLog.slice(streams))}`);
+    assert.ok(await f.clock.runUntil(() => f.converged(), 2_000), 'the load reached every board');
+    // A partition into halves, blocks cut all along; then the heal.
+    const sides = [f.boards.filter((b) => b.index % 2 === 0), f.boards.filter((b) => b.index % 2 === 1)].map((s) => s.map((b) => b.endpoint));
+    f.network.partition(sides);
+    f.scheduleLoad(5 * RATE_BLOCKS_PER_SEC, RATE_BLOCKS_PER_SEC);
+    await f.clock.runFor(5_000);
+    f.network.heal();
+    const healed = f.clock.exactNow();
+    assert.ok(await f.clock.runUntil(() => f.converged(), CONVERGE_AFTER_HEAL_MS), `not converged ${CONVERGE_AFTER_HEAL_MS} ms after the heal: heights ${f.boards.map((b) => b.peer.height)} of ${f.orderer.height}`);
+    assert.ok(await f.clock.run(healed + ONE_STREAM_AFTER_HEAL_MS, () => f.settled()), `streams by org ${JSON.stringify([...f.orderer.streamsByOrg()])} after the heal`);
+  } finally {
+    await f.stop();
+  }
+});
