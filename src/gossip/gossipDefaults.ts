@@ -28,12 +28,12 @@ export const gossipDefaults = {
   aliveRelayPendingMax: 1_024,
   /**
    * Relay mode: a member not heard (directly or by relay) for aliveExpirationMs plus this per
-   * aliveFanout x aliveRelayedPerMessageMax live members is dead. A relayed ALIVE reaches each board only
+   * aliveFanout x aliveRelayedPerMessageMax live members, and once more, is dead (aliveRelay.ts). A relayed ALIVE reaches each board only
    * now and then (each board relays a bounded number per interval), so the silence that proves a death
    * grows with the fleet. The org's leader, which sends its ALIVE to its whole org directly, is expected
    * within aliveExpirationMs by the boards it has reached that way.
    */
-  aliveRelayExpirationPerRoundMs: 20_000,
+  aliveRelayExpirationPerRoundMs: 12_000,
   /**
    * Members remembered (live or dead) at most; a new member's ALIVE beyond it is dropped. Certificates are
    * minted by org admins, so without it one admin's minting (relayed by everyone) would be held by all.

@@ -111,6 +111,8 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private seq = 0;
   /** Others' ALIVEs accepted since the last send, to relay once (relay mode, aliveRelay.ts). */
   private readonly relay: AliveRelayQueue;
+  /** Whether the last ALIVE went out in relay mode: the first one that does also goes to every member. */
+  private wasRelaying = false;
   /** This board's last ALIVE as sent: what a bare answer to a newcomer carries. */
   private lastOwnAlive: Uint8Array | null = null;
   /** Leaders of this org this board introduced itself to, by key: the leaderSinceMs it did so for. */
@@ -272,10 +274,11 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   }
 
   /**
-   * Sends this board's ALIVE. Up to aliveDirectMembersMax live members: to every one of them and to the
-   * bootstrap addresses (at most aliveDirectMembersMax of those, chosen at random), as ever. Beyond it
+   * Sends this board's ALIVE. Up to aliveDirectMembersMax live members: to every one of them and to every
+   * bootstrap address, as ever (a board that starts knows nobody, so it says itself to all of them). Beyond it
    * (relay mode, §12b.3): with the ALIVEs to relay, to aliveFanout random members; alone to every board of
-   * its org while it leads, and once when its claim changes (`toOrg`) or it leaves.
+   * its org while it leads, and once when its claim changes (`toOrg`) or it leaves; alone to every member
+   * the first time.
    */
   private announce(leaving = false, toOrg = false): void {
     const t = this.transport;
@@ -292,19 +295,24 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.lastOwnAlive = own;
     const live = this.membership.live();
     const notSelf = (e: string): boolean => e !== this.endpoint && e !== t.endpoint;
-    if (!relayMode(live.length, this.limits)) {
+    const relaying = relayMode(live.length, this.limits);
+    const entering = relaying && !this.wasRelaying;
+    this.wasRelaying = relaying;
+    if (!relaying) {
       this.relay.clear();
-      let bootstrap = this.o.bootstrap;
-      if (bootstrap.length > this.limits.aliveDirectMembersMax) bootstrap = randomSubset([...bootstrap], this.limits.aliveDirectMembersMax, this.o.random);
-      const targets = new Set(bootstrap);
+      const targets = new Set(this.o.bootstrap);
       for (const m of live) targets.add(m.endpoint);
       for (const to of targets) if (notSelf(to)) this.sendBytes(to, own, 'alive');
     } else {
       const direct = new Set<string>();
-      if (leaving || toOrg || this.leadership.isLeader) {
+      if (entering) {
+        // The last all-to-all round: members learnt while this board sent to every member may not have
+        // heard it yet (a board that started after its ALIVE went out), and relays reach them only slowly.
+        for (const m of live) if (notSelf(m.endpoint)) direct.add(m.endpoint);
+      } else if (leaving || toOrg || this.leadership.isLeader) {
         for (const m of live) if (m.org === this.self.org && m.role === 'peer' && notSelf(m.endpoint)) direct.add(m.endpoint);
-        for (const to of direct) this.sendBytes(to, own, 'alive');
       }
+      for (const to of direct) this.sendBytes(to, own, 'alive');
       const others = live.filter((m) => !direct.has(m.endpoint) && notSelf(m.endpoint));
       const slot = this.leaderSlot(this.self.org);
       const skip = new Set<Uint8Array>(slot === null ? [] : [slot]);

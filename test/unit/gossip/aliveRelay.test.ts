@@ -81,13 +81,15 @@ test('the mode: up to aliveDirectMembersMax live members direct, beyond it relay
   assert.equal(relayMode(gossipDefaults.aliveDirectMembersMax + 1, gossipDefaults), true);
 });
 
-test('the relay expiry grows with the fleet: a round per aliveFanout x aliveRelayedPerMessageMax members', () => {
+test('the relay expiry grows with the fleet: a round per aliveFanout x aliveRelayedPerMessageMax members, and one more', () => {
   const l = gossipDefaults;
   const perRound = l.aliveFanout * l.aliveRelayedPerMessageMax;
-  assert.equal(relayExpirationMs(33, l), l.aliveExpirationMs + l.aliveRelayExpirationPerRoundMs);
-  assert.equal(relayExpirationMs(perRound, l), l.aliveExpirationMs + l.aliveRelayExpirationPerRoundMs);
-  assert.equal(relayExpirationMs(perRound + 1, l), l.aliveExpirationMs + 2 * l.aliveRelayExpirationPerRoundMs);
-  assert.equal(relayExpirationMs(999, l), l.aliveExpirationMs + 8 * l.aliveRelayExpirationPerRoundMs);
+  assert.equal(relayExpirationMs(33, l), l.aliveExpirationMs + 2 * l.aliveRelayExpirationPerRoundMs);
+  assert.equal(relayExpirationMs(perRound, l), l.aliveExpirationMs + 2 * l.aliveRelayExpirationPerRoundMs);
+  assert.equal(relayExpirationMs(perRound + 1, l), l.aliveExpirationMs + 3 * l.aliveRelayExpirationPerRoundMs);
+  assert.equal(relayExpirationMs(999, l), l.aliveExpirationMs + 9 * l.aliveRelayExpirationPerRoundMs);
+  // The defaults: 29 s up to 128 members, 113 s at a thousand.
+  assert.deepEqual([relayExpirationMs(100, l), relayExpirationMs(999, l)], [29_000, 113_000]);
 });
 
 /** A membership of `self` (org1/self) whose members were heard as `heard` says, on the injected clock. */

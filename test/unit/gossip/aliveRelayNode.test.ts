@@ -70,6 +70,24 @@ test('relay mode: a follower sends its ALIVE to aliveFanout members an interval,
   await f.stop();
 });
 
+test('entering relay mode, a board says itself once to every member: boards that were not listening at its first ALIVE know it an interval later', async () => {
+  const f = new SimFleet({ ...simFleetDefaults, boards: BOARDS, orgs: ORGS, seed: 11, limits });
+  const tap = aliveTap(f);
+  // Boards start one after another at the same virtual moment: the first one's first ALIVE finds nobody
+  // listening, while it hears everyone's.
+  await f.startAll();
+  const first = f.boards[0]!;
+  await f.clock.runFor(limits.aliveIntervalMs + 3 * f.o.link.latencyMs);
+  for (const b of f.boards.slice(1)) assert.ok(b.node.liveMembers().some((m) => m.id === first.id), `${b.id} does not know ${first.id}`);
+  // Its second ALIVE (the first in relay mode) went to everyone, once; later ones to aliveFanout.
+  assert.ok((tap.sent.get(first.endpoint) ?? 0) >= 2 * (BOARDS - 1));
+  const afterEntry = tap.sent.get(first.endpoint) ?? 0;
+  await f.clock.runFor(10 * limits.aliveIntervalMs);
+  // aliveFanout, and its org while it leads: far below once more to every member each interval.
+  assert.ok((tap.sent.get(first.endpoint) ?? 0) - afterEntry <= 10 * (limits.aliveFanout + BOARDS / ORGS) + 5, 'and not again');
+  await f.stop();
+});
+
 test("relay mode: the org notices its leader's death within aliveExpirationMs and a successor streams, long before the relay expiry", async () => {
   const f = await settledFleet();
   await f.clock.runFor(2_000);
