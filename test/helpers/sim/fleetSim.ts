@@ -95,6 +95,10 @@ export interface FleetSimResult {
   /** Bytes sent per block per board, in blocks: bytesPerBlockPerBoard.total / blockBytes. */
   blockBytesSentPerBlockPerBoard: number;
   duplicatesPerBlockPerBoard: number;
+  /** TCP connections the boards would have opened during the steady load, per board per second (simNetwork.ts). */
+  connectionsOpenedPerBoardPerSecond: number;
+  /** Most connections open to one board, sampled every second of the steady load (against inboundConnectionsMax). */
+  inboundConnectionsMax: number;
   /** Board role changes (leader <-> follower) during the steady load, all boards. */
   roleChanges: number;
   /** Deliver streams opened during the steady load beyond one per org (a leader replaced, or a second one). */
@@ -156,8 +160,17 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
   const loadStart = clock.exactNow();
   const before = fleet.boards.map((b) => snapshot(b.counters));
   const streamsBefore = fleet.orderer.streamLog.length;
+  const connectionsBefore = fleet.network.counters.connectionsOpened;
   fleet.scheduleLoad(o.blocks, o.blocksPerSec, loadStart);
   const loadMs = (1000 * o.blocks) / o.blocksPerSec;
+  let inboundConnectionsMax = 0;
+  // Sampled from the run's own events (a sampling event of its own would shift where the phase ends).
+  let nextConnectionSampleMs = loadStart + 1_000;
+  const sampleConnections = (): void => {
+    if (clock.exactNow() < nextConnectionSampleMs || clock.exactNow() > loadStart + loadMs) return;
+    nextConnectionSampleMs += 1_000;
+    inboundConnectionsMax = Math.max(inboundConnectionsMax, fleet.network.inboundConnectionsMax());
+  };
   const churned = Math.round(o.churn * o.boards);
   for (let k = 0; k < churned; k++) {
     const i = Math.floor(scenario() * o.boards);
@@ -180,10 +193,12 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
   const allHave = (n: number): boolean => fleet.boards.every((b) => !b.running || b.peer.height > n);
   const loaded = await clock.run(loadStart + loadMs + o.phaseTimeoutMs, () => {
     maxStreamsPerOrg = Math.max(maxStreamsPerOrg, sampleStreams());
+    sampleConnections();
     return fleet.orderer.height > last && allHave(last) && clock.exactNow() >= loadStart + loadMs + o.churnDownMs * (churned > 0 ? 1 : 0);
   });
   say(`steady load: ${o.blocks} blocks ${loaded ? 'on every board' : 'NOT on every board'} (${elapsed()})`);
   const ordererStreams = fleet.orderer.openStreams;
+  const connectionsOpened = fleet.network.counters.connectionsOpened - connectionsBefore;
   const running = fleet.running();
   // Latencies of the measured blocks, over the boards running now.
   const allBoards: number[] = [];
@@ -317,6 +332,8 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
     blockBytes: round(blockBytes, 1),
     blockBytesSentPerBlockPerBoard: round((bytes['total'] ?? 0) / blockBytes, 3),
     duplicatesPerBlockPerBoard: round(duplicates / o.blocks / o.boards),
+    connectionsOpenedPerBoardPerSecond: round(connectionsOpened / o.boards / (loadMs / 1000)),
+    inboundConnectionsMax,
     roleChanges,
     leaderChanges,
     convergeAfterHealMs,

@@ -109,7 +109,7 @@ export class SimFleet {
     // One generator per concern, each from the seed: a change in how often one is drawn leaves the others.
     this.netRandom = seededRandom(o.seed * 7 + 1);
     this.bootstrapRandom = seededRandom(o.seed * 7 + 2);
-    this.network = new SimNetwork(this.clock, this.netRandom, o.link);
+    this.network = new SimNetwork(this.clock, this.netRandom, o.link, Math.min(this.limits.outboundIdleTimeoutMs, this.limits.connectionIdleTimeoutMs));
     this.channel = makeSimChannel({ channel: 'simchannel', orgs: o.orgs, boards: o.boards, seed: o.seed, nowMs: this.clock.now(), txDataBytes: o.txDataBytes });
     this.orderer = new SimOrderer(this.clock, this.channel, o.ordererLatencyMs);
     for (const [index, b] of this.channel.boards.entries()) {

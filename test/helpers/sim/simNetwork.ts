@@ -20,6 +20,11 @@ export interface NetworkCounters {
   lost: number;
   /** Sent across a partition, or to an endpoint nobody listens on. */
   unreachable: number;
+  /**
+   * Connections a TCP transport would have opened: sends on a link (from -> to) silent for longer than the
+   * connection idle time (the sender closes it then, src/gossip/tcpTransport.ts), or never used.
+   */
+  connectionsOpened: number;
 }
 
 export class SimNetwork {
@@ -30,13 +35,31 @@ export class SimNetwork {
   private readonly side = new Map<string, number>();
   /** Extra one-way delay of the links from or to an endpoint (a board on a slower link). */
   private readonly extraLatencyMs = new Map<string, number>();
-  readonly counters: NetworkCounters = { sent: 0, delivered: 0, lost: 0, unreachable: 0 };
+  readonly counters: NetworkCounters = { sent: 0, delivered: 0, lost: 0, unreachable: 0, connectionsOpened: 0 };
+  /** When each link (from -> to) was last written: a connection is open while younger than connectionIdleMs. */
+  private readonly lastSendMs = new Map<string, number>();
   /** Every redial a board asked of its transport (the simulated links have no connections to redial). */
   readonly redials: { from: string; to: string }[] = [];
   /** Sees every message sent, before loss or partitions (tests decode what boards send). */
   tap: ((from: string, to: string, message: Uint8Array) => void) | null = null;
 
-  constructor(private readonly clock: VirtualClock, private readonly random: () => number, public model: LinkModel) {}
+  /** `connectionIdleMs`: how long a link may go unwritten before its connection counts as closed. */
+  constructor(
+    private readonly clock: VirtualClock, private readonly random: () => number, public model: LinkModel,
+    private readonly connectionIdleMs = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** The most connections open to one endpoint now (links written within connectionIdleMs), as a listener counts them. */
+  inboundConnectionsMax(): number {
+    const now = this.clock.exactNow();
+    const open = new Map<string, number>();
+    for (const [key, at] of this.lastSendMs) {
+      if (now - at > this.connectionIdleMs) continue;
+      const to = key.slice(key.indexOf('\n') + 1);
+      open.set(to, (open.get(to) ?? 0) + 1);
+    }
+    return Math.max(0, ...open.values());
+  }
 
   /** The transport of the board listening at `endpoint`. */
   transport(endpoint: string): GossipTransportFactory {
@@ -75,6 +98,11 @@ export class SimNetwork {
   private send(from: string, to: string, message: Uint8Array): boolean {
     this.counters.sent++;
     this.tap?.(from, to, message);
+    const link = `${from}\n${to}`;
+    const last = this.lastSendMs.get(link);
+    const now = this.clock.exactNow();
+    if (last === undefined || now - last > this.connectionIdleMs) this.counters.connectionsOpened++;
+    this.lastSendMs.set(link, now);
     if ((this.side.get(from) ?? 0) !== (this.side.get(to) ?? 0) || !this.receivers.has(to)) {
       // A TCP sender learns of an unreachable peer only later (a timeout, a refused connection): queued now.
       this.counters.unreachable++;
