@@ -139,7 +139,9 @@ export async function startTcpTransport(o: TcpTransportOptions): Promise<GossipT
 
   const connection = (to: string): net.Socket | null => {
     const existing = outbound.get(to);
-    if (existing) return existing;
+    // A connection closed for idleness is forgotten at its 'close' event, a turn later: a send in between
+    // dials anew rather than being dropped.
+    if (existing && !existing.destroyed) return existing;
     const retry = retries.get(to);
     if (stopped || (retry !== undefined && o.clock.now() < retry.atMs)) return null;
     const target = parseHostPort(to);
