@@ -447,6 +447,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       if (r.message.sender.role !== 'peer') {
         // A client's ALIVE is no board's, relayed or not: it is neither taken nor relayed on.
         this.drop(signer, `a ${r.message.sender.role} certificate relayed by ${from}: only boards (role 'peer') gossip`);
+        if (i === 0) return;
         continue;
       }
       this.receiveAlive(r.message, r.message.body.alive, e, i === 0);
