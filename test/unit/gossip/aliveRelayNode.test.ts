@@ -108,6 +108,29 @@ test("relay mode: the org notices its leader's death within aliveExpirationMs an
   await f.stop();
 });
 
+test('relay mode: a leader whose uplink goes silent yields, its org hears it at once and another board streams', async () => {
+  const YIELD_MS = 1_000;
+  const f = await settledFleet({ limits: { leaderUplinkYieldMs: YIELD_MS } });
+  await f.clock.runFor(2_000);
+  const org = 'org02';
+  const leader = f.boards.find((b) => b.org === org && b.peer.isDelivering)!;
+  const cutAt = f.clock.now();
+  // Its Deliver stream hears nothing from now on, and its link to the orderer is known down.
+  leader.peer.uplink = () => ({ lastHeardMs: cutAt, reachable: false });
+  const others = f.boards.filter((b) => b.org === org && b !== leader);
+  const took = await f.clock.runUntil(() => others.some((b) => b.peer.isDelivering), RELAY_EXPIRY_MS);
+  assert.ok(took, 'no other board of the org streams');
+  const tookMs = f.clock.now() - cutAt;
+  // Silent for leaderUplinkYieldMs (noticed at a tick), the yield said to the org at once, a claim settles.
+  const boundMs = YIELD_MS + 2 * limits.aliveIntervalMs + limits.leaderClaimSettleMs + 4 * f.o.link.latencyMs;
+  assert.ok(tookMs <= boundMs, `another board streamed ${tookMs} ms after the cut (bound ${boundMs})`);
+  assert.equal(leader.peer.isDelivering, false);
+  const successor = others.find((b) => b.peer.isDelivering)!;
+  assert.ok(await f.clock.runUntil(() => f.boards.filter((b) => b.org === org).every((b) => b.node.leader === successor.id), 5 * limits.aliveIntervalMs));
+  assert.equal(f.orderer.streamsByOrg().get(org), 1);
+  await f.stop();
+});
+
 test('relay mode: a board restarted on an empty ledger hears its org\'s leader in the first answers, and opens no stream', async () => {
   const f = await settledFleet();
   await f.clock.runFor(2_000);
