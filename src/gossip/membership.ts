@@ -111,6 +111,17 @@ export class Membership {
     return restarted ? 'restarted' : revived ? 'revived' : 'updated';
   }
 
+  /**
+   * Whether `a` is not newer than the last ALIVE accepted from its member (or is this board's own): what
+   * heard() would call stale. Changes nothing, so it may be asked of an ALIVE not yet authenticated.
+   */
+  isStale(a: Pick<AliveBody, 'id' | 'org' | 'incarnation' | 'seq'>): boolean {
+    const key = memberKey(a.org, a.id);
+    if (key === this.selfKey) return true;
+    const m = this.members.get(key);
+    return m !== undefined && (a.incarnation < m.incarnation || (a.incarnation === m.incarnation && a.seq <= m.seq));
+  }
+
   /** A block numbered `number` came from `key`: it holds at least number + 1 blocks. */
   sawBlock(key: MemberKey, number: number): void {
     const m = this.members.get(key);

@@ -197,12 +197,20 @@ test('an attacker\'s ALIVES: forged, replayed, client and over-bound entries are
   target.node.on('dropped', (_s, reason) => drops.push(reason));
   const tap = aliveTap(f);
   const wire = await f.network.transport('sim:attacker')(() => true);
+  // Only the attacker reaches the target now, so what it opens is the attacker's message alone.
+  f.network.partition([[target.endpoint, 'sim:attacker']]);
+  const before = target.node.relayedAlives;
   wire.send(target.endpoint, msg);
   await f.clock.runFor(3 * limits.aliveIntervalMs);
   assert.ok(drops.some((r) => /bad signature/.test(r)), `drops: ${drops.join(' | ')}`);
   assert.ok(drops.some((r) => /client certificate/.test(r)));
   assert.ok(drops.some((r) => /signed by another member/.test(r)));
   assert.ok(drops.some((r) => /are not opened/.test(r)), 'entries past the bounds are not opened');
+  // Of the 2 + aliveRelayedPerMessageMax entries looked at, the replay and the first copy of the padding
+  // are known stale from their bytes: left unopened, no signature checked; the forged, the client's and
+  // the impersonation are opened (and dropped).
+  const after = target.node.relayedAlives;
+  assert.deepEqual([after.opened - before.opened, after.stale - before.stale], [3, 2]);
   const seen = target.node.liveMembers();
   assert.ok(!seen.some((m) => m.height === 1_000_000), 'no forged height taken');
   assert.ok(!seen.some((m) => m.id === client.certificate.id), 'no client taken as a member');
