@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
 import {
-  GpioBackendError, GpiodIo, type GpiodIoOptions, gpiodBoardIo, gpiosetCommand, gpiosetMode, parseGpiodMajorVersion, parseGpiodetect,
+  GpioBackendError, GpiodIo, type GpiodIoOptions, gpiodBoardIo, gpiosetCommand, gpiosetIsInteractive, parseGpiodMajorVersion, parseGpiodetect,
 } from '../../src/board/io/gpiodIo.js';
 import { ledLines } from '../../src/board/io/openBoardIo.js';
 import { LedDriver } from '../../src/board/ledDriver.js';
@@ -75,9 +75,9 @@ test('parses libgpiod versions and gpiodetect output', () => {
   assert.equal(parseGpiodMajorVersion('gpioset (libgpiod) v1.6.3\nCopyright (C) 2017-2018'), 1);
   assert.equal(parseGpiodMajorVersion('gpioset (libgpiod) v2.1'), 2);
   assert.equal(parseGpiodMajorVersion('gpioset'), null);
-  assert.equal(gpiosetMode(2, '  -h, --help\t\tdisplay this help and exit\n  -i, --interactive\tset the lines then wait'), 'interactive');
-  assert.equal(gpiosetMode(2, '  -h, --help\t\tdisplay this help and exit\n  -l, --active-low'), 'respawn');
-  assert.equal(gpiosetMode(1, '--interactive'), 'respawn');
+  assert.equal(gpiosetIsInteractive(2, '  -h, --help\t\tdisplay this help and exit\n  -i, --interactive\tset the lines then wait'), true);
+  assert.equal(gpiosetIsInteractive(2, '  -h, --help\t\tdisplay this help and exit\n  -l, --active-low'), false);
+  assert.equal(gpiosetIsInteractive(1, '--interactive'), false);
   assert.equal(gpiosetCommand(new Map([[17, 1], [5, 0]])), 'set 5=0 17=1');
   assert.deepEqual(parseGpiodetect('gpiochip0 [pinctrl-bcm2711] (58 lines)\ngpiochip1 [raspberrypi-exp-gpio] (8 lines)\n'), [
     { chip: 'gpiochip0', label: 'pinctrl-bcm2711' }, { chip: 'gpiochip1', label: 'raspberrypi-exp-gpio' },
@@ -119,7 +119,7 @@ test('libgpiod 1: --mode=signal and the chip as the first argument', async () =>
 test('libgpiod 2, interactive: N level changes go to one gpioset as set commands (one in flight, the latest levels win), and it holds the last levels written', async (t) => {
   const f = fake();
   const io = await open(f);
-  const pid = io.gpiosetPid;
+  const pid = io.holderPid;
   const CHANGES = 40;
   for (let i = 1; i <= CHANGES; i++) {
     // One change a turn, as LED refreshes come: each is its own command.
@@ -130,7 +130,7 @@ test('libgpiod 2, interactive: N level changes go to one gpioset as set commands
   await io.idle();
   assert.equal(io.spawns, 1, 'no gpioset started after the first');
   assert.equal(f.invocations().length, 1);
-  assert.equal(io.gpiosetPid, pid);
+  assert.equal(io.holderPid, pid);
   const commands = f.commands();
   t.diagnostic(`${CHANGES} changes: ${io.spawns} gpioset, ${commands.length} commands`);
   assert.ok(commands.length >= 1 && commands.length <= CHANGES, `${commands.length} commands for ${CHANGES} changes`);
@@ -145,7 +145,7 @@ test('libgpiod 2, interactive: N level changes go to one gpioset as set commands
     assert.equal(f.level(pins.height[i]!), io.heldLevels().get(pins.height[i]!), 'applied when idle() resolves');
   }
   assert.equal(io.spawns, 1);
-  assert.equal(io.gpiosetPid, pid);
+  assert.equal(io.holderPid, pid);
 });
 
 test('interactive: writes in one turn are one command; writing the level a line has costs nothing', async () => {
@@ -198,7 +198,7 @@ for (const [what, fakeOptions, openOptions] of [
     const f = fake(fakeOptions);
     const { log, records } = recordingLogger('gpiod');
     const io = await open(f, { chipLabel: 'pinctrl-rp1', ...openOptions, log, restartPolicy: FAST_RESTARTS, random: seededRandom(1) });
-    const first = io.gpiosetPid!;
+    const first = io.holderPid!;
     // Restarts that fail too (the line taken meanwhile) wait longer each time, each logged (rate-limited).
     f.failWith('gpioset: unable to request lines: Device or resource busy');
     process.kill(first, 'SIGKILL');
@@ -207,7 +207,7 @@ for (const [what, fakeOptions, openOptions] of [
     f.failWith(null);
     const [pid] = (await withTimeout(once(io, 'held'), 'a restarted gpioset holding the lines')) as [number];
     assert.notEqual(pid, first);
-    assert.equal(io.gpiosetPid, pid);
+    assert.equal(io.holderPid, pid);
     await io.idle();
     await f.settled(io.heldLevels());
     assert.equal(f.level(pins.error), 1, 'the restarted gpioset holds the level written while none ran');
@@ -223,7 +223,7 @@ test('interactive: a gpioset that stops answering is reported, killed and replac
   const f = fake();
   const { log, records } = recordingLogger('gpiod');
   const io = await open(f, { chipLabel: 'pinctrl-rp1', log, answerTimeoutMs: ANSWER_TIMEOUT_MS, restartPolicy: FAST_RESTARTS, random: seededRandom(2) });
-  const first = io.gpiosetPid!;
+  const first = io.holderPid!;
   f.hang(true);
   io.digitalWrite(pins.leader, 1);
   const replaced = once(io, 'held');
@@ -243,11 +243,11 @@ test('close ends the gpioset by its PID and awaits its exit: no child is left', 
   for (const fakeOptions of [{}, { version: 'v1.6.3' }]) {
     const f = fake(fakeOptions);
     const io = await GpiodIo.open({ chip: 'gpiochip0', lines: LINES, tools: f.tools });
-    const pid = io.gpiosetPid!;
+    const pid = io.holderPid!;
     assert.ok(alive(pid));
     io.digitalWrite(pins.link, 1);
     await io.close();
-    assert.equal(io.gpiosetPid, null);
+    assert.equal(io.holderPid, null);
     assert.equal(alive(pid) || f.pids().some(alive), false, 'every gpioset it started is gone');
     assert.equal(f.level(pins.link), 1, 'the change written before close was applied first');
   }
@@ -284,7 +284,7 @@ test('start-up errors say what to do: chip not found, no permission, tool missin
   g.failWith('gpioset: error setting the GPIO line values: Permission denied');
   await assert.rejects(open(g), (err: unknown) => err instanceof GpioBackendError
     && /Permission denied \(is this user in the gpio group\? see docs\/gpio\.md\)/.test(err.message));
-  await assert.rejects(GpiodIo.open({ chip: 'gpiochip0', lines: LINES, tools: { gpioset: '/nonexistent/gpioset', gpiodetect: 'gpiodetect' } }),
+  await assert.rejects(GpiodIo.open({ chip: 'gpiochip0', lines: LINES, tools: { gpioset: '/nonexistent/gpioset', gpiodetect: 'gpiodetect', python3: 'python3' } }),
     /\/nonexistent\/gpioset not found: install libgpiod's tools \(apt-get install gpiod\)/);
 });
 
