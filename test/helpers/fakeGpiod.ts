@@ -37,8 +37,13 @@ export interface FakeGpiod {
   tools: { gpioset: string; gpiodetect: string; python3: string };
   /** Each gpioset's arguments, one invocation a line (`--version` and `--help` not counted). */
   invocations(): string[][];
-  /** Each command an interactive gpioset read on its stdin, in order. */
+  /** Each command an interactive gpioset read on its stdin, and each set_values of the Python bindings (as `set …`), in order. */
   commands(): string[];
+  /**
+   * Each set of levels applied, in order: a gpioset's arguments at its start and `set …` per command; the
+   * Python bindings' `set LINE=V …` with every line they hold, at the request and per change.
+   */
+  setsApplied(): string[];
   /** Each line holder's arguments after the interpreter (`--probe` not counted). */
   holderInvocations(): string[][];
   /** Each request the stand-in Python bindings took, in order. */
@@ -60,7 +65,7 @@ export interface FakeGpiod {
    * OSError (EACCES if the message says "Permission denied", else EBUSY) when asked for the lines.
    */
   failWith(message: string | null): void;
-  /** From now on an interactive gpioset that reads a command neither applies nor answers it (hung). */
+  /** From now on an interactive gpioset that reads a command, or the Python bindings asked to set levels, neither apply nor answer it (hung). */
   hang(on: boolean): void;
   remove(): void;
 }
@@ -112,7 +117,7 @@ export function fakeGpiod(o: FakeGpiodOptions = {}): FakeGpiod {
   const requestLog = join(dir, 'requests.log');
   const pythonPath = join(dir, 'python');
   mkdirSync(pythonPath);
-  writePythonBindings(pythonPath, o.python ?? 'none', { linesDir, doneLog, failFile, requestLog });
+  writePythonBindings(pythonPath, o.python ?? 'none', { linesDir, doneLog, failFile, hangFile, commandLog, requestLog });
   const version = o.version ?? 'v2.1';
   const v2 = !/\bv1\./.test(version);
   const interactive = v2 && (o.interactive ?? true);
@@ -210,6 +215,7 @@ done`);
     holderInvocations: () => lines(holderLog).map((l) => l.split(' ')),
     requests: () => lines(requestLog).map((l) => JSON.parse(l) as FakeLineRequest),
     commands: () => lines(commandLog),
+    setsApplied: () => lines(doneLog),
     pids: () => lines(pidLog).map(Number),
     overlaps: () => lines(overlapLog),
     level: (line) => {
@@ -256,6 +262,8 @@ interface FakeFiles {
   linesDir: string;
   doneLog: string;
   failFile: string;
+  hangFile: string;
+  commandLog: string;
   requestLog: string;
 }
 
@@ -263,11 +271,13 @@ interface FakeFiles {
 function writePythonBindings(into: string, kind: FakePythonBindings, f: FakeFiles): void {
   const py = (value: string): string => JSON.stringify(value);
   writeFileSync(join(into, 'fakegpiodrecord.py'), `# Recorder of the stand-in gpiod module (test/helpers/fakeGpiod.ts).
-import errno, json, os
+import errno, json, os, time
 
 LINES_DIR = ${py(f.linesDir)}
 DONE_LOG = ${py(f.doneLog)}
 FAIL_FILE = ${py(f.failFile)}
+HANG_FILE = ${py(f.hangFile)}
+COMMAND_LOG = ${py(f.commandLog)}
 REQUEST_LOG = ${py(f.requestLog)}
 levels = {}
 
@@ -278,6 +288,16 @@ def check_fail():
             said = fh.read()
         code = errno.EACCES if 'Permission denied' in said else errno.EBUSY
         raise OSError(code, os.strerror(code))
+
+
+def asked(changes):
+    """A set_values call, logged as the command it carries; hung (never returns) if told to hang."""
+    with open(COMMAND_LOG, 'a') as fh:
+        fh.write('set ' + ' '.join('%d=%d' % (k, changes[k]) for k in sorted(changes)) + '\\n')
+    if os.path.exists(HANG_FILE):
+        # Like a stuck ioctl: until killed.
+        while True:
+            time.sleep(60)
 
 
 def record_request(api, chip, consumer, requested):
@@ -312,7 +332,7 @@ def apply(changes):
   if (kind === 'v1') {
     writeFileSync(join(pkg, '__init__.py'), `# Stand-in for libgpiod 1.6's Python bindings (test/helpers/fakeGpiod.ts).
 import re
-from fakegpiodrecord import apply, check_fail, record_request
+from fakegpiodrecord import apply, asked, check_fail, record_request
 
 LINE_REQ_DIR_IN = 2
 LINE_REQ_DIR_OUT = 3
@@ -343,6 +363,7 @@ class LineBulk:
         values = list(values)
         if len(values) != len(self.offsets):
             raise ValueError('fake gpiod: %d values for %d lines' % (len(values), len(self.offsets)))
+        asked(dict(zip(self.offsets, values)))
         apply(dict(zip(self.offsets, values)))
 
     def release(self):
@@ -382,7 +403,7 @@ class Direction(Enum):
 `);
   writeFileSync(join(pkg, '__init__.py'), `# Stand-in for libgpiod 2's Python bindings (test/helpers/fakeGpiod.ts).
 import re
-from fakegpiodrecord import apply, check_fail, record_request
+from fakegpiodrecord import apply, asked, check_fail, record_request
 from .line import Direction, Value
 
 __version__ = '2.2.1'
@@ -410,6 +431,7 @@ class LineRequest:
             if not isinstance(value, Value):
                 raise TypeError('fake gpiod: %r is not a gpiod.line.Value' % (value,))
             changes[offset] = value.value
+        asked(changes)
         apply(changes)
 
     def release(self):

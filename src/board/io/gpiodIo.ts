@@ -493,7 +493,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
 
   /** How log lines and errors name the holder. */
   private get holderName(): string {
-    return this.mode === 'python' ? 'the python line holder' : 'gpioset';
+    return this.mode === 'python' ? 'the python3 process' : 'gpioset';
   }
 
   /** Starts a holder of the current levels. */
