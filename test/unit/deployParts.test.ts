@@ -12,15 +12,16 @@ import { heapCapMb, boardMemoryMb, peerNodeOptions } from '../../src/deploy/heap
 import { InventoryError, parseInventoryIni, parseInventoryJson } from '../../src/deploy/inventory.js';
 import { NativePartsError, checkNativeParts } from '../../src/deploy/nativeParts.js';
 import {
-  activateScript, healthProbeScript, installReleaseScript, preflightScript, pruneScript, rollbackScript, rootIs, uploadScript,
+  activateScript, healthProbeScript, installReleaseScript, parsePreflight, preflightScript, pruneScript, rollbackScript, rootIs, uploadScript,
 } from '../../src/deploy/remoteScripts.js';
 import { runCommand } from '../../src/deploy/runCommand.js';
 import { BUNDLE_TARGETS, elfInfo, targetForMachine } from '../../src/deploy/targets.js';
-import { nodeIsRecentEnough } from '../../src/deploy/deployBoard.js';
+import { ledWarnings, nodeIsRecentEnough } from '../../src/deploy/deployBoard.js';
 import { judgeBoardHealth } from '../../src/observability/boardHealth.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { parseMetricsText } from '../../src/observability/metricsText.js';
 import { fatOffset } from '../../src/provision/bootPartition.js';
+import { fakeGpiod } from '../helpers/fakeGpiod.js';
 import { uartConfigLines, userconfLine, withConfigBlock, withFirstRun, wpaPsk } from '../../src/provision/bootConfig.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -240,4 +241,23 @@ test("health pointed at an orderer's metrics says so (it used to report 'no orde
 test('deploy preflight: a board Node older than 20.15 (no zlib.crc32) is refused, 20.15 and later pass', () => {
   for (const v of ['v18.19.0', 'v20.0.0', 'v20.14.9', '', 'node', '20']) assert.equal(nodeIsRecentEnough(v), false, v);
   for (const v of ['v20.15.0', 'v20.20.2', 'v22.11.0', 'v24.0.1', '22.3.0']) assert.equal(nodeIsRecentEnough(v), true, v);
+});
+
+test("preflight finds libgpiod's Python bindings (v1 or v2, not another module named gpiod), and deploy warns without them", async () => {
+  for (const [python, found] of [['v1', true], ['v2', true], ['none', false], ['foreign', false]] as const) {
+    const f = fakeGpiod({ python });
+    try {
+      const r = await runCommand('sh', ['-c', preflightScript('')], { env: { ...process.env, PATH: `${f.binDir}:${process.env['PATH'] ?? ''}` } });
+      assert.equal(r.code, 0, r.stderr);
+      const p = parsePreflight(r.stdout);
+      assert.equal(p.gpiodPython, found, python);
+      assert.equal(p.gpioset, true, 'the stand-in gpioset is first on PATH');
+    } finally {
+      f.remove();
+    }
+  }
+  assert.deepEqual(ledWarnings({ gpioset: true, gpiodPython: true }, 'raspberry-pi-4'), []);
+  assert.match(ledWarnings({ gpioset: true, gpiodPython: false }, 'raspberry-pi-4').join(), /python3-libgpiod\) are not installed: on libgpiod 1 and Debian's libgpiod 2 the LEDs cost a gpioset start per change/);
+  assert.match(ledWarnings({ gpioset: false, gpiodPython: true }, 'raspberry-pi-5').join(), /^gpioset \(Debian package gpiod\) is not installed: the LEDs will stay dark$/);
+  assert.deepEqual(ledWarnings({ gpioset: false, gpiodPython: false }, 'emulated'), []);
 });
