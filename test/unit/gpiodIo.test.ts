@@ -179,26 +179,30 @@ test('EDGEPEER_GPIOD_MODE forces a mode: unset or auto chooses; a mode the board
     /EDGEPEER_GPIOD_MODE=interactive, but \S+ \(libgpiod 1\) has no --interactive/);
 });
 
-for (const [what, fakeOptions] of PYTHON_BOARDS) {
-  test(`${what}: N level changes go to one python line holder as set commands, applied in order, and it holds the last levels written`, async (t) => {
+for (const [what, fakeOptions, mode] of [['libgpiod 2 with --interactive', {}, 'interactive'], ...PYTHON_BOARDS.map(([w, o]) => [w, o, 'python'] as const)] as const) {
+  test(`${what}: N level changes go to one ${mode} holder as set commands (one in flight, the latest levels win, applied in order), and it holds the last levels written`, async (t) => {
     const f = fake(fakeOptions);
     const io = await open(f);
-    assert.equal(io.mode, 'python');
+    assert.equal(io.mode, mode);
     const pid = io.holderPid;
     const CHANGES = 40;
     for (let i = 1; i <= CHANGES; i++) {
+      // One change a turn, as LED refreshes come: each is its own command unless one is in flight.
       io.digitalWrite(pins.height[i % pins.height.length]!, i % 3 === 0 ? 0 : 1);
       io.digitalWrite(pins.link, i % 2);
       await new Promise((resolve) => setImmediate(resolve));
     }
     await io.idle();
-    const sets = f.commands().length;
-    t.diagnostic(`${CHANGES} changes: ${io.spawns} process started, ${sets} sets applied`);
+    const commands = f.commands().length;
+    t.diagnostic(`${CHANGES} changes: ${io.spawns} process started (${mode}), ${commands} commands`);
     assert.equal(io.spawns, 1, 'no process started after the first');
     assert.deepEqual(f.pids(), [pid]);
-    assert.ok(sets >= 1 && sets <= CHANGES, `${sets} sets for ${CHANGES} changes`);
+    assert.equal((mode === 'python' ? f.holderInvocations() : f.invocations()).length, 1);
+    assert.deepEqual(mode === 'python' ? f.invocations() : f.holderInvocations(), []);
+    assert.ok(commands >= 1 && commands <= CHANGES, `${commands} commands for ${CHANGES} changes`);
+    assert.ok(f.commands().every((c) => c.startsWith('set ')));
     for (const l of LINES) assert.equal(f.level(l), io.heldLevels().get(l), `GPIO${l} as last written`);
-    // Each change awaited: one set each, in the order written, by the same process.
+    // Each change awaited (a slow refresh): one command each, in the order written, still the one process.
     const before = f.commands().length;
     const written: string[] = [];
     for (let i = 0; i < pins.height.length; i++) {
@@ -210,41 +214,9 @@ for (const [what, fakeOptions] of PYTHON_BOARDS) {
     assert.deepEqual(f.commands().slice(before), written);
     assert.deepEqual(f.setsApplied().slice(-written.length), written);
     assert.equal(io.spawns, 1);
-    assert.deepEqual(f.requests().map((r) => r.pid), [pid]);
+    assert.equal(io.holderPid, pid);
   });
 }
-
-test('libgpiod 2, interactive: N level changes go to one gpioset as set commands (one in flight, the latest levels win), and it holds the last levels written', async (t) => {
-  const f = fake();
-  const io = await open(f);
-  const pid = io.holderPid;
-  const CHANGES = 40;
-  for (let i = 1; i <= CHANGES; i++) {
-    // One change a turn, as LED refreshes come: each is its own command.
-    io.digitalWrite(pins.height[i % pins.height.length]!, i % 3 === 0 ? 0 : 1);
-    io.digitalWrite(pins.link, i % 2);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await io.idle();
-  assert.equal(io.spawns, 1, 'no gpioset started after the first');
-  assert.equal(f.invocations().length, 1);
-  assert.equal(io.holderPid, pid);
-  const commands = f.commands();
-  t.diagnostic(`${CHANGES} changes: ${io.spawns} gpioset, ${commands.length} commands`);
-  assert.ok(commands.length >= 1 && commands.length <= CHANGES, `${commands.length} commands for ${CHANGES} changes`);
-  assert.ok(commands.every((c) => c.startsWith('set ')));
-  for (const l of LINES) assert.equal(f.level(l), io.heldLevels().get(l), `GPIO${l} as last written`);
-  // Each change awaited (a slow refresh): one command each, still the one process.
-  const before = f.commands().length;
-  for (let i = 0; i < pins.height.length; i++) {
-    io.digitalWrite(pins.height[i]!, 1 - io.heldLevels().get(pins.height[i]!)!);
-    await io.idle();
-    assert.equal(f.commands().length, before + i + 1);
-    assert.equal(f.level(pins.height[i]!), io.heldLevels().get(pins.height[i]!), 'applied when idle() resolves');
-  }
-  assert.equal(io.spawns, 1);
-  assert.equal(io.holderPid, pid);
-});
 
 test('interactive: writes in one turn are one command; writing the level a line has costs nothing', async () => {
   const f = fake();
