@@ -120,7 +120,7 @@ interface ToolResult {
 }
 
 const INSTALL_TOOLS = "install libgpiod's tools (apt-get install gpiod)";
-const INSTALL_PYTHON = 'install python3 and libgpiod\'s Python bindings (apt-get install python3-libgpiod)';
+const INSTALL_PYTHON = "install python3 and libgpiod's Python bindings (apt-get install python3-libgpiod)";
 
 function runTool(file: string, args: readonly string[], install = INSTALL_TOOLS): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
@@ -387,8 +387,8 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
 
   /**
    * Resolves when every write so far has been handed over: interactive or python, the holder answered the
-   * command that carries it; respawn, the gpioset carrying it was started. Also when a restart is pending (it takes the
-   * latest levels).
+   * command that carries it; respawn, the gpioset carrying it was started. Also when a restart is pending
+   * (it takes the latest levels).
    */
   async idle(): Promise<void> {
     while (!this.isIdle()) await once(this.progress, 'progress');
@@ -487,8 +487,9 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
   /** What to start to hold the current levels. */
   private holderCommand(): { file: string; args: string[] } {
     if (this.mode === 'python') return { file: this.tools.python3, args: lineHolderArgs(this.chip, this.levels) };
-    // Not python: gpioset's version was read at open().
-    return { file: this.tools.gpioset, args: gpiosetArgs(this.libgpiodMajor ?? 2, this.mode === 'interactive', this.chip, this.levels) };
+    // findMode() reads gpioset's version for every mode but a forced python.
+    if (this.libgpiodMajor === null) throw new Error(`gpiod IO: mode ${this.mode} without gpioset's libgpiod version`);
+    return { file: this.tools.gpioset, args: gpiosetArgs(this.libgpiodMajor, this.mode === 'interactive', this.chip, this.levels) };
   }
 
   /** How log lines and errors name the holder. */
