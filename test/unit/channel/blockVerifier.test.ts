@@ -166,7 +166,7 @@ test('a bad signature on block k inside a run (forge.badSignature): blocks befor
   });
 
 // A wrong previous hash under a signature that does not verify: not the orderer's block. (Under a valid
-// signature it is a fork: test/unit/forkDetection.test.ts.)
+// signature it is a fork: test/unit/channel/forkDetection.test.ts.)
 const forgedPreviousHash = (tc: TestChannel, b: Uint8Array): Uint8Array => tc.forge.badSignature(tc.forge.badPreviousHash(b));
 
 test('a bad previous hash is named, and the blocks before it are kept', () => {
