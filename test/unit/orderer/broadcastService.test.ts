@@ -18,7 +18,6 @@ import { BroadcastService } from '../../../src/orderer/broadcastService.js';
 import { type ReplayLimits, ReplayGuard, rememberLedgerTransactions, replayGuardDefaults } from '../../../src/orderer/replayGuard.js';
 import { ReplyKeys } from '../../../src/orderer/replyKeys.js';
 import { identityOf } from '../../../src/orderer/requestChecks.js';
-import { MessageMac, macEquals, replyKeySignatureValid } from '../../../src/protocol/messageAuth.js';
 import type { Chain } from '../../../src/orderer/chain.js';
 import { blockEnvelopes, isConfigBlock } from '../../../src/protocol/block.js';
 import { decodeCbor, encodeCbor } from '../../../src/protocol/cbor.js';
@@ -27,6 +26,7 @@ import { MessageType, type MessageTypeCode, type Signer, signEnvelope } from '..
 import { type BroadcastResponse, decodeBroadcastResponse, encodeSubmitFrame } from '../../../src/protocol/frames.js';
 import { Status } from '../../../src/protocol/status.js';
 import { FakeServerLink, fakeReplyRoute } from '../../helpers/fakes.js';
+import { broadcastResponseAuthentic as authenticFor } from '../../helpers/ordererReplies.js';
 import { ChainFixtureRoot } from '../../helpers/chainFixture.js';
 import type { TestChannel } from '../../helpers/testChannel.js';
 
@@ -101,13 +101,6 @@ function submission(signer: Signer, data: unknown, o: SubmitOptions = {}): Submi
   return { frame: encodeSubmitFrame(env.bytes), envelope: env.bytes, replyTo, txId: env.txId, keyShare };
 }
 
-/** Whether `r` is authenticated for the holder of `keyShare`: a ReplyKey by the orderer node, and its MAC. */
-function authenticFor(r: BroadcastResponse, keyShare: KeyShare, orderer: Signer): boolean {
-  if (r.replyKey === undefined || r.mac === undefined) return false;
-  if (r.replyKey.signer.fingerprint !== orderer.certificate.fingerprint || !replyKeySignatureValid(r.replyKey)) return false;
-  const mac = MessageMac.agree(keyShare.privateKey, r.replyKey.key, r.replyKey.key, keyShare.publicRaw);
-  return macEquals(mac.broadcastResponse(r.session, r.txId, r.status, r.info), r.mac);
-}
 
 /** Submits on the route of `o.route` (default: the payload's channel) and returns the one answer, checked authentic. */
 function submit(f: Fixture, signer: Signer, data: unknown, o: SubmitOptions = {}): BroadcastResponse & { envelope: Uint8Array } {
