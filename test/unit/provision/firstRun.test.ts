@@ -17,8 +17,8 @@ import { TestRig } from '../../helpers/processes.js';
 
 const CMDLINE = 'console=tty1 root=PARTUUID=4e639091-02 rootwait quiet';
 const FIRSTRUN_ENTRY = ` systemd.run=/boot/firmware/${FIRSTRUN_FILE} systemd.run_success_action=reboot systemd.unit=kernel-command-line.target`;
-/** Values a shell would split, expand or end a quote at. */
-const HOSTILE = `it's "$(touch /tmp/edgepeer-pwned)" \`id\` $HOME ;&|`;
+/** A value a shell would split, expand or end a quote at; run, it would make `marker`. */
+const hostile = (marker: string): string => `it's "$(touch ${marker})" \`touch ${marker}\` $HOME ;&|`;
 
 const options = (over: Partial<FirstRunOptions> = {}): FirstRunOptions => ({
   hostname: 'pi-07', user: 'pi', passwordHash: '$6$salt$hash', sshKeys: [], wifi: null,
@@ -69,17 +69,19 @@ test('with ssh keys and Wi-Fi: the user, host name, keys and network reach the P
   const rig = new TestRig();
   t.after(() => rig.close());
   const b = board(rig, true);
-  const keys = ['ssh-ed25519 AAAAC3Nz key one', `ssh-rsa BBBB ${HOSTILE}`];
+  const marker = join(b.root, 'pwned');
+  const value = hostile(marker);
+  const keys = ['ssh-ed25519 AAAAC3Nz key one', `ssh-rsa BBBB ${value}`];
   await b.run(firstRunScript(options({
-    user: 'edge user', passwordHash: `$6$${HOSTILE}`, sshKeys: keys, wifi: { ssid: HOSTILE, psk: `p'sk "x"`, country: 'DE' },
+    user: 'edge user', passwordHash: `$6$${value}`, sshKeys: keys, wifi: { ssid: value, psk: `p'sk "x"`, country: 'DE' },
   })));
-  assert.deepEqual(b.calls('userconf'), [['edge user', `$6$${HOSTILE}`]]);
+  assert.deepEqual(b.calls('userconf'), [['edge user', `$6$${value}`]]);
   assert.deepEqual(b.calls('imager_custom'), [
     ['set_hostname', 'pi-07'],
     ['enable_ssh', '-k', ...keys],
-    ['set_wlan', HOSTILE, `p'sk "x"`, 'DE'],
+    ['set_wlan', value, `p'sk "x"`, 'DE'],
   ]);
-  assert.equal(existsSync('/tmp/edgepeer-pwned'), false, 'nothing in a value was run');
+  assert.equal(existsSync(marker), false, 'nothing in a value was run');
   assert.equal(existsSync(join(b.boot, 'userconf.txt')), false, 'userconf.txt taken up by the user step');
 });
 
