@@ -78,6 +78,13 @@ export interface GossipBenchResult {
   latencyLeaders: LatencyFigures;
   /** Cut at the orderer → committed on the last of the boards, per block. */
   latencyAllBoards: LatencyFigures;
+  /**
+   * Cut at the orderer → verified and taken (before its commit) on the last of the boards, per block: the
+   * part of latencyAllBoards that gossip decides; the rest is the boards' own commits (an fsync each).
+   */
+  latencyTakenAllBoards: LatencyFigures;
+  /** Taken → committed on a board, every (block, board) pair: what one board's commit adds. */
+  commitLatency: LatencyFigures;
   /** Gossip messages one board sends per block, on average, by kind and in all. */
   messagesPerBlockPerBoard: Record<string, number>;
   bytesPerBlockPerBoard: Record<string, number>;
@@ -118,10 +125,16 @@ class BoardWorker {
   private failure: Error | null = null;
   private waiters: { type: FromBoard['type']; resolve: () => void }[] = [];
 
-  constructor(readonly id: string, readonly org: string, data: BoardWorkerData, onCommit: (m: Extract<FromBoard, { type: 'commit' }>) => void) {
+  constructor(
+    readonly id: string, readonly org: string, data: BoardWorkerData,
+    onCommit: (board: number, m: Extract<FromBoard, { type: 'commit' }>) => void,
+    onTaken: (board: number, m: Extract<FromBoard, { type: 'taken' }>) => void,
+    index: number,
+  ) {
     this.worker = new Worker(boardWorkerPath, { workerData: data });
     this.worker.on('message', (m: FromBoard) => {
-      if (m.type === 'commit') onCommit(m);
+      if (m.type === 'commit') onCommit(index, m);
+      else if (m.type === 'taken') onTaken(index, m);
       else if (m.type === 'snapshot') this.snapshot = m;
       else if (m.type === 'ready') this.endpoint = m.endpoint;
       this.waiters = this.waiters.filter((w) => (w.type === m.type ? (w.resolve(), false) : true));
@@ -203,13 +216,26 @@ export async function runGossipBench(o: {
     const latencies: number[] = [];
     const leaderLatencies: number[] = [];
     const lastCommit: number[] = [];
-    const onCommit = (m: Extract<FromBoard, { type: 'commit' }>): void => {
+    const lastTaken: number[] = [];
+    const commitLatencies: number[] = [];
+    /** takenAt[board][block]: when that board took that block (verified, not yet committed). */
+    const takenAt: number[][] = [];
+    const onCommit = (board: number, m: Extract<FromBoard, { type: 'commit' }>): void => {
       for (let k = Math.max(m.from, firstMeasured); k < m.to && k <= lastMeasured; k++) {
         const cut = cutAt[k];
         if (cut === undefined) continue;
         latencies.push(m.at - cut);
         if (m.delivering) leaderLatencies.push(m.at - cut);
         lastCommit[k] = Math.max(lastCommit[k] ?? 0, m.at);
+        const taken = takenAt[board]?.[k];
+        if (taken !== undefined) commitLatencies.push(m.at - taken);
+      }
+    };
+    const onTaken = (board: number, m: Extract<FromBoard, { type: 'taken' }>): void => {
+      const mine = (takenAt[board] ??= []);
+      for (let k = Math.max(m.from, firstMeasured); k < m.to && k <= lastMeasured; k++) {
+        mine[k] = m.at;
+        lastTaken[k] = Math.max(lastTaken[k] ?? 0, m.at);
       }
     };
     const endpoints: string[] = [];
@@ -218,7 +244,7 @@ export async function runGossipBench(o: {
       const w = new BoardWorker(b.id, b.org, {
         netDir: summary.dir, boardId: b.id, channel, dataDir: join(dir, 'peers'), brokerUrl: broker.url,
         bootstrap: [...endpoints], limits: runLimits, seed: i + 1,
-      }, onCommit);
+      }, onCommit, onTaken, i);
       boards.push(w);
       await w.ready();
       endpoints.push(w.endpoint);
@@ -273,6 +299,8 @@ export async function runGossipBench(o: {
 
     const perBlock: number[] = [];
     for (let k = firstMeasured; k <= lastMeasured; k++) if (lastCommit[k] !== undefined) perBlock.push(lastCommit[k]! - cutAt[k]!);
+    const perBlockTaken: number[] = [];
+    for (let k = firstMeasured; k <= lastMeasured; k++) if (lastTaken[k] !== undefined) perBlockTaken.push(lastTaken[k]! - cutAt[k]!);
     const delta = (pick: (x: BoardSnapshot) => Record<string, number>): Record<string, number> => {
       const out: Record<string, number> = {};
       afterSnaps.forEach((a, i) => {
@@ -304,6 +332,8 @@ export async function runGossipBench(o: {
       latency: figures(latencies),
       latencyLeaders: figures(leaderLatencies),
       latencyAllBoards: figures(perBlock),
+      latencyTakenAllBoards: figures(perBlockTaken),
+      commitLatency: figures(commitLatencies),
       messagesPerBlockPerBoard: per(delta((x) => x.messages)),
       bytesPerBlockPerBoard: per(delta((x) => x.bytes)),
       blocksBySource: delta((x) => x.sources),
@@ -333,6 +363,8 @@ export function formatGossipBench(r: GossipBenchResult): string {
     `  cut → committed, every board and block   ${lat(r.latency)}`,
     `  cut → committed on all ${s.boards} boards, per block   ${lat(r.latencyAllBoards)}`,
     `  cut → committed on the org leaders (Deliver)   ${lat(r.latencyLeaders)}`,
+    `  cut → verified and taken on all ${s.boards}, per block   ${lat(r.latencyTakenAllBoards)}`,
+    `  a board's commit (taken → committed)   ${lat(r.commitLatency)}`,
     `  gossip messages sent / block / board     ${kinds(r.messagesPerBlockPerBoard, 2)}`,
     `  gossip bytes sent / block / board        ${kinds(r.bytesPerBlockPerBoard, 0)}`,
     `  blocks by source (all boards, measured)  ${Object.entries(r.blocksBySource).map(([k, v]) => `${k} ${v}`).join(', ')}`,

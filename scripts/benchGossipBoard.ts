@@ -49,6 +49,8 @@ export interface BoardSnapshot {
 export type FromBoard =
   | { type: 'ready'; endpoint: string }
   | { type: 'commit'; from: number; to: number; at: number; delivering: boolean }
+  /** Blocks [from, to) verified and taken into the commit buffer (the peer's 'accepted'), before their commit. */
+  | { type: 'taken'; from: number; to: number; at: number }
   | ({ type: 'snapshot' } & BoardSnapshot)
   | { type: 'stopped' };
 
@@ -69,6 +71,13 @@ async function main(): Promise<void> {
   const messages: Record<string, number> = {};
   const bytes: Record<string, number> = {};
   let committedTo = ledger.height();
+  let takenTo = ledger.height();
+  peer.on('accepted', () => {
+    const to = peer.nextNumber();
+    if (to <= takenTo) return;
+    post({ type: 'taken', from: takenTo, to, at: performance.timeOrigin + performance.now() });
+    takenTo = to;
+  });
   peer.on('committed', (h) => {
     if (h <= committedTo) return;
     post({ type: 'commit', from: committedTo, to: h, at: performance.timeOrigin + performance.now(), delivering: peer.isDelivering });

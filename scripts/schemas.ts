@@ -1,6 +1,6 @@
 // Writes the JSON Schemas of the configuration files into schemas/, from the zod schemas the loaders
 // check with (so editors and other tools check the same rules). `node dist/scripts/schemas.js` writes
-// them; `--check` exits 1 when a checked-in file is not what the schemas give (test/unit/schemas.test.ts
+// them; `--check` exits 1 when a checked-in file is not what the schemas give (test/unit/scripts/schemas.test.ts
 // runs that in `npm test`, so CI fails on a stale schema).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

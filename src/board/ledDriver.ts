@@ -1,7 +1,8 @@
 // Drives a board's LEDs through johnny-five. It reads the peer's status on its own timer (every
 // refreshMs), never from the commit path: a burst of commits costs the LEDs nothing, and the pins change
-// at most once per refresh, which is what bounds the work of slow backends (gpiod without an interactive
-// gpioset starts a process per change, docs/gpio.md). Only pins whose level changed are written.
+// at most once per refresh, which is what bounds the work of slow backends (gpiod with neither an
+// interactive gpioset nor libgpiod's Python bindings starts a process per change, docs/gpio.md). Only pins
+// whose level changed are written.
 import { EventEmitter } from 'node:events';
 import five from 'johnny-five';
 import { type Clock, type TimerHandle, systemClock } from '../config/clock.js';

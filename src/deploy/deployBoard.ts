@@ -116,6 +116,16 @@ export function boardSettings(b: InventoryBoard, ctx: Pick<DeployContext, 'netwo
   };
 }
 
+/** What the board lacks for its LEDs (none for the emulated profile, which has no GPIO). */
+export function ledWarnings(p: Pick<Preflight, 'gpioset' | 'gpiodPython'>, profile: string): string[] {
+  if (profile === 'emulated') return [];
+  if (!p.gpioset) return ['gpioset (Debian package gpiod) is not installed: the LEDs will stay dark'];
+  if (!p.gpiodPython) {
+    return ["libgpiod's Python bindings (Debian package python3-libgpiod) are not installed: on libgpiod 1 and Debian's libgpiod 2 the LEDs cost a gpioset start per change (docs/gpio.md)"];
+  }
+  return [];
+}
+
 function checkPreflight(p: Preflight, ctx: DeployContext, profile: string): string[] {
   if (!p.systemctl) throw new StepFailed('preflight', 'no systemctl on the board (edgepeer runs as a systemd service)');
   const target = targetForMachine(p.arch, p.machine);
@@ -128,9 +138,7 @@ function checkPreflight(p: Preflight, ctx: DeployContext, profile: string): stri
       throw new StepFailed('preflight', `the board has ${p.node === '' ? 'no Node.js' : `Node ${p.node}`}; edgepeer needs Node ${m.node.required}: deploy a bundle made with --with-node, or install Node 22`);
     }
   }
-  const warnings: string[] = [];
-  if (!p.gpioset && profile !== 'emulated') warnings.push('gpioset (Debian package gpiod) is not installed: the LEDs will stay dark');
-  return warnings;
+  return ledWarnings(p, profile);
 }
 
 export async function deployBoard(b: InventoryBoard, ctx: DeployContext): Promise<BoardOutcome> {

@@ -24,6 +24,8 @@ export function preflightScript(root: string): string {
     `echo "node=$(node --version 2>/dev/null || true)"`,
     `echo "systemctl=$(command -v systemctl || true)"`,
     `echo "gpioset=$(command -v gpioset || true)"`,
+    // libgpiod's Python bindings, v2 or v1 (another module named gpiod does not count): the LED line holder's.
+    `echo "gpiodPython=$(python3 -c "import gpiod; assert hasattr(gpiod, 'request_lines') or hasattr(gpiod, 'LINE_REQ_DIR_OUT')" >/dev/null 2>&1 && echo yes || true)"`,
     `echo "current=$(readlink ${at(L.current)} 2>/dev/null || true)"`,
   ].join('\n');
 }
@@ -34,6 +36,8 @@ export interface Preflight {
   node: string;
   systemctl: boolean;
   gpioset: boolean;
+  /** python3 imports libgpiod's bindings (python3-libgpiod): the LEDs are held by one process on every libgpiod. */
+  gpiodPython: boolean;
   current: string;
 }
 
@@ -46,7 +50,7 @@ export function parsePreflight(stdout: string): Preflight {
   const get = (k: string): string => v.get(k) ?? '';
   return {
     arch: get('arch'), machine: get('machine'), node: get('node'),
-    systemctl: get('systemctl') !== '', gpioset: get('gpioset') !== '', current: get('current'),
+    systemctl: get('systemctl') !== '', gpioset: get('gpioset') !== '', gpiodPython: get('gpiodPython') === 'yes', current: get('current'),
   };
 }
 

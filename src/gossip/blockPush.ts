@@ -1,14 +1,15 @@
 // Push (docs/protocol.md §12b.5): blocks new to the fleet travel down a tree of the org's live boards,
-// batched. The leader's blocks from the orderer wait in an outbox until committed (a board pushes only
-// what it holds, so whoever gets a push can pull the blocks before it from the same sender). The tree is
-// the org's boards sorted by key with the leader first, each board's children the next `fanout` of that
+// batched. A board pushes what its peer verified and took into its commit buffer, without waiting for the
+// commit (the leader the orderer's blocks, the others what they took by push), and in order, so whoever
+// gets a push past a gap can pull the blocks before it from the same sender (which serves them once they
+// are committed, within a commit's time; a pull answered short is asked again, §12b.6). The tree is the
+// org's boards sorted by key with the leader first, each board's children the next `fanout` of that
 // order (a heap): every board computes it from its own view of the membership, so in a settled org each
 // board gets each block once, in about log_fanout(boards) hops, where random pushes to `fanout` members
 // gave each about `fanout` copies. An org with no live leader (between leaders) gets each run from every
 // other org's leader at one of its boards, which pushes it on at random within its org. A board whose
 // view differs misses a block or gets it twice now and then: pull (§12b.6) repairs what push missed.
 import { randomSubset } from '../config/random.js';
-import type { BlockReader } from '../protocol/blockFormat.js';
 import { type GossipBody, GossipType } from './messages.js';
 import type { GossipMessageKind } from './seams.js';
 
@@ -35,8 +36,6 @@ export const LEADERLESS_ORG_PUSH_TARGETS = 1;
 
 export interface BlockPushOptions {
   limits: BlockPushLimits;
-  /** Reads the numbers of the orderer's blocks waiting in the outbox. */
-  reader: BlockReader;
   random: () => number;
   self: { key: string; org: string };
   /** Whether this board leads its org now. */
@@ -48,44 +47,20 @@ export interface BlockPushOptions {
   sendBytes(endpoint: string, message: Uint8Array, kind: GossipMessageKind): boolean;
 }
 
-interface OutboxEntry {
-  block: Uint8Array;
-  number: number;
-}
-
 export class BlockPush {
-  /**
-   * Blocks taken from the orderer and not yet pushed: pushed once committed, as one batch per run. They are
-   * views into the deliver client's ingress ring, whose space is reused only after the peer's 'committed'
-   * listeners ran, and committed() encodes (copies) them there.
-   */
-  private outbox: OutboxEntry[] = [];
-
   constructor(private readonly o: BlockPushOptions) {}
 
-  /** The peer took these blocks from the orderer (verified, not committed yet). */
+  /**
+   * The peer took these blocks from the orderer: verified and in its commit buffer, not committed yet.
+   * This board took them from the orderer, so it is the root of its org's tree for them. They go out now,
+   * not after the commit: a board's commit (an fsync) would otherwise sit on the path of every block to
+   * every board, where the boards below the leader already forward what they verified (forward()). The
+   * blocks are views into the deliver client's ingress ring; seal() encodes (copies) them before this
+   * returns, and the ring's space is reused only after the commit.
+   */
   fromOrderer(blocks: readonly Uint8Array[]): void {
-    const r = this.o.reader;
-    for (const block of blocks) {
-      // Verified by the peer before it said 'accepted': the layout is known good.
-      r.locate(block);
-      this.outbox.push({ block, number: r.number(block) });
-    }
-  }
-
-  /** The peer committed up to `height`: the outbox's blocks below it go out. */
-  committed(height: number): void {
-    if (this.outbox.length === 0) return;
-    const ready: Uint8Array[] = [];
-    const waiting: OutboxEntry[] = [];
-    for (const e of this.outbox) {
-      if (e.number < height) ready.push(e.block);
-      else waiting.push(e);
-    }
-    this.outbox = waiting;
-    if (ready.length === 0 || this.o.limits.fanout === 0) return;
-    // This board took them from the orderer: it is the root of its org's tree for them.
-    this.send(ready, [...this.ownChildren(this.o.self.key), ...this.leaderlessOrgBoards()]);
+    if (blocks.length === 0 || this.o.limits.fanout === 0) return;
+    this.send(blocks, [...this.ownChildren(this.o.self.key), ...this.leaderlessOrgBoards()]);
   }
 
   /**

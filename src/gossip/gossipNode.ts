@@ -132,7 +132,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   };
   private readonly onCommitted = (): void => {
     this.followConfig();
-    this.push.committed(this.o.peer.height);
     this.intake.drain();
   };
 
@@ -155,7 +154,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.server = new BlockServer({ ledger: o.ledger, limits, send, log: o.log });
     this.catchUp = new CatchUp({ limits, send, random: o.random, log: o.log });
     this.push = new BlockPush({
-      limits, reader: format.reader(), random: o.random, members: () => this.membership.live(),
+      limits, random: o.random, members: () => this.membership.live(),
       self: { key: memberKey(this.self.org, this.self.id), org: this.self.org }, isLeader: () => this.leadership.isLeader,
       seal: (body) => this.seal(body), sendBytes: (endpoint, msg, kind) => this.sendBytes(endpoint, msg, kind),
     });

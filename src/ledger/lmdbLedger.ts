@@ -441,7 +441,7 @@ export class LmdbLedger implements BlockLedger, LedgerAudit {
     this.closed = true;
     this.hashIndex.stop();
     // lmdb-js's close waits for a transaction it has queued or is committing: a run in flight is
-    // committed first and its promise settles (test/unit/ledger: "a run in flight when close is called").
+    // committed first and its promise settles (test/unit/ledger/ledger.test.ts: "a run in flight when close is called").
     await this.env.close();
   }
 }

@@ -147,7 +147,7 @@ function headBytes(length: number): number {
  * A DeliverBlocks built as its blocks are read: each block is copied once, straight into the frame,
  * instead of into a buffer of its own and then again by the CBOR encoder (about a quarter of the
  * orderer's CPU per block in catch-up). The frame is byte for byte what encodeDeliverBlocks makes of
- * the same response (test/unit/deliverBlocksBuilder.test.ts). The blocks go after room for the map's
+ * the same response (test/unit/protocol/deliverBlocksBuilder.test.ts). The blocks go after room for the map's
  * head, session, seq and the array's head, which are written in front of them once their count is known.
  */
 export class DeliverBlocksBuilder {

@@ -2,11 +2,25 @@
 // to a real deliver client: MAC'd for the session the client opened, the ReplyKey where the orderer
 // puts it. The key share of each session comes from the client's SEEK.
 import { systemClock } from '../../src/config/clock.js';
-import { newKeyShare } from '../../src/crypto/keyAgreement.js';
+import { type KeyShare, newKeyShare } from '../../src/crypto/keyAgreement.js';
 import { ReplyKeys, type SessionKey } from '../../src/orderer/replyKeys.js';
 import type { Signer } from '../../src/protocol/envelope.js';
-import { type DeliverRequestFrame, FrameKind, decodeDeliverRequestFrame, encodeDeliverBlocks, encodeDeliverStatus } from '../../src/protocol/frames.js';
+import {
+  type BroadcastResponse, type DeliverRequestFrame, FrameKind, decodeDeliverRequestFrame, encodeDeliverBlocks, encodeDeliverStatus,
+} from '../../src/protocol/frames.js';
+import { MessageMac, macEquals, replyKeySignatureValid } from '../../src/protocol/messageAuth.js';
 import type { StatusCode } from '../../src/protocol/status.js';
+
+/**
+ * Whether a BroadcastResponse is authenticated for the holder of `keyShare`: a ReplyKey signed by
+ * `orderer` (the identity the client trusts), and the response's MAC under the key they agree.
+ */
+export function broadcastResponseAuthentic(r: BroadcastResponse, keyShare: KeyShare, orderer: Signer): boolean {
+  if (r.replyKey === undefined || r.mac === undefined) return false;
+  if (r.replyKey.signer.fingerprint !== orderer.certificate.fingerprint || !replyKeySignatureValid(r.replyKey)) return false;
+  const mac = MessageMac.agree(keyShare.privateKey, r.replyKey.key, r.replyKey.key, keyShare.publicRaw);
+  return macEquals(mac.broadcastResponse(r.session, r.txId, r.status, r.info), r.mac);
+}
 
 export class OrdererReplies {
   private readonly keys: ReplyKeys;

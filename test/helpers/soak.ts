@@ -71,12 +71,6 @@ const CLAIM_SETTLE_MS = limitInUse(SOAK_LIMITS, 'leaderClaimSettleMs') ?? 0;
 /** Scheduling slack for a takeover on a loaded 2-core machine (as in the fleet test): only the report's bound. */
 const TAKEOVER_SLACK_MS = 1_500;
 const TAKEOVER_BOUND_MS = takeoverBoundMs(SOAK_LIMITS, TAKEOVER_SLACK_MS);
-/**
- * After a partition heals, the board that was cut off may still see itself leading (it saw all the
- * others dead) until its first ALIVE round with them: overlaps this soon after the restore count as
- * part of the partition.
- */
-const PARTITION_HEAL_GRACE_MS = TAKEOVER_BOUND_MS;
 /** A log line already written by a board, still in its stderr pipe, arrives within this (2 loaded cores). */
 const LOG_LINE_IN_FLIGHT_MS = 5_000;
 /** Boards and times kept per warning message for the summary. */
@@ -130,7 +124,12 @@ export interface Overlap {
   toMs: number;
   streams: number;
   requesters: string[];
-  /** Inside a partition (or its heal grace): reported, not a violation. */
+  /**
+   * The board whose stream's end at the orderer ended the overlap (null: it was still open at the end of
+   * the log, or a stale stream's board was found gone between events).
+   */
+  endedBy: string | null;
+  /** The heal of a partition, in order (partitionHealed): reported, not a violation. */
   duringPartition: boolean;
 }
 
@@ -187,7 +186,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   const warnings = new Map<string, { count: number; where: string[] }>();
   const sources = zeroSources();
   const chaos: ChaosEvent[] = [];
-  /** [from, to] of each partition (to: the restore, plus the heal grace), ms since the epoch. */
+  /** Each partition: its cut and its restore, ms since the epoch. */
   const partitions: Partition[] = [];
   /** When each board was last SIGKILLed or cut off: its sessions the orderer still holds are stale from then. */
   const staleFrom: { board: string; atMs: number }[] = [];
@@ -370,7 +369,7 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
         staleFrom.push({ board: target.id, atMs });
         await new Promise((r) => setTimeout(r, downForMs));
         await ns!.restore();
-        partitions.push({ board: target.id, org: target.org, fromMs: atMs, toMs: Date.now() + PARTITION_HEAL_GRACE_MS });
+        partitions.push({ board: target.id, org: target.org, fromMs: atMs, restoredMs: Date.now() });
       } else {
         const signal = kind === 'term' ? 'SIGTERM' : 'SIGKILL';
         await stop(target.id, signal);
@@ -418,7 +417,8 @@ async function soak(rig: TestRig, o: SoakOptions): Promise<SoakReport> {
   });
   for (const r of rejections) violations.push(`${r.board}: ${r.msg}: ${r.reason}`);
 
-  const overlaps = deliverOverlaps(log.events, settledAt, staleFrom, partitions);
+  const elections = fleet.ids().flatMap((id) => leaderRecords(id, fleet.board(id).records));
+  const overlaps = deliverOverlaps(log.events, settledAt, staleFrom, partitions, elections);
   for (const v of overlaps.filter((x) => !x.duringPartition)) {
     violations.push(`${v.org} had ${v.streams} Deliver streams open at once for ${v.toMs - v.fromMs} ms (${v.requesters.join(', ')})`);
   }
@@ -456,12 +456,46 @@ export function takeoverOrder(
   return { noticed: records[gone]!['msg'] as TakeoverNotice };
 }
 
-/** A board cut off from [fromMs, toMs] (toMs: the restore plus the heal grace), ms since the epoch. */
+/** A board cut off at fromMs and connected again at restoredMs, ms since the epoch. */
 export interface Partition {
   board: string;
   org: string;
   fromMs: number;
-  toMs: number;
+  restoredMs: number;
+}
+
+/** A board's `gossip leader elected` record: from atMs (its log's time) on, `board` follows `leader`. */
+export interface LeaderRecord {
+  board: string;
+  leader: string;
+  atMs: number;
+}
+
+/** The `gossip leader elected` records in a board's log, in the order it wrote them. */
+export function leaderRecords(board: string, records: readonly Record<string, unknown>[]): LeaderRecord[] {
+  return records.filter((r) => r['msg'] === 'gossip leader elected' && typeof r['leader'] === 'string')
+    .map((r) => ({ board, leader: r['leader'] as string, atMs: Number(r['time']) }));
+}
+
+/**
+ * Whether an overlap of Deliver streams is the heal of partition `p`, judged by the order of events and
+ * not by a grace period after the restore (which a loaded 2-core machine outlasts: issue 14). While cut
+ * off, the board saw every other board of its org dead and led by itself; once connected again its
+ * MQTT link may come back before its first ALIVE round with the others, so it streams beside the org's
+ * leader until the election sorts them out, and one of the two stops because it now follows the other.
+ * So the overlap must be in the cut-off board's org with that board among its streams, begin after the
+ * cut, and end by the end of a stream of a board whose leadership records, from the restore up to that
+ * end, are one only: that it follows another board. A board that elected itself again after the restore,
+ * or stopped streaming without following anyone (a crash, a stop), or an overlap still open at the end,
+ * is not a heal. How long the heal took is reported with the overlap, not judged (as takeovers). Board
+ * and orderer log times are compared across processes: one machine, one clock, and the board's record
+ * comes before the end of its stream that it causes.
+ */
+export function partitionHealed(o: Overlap, p: Partition, elections: readonly LeaderRecord[]): boolean {
+  if (o.org !== p.org || !o.requesters.includes(p.board) || o.fromMs < p.fromMs || o.endedBy === null) return false;
+  const by = o.endedBy;
+  const after = elections.filter((e) => e.board === by && e.atMs >= p.restoredMs && e.atMs <= o.toMs);
+  return after.length > 0 && after.every((e) => e.leader !== by);
 }
 
 /**
@@ -469,20 +503,28 @@ export interface Partition {
  * open at the orderer. A stream of a board SIGKILLed or cut off is not live from that moment (the orderer
  * ends it only when it notices); a stream of a board that was stopped with SIGTERM stays live until the
  * orderer logs its end (a graceful stop ends it first). An overlap is excused as part of a partition only
- * when it is in the cut-off board's org, the cut-off board is one of its streams, and it meets the
- * partition's time span: a partition says nothing about the other orgs.
+ * when it is the first overlap of the cut-off board's org to begin after the cut and it is that
+ * partition's heal (partitionHealed): a partition says nothing about the other orgs, and excuses one
+ * overlap at most.
  */
 export function deliverOverlaps(
   events: readonly DeliverLogEvent[], since: number, staleFrom: readonly { board: string; atMs: number }[],
-  partitions: readonly Partition[],
+  partitions: readonly Partition[], elections: readonly LeaderRecord[],
 ): Overlap[] {
   const open = new Map<string, Map<string, DeliverLogEvent>>();
   const current = new Map<string, Overlap>();
   const out: Overlap[] = [];
   const live = (org: string, atMs: number): DeliverLogEvent[] => [...(open.get(org)?.values() ?? [])]
     .filter((s) => !staleFrom.some((k) => k.board === s.requester && k.atMs >= s.time && k.atMs <= atMs));
-  const inPartition = (cur: Overlap): boolean => partitions.some((p) => p.org === cur.org && cur.requesters.includes(p.board)
-    && cur.fromMs <= p.toMs && cur.toMs >= p.fromMs);
+  /** Partitions whose first overlap in their org was seen already: it alone may be their heal. */
+  const judged = new Set<Partition>();
+  const inPartition = (cur: Overlap): boolean => {
+    // The latest cut before the overlap began: the partition it can belong to.
+    const p = partitions.filter((x) => x.org === cur.org && x.fromMs <= cur.fromMs).at(-1);
+    if (p === undefined || judged.has(p)) return false;
+    judged.add(p);
+    return partitionHealed(cur, p, elections);
+  };
   for (const e of events) {
     const s = open.get(e.org) ?? new Map<string, DeliverLogEvent>();
     open.set(e.org, s);
@@ -493,13 +535,18 @@ export function deliverOverlaps(
       const l = live(org, e.time);
       const cur = current.get(org);
       if (l.length > 1) {
-        if (cur === undefined) current.set(org, { org, fromMs: e.time, toMs: e.time, streams: l.length, requesters: l.map((x) => x.requester), duringPartition: false });
+        if (cur === undefined) {
+          current.set(org, {
+            org, fromMs: e.time, toMs: e.time, streams: l.length, requesters: l.map((x) => x.requester), endedBy: null, duringPartition: false,
+          });
+        }
         else {
           cur.streams = Math.max(cur.streams, l.length);
           for (const x of l) if (!cur.requesters.includes(x.requester)) cur.requesters.push(x.requester);
         }
       } else if (cur !== undefined) {
         cur.toMs = e.time;
+        if (e.kind === 'ended' && e.org === org) cur.endedBy = e.requester;
         cur.duringPartition = inPartition(cur);
         out.push(cur);
         current.delete(org);

@@ -25,7 +25,7 @@ import { hilBoard, hilSkipReason } from './hilEnv.js';
 
 const STEP_MS = Number(process.env['EDGEPEER_HIL_STEP_MS'] ?? '250');
 const MODEL_FILE = process.env['EDGEPEER_HIL_MODEL_FILE'] ?? '/proc/device-tree/model';
-/** A level written must be readable back within this (a gpioset has to start). */
+/** A level written must be readable back within this (in respawn mode a gpioset has to start). */
 const READBACK_TIMEOUT_MS = 3_000;
 const READBACK_POLL_MS = 20;
 
@@ -121,4 +121,8 @@ test('HIL: johnny-five drives every LED of the profile; the lines read back as d
     await driver.stop();
   }
   if (!readBack) t.diagnostic('neither pinctrl nor raspi-gpio could read the lines: the LEDs were driven, check them by eye');
+  // How this board held the lines (docs/gpio.md): interactive and python start one process for the run.
+  if (boardIo.io instanceof GpiodIo) {
+    t.diagnostic(`gpiod mode ${boardIo.io.mode}${boardIo.io.pythonBindings !== null ? ` (${boardIo.io.pythonBindings})` : ''}: holder processes started ${boardIo.io.spawns}`);
+  }
 });

@@ -1,4 +1,5 @@
-// Bundles for real (npm ci against the registry): what a linux-x64 bundle holds and that it runs here;
+// Bundles for real (npm ci against the registry): what a linux-x64 bundle holds (the gpiod backend's python
+// line holder among it, where the bundled backend looks for it) and that it runs here;
 // its systemd unit passes `systemd-analyze verify` as installed on a board; the bundle command builds
 // an armv7 bundle whose native parts are 32-bit ARM binaries.
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ import { readElfHeader } from '../../src/deploy/nativeParts.js';
 import { runCommand } from '../../src/deploy/runCommand.js';
 import { BUNDLE_TARGETS, elfInfo, elfMatchesTarget } from '../../src/deploy/targets.js';
 import { REPO_ROOT, testBundle } from '../helpers/bundles.js';
+import { fakeGpiod } from '../helpers/fakeGpiod.js';
 import { TestRig, freePort } from '../helpers/processes.js';
 
 const BUNDLE_JS = join(REPO_ROOT, 'dist', 'scripts', 'bundle.js');
@@ -47,6 +49,19 @@ test('a linux-x64 bundle: production dependencies with checked native parts, pro
     assert.ok(existsSync(join(b, 'systemd', 'edgepeer.service')));
     assert.ok(existsSync(join(b, 'docs', 'operations.md')));
     assert.equal(statSync(join(b, 'bin', 'edgepeer')).mode & 0o111, 0o111, 'the launcher is executable');
+    // The python line holder ships, where the bundle's own gpiod backend looks for it, and runs from there.
+    const holder = await runCommand(process.execPath, ['--input-type=module', '-e',
+      `import { GPIOD_LINE_HOLDER } from ${JSON.stringify(join(b, 'dist', 'src', 'board', 'io', 'gpiodIo.js'))}; console.log(GPIOD_LINE_HOLDER);`]);
+    assert.equal(holder.code, 0, holder.stderr);
+    assert.equal(holder.stdout.trim(), join(b, 'dist', 'src', 'board', 'io', 'gpiodLineHolder.py'));
+    const bindings = fakeGpiod({ python: 'v2' });
+    try {
+      const probe = await runCommand(bindings.tools.python3, [holder.stdout.trim(), '--probe']);
+      assert.equal(probe.code, 0, probe.stderr);
+      assert.match(probe.stdout, /^libgpiod python bindings v2 /);
+    } finally {
+      bindings.remove();
+    }
 
     const version = await runCommand(join(b, 'bin', 'edgepeer'), ['--version']);
     assert.equal(version.code, 0, version.stderr);

@@ -4,7 +4,7 @@
 // 1. The forger gossips forged ALIVEs (a wrong key, a certificate from a foreign root, an ALIVE speaking
 //    for another member) and forged blocks (a bad signature; a wrong previous hash): every honest board
 //    drops and logs them, commits none, and does not elect the forger. (A wrong previous hash under the
-//    orderer's own signature is not a forgery but a fork, which stops the board: test/unit/boardLeds.)
+//    orderer's own signature is not a forgery but a fork, which stops the board: test/unit/board/boardLeds.test.ts.)
 // 2. A follower is stopped (SIGTERM) while 2,000 blocks are cut, then restarted: it catches up from its
 //    neighbours. The orderer's Deliver log shows it never opened a stream; its metrics say its blocks
 //    came by catch-up and pull.

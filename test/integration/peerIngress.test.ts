@@ -3,7 +3,7 @@
 // buffer smaller than one response: every block must still be committed intact. The ring comes round
 // many times over the run, so a region reused before its blocks are committed shows as a rejected
 // block, a failed commit or a ledger that does not verify. (That the deliver client copies before the
-// link reuses its bytes is pinned down in test/unit/deliverClient.test.ts: here the peer commits
+// link reuses its bytes is pinned down in test/unit/peer/deliverClient.test.ts: here the peer commits
 // asynchronously, so a response stays in the ring until its blocks are durable.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

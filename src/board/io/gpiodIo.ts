@@ -1,23 +1,28 @@
-// GPIO through the Linux GPIO character device (/dev/gpiochipN), by way of libgpiod's command-line tools
-// (Debian and Raspberry Pi OS package `gpiod`). Why tools and not a Node addon: they work on every Pi
-// model including the Pi 5 (whose RP1 chip pigpio and /dev/gpiomem-based libraries cannot drive), they
-// need no native code in this package (so `npm install` works the same on x86, CI and a Pi), and they use
-// the kernel's supported interface, with its permissions (the `gpio` group owns /dev/gpiochip*).
+// GPIO through the Linux GPIO character device (/dev/gpiochipN), by way of libgpiod: its command-line
+// tools (Debian and Raspberry Pi OS package `gpiod`) and, where they cannot hold lines for long, its
+// Python bindings (`python3-libgpiod`). Why not a Node addon: these work on every Pi model including the
+// Pi 5 (whose RP1 chip pigpio and /dev/gpiomem-based libraries cannot drive), they need no native code in
+// this package (so `npm install` works the same on x86, CI and a Pi), and they use the kernel's supported
+// interface, with its permissions (the `gpio` group owns /dev/gpiochip*).
 //
 // The character device releases a line when the process holding it exits, after which its level is not
-// guaranteed (Raspberry Pi kernels keep it unless `strict_gpiod` is set). So one `gpioset` process holds
-// every LED line, in one of two ways (docs/gpio.md, "What the gpiod backend holds, and what it costs"):
+// guaranteed (Raspberry Pi kernels keep it unless `strict_gpiod` is set). So one process holds every LED
+// line, in one of three ways, chosen at open() in this order (docs/gpio.md, "What the gpiod backend
+// holds, and what it costs"):
 // - interactive: a libgpiod 2 gpioset built with `--interactive` holds the lines for the board's life and
 //   takes `set` commands on its stdin, answering each with its prompt; no process starts per change;
-// - respawn: libgpiod 1 (`--mode=signal`), and libgpiod 2 built without `--interactive` (Debian's own
-//   build: its gpioset has no -i), hold the levels they were started with, so a change of levels replaces
-//   the process (killed by PID, its exit awaited, the next one started). Changes are coalesced: at most
-//   one replacement is in flight, at most one starts per GPIOSET_MIN_RESPAWN_INTERVAL_MS, and it takes
-//   the latest levels.
-// A gpioset that ends on its own after start-up is logged (rate-limited) and restarted after the shared
+// - python: the shipped line holder (gpiodLineHolder.py, beside this file) on libgpiod's Python bindings,
+//   v1 or v2, speaks the same protocol for the board's life: libgpiod 1 (bookworm) and Debian's libgpiod
+//   2 (built without --interactive) then cost no process per change either;
+// - respawn, the last resort: libgpiod 1 (`--mode=signal`), and libgpiod 2 without `--interactive`, hold
+//   the levels they were started with, so a change of levels replaces the process (killed by PID, its
+//   exit awaited, the next one started). Changes are coalesced: at most one replacement is in flight, at
+//   most one starts per GPIOSET_MIN_RESPAWN_INTERVAL_MS, and it takes the latest levels.
+// A holder that ends on its own after start-up is logged (rate-limited) and restarted after the shared
 // jittered backoff (src/config/backoff.ts); start-up failures reject open() with what to do.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { Backoff, type BackoffPolicy } from '../../config/backoff.js';
 import { type Clock, type TimerHandle, systemClock } from '../../config/clock.js';
 import { type Logger, silentLogger } from '../../observability/logger.js';
@@ -29,11 +34,13 @@ import { type BoardIo, IO_MODES, type IoPin, type IoPlugin, headerPins } from '.
 export const GPIOSET_SETTLE_MS = 300;
 /** gpioset asked to exit (SIGTERM) that is still running after this long is killed. */
 export const GPIOSET_EXIT_TIMEOUT_MS = 1_000;
-/** `gpioset --version`, `gpioset --help` and `gpiodetect` must answer within this. */
+/** `gpioset --version`, `gpioset --help`, `gpiodetect` and the line holder's `--probe` must answer within this. */
 export const GPIO_TOOL_TIMEOUT_MS = 5_000;
 /**
- * Interactive mode: gpioset must print its prompt (lines taken, or a command applied) within this; one
- * that does not is taken as hung and replaced, since every later change would queue behind it.
+ * Interactive and python modes: the holder must print its prompt (lines taken, or a command applied)
+ * within this; one that does not is taken as hung and replaced, since every later change would queue
+ * behind it. python3 with the bindings should start well within it on a Pi Zero 2 W (about 65 ms on the
+ * x86 CI machine; `benchGpiodHolder` measures it on a board).
  */
 export const GPIOSET_ANSWER_TIMEOUT_MS = 5_000;
 /**
@@ -42,28 +49,43 @@ export const GPIOSET_ANSWER_TIMEOUT_MS = 5_000;
  * the operator's knob below this bound; a blink (ledDefaults.blinkPeriodMs) stays visible at this rate.
  */
 export const GPIOSET_MIN_RESPAWN_INTERVAL_MS = 200;
-/** A gpioset that ended on its own is restarted after a jittered wait of this policy. */
+/** A holder that ended on its own is restarted after a jittered wait of this policy. */
 export const GPIOSET_RESTART_POLICY: BackoffPolicy = { baseDelayMs: 500, maxDelayMs: 30_000 };
 /** With no unexpected end for this long, the restart wait starts from the base again. */
 export const GPIOSET_RESTART_RESET_AFTER_MS = 60_000;
 /** An unexpected end (or a refused command) is logged at most this often, with the count held back. */
 export const GPIOSET_WARNING_INTERVAL_MS = 10_000;
-/** Consumer name shown by `gpioinfo` for the lines (libgpiod 2 only; 1.x always says "gpioset"). */
+/** Consumer name shown by `gpioinfo` for the lines (libgpiod 1's gpioset always says "gpioset"). */
 export const GPIOD_CONSUMER = 'edgepeer';
-/** What an interactive gpioset prints, without a newline, whenever it waits for a command (stdout not a terminal). */
+/**
+ * What an interactive gpioset prints, without a newline, whenever it waits for a command (stdout not a
+ * terminal); the python line holder prints the same.
+ */
 export const GPIOSET_PROMPT = 'gpioset> ';
-/** stderr and stdout kept of a gpioset, for the error message. */
+/** The python line holder, shipped beside this module (scripts/build.mjs copies it into dist/src). */
+export const GPIOD_LINE_HOLDER = fileURLToPath(new URL('./gpiodLineHolder.py', import.meta.url));
+/** Forces a mode (interactive, python, respawn) instead of the first available; `auto` or unset: choose. */
+export const GPIOD_MODE_ENV = 'EDGEPEER_GPIOD_MODE';
+/** stderr and stdout kept of a holder, for the error message. */
 const OUTPUT_KEPT_CHARS = 2_000;
 
 export interface GpiodTools {
   gpioset: string;
   gpiodetect: string;
+  /** The interpreter the line holder runs on (its `gpiod` module is python3-libgpiod's). */
+  python3: string;
 }
 
-export const defaultGpiodTools: GpiodTools = { gpioset: 'gpioset', gpiodetect: 'gpiodetect' };
+export const defaultGpiodTools: GpiodTools = { gpioset: 'gpioset', gpiodetect: 'gpiodetect', python3: 'python3' };
 
-/** interactive: one gpioset for the board's life, fed `set` commands; respawn: one gpioset per set of levels. */
-export type GpiosetMode = 'interactive' | 'respawn';
+/**
+ * interactive: one gpioset for the board's life, fed `set` commands; python: one line holder on libgpiod's
+ * Python bindings for the board's life, fed the same commands; respawn: one gpioset per set of levels.
+ */
+export type GpiodMode = 'interactive' | 'python' | 'respawn';
+export const GPIOD_MODES: readonly GpiodMode[] = ['interactive', 'python', 'respawn'];
+/** A mode forced by the operator, or `auto`: the first of GPIOD_MODES this board has. */
+export type GpiodModeChoice = GpiodMode | 'auto';
 
 export interface GpiodIoOptions {
   /** The chip (`gpiochip0` or `/dev/gpiochip4`); default: the one labelled chipLabel. */
@@ -73,7 +95,9 @@ export interface GpiodIoOptions {
   /** BCM lines to drive as outputs; each starts low. */
   lines: readonly number[];
   tools?: GpiodTools;
-  /** Where an unexpected end of gpioset is reported; default: nowhere. */
+  /** Default `auto`: interactive gpioset, else the python line holder, else respawned gpiosets. */
+  mode?: GpiodModeChoice;
+  /** Where the mode chosen (when it is respawn) and an unexpected end of a holder are reported; default: nowhere. */
   log?: Logger;
   clock?: Clock;
   /** Jitter of the restart waits: Math.random by default, seeded in tests. */
@@ -96,13 +120,16 @@ interface ToolResult {
   stderr: string;
 }
 
-function runTool(file: string, args: readonly string[]): Promise<ToolResult> {
+const INSTALL_TOOLS = "install libgpiod's tools (apt-get install gpiod)";
+const INSTALL_PYTHON = "install python3 and libgpiod's Python bindings (apt-get install python3-libgpiod)";
+
+function runTool(file: string, args: readonly string[], install = INSTALL_TOOLS): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: GPIO_TOOL_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
-          reject(new GpioBackendError(`${file} not found: install libgpiod's tools (apt-get install gpiod)`));
+          reject(new GpioBackendError(`${file} not found: ${install}`));
         } else {
           reject(new GpioBackendError(`${file} ${args.join(' ')} failed: ${(stderr || err.message).trim()}`));
         }
@@ -120,11 +147,20 @@ export function parseGpiodMajorVersion(versionText: string): number | null {
 }
 
 /**
- * How this gpioset can hold lines: interactively when it is libgpiod 2 and its `--help` lists
- * `--interactive` (a build option, --enable-gpioset-interactive, that needs libedit), else by respawning.
+ * Whether this gpioset can hold lines for the board's life: when it is libgpiod 2 and its `--help` lists
+ * `--interactive` (a build option, --enable-gpioset-interactive, that needs libedit).
  */
-export function gpiosetMode(major: number, helpText: string): GpiosetMode {
-  return major >= 2 && /--interactive\b/.test(helpText) ? 'interactive' : 'respawn';
+export function gpiosetIsInteractive(major: number, helpText: string): boolean {
+  return major >= 2 && /--interactive\b/.test(helpText);
+}
+
+/** The operator's choice in $EDGEPEER_GPIOD_MODE: unset or `auto` lets the backend choose. */
+export function gpiodModeFromEnv(env: NodeJS.ProcessEnv): GpiodModeChoice {
+  const v = env[GPIOD_MODE_ENV]?.trim() ?? '';
+  if (v === '' || v === 'auto') return 'auto';
+  const mode = GPIOD_MODES.find((m) => m === v);
+  if (mode === undefined) throw new GpioBackendError(`${GPIOD_MODE_ENV}=${v}: expected auto, ${GPIOD_MODES.join(', ')}`);
+  return mode;
 }
 
 /** `gpiodetect` output: one chip a line, "gpiochip0 [pinctrl-bcm2711] (58 lines)". */
@@ -142,11 +178,64 @@ function lineValues(levels: ReadonlyMap<number, number>): string[] {
 }
 
 /** gpioset's arguments to hold `levels` (BCM line → 0/1): until signalled, or (interactive) until told. */
-export function gpiosetArgs(major: number, mode: GpiosetMode, chip: string, levels: ReadonlyMap<number, number>): string[] {
+export function gpiosetArgs(major: number, interactive: boolean, chip: string, levels: ReadonlyMap<number, number>): string[] {
   const values = lineValues(levels);
   if (major < 2) return ['--mode=signal', chip, ...values];
   // Options before the first line=value: gpioset stops reading options there.
-  return ['--consumer', GPIOD_CONSUMER, '--chip', chip, ...(mode === 'interactive' ? ['--interactive'] : []), ...values];
+  return ['--consumer', GPIOD_CONSUMER, '--chip', chip, ...(interactive ? ['--interactive'] : []), ...values];
+}
+
+/** The python line holder's arguments (after the interpreter) to hold `levels` until told. */
+export function lineHolderArgs(chip: string, levels: ReadonlyMap<number, number>): string[] {
+  return [GPIOD_LINE_HOLDER, '--chip', chip, '--consumer', GPIOD_CONSUMER, ...lineValues(levels)];
+}
+
+/** Which Python bindings the line holder finds ("libgpiod python bindings v1 (1.6.3)"), or why none. */
+export async function probeLineHolder(tools: GpiodTools): Promise<{ bindings: string } | { missing: string }> {
+  try {
+    const r = await runTool(tools.python3, [GPIOD_LINE_HOLDER, '--probe'], INSTALL_PYTHON);
+    return { bindings: r.stdout.trim() };
+  } catch (err) {
+    return { missing: (err as Error).message };
+  }
+}
+
+interface ModeFound {
+  mode: GpiodMode;
+  /** null when gpioset was not asked (python forced). */
+  major: number | null;
+  bindings: string | null;
+}
+
+async function gpiosetMajor(tools: GpiodTools): Promise<number> {
+  const version = await runTool(tools.gpioset, ['--version']);
+  const major = parseGpiodMajorVersion(version.stdout + version.stderr);
+  if (major === null) throw new GpioBackendError(`cannot tell the libgpiod version from '${tools.gpioset} --version': ${version.stdout.trim()}`);
+  return major;
+}
+
+/** The first mode of interactive > python > respawn this board has, or the one forced (which must work). */
+async function findMode(choice: GpiodModeChoice, tools: GpiodTools, log: Logger | undefined): Promise<ModeFound> {
+  const python = async (major: number | null): Promise<ModeFound | string> => {
+    const p = await probeLineHolder(tools);
+    return 'bindings' in p ? { mode: 'python', major, bindings: p.bindings } : p.missing;
+  };
+  if (choice === 'python') {
+    const found = await python(null);
+    if (typeof found === 'string') throw new GpioBackendError(`${GPIOD_MODE_ENV}=python, but the line holder cannot run: ${found}`);
+    return found;
+  }
+  const major = await gpiosetMajor(tools);
+  if (choice === 'respawn') return { mode: 'respawn', major, bindings: null };
+  const interactive = major >= 2 && gpiosetIsInteractive(major, (await runTool(tools.gpioset, ['--help'])).stdout);
+  if (interactive) return { mode: 'interactive', major, bindings: null };
+  if (choice === 'interactive') {
+    throw new GpioBackendError(`${GPIOD_MODE_ENV}=interactive, but ${tools.gpioset} (libgpiod ${major}) has no --interactive`);
+  }
+  const found = await python(major);
+  if (typeof found !== 'string') return found;
+  log?.info({ why: found }, 'gpiod LEDs: gpioset is started anew for each change of levels, the lines released in between; apt-get install python3-libgpiod to hold them in one process (docs/gpio.md)');
+  return { mode: 'respawn', major, bindings: null };
 }
 
 /** The interactive command that sets every line to `levels` (the lines named as at start-up: offsets). */
@@ -167,18 +256,19 @@ async function findChip(o: GpiodIoOptions, tools: GpiodTools): Promise<string> {
   return found.chip;
 }
 
-/** A gpioset process holding (or about to hold) the lines. */
+/** A gpioset or line-holder process holding (or about to hold) the lines. */
 interface Holder {
   child: ChildProcess;
+  file: string;
   args: string[];
   /** We asked it to exit: its end is not a failure. */
   stopping: boolean;
   ended: boolean;
-  /** It holds the lines: interactive, its first prompt was seen; respawn, it ran GPIOSET_SETTLE_MS. */
+  /** It holds the lines: interactive or python, its first prompt was seen; respawn, it ran GPIOSET_SETTLE_MS. */
   holding: boolean;
-  /** Interactive: the command written and not yet answered by a prompt. */
+  /** Interactive or python: the command written and not yet answered by a prompt. */
   pending: string | null;
-  /** Interactive: the first prompt, or the pending command's, must come before this fires. */
+  /** Interactive or python: the first prompt, or the pending command's, must come before this fires. */
   answerTimer: TimerHandle | null;
   settleTimer: TimerHandle | null;
   stdout: string;
@@ -190,8 +280,8 @@ interface Holder {
 }
 
 /**
- * Drives LED lines through gpioset. Emits 'held' (pid) each time a gpioset has taken the lines, after
- * open() and after each restart or respawn.
+ * Drives LED lines through gpioset or the python line holder. Emits 'held' (pid) each time a holder has
+ * taken the lines, after open() and after each restart or respawn.
  */
 export class GpiodIo extends EventEmitter implements IoPlugin {
   readonly name = 'edgepeer-gpiod';
@@ -223,13 +313,16 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
   private readonly answerTimeoutMs: number;
   /** Announces every change idle() depends on. */
   private readonly progress = new EventEmitter();
-  /** Times a gpioset was started (for tests and diagnostics). */
+  /** Times a holder (gpioset or the line holder) was started (for tests and diagnostics). */
   spawns = 0;
 
   private constructor(
     readonly chip: string,
-    readonly libgpiodMajor: number,
-    readonly mode: GpiosetMode,
+    /** libgpiod's major version as gpioset tells it; null when python was forced and gpioset not asked. */
+    readonly libgpiodMajor: number | null,
+    readonly mode: GpiodMode,
+    /** python mode: the bindings the line holder found ("libgpiod python bindings v1 (1.6.3)"). */
+    readonly pythonBindings: string | null,
     private readonly tools: GpiodTools,
     o: GpiodIoOptions,
   ) {
@@ -245,15 +338,12 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     this.answerTimeoutMs = o.answerTimeoutMs ?? GPIOSET_ANSWER_TIMEOUT_MS;
   }
 
-  /** Finds the tools and the chip, takes the lines (all low), and resolves once gpioset holds them. */
+  /** Finds the tools, the mode and the chip, takes the lines (all low), and resolves once a holder holds them. */
   static async open(o: GpiodIoOptions): Promise<GpiodIo> {
     const tools = o.tools ?? defaultGpiodTools;
-    const version = await runTool(tools.gpioset, ['--version']);
-    const major = parseGpiodMajorVersion(version.stdout + version.stderr);
-    if (major === null) throw new GpioBackendError(`cannot tell the libgpiod version from '${tools.gpioset} --version': ${version.stdout.trim()}`);
-    const mode = major >= 2 ? gpiosetMode(major, (await runTool(tools.gpioset, ['--help'])).stdout) : 'respawn';
+    const found = await findMode(o.mode ?? 'auto', tools, o.log);
     const chip = await findChip(o, tools);
-    const io = new GpiodIo(chip, major, mode, tools, o);
+    const io = new GpiodIo(chip, found.major, found.mode, found.bindings, tools, o);
     await io.spawnHolder().held;
     io.opened = true;
     return io;
@@ -286,26 +376,26 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     throw new Error(`gpiod IO: GPIO${pin} has no PWM (LEDs are driven on/off)`);
   }
 
-  /** Levels as last written (what gpioset holds once the pending work is done). */
+  /** Levels as last written (what the holder holds once the pending work is done). */
   heldLevels(): ReadonlyMap<number, number> {
     return this.levels;
   }
 
-  /** The PID of the gpioset holding the lines now, or null (between a death and its restart). */
-  get gpiosetPid(): number | null {
+  /** The PID of the process holding the lines now, or null (between a death and its restart). */
+  get holderPid(): number | null {
     return this.holder?.child.pid ?? null;
   }
 
   /**
-   * Resolves when every write so far has been handed over: interactive, gpioset answered the command that
-   * carries it; respawn, the gpioset carrying it was started. Also when a restart is pending (it takes the
-   * latest levels).
+   * Resolves when every write so far has been handed over: interactive or python, the holder answered the
+   * command that carries it; respawn, the gpioset carrying it was started. Also when a restart is pending
+   * (it takes the latest levels).
    */
   async idle(): Promise<void> {
     while (!this.isIdle()) await once(this.progress, 'progress');
   }
 
-  /** Applies the pending levels (the LED driver turns everything off first), then ends gpioset; the kernel releases the lines. */
+  /** Applies the pending levels (the LED driver turns everything off first), then ends the holder; the kernel releases the lines. */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
@@ -346,7 +436,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     });
   }
 
-  /** Hands the latest levels to gpioset, if there is something to hand and nothing in the way. */
+  /** Hands the latest levels to the holder, if there is something to hand and nothing in the way. */
   private step(): void {
     if (!this.dirty || this.restartTimer !== null) return;
     if (this.mode === 'respawn') {
@@ -359,7 +449,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     }
     const h = this.holder;
     if (h === null) {
-      // Only before a restart's timer has fired, or while closing: a new gpioset starts with the levels.
+      // Only before a restart's timer has fired, or while closing: a new holder starts with the levels.
       this.dirty = false;
       if (!this.closing) this.spawnHolder();
       return;
@@ -395,11 +485,25 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     }
   }
 
-  /** Starts gpioset holding the current levels. */
+  /** What to start to hold the current levels. */
+  private holderCommand(): { file: string; args: string[] } {
+    if (this.mode === 'python') return { file: this.tools.python3, args: lineHolderArgs(this.chip, this.levels) };
+    // findMode() reads gpioset's version for every mode but a forced python.
+    if (this.libgpiodMajor === null) throw new Error(`gpiod IO: mode ${this.mode} without gpioset's libgpiod version`);
+    return { file: this.tools.gpioset, args: gpiosetArgs(this.libgpiodMajor, this.mode === 'interactive', this.chip, this.levels) };
+  }
+
+  /** How log lines and errors name the holder. */
+  private get holderName(): string {
+    return this.mode === 'python' ? 'the python3 process' : 'gpioset';
+  }
+
+  /** Starts a holder of the current levels. */
   private spawnHolder(): Holder {
-    const args = gpiosetArgs(this.libgpiodMajor, this.mode, this.chip, this.levels);
-    const interactive = this.mode === 'interactive';
-    const child = spawn(this.tools.gpioset, args, { stdio: [interactive ? 'pipe' : 'ignore', interactive ? 'pipe' : 'ignore', 'pipe'] });
+    const { file, args } = this.holderCommand();
+    // Interactive and python holders take commands on stdin and answer on stdout.
+    const commanded = this.mode !== 'respawn';
+    const child = spawn(file, args, { stdio: [commanded ? 'pipe' : 'ignore', commanded ? 'pipe' : 'ignore', 'pipe'] });
     this.spawns++;
     this.lastSpawnAtMs = this.clock.now();
     let heldSettled: (err: GpioBackendError | null) => void = () => {};
@@ -417,16 +521,16 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     let resolveExited: () => void = () => {};
     const exited = new Promise<void>((resolve) => { resolveExited = resolve; });
     const h: Holder = {
-      child, args, stopping: false, ended: false, holding: false, pending: null, answerTimer: null, settleTimer: null,
+      child, file, args, stopping: false, ended: false, holding: false, pending: null, answerTimer: null, settleTimer: null,
       stdout: '', stderr: '', exited, held, heldSettled,
     };
     this.holder = h;
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => { h.stderr = (h.stderr + chunk).slice(-OUTPUT_KEPT_CHARS); });
-    child.once('error', (err) => { this.ended(h, this.spawnFailure(err)); resolveExited(); });
+    child.once('error', (err) => { this.ended(h, this.spawnFailure(h, err)); resolveExited(); });
     child.once('close', (code, signal) => { this.ended(h, this.endFailure(h, code, signal)); resolveExited(); });
-    if (interactive) {
-      // A gpioset that died makes the write fail (EPIPE); its end is reported by 'close'.
+    if (commanded) {
+      // A holder that died makes the write fail (EPIPE); its end is reported by 'close'.
       child.stdin!.on('error', () => {});
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (chunk: string) => this.output(h, chunk));
@@ -445,7 +549,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     h.answerTimer = this.clock.setTimeout(() => {
       h.answerTimer = null;
       const what = h.pending === null ? 'take the lines' : `answer '${h.pending}'`;
-      const err = new GpioBackendError(`${this.tools.gpioset} did not ${what} within ${this.answerTimeoutMs} ms`);
+      const err = new GpioBackendError(`${this.holderName} did not ${what} within ${this.answerTimeoutMs} ms`);
       h.heldSettled(err);
       if (this.opened) this.warnings.warn('hung', { pid: h.child.pid }, `${err.message}: killing it`);
       // Its end goes through ended(), as a failure (it was not asked to stop): restarted after open(), fatal before.
@@ -453,7 +557,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     }, this.answerTimeoutMs);
   }
 
-  /** Interactive gpioset's stdout: each prompt answers the start-up or the pending command; text before it is its complaint. */
+  /** A commanded holder's stdout: each prompt answers the start-up or the pending command; text before it is its complaint. */
   private output(h: Holder, chunk: string): void {
     h.stdout += chunk;
     for (let at = h.stdout.indexOf(GPIOSET_PROMPT); at >= 0; at = h.stdout.indexOf(GPIOSET_PROMPT)) {
@@ -467,7 +571,7 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
       }
       const command = h.pending;
       h.pending = null;
-      if (said !== '') this.warnings.warn('refused', { pid: h.child.pid, command, said }, 'gpioset did not apply a command');
+      if (said !== '') this.warnings.warn('refused', { pid: h.child.pid, command, said }, `${this.holderName} did not apply a command`);
       this.queueStep();
     }
     h.stdout = h.stdout.slice(-OUTPUT_KEPT_CHARS);
@@ -481,15 +585,15 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     this.changed();
   }
 
-  private spawnFailure(err: Error): GpioBackendError {
+  private spawnFailure(h: Holder, err: Error): GpioBackendError {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return new GpioBackendError(missing ? `${this.tools.gpioset} not found: install libgpiod's tools (apt-get install gpiod)` : err.message);
+    return new GpioBackendError(missing ? `${h.file} not found: ${this.mode === 'python' ? INSTALL_PYTHON : INSTALL_TOOLS}` : err.message);
   }
 
   private endFailure(h: Holder, code: number | null, signal: NodeJS.Signals | null): GpioBackendError {
     const said = `${h.stderr.trim()} ${h.stdout.trim()}`.trim();
     const hint = /permission denied/i.test(said) ? ' (is this user in the gpio group? see docs/gpio.md)' : '';
-    return new GpioBackendError(`${this.tools.gpioset} ${h.args.join(' ')} ended (${signal ?? `exit ${code}`}): ${said || 'no message'}${hint}`);
+    return new GpioBackendError(`${h.file} ${h.args.join(' ')} ended (${signal ?? `exit ${code}`}): ${said || 'no message'}${hint}`);
   }
 
   private ended(h: Holder, err: GpioBackendError): void {
@@ -504,14 +608,14 @@ export class GpiodIo extends EventEmitter implements IoPlugin {
     this.changed();
   }
 
-  /** A gpioset that ended on its own: say so (rate-limited), and start another after the backoff's wait. */
+  /** A holder that ended on its own: say so (rate-limited), and start another after the backoff's wait. */
   private restartLater(h: Holder, err: GpioBackendError): void {
     const now = this.clock.now();
     if (now - this.lastDeathAtMs >= GPIOSET_RESTART_RESET_AFTER_MS) this.restarts.reset();
     this.lastDeathAtMs = now;
     const waitMs = this.restarts.next();
     this.warnings.warn('ended', { pid: h.child.pid, err: err.message, restartInMs: waitMs, attempt: this.restarts.attempts },
-      'gpioset holding the LED lines ended unexpectedly (the LEDs may show stale levels): restarting it');
+      `${this.holderName} holding the LED lines ended unexpectedly (the LEDs may show stale levels): restarting it`);
     if (this.restartTimer !== null) this.clock.clearTimeout(this.restartTimer);
     this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = null;

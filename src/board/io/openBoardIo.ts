@@ -2,7 +2,7 @@
 // missing, no permission, no such chip) surfaces here, at start-up, as one clear error.
 import type { Logger } from '../../observability/logger.js';
 import type { BoardProfile, LedPins } from '../profile.js';
-import { type GpiodTools, GpiodIo, gpiodBoardIo } from './gpiodIo.js';
+import { type GpiodTools, GpiodIo, gpiodBoardIo, gpiodModeFromEnv } from './gpiodIo.js';
 import type { BoardIo } from './ioPlugin.js';
 import { openPiIo } from './piIo.js';
 import { VirtualIo, virtualBoardIo } from './virtualIo.js';
@@ -14,6 +14,8 @@ export interface OpenBoardIoOptions {
   gpiodTools?: GpiodTools;
   /** Where the backend reports trouble after start-up (a gpioset that ended and is restarted). */
   log?: Logger;
+  /** Where $EDGEPEER_GPIOD_MODE is read (an operator forcing a gpiod mode); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function ledLines(pins: LedPins): number[] {
@@ -29,6 +31,7 @@ export async function openBoardIo(profile: BoardProfile, o: OpenBoardIoOptions =
         ...(profile.io.chip !== undefined ? { chip: profile.io.chip } : {}),
         ...(profile.io.chipLabel !== undefined ? { chipLabel: profile.io.chipLabel } : {}),
         lines: ledLines(profile.pins),
+        mode: gpiodModeFromEnv(o.env ?? process.env),
         ...(o.gpiodTools !== undefined ? { tools: o.gpiodTools } : {}),
         ...(o.log !== undefined ? { log: o.log } : {}),
       });

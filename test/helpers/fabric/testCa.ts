@@ -61,6 +61,19 @@ export interface IssueOptions extends Validity {
   extKeyUsages?: string[];
   /** Sign with this key instead of the CA's (a certificate the CA did not issue). */
   forgedSigner?: CryptoKey;
+  /** A CA's basic-constraints path length (none by default: no limit). */
+  pathLength?: number;
+  /** Key usage flags (KeyUsageFlags) instead of the defaults (certSign | cRLSign for a CA, digitalSignature otherwise). */
+  keyUsages?: number;
+  /** Extensions added after the usual ones (an unknown critical one, name constraints, ...). */
+  extensions?: Extension[];
+  /** The hash the CA signs with (SHA-256 by default; SHA-1 for a certificate Go refuses as insecure). */
+  signingHash?: 'SHA-1' | 'SHA-256';
+}
+
+/** What a root may carry beyond its validity. */
+export interface RootOptions extends Validity {
+  pathLength?: number;
 }
 
 export class TestCa {
@@ -78,7 +91,7 @@ export class TestCa {
     return this.certificate.der;
   }
 
-  static async root(name: string, validity?: Validity): Promise<TestCa> {
+  static async root(name: string, validity?: RootOptions): Promise<TestCa> {
     const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as CryptoKeyPair;
     const w = window(validity);
     const serialHex = nextSerial();
@@ -90,7 +103,7 @@ export class TestCa {
       keys,
       signingAlgorithm: SIGNING,
       extensions: [
-        new BasicConstraintsExtension(true, undefined, true),
+        new BasicConstraintsExtension(true, validity?.pathLength, true),
         new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature, true),
         await SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
@@ -98,11 +111,20 @@ export class TestCa {
     return new TestCa(name, issued(cert, keys.privateKey, serialHex), keys);
   }
 
-  /** An intermediate CA issued by this CA. */
-  async intermediate(name: string, validity?: Validity): Promise<TestCa> {
+  /** An intermediate CA issued by this CA (`opts` as for issue, e.g. a path length or name constraints). */
+  async intermediate(name: string, opts?: Omit<IssueOptions, 'cn' | 'isCA'>): Promise<TestCa> {
     const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as CryptoKeyPair;
-    const c = await this.sign({ cn: name, isCA: true, ...validity }, keys.publicKey);
+    const c = await this.sign({ ...opts, cn: name, isCA: true }, keys.publicKey);
     return new TestCa(name, issued(c.cert, keys.privateKey, c.serialHex), keys);
+  }
+
+  /**
+   * A CA certificate of this CA for `other`'s name and key (a cross-certification): what `other` issued
+   * then chains to this CA as well as to its own issuer.
+   */
+  async crossCertify(other: TestCa): Promise<IssuedCertificate> {
+    const c = await this.sign({ cn: other.name, isCA: true }, other.keys.publicKey);
+    return issued(c.cert, other.keys.privateKey, c.serialHex);
   }
 
   /** An end-entity (or CA, with isCA) certificate and its key. */
@@ -117,10 +139,11 @@ export class TestCa {
     const serialHex = nextSerial();
     const ous = (opts.ous ?? []).map((ou) => `, OU=${ou}`).join('');
     const extensions: Extension[] = [
-      new BasicConstraintsExtension(opts.isCA ?? false, undefined, true),
-      new KeyUsagesExtension(opts.isCA ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign : KeyUsageFlags.digitalSignature, true),
+      new BasicConstraintsExtension(opts.isCA ?? false, opts.pathLength, true),
+      new KeyUsagesExtension(opts.keyUsages ?? (opts.isCA ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign : KeyUsageFlags.digitalSignature), true),
       await SubjectKeyIdentifierExtension.create(publicKey),
       await AuthorityKeyIdentifierExtension.create(this.keys.publicKey),
+      ...(opts.extensions ?? []),
     ];
     if (opts.extKeyUsages !== undefined) extensions.push(new ExtendedKeyUsageExtension(opts.extKeyUsages));
     const cert = await X509CertificateGenerator.create({
@@ -131,7 +154,7 @@ export class TestCa {
       notAfter: w.notAfter,
       publicKey,
       signingKey: opts.forgedSigner ?? this.keys.privateKey,
-      signingAlgorithm: SIGNING,
+      signingAlgorithm: opts.signingHash === undefined ? SIGNING : { ...SIGNING, hash: opts.signingHash },
       extensions,
     });
     return { cert, serialHex };

@@ -1,4 +1,4 @@
-// Push (src/gossip/blockPush.ts): the leader's blocks wait until committed, then go down the org's tree
+// Push (src/gossip/blockPush.ts): the leader's blocks go out as it takes them from the orderer, down the org's tree
 // (the leader first, then the org's boards by key, `fanout` children each, as a heap), a copy to one board
 // of each leaderless org, batched by count and bytes and sealed once per batch. Real edgepeer blocks; the
 // membership, sealing and sending beside the unit are recorded stand-ins.
@@ -55,7 +55,6 @@ function rig(o: { self: PushTarget; members: PushTarget[]; leader: boolean; limi
   const sent: Sent[] = [];
   const push = new BlockPush({
     limits: { ...LIMITS, ...o.limits },
-    reader: edgepeerBlockFormat.reader(),
     random: seededRandom(o.seed ?? 1),
     self: { key: o.self.key, org: o.self.org },
     isLeader: () => o.leader,
@@ -86,18 +85,15 @@ function rig(o: { self: PushTarget; members: PushTarget[]; leader: boolean; limi
 const ORG1 = [1, 2, 3, 4, 5, 6, 7].map((n) => board('org1', n, { leader: n === 4 }));
 const others = (self: PushTarget): PushTarget[] => ORG1.filter((m) => m.key !== self.key);
 
-test('the leader pushes only what it committed: blocks from the orderer wait in the outbox until the height passes them', () => {
+test('the leader pushes what it took from the orderer at once, without waiting for its commit, each run once', () => {
   const leader = ORG1[3]!;
   const r = rig({ self: leader, members: others(leader), leader: true });
-  r.push.fromOrderer(blocks(10, 5));
-  r.push.committed(10);
-  assert.deepEqual(r.sent, [], 'nothing committed yet');
-  r.push.committed(13);
-  assert.deepEqual(r.received('org1-board1:7000'), [10, 11, 12]);
-  r.push.committed(13);
-  assert.deepEqual(r.received('org1-board1:7000'), [10, 11, 12], 'a block goes out once');
-  r.push.committed(15);
-  assert.deepEqual(r.received('org1-board1:7000'), [10, 11, 12, 13, 14]);
+  r.push.fromOrderer(blocks(10, 3));
+  assert.deepEqual(r.received('org1-board1:7000'), [10, 11, 12], 'out before any commit');
+  r.push.fromOrderer(blocks(13, 2));
+  assert.deepEqual(r.received('org1-board1:7000'), [10, 11, 12, 13, 14], 'the next run after it, the first not again');
+  r.push.fromOrderer([]);
+  assert.equal(r.sealed.length, 2, 'an empty run is no message');
 });
 
 test('the tree: the leader first, then the org\'s boards by key, `fanout` children each', () => {
@@ -109,7 +105,6 @@ test('the tree: the leader first, then the org\'s boards by key, `fanout` childr
     const r = rig({ self, members: others(self), leader: isLeader });
     if (isLeader) {
       r.push.fromOrderer(blocks(1, 3));
-      r.push.committed(4);
     } else {
       r.push.forward(blocks(1, 3), new Set());
     }
@@ -165,7 +160,6 @@ test('only boards are in the tree: clients and admins of the org get no blocks',
   const members = [board('org1', 2, { role: 'client' }), board('org1', 3, { role: 'admin' }), board('org1', 4)];
   const r = rig({ self, members, leader: true });
   r.push.fromOrderer(blocks(1, 1));
-  r.push.committed(2);
   assert.deepEqual(r.endpoints(), ['org1-board4:7000']);
 });
 
@@ -179,7 +173,6 @@ test('a leader also pushes to one board of each other org none of whose boards s
   ];
   const r = rig({ self, members, leader: true });
   r.push.fromOrderer(blocks(1, 2));
-  r.push.committed(3);
   const got = r.endpoints();
   assert.ok(got.includes('org1-board2:7000'));
   const org2 = got.filter((e) => e.startsWith('org2-'));
@@ -196,11 +189,10 @@ test('forwarded blocks stay in the org: no copy to leaderless orgs', () => {
   assert.ok(r.endpoints().every((e) => e.startsWith('org1-')), r.endpoints().join(', '));
 });
 
-test('fanout 0 turns push off: nothing is sent, and committed blocks still leave the outbox', () => {
+test('fanout 0 turns push off: nothing is sent', () => {
   const leader = ORG1[3]!;
   const r = rig({ self: leader, members: others(leader), leader: true, limits: { fanout: 0 } });
   r.push.fromOrderer(blocks(1, 3));
-  r.push.committed(4);
   r.push.forward(blocks(1, 3), new Set());
   assert.deepEqual(r.sent, []);
 });
@@ -209,7 +201,6 @@ test('batches: at most blocksPerMessageMax blocks and blocksMessageMaxBytes byte
   const leader = ORG1[3]!;
   const byCount = rig({ self: leader, members: others(leader), leader: true, limits: { blocksPerMessageMax: 4 } });
   byCount.push.fromOrderer(blocks(0, 10));
-  byCount.push.committed(10);
   const sizes = (r: Rig): number[] => r.sealed.map((b) => (b.type === GossipType.BLOCKS ? b.blocks.length : -1));
   assert.deepEqual(sizes(byCount), [4, 4, 2]);
   assert.equal(byCount.sent.length, 3 * LIMITS.fanout, 'each sealed message goes to both children');
@@ -218,12 +209,10 @@ test('batches: at most blocksPerMessageMax blocks and blocksMessageMaxBytes byte
   const chain = blocks(0, 5, 1_000);
   const bytes = rig({ self: leader, members: others(leader), leader: true, limits: { blocksMessageMaxBytes: 2 * chain[1]!.length + 10 } });
   bytes.push.fromOrderer(chain);
-  bytes.push.committed(5);
   assert.deepEqual(sizes(bytes), [2, 2, 1]);
 
   const big = blocks(0, 3, 5_000);
   const oversized = rig({ self: leader, members: others(leader), leader: true, limits: { blocksMessageMaxBytes: 100 } });
   oversized.push.fromOrderer(big);
-  oversized.push.committed(3);
   assert.deepEqual(sizes(oversized), [1, 1, 1], 'a block larger than the bound goes alone');
 });
