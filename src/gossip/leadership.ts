@@ -99,8 +99,10 @@ export class Leadership {
     if (claimedBefore !== d.claims || (before.kind === 'yielding') !== d.yielding) o.claimChanged();
     if (d.persistentRivals.length > 0) {
       // A rival steps down within an ALIVE or two of hearing this board's claim (the election's rival
-      // rule); one that goes on claiming never gives way: two static orgLeaders.
-      o.warnings.warn('rival-leader', { org: o.self.org, rivals: d.persistentRivals }, 'another board of this org keeps claiming leadership (two static orgLeaders?)');
+      // rule). One that goes on claiming never gives way (two static orgLeaders) or does not hear this
+      // board (a one-way link, or halves of a partition that has not healed for both yet).
+      const why = o.canYield ? 'does it hear this board?' : 'two static orgLeaders?';
+      o.warnings.warn('rival-leader', { org: o.self.org, rivals: d.persistentRivals }, `another board of this org keeps claiming leadership (${why})`);
     }
     if (d.deliver) o.streaming();
     if (d.deliver !== o.uplink.isDelivering) void o.uplink.setDelivering(d.deliver);

@@ -146,6 +146,7 @@ test('a static leader beside another static leader warns that a rival keeps clai
   const warnings = r.records.filter((x) => String(x['msg']).includes('keeps claiming leadership'));
   assert.equal(warnings.length, 1, 'once per interval');
   assert.deepEqual(warnings[0]!['rivals'], [OTHER]);
+  assert.match(String(warnings[0]!['msg']), /two static orgLeaders/);
   // The claim never settles while the rival claims: no stream; and a static leader does not yield on silence.
   assert.deepEqual(r.uplink.switches, []);
   r.members = [{ id: OTHER, height: 10, leading: false }];
