@@ -429,11 +429,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (taken.cut !== null) this.drop(from, taken.cut);
     for (let i = 0; i < taken.count; i++) {
       const e = entries[i]!;
-      if (e.length > this.limits.aliveRelayedEntryBytesMax) {
-        this.drop(from, `ALIVES entry of ${e.length} bytes (aliveRelayedEntryBytesMax ${this.limits.aliveRelayedEntryBytesMax})`);
-        if (i === 0) return;
-        continue;
-      }
       // Most relayed entries are copies of what this board holds: known stale from their bytes, they are not
       // worth the two signature checks (certificate, message) opening costs. Ignoring one changes nothing,
       // so deciding before authenticating is safe; anything that would be taken is opened in full.
@@ -442,31 +437,38 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
         continue;
       }
       if (i > 0) this.openedRelayed++;
-      const r = this.codec.open(e, now);
-      if (!r.ok) {
-        this.drop(r.sender, `relayed by ${from}: ${r.reason}`);
+      const entry = this.openAlivesEntry(from, e, i, now);
+      if (entry === null) continue;
+      if ('reason' in entry) {
+        this.drop(entry.sender, entry.reason);
+        // Without its sender's own ALIVE first, the message is nobody's: the rest is not taken either.
         if (i === 0) return;
         continue;
       }
-      const signer = memberKey(r.message.sender.org, r.message.sender.id);
-      if (r.message.body.type !== GossipType.ALIVE) {
-        this.drop(from, `ALIVES entry ${i} is not an ALIVE (type ${r.message.body.type})`);
-        if (i === 0) return;
-        continue;
-      }
-      if (i === 0 && signer !== from) {
-        this.drop(from, `ALIVES whose first entry is ${signer}'s ALIVE, not its sender's`);
-        return;
-      }
-      if (i > 0 && signer === from) continue;
-      if (r.message.sender.role !== 'peer') {
-        // A client's ALIVE is no board's, relayed or not: it is neither taken nor relayed on.
-        this.drop(signer, `a ${r.message.sender.role} certificate relayed by ${from}: only boards (role 'peer') gossip`);
-        if (i === 0) return;
-        continue;
-      }
-      this.receiveAlive(r.message, r.message.body.alive, e, i === 0);
+      this.receiveAlive(entry.message, entry.alive, e, i === 0);
     }
+  }
+
+  /**
+   * Entry `i` of an ALIVES from `from`, opened as a message that came alone: the ALIVE to take, a refusal
+   * (who to blame and why), or null for the sender's own ALIVE relayed back to it (nothing to take, no fault).
+   */
+  private openAlivesEntry(
+    from: string, e: Uint8Array, i: number, now: number,
+  ): { message: GossipMessage; alive: AliveBody } | { sender: string; reason: string } | null {
+    if (e.length > this.limits.aliveRelayedEntryBytesMax) {
+      return { sender: from, reason: `ALIVES entry of ${e.length} bytes (aliveRelayedEntryBytesMax ${this.limits.aliveRelayedEntryBytesMax})` };
+    }
+    const r = this.codec.open(e, now);
+    if (!r.ok) return { sender: r.sender, reason: `relayed by ${from}: ${r.reason}` };
+    const m = r.message;
+    const signer = memberKey(m.sender.org, m.sender.id);
+    if (m.body.type !== GossipType.ALIVE) return { sender: from, reason: `ALIVES entry ${i} is not an ALIVE (type ${m.body.type})` };
+    if (i === 0 && signer !== from) return { sender: from, reason: `ALIVES whose first entry is ${signer}'s ALIVE, not its sender's` };
+    if (i > 0 && signer === from) return null;
+    // A client's ALIVE is no board's, relayed or not: it is neither taken nor relayed on.
+    if (m.sender.role !== 'peer') return { sender: signer, reason: `a ${m.sender.role} certificate relayed by ${from}: only boards (role 'peer') gossip` };
+    return { message: m, alive: m.body.alive };
   }
 
   /** Whether `entry` decodes as an ALIVE not newer than this board holds (undecodable: no, it is opened and dropped). */
@@ -492,8 +494,10 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       return;
     }
     if (outcome === 'stale') return;
-    // Newer than anything held: relayed once at the next send (an ALIVE not newer goes no further).
-    if (copy !== null) this.relay.offer(key, copy);
+    const relaying = relayMode(this.membership.live().length, this.limits);
+    // Newer than anything held: relayed once at the next send (an ALIVE not newer goes no further). Out of
+    // relay mode nothing is relayed (announce() would only clear it).
+    if (copy !== null && relaying) this.relay.offer(key, copy);
     if (a.leaving === true) {
       if (this.membership.left(key) !== undefined) {
         this.o.log.info({ member: `${m.sender.org}/${m.sender.id}` }, 'gossip member left');
@@ -501,7 +505,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       }
       return;
     }
-    const relaying = relayMode(this.membership.live().length, this.limits);
     if (outcome === 'new' || outcome === 'revived' || outcome === 'restarted') {
       const what = outcome === 'new' ? 'joined' : outcome === 'revived' ? 'back' : 'restarted';
       this.o.log.info({ member: `${m.sender.org}/${m.sender.id}`, endpoint: a.endpoint, height: a.height }, `gossip member ${what}`);

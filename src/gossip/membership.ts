@@ -59,6 +59,11 @@ export interface AliveArrival {
 /** Whether a live member is dead now; default: not heard within aliveExpirationMs. */
 export type ExpiryRule = (m: Member, nowMs: number) => boolean;
 
+/** Whether an ALIVE's (incarnation, seq) is not greater than the last one accepted from its member: a replay or an old copy. */
+function notNewer(a: Pick<AliveBody, 'incarnation' | 'seq'>, m: Pick<Member, 'incarnation' | 'seq'>): boolean {
+  return a.incarnation < m.incarnation || (a.incarnation === m.incarnation && a.seq <= m.seq);
+}
+
 /** Requests whose replay would make this board send blocks again: each copy is taken once. */
 export type ReplayableRequest = 'digest' | 'range_request';
 
@@ -97,7 +102,7 @@ export class Membership {
       });
       return 'new';
     }
-    if (a.incarnation < m.incarnation || (a.incarnation === m.incarnation && a.seq <= m.seq)) return 'stale';
+    if (notNewer(a, m)) return 'stale';
     const restarted = a.incarnation > m.incarnation;
     const revived = !m.alive;
     const leaderSinceMs = !a.leader ? null : m.leader && !restarted ? m.leaderSinceMs : nowMs;
@@ -119,7 +124,7 @@ export class Membership {
     const key = memberKey(a.org, a.id);
     if (key === this.selfKey) return true;
     const m = this.members.get(key);
-    return m !== undefined && (a.incarnation < m.incarnation || (a.incarnation === m.incarnation && a.seq <= m.seq));
+    return m !== undefined && notNewer(a, m);
   }
 
   /** A block numbered `number` came from `key`: it holds at least number + 1 blocks. */
