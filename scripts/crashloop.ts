@@ -40,11 +40,14 @@ const closeRig = (): Promise<void> => rig.close().catch((err: unknown) => {
   process.stderr.write(`crashloop: cleanup: ${(err as Error).message}\n`);
 });
 
-process.once('SIGINT', () => {
-  interrupted = true;
-  say('interrupted: stopping the processes, removing the temp dirs');
-  void closeRig().finally(() => process.exit(130));
-});
+// Ctrl-C, and `kill PID` (how a run is stopped by its PID): the same clean-up, the conventional status.
+for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    say(`${signal}: stopping the processes, removing the temp dirs`);
+    void closeRig().finally(() => process.exit(status));
+  });
+}
 
 runCrashLoop({
   ...CRASH_LOOP_DEFAULTS,
