@@ -1,6 +1,6 @@
-// The gateway's follow loop against a real gRPC AtomicBroadcast server over real TLS: it streams every
-// block into its ledger byte for byte, resumes from the ledger height, fails over between endpoints,
-// and reports a Deliver refusal clearly without spinning. (The verifier and the ledger here are the
+// The gateway's follow loop against a real gRPC AtomicBroadcast server (or a peer's Deliver service) over
+// real TLS: it streams every block into its ledger byte for byte, resumes from the ledger height, fails
+// over between endpoints, and reports a Deliver refusal clearly without spinning. (The verifier and the ledger here are the
 // stand-ins of test/helpers/fabric/followFakes.ts; Fabric verification and LMDB are tested with the
 // gateway process in fabricGatewayProcess.test.ts.)
 import { test, type TestContext } from 'node:test';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type Clock, systemClock } from '../../src/config/clock.js';
 import { fabricGatewayDefaults } from '../../src/gateway/gatewayDefaults.js';
 import { BlocksProvider, type FollowLimits } from '../../src/gateway/blocksProvider.js';
-import type { FabricEndpoint } from '../../src/gateway/deliverConnector.js';
+import type { FabricDeliverService, FabricEndpoint } from '../../src/gateway/deliverConnector.js';
 import { GrpcDeliverConnector, type FabricTlsFiles } from '../../src/gateway/grpcDeliverConnector.js';
 import { loadMspIdentity } from '../../src/gateway/mspIdentity.js';
 import { seededRandom } from '../../src/config/random.js';
@@ -50,9 +50,9 @@ function tlsFor(node: TestOrderingNode, mutual: boolean): FabricTlsFiles {
   };
 }
 
-function connector(tls: FabricTlsFiles | null): GrpcDeliverConnector {
+function connector(tls: FabricTlsFiles | null, service: FabricDeliverService): GrpcDeliverConnector {
   return new GrpcDeliverConnector({
-    service: 'orderer',
+    service,
     tls,
     limits: {
       connectTimeoutMs: fabricGatewayDefaults.connectTimeoutMs,
@@ -72,14 +72,14 @@ interface Follower {
 
 function follow(t: TestContext, o: {
   node: TestOrderingNode; endpoints: FabricEndpoint[]; tls: FabricTlsFiles | null; ledger?: MemoryLedger; clock?: Clock; limits?: FollowLimits;
-  channel?: string; mspDir?: string; mspId?: string;
+  channel?: string; mspDir?: string; mspId?: string; service?: FabricDeliverService;
 }): Follower {
   const ledger = o.ledger ?? new MemoryLedger(CHANNEL);
   const last = ledger.blocks.at(-1);
   const verifier = new ChainLinkVerifier(ledger.height() - 1, last && chainHash(last));
   const events = new FollowEvents();
   const { log, records } = recordingLogger();
-  const conn = connector(o.tls);
+  const conn = connector(o.tls, o.service ?? 'orderer');
   const provider = new BlocksProvider({
     channel: o.channel ?? CHANNEL,
     endpoints: o.endpoints,
@@ -103,7 +103,9 @@ function assertSameBytes(ledger: MemoryLedger, chain: Uint8Array[]): void {
   for (let i = 0; i < chain.length; i++) assert.ok(Buffer.from(ledger.blocks[i]!).equals(Buffer.from(chain[i]!)), `block ${i} byte for byte`);
 }
 
-async function node(t: TestContext, blocks: Uint8Array[], o: { mutualTls?: boolean; pki?: TestNetworkPki; port?: number } = {}): Promise<TestOrderingNode> {
+async function node(
+  t: TestContext, blocks: Uint8Array[], o: { mutualTls?: boolean; pki?: TestNetworkPki; port?: number; service?: FabricDeliverService } = {},
+): Promise<TestOrderingNode> {
   const n = await startTestOrderingNode(tempDir(t), { channel: CHANNEL, blocks, ...o });
   t.after(() => n.server.stop());
   return n;
@@ -139,6 +141,23 @@ test('follows over mutual TLS with the request bound to the client certificate; 
   assert.equal(failed.kind === 'attemptFailed' && failed.failure, 'transport');
   assert.equal(without.ledger.height(), 0);
   assert.equal(n.server.requests.length, 1, 'no request reached the server without a client certificate');
+});
+
+test('follows a Fabric peer\'s Deliver service (/protos.Deliver/Deliver) over mutual TLS; asked as an ordering node, the peer answers UNIMPLEMENTED and nothing is stored', async (t) => {
+  const chain = simpleFabricChain(12);
+  const peer = await node(t, chain, { mutualTls: true, service: 'peer' });
+  const f = follow(t, { node: peer, endpoints: [at(peer)], tls: tlsFor(peer, true), service: 'peer' });
+  await withTimeout(f.events.untilHeight(12), 'all blocks from the peer', WAIT_MS);
+  assertSameBytes(f.ledger, chain);
+  const r = peer.server.requests[0]!;
+  assert.deepEqual([r.start, r.stop, r.creatorMspId, r.txIdValid, r.status], [0, null, TEST_GATEWAY_MSP_ID, true, null]);
+
+  const wrong = follow(t, { node: peer, endpoints: [at(peer)], tls: tlsFor(peer, true), service: 'orderer' });
+  const failed = await withTimeout(wrong.events.next((e) => e.kind === 'attemptFailed'), 'a failed attempt', WAIT_MS);
+  assert.equal(failed.kind === 'attemptFailed' && failed.failure, 'transport');
+  assert.ok(wrong.records.some((l) => l.level === WARN_LEVEL && /UNIMPLEMENTED/.test(l.msg)), 'the warning says the service is not there');
+  assert.equal(wrong.ledger.height(), 0);
+  assert.equal(peer.server.requests.length, 1, 'no request reached the peer\'s Deliver handler');
 });
 
 test('a server whose certificate does not carry the name asked for is refused (no override: the address 127.0.0.1 is in it; a wrong override: not)', async (t) => {

@@ -10,12 +10,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
-import { DELIVER_METHOD_PATHS } from '../../../src/gateway/grpcDeliverConnector.js';
 import { blockResponseBytes, fabricStatusName, statusResponseBytes } from '../../../src/gateway/deliverResponse.js';
 import type { FabricDeliverService } from '../../../src/gateway/deliverConnector.js';
 import { curveOrder, isLowS, parseDerSignature } from '../../../src/gateway/ecdsaSigner.js';
 import { computeTxId } from '../../../src/gateway/seekEnvelope.js';
 import { type IssuedCert, type TestCa, makeTestCa, writeMspFolder } from './gatewayPki.js';
+
+/**
+ * The method paths Fabric serves (orderer/ab.proto service AtomicBroadcast, peer/events.proto service
+ * Deliver), written out here rather than taken from the gateway's code, so a gateway that called the
+ * wrong one would be answered UNIMPLEMENTED, as by a Fabric node.
+ */
+const FABRIC_DELIVER_PATHS: Readonly<Record<FabricDeliverService, string>> = {
+  orderer: '/orderer.AtomicBroadcast/Deliver',
+  peer: '/protos.Deliver/Deliver',
+};
 
 /** Fabric's orderer default (General.Authentication.TimeWindow). */
 export const FABRIC_TIME_WINDOW_MS = 15 * 60 * 1000;
@@ -142,7 +151,7 @@ export class AtomicBroadcastServer {
   private async listen(port: number): Promise<void> {
     const server = new grpc.Server();
     const pass = (b: Buffer): Buffer => b;
-    const method = DELIVER_METHOD_PATHS[this.o.service ?? 'orderer'];
+    const method = FABRIC_DELIVER_PATHS[this.o.service ?? 'orderer'];
     server.addService({
       Deliver: {
         path: method, requestStream: true, responseStream: true,
