@@ -1,5 +1,5 @@
-// Where the parts of a serialized common.Block are, found in place without allocation (docs/fabric.md,
-// "Block layout"). Fabric decodes blocks with Go's protobuf, which accepts fields in any order, merges a
+// Where the parts of a serialized common.Block are, found in place without allocation (docs/fabric.md
+// §1). Fabric decodes blocks with Go's protobuf, which accepts fields in any order, merges a
 // repeated embedded message and keeps unknown fields; a block an orderer sends is Go's deterministic
 // encoding, with each field at most once. Locating refuses the ambiguous forms (a field twice, a field
 // Fabric's Block does not have) so that every reader of these bytes, here or in Go, sees the same

@@ -1,5 +1,5 @@
 // Hyperledger Fabric's serialized common.Block behind the BlockFormat seam (src/protocol/blockFormat.ts):
-// a BlockReader that reads a block in place and allocates nothing (docs/fabric.md, "In-place reader").
+// a BlockReader that reads a block in place and allocates nothing (docs/fabric.md §1, §3, §8).
 // - locate: the block's protobuf fields found with an allocation-free cursor; ambiguous encodings (a
 //   field twice, an unknown field) refused, so every reader sees the header Fabric's Go code sees.
 // - number, previous hash: from the header; an absent previous hash (Fabric's genesis) equals the

@@ -1,5 +1,5 @@
 // The audit of a whole Fabric ledger (`edgepeer fabric verify`): every block checked the way Fabric's
-// `ledgerutil verify` checks it, plus what a peer's block verification adds (docs/fabric.md, "Audit").
+// `ledgerutil verify` checks it, plus what a peer's block verification adds (docs/fabric.md §4, §9).
 // The per-block result is ledgerutil's blocks.json entry: {"blockNum", "valid", "errors"} with its wording.
 import { Sha256 } from '../crypto/sha256.js';
 import { FABRIC_HASH_BYTES, FabricBlockLayout, locateFabricBlock } from './blockLayout.js';
