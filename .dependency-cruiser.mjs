@@ -11,7 +11,7 @@ const LAYERS = [
   ['fleet', 'deploy', 'provision', 'platform'],
   ['network'],
   ['board', 'console'],
-  ['orderer', 'gateway', 'peer', 'gossip', 'client'],
+  ['orderer', 'fabricGateway', 'peer', 'gossip', 'client'],
   ['observability'],
   ['ledger', 'transport'],
   ['fabric', 'channel'],
@@ -23,7 +23,7 @@ const LAYERS = [
 const SIBLING_EDGES = [
   ['provision', 'deploy'], // an SD card is provisioned with what a deployment would copy
   ['gossip', 'peer'], // gossip hands blocks to the peer's pipeline and reads its role
-  ['gateway', 'orderer'], // the gateway serves the Fabric channel it follows with the orderer's Deliver service
+  ['fabricGateway', 'orderer'], // the gateway serves the Fabric channel it follows with the orderer's Deliver service
 ];
 
 const any = (folders) => `^src/(${folders.join('|')})/`;

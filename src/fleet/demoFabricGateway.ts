@@ -1,15 +1,15 @@
 // `npm start -- --fabric FILE`: the demo's boards follow a real Hyperledger Fabric channel read from a
 // Fabric block file (or a peer's chains/ folder) instead of the chain the demo's orderer cuts. This
 // process plays the gateway: it imports the file into a Fabric-format ledger, verifying every block as
-// the gateway verifies a followed one (src/gateway/blockImport.ts), and serves that ledger to the boards
-// with a Gateway that follows nothing (src/gateway/gateway.ts) on the embedded broker, exactly as
+// the gateway verifies a followed one (src/fabricGateway/blockImport.ts), and serves that ledger to the boards
+// with a Gateway that follows nothing (src/fabricGateway/gateway.ts) on the embedded broker, exactly as
 // `edgepeer gateway` without --fabric-endpoint serves what `edgepeer fabric import` loaded.
 import { systemClock } from '../config/clock.js';
 import { type FabricLedgerSource, findFabricLedgers, ledgerBlocks } from '../fabric/blockFiles.js';
 import { FabricChannelRules } from '../fabric/channelRules.js';
-import { importBlocks } from '../gateway/blockImport.js';
-import { Gateway } from '../gateway/gateway.js';
-import { fabricGatewayDefaults } from '../gateway/gatewayDefaults.js';
+import { importBlocks } from '../fabricGateway/blockImport.js';
+import { Gateway } from '../fabricGateway/gateway.js';
+import { fabricGatewayDefaults } from '../fabricGateway/gatewayDefaults.js';
 import { fabricChainRules } from '../ledger/fabricChainRules.js';
 import { ledgerPath, openLedger } from '../ledger/lmdbLedger.js';
 import { loadChannelAnchor, loadOrdererIdentities } from '../network/loadNetwork.js';

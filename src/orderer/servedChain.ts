@@ -1,5 +1,5 @@
 // What the Deliver service serves a channel from: the orderer's own Chain (src/orderer/chain.ts), or a
-// chain followed from elsewhere and stored as it came (the Fabric gateway, src/gateway/). Deliver reads
+// chain followed from elsewhere and stored as it came (the Fabric gateway, src/fabricGateway/). Deliver reads
 // blocks from the ledger whatever their format, and judges requesters under `state`.
 import type { ChannelState } from '../channel/channelState.js';
 import type { BlockLedger } from '../ledger/ledger.js';

@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../src/config/clock.js';
-import { fabricGatewayDefaults } from '../../src/gateway/gatewayDefaults.js';
-import { BlocksProvider, type FollowLimits } from '../../src/gateway/blocksProvider.js';
-import type { FabricDeliverService, FabricEndpoint } from '../../src/gateway/deliverConnector.js';
-import { GrpcDeliverConnector, type FabricTlsFiles } from '../../src/gateway/grpcDeliverConnector.js';
-import { loadMspIdentity } from '../../src/gateway/mspIdentity.js';
+import { fabricGatewayDefaults } from '../../src/fabricGateway/gatewayDefaults.js';
+import { BlocksProvider, type FollowLimits } from '../../src/fabricGateway/blocksProvider.js';
+import type { FabricDeliverService, FabricEndpoint } from '../../src/fabricGateway/deliverConnector.js';
+import { GrpcDeliverConnector, type FabricTlsFiles } from '../../src/fabricGateway/grpcDeliverConnector.js';
+import { loadMspIdentity } from '../../src/fabricGateway/mspIdentity.js';
 import { seededRandom } from '../../src/config/random.js';
 import {
   type TestOrderingNode, type TestNetworkPki, TEST_GATEWAY_MSP_ID, makeTestNetworkPki, startTestOrderingNode,

@@ -1,4 +1,4 @@
-// Importing Fabric blocks into a gateway's ledger (src/gateway/blockImport.ts) with the gateway's rules
+// Importing Fabric blocks into a gateway's ledger (src/fabricGateway/blockImport.ts) with the gateway's rules
 // (every block verified, signatures included) on a real LMDB ledger: idempotent on re-run, adding only
 // what a longer file has more, refusing a forged block with nothing of it stored and a fork or a gap
 // with the ledger untouched.
@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayRulesFor } from '../../src/cli/fabricChannel.js';
-import { BlockImportError, type ImportSummary, importBlocks } from '../../src/gateway/blockImport.js';
-import { fabricGatewayDefaults } from '../../src/gateway/gatewayDefaults.js';
+import { BlockImportError, type ImportSummary, importBlocks } from '../../src/fabricGateway/blockImport.js';
+import { fabricGatewayDefaults } from '../../src/fabricGateway/gatewayDefaults.js';
 import { ledgerPath, openLedger } from '../../src/ledger/lmdbLedger.js';
 import { makeTestChannel } from '../helpers/fabric/chainBuilder.js';
 import { flipSignature } from '../helpers/fabric/tamper.js';

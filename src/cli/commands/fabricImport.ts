@@ -1,9 +1,9 @@
 // `edgepeer fabric import PATH`: loads a Fabric block file (or a peer's chains/ folder) into a gateway's
-// ledger, verifying every block (src/gateway/blockImport.ts). Registered under `edgepeer fabric`.
+// ledger, verifying every block (src/fabricGateway/blockImport.ts). Registered under `edgepeer fabric`.
 import type { Command } from 'commander';
 import { type FabricLedgerSource, findFabricLedgers, ledgerBlocks } from '../../fabric/blockFiles.js';
-import { BlockImportError, importBlocks } from '../../gateway/blockImport.js';
-import { fabricGatewayDefaults } from '../../gateway/gatewayDefaults.js';
+import { BlockImportError, importBlocks } from '../../fabricGateway/blockImport.js';
+import { fabricGatewayDefaults } from '../../fabricGateway/gatewayDefaults.js';
 import { lockDataFolder } from '../../ledger/dataLock.js';
 import type { ChainRules } from '../../ledger/chainRules.js';
 import { ledgerPath, openLedger } from '../../ledger/lmdbLedger.js';

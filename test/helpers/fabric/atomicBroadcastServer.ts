@@ -10,10 +10,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
-import { blockResponseBytes, fabricStatusName, statusResponseBytes } from '../../../src/gateway/deliverResponse.js';
-import type { FabricDeliverService } from '../../../src/gateway/deliverConnector.js';
-import { curveOrder, isLowS, parseDerSignature } from '../../../src/gateway/ecdsaSigner.js';
-import { computeTxId } from '../../../src/gateway/seekEnvelope.js';
+import { blockResponseBytes, fabricStatusName, statusResponseBytes } from '../../../src/fabricGateway/deliverResponse.js';
+import type { FabricDeliverService } from '../../../src/fabricGateway/deliverConnector.js';
+import { curveOrder, isLowS, parseDerSignature } from '../../../src/fabricGateway/ecdsaSigner.js';
+import { computeTxId } from '../../../src/fabricGateway/seekEnvelope.js';
 import { type IssuedCert, type TestCa, makeTestCa, writeMspFolder } from './gatewayPki.js';
 
 /**

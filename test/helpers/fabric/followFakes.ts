@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { RunResult, type RunVerifier } from '../../../src/protocol/blockFormat.js';
-import type { FollowLedger, FollowObserver, FollowState } from '../../../src/gateway/blocksProvider.js';
+import type { FollowLedger, FollowObserver, FollowState } from '../../../src/fabricGateway/blocksProvider.js';
 import { type Logger, createLogger } from '../../../src/observability/logger.js';
 
 const HASH_BYTES = 32;

@@ -1,4 +1,4 @@
-// The gateway role (src/gateway/gateway.ts) with nothing to follow, on a real ledger anchored at a real
+// The gateway role (src/fabricGateway/gateway.ts) with nothing to follow, on a real ledger anchored at a real
 // Fabric genesis block (test/fixtures/fabric) and a recording server link: it refuses a Broadcast with
 // BAD_REQUEST saying where transactions go, authenticated for the requester like every reply; it drops a
 // malformed one and answers nobody on a route the link does not allow; it is refused an edge access
@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { systemClock } from '../../../src/config/clock.js';
 import { newKeyShare } from '../../../src/crypto/keyAgreement.js';
 import { FabricChannelRules } from '../../../src/fabric/channelRules.js';
-import { Gateway, type GatewayOptions } from '../../../src/gateway/gateway.js';
+import { Gateway, type GatewayOptions } from '../../../src/fabricGateway/gateway.js';
 import { fabricChainRules } from '../../../src/ledger/fabricChainRules.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { MessageType, signEnvelope } from '../../../src/protocol/envelope.js';

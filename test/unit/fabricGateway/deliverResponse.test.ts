@@ -1,4 +1,4 @@
-// A Fabric Deliver answer read at the wire level (src/gateway/deliverResponse.ts): the block kept as the
+// A Fabric Deliver answer read at the wire level (src/fabricGateway/deliverResponse.ts): the block kept as the
 // very bytes the server sent (a block the JS bindings would re-encode differently included), the status,
 // another kind of response told apart, the last of several type fields winning as in protobuf's oneof,
 // and bytes that are not a DeliverResponse, or carry status or block in the wrong wire type, malformed.
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { peer } from '@hyperledger/fabric-protos';
 import {
   blockResponseBytes, fabricStatusName, readDeliverAnswer, statusResponseBytes,
-} from '../../../src/gateway/deliverResponse.js';
+} from '../../../src/fabricGateway/deliverResponse.js';
 import { clusterMychannelBlock } from '../../helpers/fabric/realData.js';
 
 const BLOCK = clusterMychannelBlock();

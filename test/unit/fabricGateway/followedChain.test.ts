@@ -1,10 +1,10 @@
-// The chain a gateway serves (src/gateway/followedChain.ts): a Deliver session waiting for block n is
+// The chain a gateway serves (src/fabricGateway/followedChain.ts): a Deliver session waiting for block n is
 // woken when the follow loop has stored it, not before; a wait for a block already there, or on a closed
 // chain, ends at once; closing wakes every wait. The ledger beside it is a stand-in with a height.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ChannelState } from '../../../src/channel/channelState.js';
-import { FollowedChain } from '../../../src/gateway/followedChain.js';
+import { FollowedChain } from '../../../src/fabricGateway/followedChain.js';
 import type { BlockLedger } from '../../../src/ledger/ledger.js';
 import { drainImmediates } from '../../helpers/fakes.js';
 

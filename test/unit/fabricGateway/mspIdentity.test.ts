@@ -1,4 +1,4 @@
-// The gateway's MSP folder (src/gateway/mspIdentity.ts), beyond the plain folder of
+// The gateway's MSP folder (src/fabricGateway/mspIdentity.ts), beyond the plain folder of
 // fabricGatewayIdentity.test.ts: a signing certificate that chains to cacerts/ only through
 // intermediatecerts/, the bound on that chain's depth, and the files the loader refuses before trusting
 // them (oversized, encrypted keys, keys that do not parse, a missing cacerts/); folders inside the
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { verify } from 'node:crypto';
-import { MSP_CHAIN_MAX_DEPTH, MSP_FILE_MAX_BYTES, MspLoadError, loadMspIdentity } from '../../../src/gateway/mspIdentity.js';
+import { MSP_CHAIN_MAX_DEPTH, MSP_FILE_MAX_BYTES, MspLoadError, loadMspIdentity } from '../../../src/fabricGateway/mspIdentity.js';
 import { type IssuedCertificate, TestCa, toPem } from '../../helpers/fabric/testCa.js';
 
 const MSP_ID = 'Org1MSP';

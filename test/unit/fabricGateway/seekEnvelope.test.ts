@@ -1,11 +1,11 @@
-// The SeekInfo the gateway asks a Fabric orderer for (src/gateway/seekEnvelope.ts, seekInfoBytes): byte
+// The SeekInfo the gateway asks a Fabric orderer for (src/fabricGateway/seekEnvelope.ts, seekInfoBytes): byte
 // for byte what Fabric's generated SeekInfo writes wherever a JS number can carry the values, and exact
 // where it cannot (the never-arriving stop, 2^64-1); proto3's omissions (a zero number, the default
 // behaviour) as Go's marshaller makes them. The signed envelope around it: fabricGatewayIdentity.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { orderer } from '@hyperledger/fabric-protos';
-import { SEEK_MAX_NUMBER, type SeekRequest, seekInfoBytes } from '../../../src/gateway/seekEnvelope.js';
+import { SEEK_MAX_NUMBER, type SeekRequest, seekInfoBytes } from '../../../src/fabricGateway/seekEnvelope.js';
 
 type Position = 'oldest' | 'newest' | number;
 

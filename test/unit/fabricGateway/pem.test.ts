@@ -1,9 +1,9 @@
-// PEM as the gateway reads Fabric's files and writes its SerializedIdentity (src/gateway/pem.ts): every
+// PEM as the gateway reads Fabric's files and writes its SerializedIdentity (src/fabricGateway/pem.ts): every
 // block of a file with the text around them ignored, certificates only where certificates are asked for
 // (a bad one named by file and position), and Go's pem.EncodeToMemory layout (64-character lines).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { certificatePem, pemBlocks, pemCertificates } from '../../../src/gateway/pem.js';
+import { certificatePem, pemBlocks, pemCertificates } from '../../../src/fabricGateway/pem.js';
 import { TestCa } from '../../helpers/fabric/testCa.js';
 
 test('pemBlocks: every block in order, of any type, with the text around and between them ignored', () => {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import jspb from 'google-protobuf';
-import { curveOrder, isLowS, parseDerSignature, signLowS } from '../../../src/gateway/ecdsaSigner.js';
-import { MspLoadError, loadMspIdentity } from '../../../src/gateway/mspIdentity.js';
-import { SEEK_MAX_NUMBER, computeTxId, signedSeekEnvelope } from '../../../src/gateway/seekEnvelope.js';
+import { curveOrder, isLowS, parseDerSignature, signLowS } from '../../../src/fabricGateway/ecdsaSigner.js';
+import { MspLoadError, loadMspIdentity } from '../../../src/fabricGateway/mspIdentity.js';
+import { SEEK_MAX_NUMBER, computeTxId, signedSeekEnvelope } from '../../../src/fabricGateway/seekEnvelope.js';
 import { makeTestCa, writeMspFolder } from '../../helpers/fabric/gatewayPki.js';
 
 /** Signatures made to see both halves of S: about half of raw ECDSA signatures have a high S. */

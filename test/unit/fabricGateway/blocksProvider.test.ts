@@ -1,4 +1,4 @@
-// The gateway's follow loop (src/gateway/blocksProvider.ts) against a fake connector the test drives: what
+// The gateway's follow loop (src/fabricGateway/blocksProvider.ts) against a fake connector the test drives: what
 // it asks for (always from the ledger height), how it batches blocks into verified runs, how each way an
 // attempt ends moves it to the next endpoint after a jittered backoff that a stored run resets, and the
 // two failures that stop it for good. The real gRPC connector and server are in
@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { seededRandom } from '../../../src/config/random.js';
-import { BlocksProvider, type BlocksProviderOptions, type FollowLimits } from '../../../src/gateway/blocksProvider.js';
-import type { DeliverConnector, DeliverStream, DeliverStreamHandlers, FabricEndpoint, StreamEnd } from '../../../src/gateway/deliverConnector.js';
-import type { FabricSigner } from '../../../src/gateway/mspIdentity.js';
+import { BlocksProvider, type BlocksProviderOptions, type FollowLimits } from '../../../src/fabricGateway/blocksProvider.js';
+import type { DeliverConnector, DeliverStream, DeliverStreamHandlers, FabricEndpoint, StreamEnd } from '../../../src/fabricGateway/deliverConnector.js';
+import type { FabricSigner } from '../../../src/fabricGateway/mspIdentity.js';
 import {
   ChainLinkVerifier, FollowEvents, MemoryLedger, WARN_LEVEL, chainHash, recordingLogger, simpleFabricChain,
 } from '../../helpers/fabric/followFakes.js';
