@@ -1,7 +1,7 @@
 // The leadership driver (src/gossip/leadership.ts): what the state machine decides is carried out, with
 // the real machine and election on a manual clock: the claim announced at once, the Deliver client
 // switched on when the claim settles (woken by its own timer, not the next tick), the role, the leader
-// seen and the logs told once per change, the step-down for a silent uplink, the rival warning, and
+// seen and the logs told once per change, the step-down for a silent uplink, the rival warning (static and elected wording), and
 // nothing after stop(). The uplink and the callbacks beside it are recorded stand-ins.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -156,6 +156,33 @@ test('a static leader beside another static leader warns that a rival keeps clai
   await r.clock.advance(10 * LIMITS.leaderUplinkYieldMs);
   r.leadership.evaluate();
   assert.equal(r.kind(), 'streaming');
+});
+
+test('an elected leader whose rival keeps claiming (it does not hear this board) asks whether the rival hears it, rate-limited, and keeps streaming', async () => {
+  const r = rig();
+  await r.clock.advance(ELECTION.electionStartupGraceMs);
+  r.leadership.evaluate();
+  await r.clock.advance(LIMITS.leaderClaimSettleMs);
+  assert.equal(r.kind(), 'streaming');
+  r.uplink.lastHeardMs = r.clock.now();
+  // A board with a higher id claims too and never steps down: the lower id keeps the role (the election's
+  // rival rule), so only a rival that does not hear this board's claim goes on claiming.
+  r.members = [{ id: OTHER, height: 10, leading: true }];
+  r.leadership.evaluate();
+  await r.clock.advance(LIMITS.leaderMinTermMs);
+  r.uplink.lastHeardMs = r.clock.now();
+  r.leadership.evaluate();
+  assert.ok(!r.messages().some((m) => m.includes('keeps claiming')), 'not within leaderMinTermMs');
+  await r.clock.advance(1);
+  r.leadership.evaluate();
+  r.leadership.evaluate();
+  const warnings = r.records.filter((x) => String(x['msg']).includes('keeps claiming leadership'));
+  assert.equal(warnings.length, 1, 'once per interval');
+  assert.deepEqual(warnings[0]!['rivals'], [OTHER]);
+  assert.match(String(warnings[0]!['msg']), /does it hear this board\?/);
+  assert.doesNotMatch(String(warnings[0]!['msg']), /static/, 'an elected leader is not told of static orgLeaders');
+  assert.equal(r.kind(), 'streaming', 'the lower id keeps leading');
+  assert.deepEqual(r.uplink.switches, [true]);
 });
 
 test('a follower sees another board lead: no claim, no stream, the leader seen and logged once', async () => {
