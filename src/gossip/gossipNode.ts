@@ -26,7 +26,8 @@ import { randomSubset } from '../config/random.js';
 import { AliveRelayQueue, aliveExpiryRule, alivesTaken, expectsDirect, relayMode } from './aliveRelay.js';
 import { RateLimitedLog } from '../observability/rateLimitedLog.js';
 import {
-  type AliveBody, BlocksKind, type GossipBody, type GossipCodec, GossipType, type GossipMessage, decodeGossip, signedGossipCodec,
+  type AliveBody, BlocksKind, type GossipBody, type GossipCodec, GossipType, type GossipMessage, type OpenFailure, decodeForOpen, openWith,
+  signedGossipCodec,
 } from './messages.js';
 import {
   type Election, type GossipBlockOrigin, type GossipDiscovery, type GossipDiscoveryFactory, type GossipMessageKind,
@@ -267,7 +268,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (this.stopped) return;
     const now = this.o.clock.now();
     this.announce();
-    const liveMembers = this.membership.live().length;
+    const liveMembers = this.membership.liveCount();
     for (const m of this.membership.expire(now, aliveExpiryRule({ org: this.self.org, liveMembers, limits: this.limits }))) {
       this.o.log.warn({ member: `${m.org}/${m.id}`, endpoint: m.endpoint }, 'gossip member dead');
     }
@@ -275,7 +276,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     this.server.expire(now);
     this.catchUp.tick(now);
     this.intake.repair(now);
-    this.metrics.liveMembers(this.membership.live().length);
+    this.metrics.liveMembers(this.membership.liveCount());
     this.timer = this.o.clock.setTimeout(() => this.tick(), this.limits.aliveIntervalMs);
     this.timer.unref?.();
   }
@@ -368,7 +369,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
   private receive(bytes: Uint8Array): boolean {
     if (this.stopped) return false;
     const now = this.o.clock.now();
-    const r = this.codec.open(bytes, now);
+    const r = openWith(this.codec, bytes, now);
     if (!r.ok) {
       this.drop(r.sender, r.reason);
       return false;
@@ -429,14 +430,6 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
     if (taken.cut !== null) this.drop(from, taken.cut);
     for (let i = 0; i < taken.count; i++) {
       const e = entries[i]!;
-      // Most relayed entries are copies of what this board holds: known stale from their bytes, they are not
-      // worth the two signature checks (certificate, message) opening costs. Ignoring one changes nothing,
-      // so deciding before authenticating is safe; anything that would be taken is opened in full.
-      if (i > 0 && this.staleCopy(e)) {
-        this.staleRelayed++;
-        continue;
-      }
-      if (i > 0) this.openedRelayed++;
       const entry = this.openAlivesEntry(from, e, i, now);
       if (entry === null) continue;
       if ('reason' in entry) {
@@ -451,35 +444,36 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
 
   /**
    * Entry `i` of an ALIVES from `from`, opened as a message that came alone: the ALIVE to take, a refusal
-   * (who to blame and why), or null for the sender's own ALIVE relayed back to it (nothing to take, no fault).
+   * (who to blame and why), or null for nothing to take and no fault (a relayed copy of what this board
+   * holds, or the sender's own ALIVE relayed back to it).
    */
   private openAlivesEntry(
     from: string, e: Uint8Array, i: number, now: number,
-  ): { message: GossipMessage; alive: AliveBody } | { sender: string; reason: string } | null {
+  ): { message: GossipMessage; alive: AliveBody } | OpenFailure | null {
     if (e.length > this.limits.aliveRelayedEntryBytesMax) {
-      return { sender: from, reason: `ALIVES entry of ${e.length} bytes (aliveRelayedEntryBytesMax ${this.limits.aliveRelayedEntryBytesMax})` };
+      return { ok: false, sender: from, reason: `ALIVES entry of ${e.length} bytes (aliveRelayedEntryBytesMax ${this.limits.aliveRelayedEntryBytesMax})` };
     }
-    const r = this.codec.open(e, now);
-    if (!r.ok) return { sender: r.sender, reason: `relayed by ${from}: ${r.reason}` };
+    const d = decodeForOpen(e);
+    if ('ok' in d) return { ...d, reason: `relayed by ${from}: ${d.reason}` };
+    const body = d.message.body;
+    // Most relayed entries are copies of what this board holds: known stale once decoded, they are not
+    // worth the two signature checks (certificate, message) authenticating costs. Ignoring one changes
+    // nothing, so deciding before authenticating is safe; anything that would be taken is checked in full.
+    if (i > 0 && body.type === GossipType.ALIVE && this.membership.isStale(body.alive)) {
+      this.staleRelayed++;
+      return null;
+    }
+    if (i > 0) this.openedRelayed++;
+    const r = this.codec.authenticate(d, now);
+    if (!r.ok) return { ...r, reason: `relayed by ${from}: ${r.reason}` };
     const m = r.message;
     const signer = memberKey(m.sender.org, m.sender.id);
-    if (m.body.type !== GossipType.ALIVE) return { sender: from, reason: `ALIVES entry ${i} is not an ALIVE (type ${m.body.type})` };
-    if (i === 0 && signer !== from) return { sender: from, reason: `ALIVES whose first entry is ${signer}'s ALIVE, not its sender's` };
+    if (m.body.type !== GossipType.ALIVE) return { ok: false, sender: from, reason: `ALIVES entry ${i} is not an ALIVE (type ${m.body.type})` };
+    if (i === 0 && signer !== from) return { ok: false, sender: from, reason: `ALIVES whose first entry is ${signer}'s ALIVE, not its sender's` };
     if (i > 0 && signer === from) return null;
     // A client's ALIVE is no board's, relayed or not: it is neither taken nor relayed on.
-    if (m.sender.role !== 'peer') return { sender: signer, reason: `a ${m.sender.role} certificate relayed by ${from}: only boards (role 'peer') gossip` };
+    if (m.sender.role !== 'peer') return { ok: false, sender: signer, reason: `a ${m.sender.role} certificate relayed by ${from}: only boards (role 'peer') gossip` };
     return { message: m, alive: m.body.alive };
-  }
-
-  /** Whether `entry` decodes as an ALIVE not newer than this board holds (undecodable: no, it is opened and dropped). */
-  private staleCopy(entry: Uint8Array): boolean {
-    let body: GossipBody;
-    try {
-      body = decodeGossip(entry).message.body;
-    } catch {
-      return false;
-    }
-    return body.type === GossipType.ALIVE && this.membership.isStale(body.alive);
   }
 
   /** An authenticated ALIVE, straight from its signer (`direct`) or relayed; `bytes`: its signed envelope. */
@@ -494,7 +488,7 @@ export class GossipNode extends EventEmitter<GossipNodeEvents> implements RoleSo
       return;
     }
     if (outcome === 'stale') return;
-    const relaying = relayMode(this.membership.live().length, this.limits);
+    const relaying = relayMode(this.membership.liveCount(), this.limits);
     // Newer than anything held: relayed once at the next send (an ALIVE not newer goes no further). Out of
     // relay mode nothing is relayed (announce() would only clear it).
     if (copy !== null && relaying) this.relay.offer(key, copy);

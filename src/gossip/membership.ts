@@ -186,6 +186,13 @@ export class Membership {
     return [...this.members.values()].filter((m) => m.alive);
   }
 
+  /** How many live() would return, without building the list (asked for every ALIVE taken in relay mode). */
+  liveCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.alive) n++;
+    return n;
+  }
+
   get(key: MemberKey): Member | undefined {
     return this.members.get(key);
   }

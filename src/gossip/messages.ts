@@ -7,7 +7,8 @@
 //   DIGEST (type 3) body = { height: uint }
 //   RANGE_REQUEST (type 4) body = { session: uint, start: uint, end: uint, window: uint }
 //   RANGE_ACK (type 5) body = { session: uint, seq: uint, cancel?: bool }
-//   ALIVES (type 6) body = { alives: [+ bstr] }   alives[0]: the sender's own ALIVE envelope; the rest relayed ALIVE envelopes of others
+//   ALIVES (type 6) body = { alives: [+ bstr] }   alives[0]: the sender's own ALIVE envelope, the rest
+//                                                 relayed ALIVE envelopes of others
 import type { ChannelState } from '../channel/channelState.js';
 import { type Certificate, certificateFromWire, certificateKey, certificateToWire } from '../protocol/certificate.js';
 import { signBytes, verifyBytes } from '../crypto/keys.js';
@@ -182,8 +183,15 @@ function decodeBody(type: number, b: Record<string, unknown>): GossipBody {
   }
 }
 
+/** A gossip message as decoded, not yet authenticated: the payload and signature its signer's check needs. */
+export interface DecodedGossip {
+  message: GossipMessage;
+  payload: Uint8Array;
+  signature: Uint8Array;
+}
+
 /** Decodes a gossip message without checking who signed it (see openGossip). */
-export function decodeGossip(bytes: Uint8Array): { message: GossipMessage; payload: Uint8Array; signature: Uint8Array } {
+export function decodeGossip(bytes: Uint8Array): DecodedGossip {
   const env = asMap(decodeCbor(bytes), 'gossip envelope');
   const payload = bytesField(env, 'payload', 'gossip envelope');
   const signature = bytesField(env, 'signature', 'gossip envelope', 64);
@@ -201,25 +209,30 @@ export function decodeGossip(bytes: Uint8Array): { message: GossipMessage; paylo
   return { message, payload, signature };
 }
 
-export type OpenResult = { ok: true; message: GossipMessage } | { ok: false; reason: string; sender: string };
+export type OpenFailure = { ok: false; reason: string; sender: string };
+export type OpenResult = { ok: true; message: GossipMessage } | OpenFailure;
 
-/**
- * Decodes and authenticates a gossip message: the channel, the sender's certificate against the channel's
- * Readers policy, its signature, the timestamp window, and that an ALIVE speaks for its own signer.
- */
-export function openGossip(bytes: Uint8Array, state: ChannelState, nowMs: number, timeWindowMs: number): OpenResult {
-  let d: ReturnType<typeof decodeGossip>;
+/** decodeGossip, or the refusal that opening answers for bytes that do not decode. */
+export function decodeForOpen(bytes: Uint8Array): DecodedGossip | OpenFailure {
   try {
-    d = decodeGossip(bytes);
+    return decodeGossip(bytes);
   } catch (err) {
     return { ok: false, reason: `malformed: ${(err as Error).message}`, sender: 'unknown' };
   }
+}
+
+/**
+ * The checks of a decoded message, in order: the channel; `admit`, which judges its signer (null: admitted;
+ * else why not); the timestamp window; and that an ALIVE speaks for its own signer.
+ */
+export function checkGossip(
+  d: DecodedGossip, channel: string, nowMs: number, timeWindowMs: number, admit: (d: DecodedGossip) => string | null,
+): OpenResult {
   const m = d.message;
   const sender = `${m.sender.org}/${m.sender.id}`;
-  if (m.channel !== state.channel) return { ok: false, reason: `for channel '${m.channel}'`, sender };
-  const deny = state.denyReason(m.sender, state.config.readers, nowMs);
-  if (deny !== null) return { ok: false, reason: `sender not allowed: ${deny}`, sender };
-  if (!verifyBytes(certificateKey(m.sender), d.payload, d.signature)) return { ok: false, reason: 'bad signature', sender };
+  if (m.channel !== channel) return { ok: false, reason: `for channel '${m.channel}'`, sender };
+  const refused = admit(d);
+  if (refused !== null) return { ok: false, reason: refused, sender };
   if (Math.abs(m.timestamp - nowMs) > timeWindowMs) return { ok: false, reason: `timestamp ${m.timestamp} outside the window`, sender };
   if (m.body.type === GossipType.ALIVE && (m.body.alive.id !== m.sender.id || m.body.alive.org !== m.sender.org)) {
     return { ok: false, reason: `ALIVE for ${m.body.alive.org}/${m.body.alive.id} signed by another member`, sender };
@@ -227,17 +240,43 @@ export function openGossip(bytes: Uint8Array, state: ChannelState, nowMs: number
   return { ok: true, message: m };
 }
 
+/** The signer check of the real codec: the sender's certificate under the channel's Readers policy, its signature. */
+function admitSigned(state: ChannelState, nowMs: number): (d: DecodedGossip) => string | null {
+  return (d) => {
+    const deny = state.denyReason(d.message.sender, state.config.readers, nowMs);
+    if (deny !== null) return `sender not allowed: ${deny}`;
+    return verifyBytes(certificateKey(d.message.sender), d.payload, d.signature) ? null : 'bad signature';
+  };
+}
+
 /**
- * Seals this board's messages and opens others': signGossip and openGossip with the board's signer and the
- * channel configuration in force (the fleet simulator has a documented stand-in behind the same seam).
+ * Decodes and authenticates a gossip message: the channel, the sender's certificate against the channel's
+ * Readers policy, its signature, the timestamp window, and that an ALIVE speaks for its own signer.
+ */
+export function openGossip(bytes: Uint8Array, state: ChannelState, nowMs: number, timeWindowMs: number): OpenResult {
+  const d = decodeForOpen(bytes);
+  return 'ok' in d ? d : checkGossip(d, state.channel, nowMs, timeWindowMs, admitSigned(state, nowMs));
+}
+
+/**
+ * Seals this board's messages and authenticates others': signGossip and checkGossip with the board's signer
+ * and the channel configuration in force (the fleet simulator has a documented stand-in behind the same
+ * seam). Decoding is apart (decodeForOpen), so that a board may look at a message before paying for its
+ * signatures (a relayed ALIVE it already holds is not worth them).
  */
 export interface GossipCodec {
   /** The signed envelope of `body`, as this board, timestamped `nowMs`. */
   seal(body: GossipBody, nowMs: number): Uint8Array;
-  /** Decodes and authenticates a received message (openGossip). */
-  open(bytes: Uint8Array, nowMs: number): OpenResult;
+  /** Authenticates a decoded message (openGossip's checks). */
+  authenticate(d: DecodedGossip, nowMs: number): OpenResult;
   /** A configuration block was committed: senders are judged by its configuration from now on. */
   follow(state: ChannelState): void;
+}
+
+/** Decodes and authenticates a received message with `codec`. */
+export function openWith(codec: GossipCodec, bytes: Uint8Array, nowMs: number): OpenResult {
+  const d = decodeForOpen(bytes);
+  return 'ok' in d ? d : codec.authenticate(d, nowMs);
 }
 
 /** The real codec: Ed25519 by `signer`, senders checked against the channel's Readers policy. */
@@ -245,7 +284,7 @@ export function signedGossipCodec(channel: string, signer: Signer, state: Channe
   let current = state;
   return {
     seal: (body, nowMs) => signGossip(channel, body, signer, nowMs),
-    open: (bytes, nowMs) => openGossip(bytes, current, nowMs, timeWindowMs),
+    authenticate: (d, nowMs) => checkGossip(d, current.channel, nowMs, timeWindowMs, admitSigned(current, nowMs)),
     follow: (s) => { current = s; },
   };
 }
