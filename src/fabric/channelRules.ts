@@ -2,7 +2,8 @@
 // channelconfig bundle and deliverclient.BlockVerificationAssistant build them (docs/fabric.md):
 //   config tree: Channel (HashingAlgorithm, BlockDataHashingStructure, Capabilities) → Orderer and
 //   Application (Capabilities, policies) → organisations (an MSP value each, their policies);
-//   every organisation's MSP is set up (X.509 only: an idemix MSP is recorded as unsupported and its identities refused), the MSP version chosen by
+//   every organisation's MSP is set up (X.509 only: an idemix MSP is recorded as unsupported and its
+//   identities refused), the MSP version chosen by
 //   the channel capabilities, the policy tree compiled (an unsupported policy anywhere refuses the
 //   configuration, as Fabric's bundle fails), and /Channel/Orderer/BlockValidation must exist.
 // `verifyBlockSignatures` is Fabric's BlockSignatureVerifier under that policy: each MetadataSignature

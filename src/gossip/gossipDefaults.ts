@@ -28,10 +28,11 @@ export const gossipDefaults = {
   aliveRelayPendingMax: 1_024,
   /**
    * Relay mode: a member not heard (directly or by relay) for aliveExpirationMs plus this per
-   * aliveFanout x aliveRelayedPerMessageMax live members, and once more, is dead (aliveRelay.ts). A relayed ALIVE reaches each board only
-   * now and then (each board relays a bounded number per interval), so the silence that proves a death
-   * grows with the fleet. The org's leader, which sends its ALIVE to its whole org directly, is expected
-   * within aliveExpirationMs by the boards it has reached that way.
+   * aliveFanout x aliveRelayedPerMessageMax live members, and once more, is dead (aliveRelay.ts). A
+   * relayed ALIVE reaches each board only now and then (each board relays a bounded number per
+   * interval), so the silence that proves a death grows with the fleet. The org's leader, which sends its
+   * ALIVE to its whole org directly, is expected within aliveExpirationMs by the boards it has reached
+   * that way.
    */
   aliveRelayExpirationPerRoundMs: 12_000,
   /**

@@ -1,8 +1,8 @@
 // The gateway's follow loop against a real gRPC AtomicBroadcast server (or a peer's Deliver service) over
 // real TLS: it streams every block into its ledger byte for byte, resumes from the ledger height, fails
-// over between endpoints, and reports a Deliver refusal clearly without spinning. (The verifier and the ledger here are the
-// stand-ins of test/helpers/fabric/followFakes.ts; Fabric verification and LMDB are tested with the
-// gateway process in fabricGatewayProcess.test.ts.)
+// over between endpoints, and reports a Deliver refusal clearly without spinning. (The verifier and the
+// ledger here are the stand-ins of test/helpers/fabric/followFakes.ts; Fabric verification and LMDB are
+// tested with the gateway process in fabricGatewayProcess.test.ts.)
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

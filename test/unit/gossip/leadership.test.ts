@@ -1,8 +1,8 @@
 // The leadership driver (src/gossip/leadership.ts): what the state machine decides is carried out, with
 // the real machine and election on a manual clock: the claim announced at once, the Deliver client
 // switched on when the claim settles (woken by its own timer, not the next tick), the role, the leader
-// seen and the logs told once per change, the step-down for a silent uplink, the rival warning (static and elected wording), and
-// nothing after stop(). The uplink and the callbacks beside it are recorded stand-ins.
+// seen and the logs told once per change, the step-down for a silent uplink, the rival warning (static
+// and elected wording), and nothing after stop(). The uplink and the callbacks beside it are recorded stand-ins.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LeaderElection, StaticElection } from '../../../src/gossip/election.js';
@@ -132,11 +132,12 @@ test('a streaming leader whose uplink is silent for leaderUplinkYieldMs steps do
   assert.ok(r.messages().includes('gossip board a candidate again after yielding'));
 });
 
-test('a static leader beside another static leader warns that a rival keeps claiming, rate-limited, and never yields', async () => {
-  const r = rig({ static: true });
-  r.members = [{ id: OTHER, height: 10, leading: true }];
+/**
+ * Evaluates across leaderMinTermMs with OTHER claiming all along (r.members says so): no warning within
+ * it, exactly one after it however often evaluated (rate-limited), naming OTHER. Returns its text.
+ */
+async function rivalWarning(r: Rig): Promise<string> {
   r.leadership.evaluate();
-  assert.equal(r.kind(), 'claiming');
   await r.clock.advance(LIMITS.leaderMinTermMs);
   r.leadership.evaluate();
   assert.ok(!r.messages().some((m) => m.includes('keeps claiming')), 'not within leaderMinTermMs');
@@ -146,8 +147,15 @@ test('a static leader beside another static leader warns that a rival keeps clai
   const warnings = r.records.filter((x) => String(x['msg']).includes('keeps claiming leadership'));
   assert.equal(warnings.length, 1, 'once per interval');
   assert.deepEqual(warnings[0]!['rivals'], [OTHER]);
-  assert.match(String(warnings[0]!['msg']), /two static orgLeaders/);
+  return String(warnings[0]!['msg']);
+}
+
+test('a static leader beside another static leader warns that a rival keeps claiming, rate-limited, and never yields', async () => {
+  const r = rig({ static: true });
+  r.members = [{ id: OTHER, height: 10, leading: true }];
+  assert.match(await rivalWarning(r), /two static orgLeaders/);
   // The claim never settles while the rival claims: no stream; and a static leader does not yield on silence.
+  assert.equal(r.kind(), 'claiming');
   assert.deepEqual(r.uplink.switches, []);
   r.members = [{ id: OTHER, height: 10, leading: false }];
   await r.clock.advance(LIMITS.leaderClaimSettleMs);
@@ -164,23 +172,13 @@ test('an elected leader whose rival keeps claiming (it does not hear this board)
   r.leadership.evaluate();
   await r.clock.advance(LIMITS.leaderClaimSettleMs);
   assert.equal(r.kind(), 'streaming');
-  r.uplink.lastHeardMs = r.clock.now();
   // A board with a higher id claims too and never steps down: the lower id keeps the role (the election's
-  // rival rule), so only a rival that does not hear this board's claim goes on claiming.
+  // rival rule), so only a rival that does not hear this board's claim goes on claiming. The uplink's
+  // silence stays under leaderUplinkYieldMs meanwhile (leaderMinTermMs is shorter).
   r.members = [{ id: OTHER, height: 10, leading: true }];
-  r.leadership.evaluate();
-  await r.clock.advance(LIMITS.leaderMinTermMs);
-  r.uplink.lastHeardMs = r.clock.now();
-  r.leadership.evaluate();
-  assert.ok(!r.messages().some((m) => m.includes('keeps claiming')), 'not within leaderMinTermMs');
-  await r.clock.advance(1);
-  r.leadership.evaluate();
-  r.leadership.evaluate();
-  const warnings = r.records.filter((x) => String(x['msg']).includes('keeps claiming leadership'));
-  assert.equal(warnings.length, 1, 'once per interval');
-  assert.deepEqual(warnings[0]!['rivals'], [OTHER]);
-  assert.match(String(warnings[0]!['msg']), /does it hear this board\?/);
-  assert.doesNotMatch(String(warnings[0]!['msg']), /static/, 'an elected leader is not told of static orgLeaders');
+  const msg = await rivalWarning(r);
+  assert.match(msg, /does it hear this board\?/);
+  assert.doesNotMatch(msg, /static/, 'an elected leader is not told of static orgLeaders');
   assert.equal(r.kind(), 'streaming', 'the lower id keeps leading');
   assert.deepEqual(r.uplink.switches, [true]);
 });
